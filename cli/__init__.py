@@ -1,0 +1,1 @@
+"""liveredge.cli — the one ``liveredge`` command; it wires the parts together."""

@@ -1,0 +1,100 @@
+"""Entry point of the ``liveredge`` console script.
+
+Each part contributes subcommands through a small module exposing
+``register(subparsers) -> None``. Those modules import only argparse and the
+standard library at module level; a handler imports heavy dependencies when it
+runs, so ``liveredge run`` works on a device without TensorFlow.
+
+A handler returns an exit code. A :class:`LiveredgeError` becomes a one-line
+message on stderr and its ``exit_code``; a missing optional dependency becomes
+a message saying which extra to install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from liveredge.edge.errors import LiveredgeError
+
+# Modules that register subcommands, in help order. A module missing from the
+# installation (a part not yet built) is skipped so the rest still works.
+COMMAND_MODULES: tuple[str, ...] = (
+    "liveredge.cli.simulate",
+    "liveredge.cli.crop",
+    "liveredge.cli.train",
+    "liveredge.cli.convert",
+    "liveredge.cli.run",
+    "liveredge.cli.bridge",
+)
+
+# Optional dependency -> the extra that provides it.
+_EXTRAS: dict[str, str] = {
+    "tensorflow": "convert",
+    "tf_keras": "convert",
+    "keras": "convert",
+    "onnx": "convert",
+    "onnx2tf": "convert",
+    "sklearn": "train",
+    "matplotlib": "convert",
+    "serial": "edge",
+    "pydicom": "edge",
+    "cryptography": "edge",
+    "flatbuffers": "edge",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every available subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="liveredge",
+        description=(
+            "Liver ultrasound classification on edge devices. Shipped models are trained on "
+            "SIMULATED data and are not for clinical use."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except LiveredgeError as exc:
+        print(f"liveredge {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        extra = _EXTRAS.get(top)
+        if extra is None:
+            raise
+        print(
+            f"liveredge {args.command}: error: this command needs '{top}', which is not installed; "
+            f"install it with: pip install 'liveredge[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print(f"liveredge {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

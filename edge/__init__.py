@@ -1,0 +1,11 @@
+"""liveredge.edge — the on-device runtime (no TensorFlow, Keras or onnx).
+
+Also home of the contracts every part shares (see docs/architecture.md):
+the exception root (:mod:`liveredge.edge.errors`), the phantom simulator
+(:mod:`liveredge.edge.sim`), ``PreprocessSpec`` (:mod:`liveredge.edge.preprocess`)
+and the model-metadata schema (:mod:`liveredge.edge.model_meta`).
+
+Importing this package must stay cheap: no heavy imports at module level here.
+"""
+
+__all__: list[str] = []
