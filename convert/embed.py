@@ -31,12 +31,17 @@ def embed_entry(model: bytes, name: str, payload: bytes) -> bytes:
         raise ModelError(f"cannot embed metadata: the model FlatBuffer is corrupt ({exc!r})") from exc
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(payload, dtype=np.uint8)
-    entries = [m for m in (tree.metadata or []) if _name(m) != name]
-    tree.buffers = list(tree.buffers or []) + [buffer]
-    entry = schema.MetadataT()
-    entry.name = name.encode("utf-8")
-    entry.buffer = len(tree.buffers) - 1
-    tree.metadata = entries + [entry]
+    tree.buffers = list(tree.buffers or [])
+    old = [m for m in (tree.metadata or []) if _name(m) == name]
+    if old:  # replace in place: reuse the entry's buffer so re-embedding does not grow the file
+        tree.buffers[old[0].buffer] = buffer
+        tree.metadata = [m for m in tree.metadata if _name(m) != name] + old[:1]
+    else:
+        tree.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name = name.encode("utf-8")
+        entry.buffer = len(tree.buffers) - 1
+        tree.metadata = list(tree.metadata or []) + [entry]
     builder = flatbuffers.Builder(len(model) + len(payload) + 1024)
     builder.Finish(tree.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
     return bytes(builder.Output())
