@@ -1,0 +1,142 @@
+"""Build the shared test vectors (``firmware_bridge/vectors.json``), the single source of truth for both codecs.
+
+``python -m liveredge.firmware_bridge.vectors`` rewrites the file; a test checks the committed file equals what
+this module builds, and that the Python and C decoders give each vector's ``expect`` outcome.
+
+File layout::
+
+    {"protocol_version": 1, "schema_hash": "0x8f647833", "schema": "<schema_text()>",
+     "crc": "CRC-32/ISO-HDLC", "max_frame": 256, "max_encoded": 258,
+     "vectors": [{"name", "note", "hex" (one frame incl. its 0x00), "expect" ("ok" or an error kind),
+                  and for "ok": "type", "type_name", "seq", "flags", "payload" (hex), "fields" (ints in wire order),
+                  "message" (field name -> int)}]}
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from liveredge.firmware_bridge.codec import (
+    FLAG_ACK_REQUESTED,
+    FLAG_RETRANSMIT,
+    MAX_ENCODED,
+    MAX_FRAME,
+    Frame,
+    decode_frame,
+    encode_frame,
+    encode_raw,
+)
+from liveredge.firmware_bridge.messages import (
+    PROTOCOL_VERSION,
+    SCHEMA_HASH,
+    Ack,
+    Alert,
+    ExamEnd,
+    ExamStart,
+    ExamSummary,
+    Heartbeat,
+    Hello,
+    HelloAck,
+    Message,
+    MsgType,
+    Nack,
+    ProbeEvent,
+    Result,
+    field_values,
+    schema_text,
+)
+from liveredge.firmware_bridge.wire import cobs_encode, crc32
+
+VECTORS_PATH = Path(__file__).with_name("vectors.json")
+
+VALID: tuple[tuple[str, Message, int, int], ...] = (
+    ("hello", Hello(1, SCHEMA_HASH, 256, 0x0123456789ABCDEF, 1, 2, 300), 0, 0),
+    ("hello_ack", HelloAck(1, SCHEMA_HASH, 256, 0, 0, 1, 0), 0, 0),
+    ("heartbeat", Heartbeat(123456, 0), 17, 0),
+    ("heartbeat_max", Heartbeat(0xFFFFFFFF, 0xFFFF), 0xFFFF, 0),
+    ("probe_freeze", ProbeEvent(1, 1, 160, 50, 2, 0, 1000), 3, 0),
+    ("probe_button", ProbeEvent(6, 0, 0, 0, 0, 3, 0), 4, 0),
+    ("exam_start", ExamStart(0xDEADBEEF, 5000), 5, FLAG_ACK_REQUESTED),
+    ("exam_end", ExamEnd(0xDEADBEEF, 65000), 6, FLAG_ACK_REQUESTED | FLAG_RETRANSMIT),
+    ("result", Result(42, 1_234_567_890_123, 1, 9137, 0x0005), 7, 0),
+    ("result_uncertain", Result(0, 0, 255, 0, 0x0080), 8, 0),
+    ("exam_summary", ExamSummary(0xDEADBEEF, 1800, 12, 2, 8800, 0x0001), 9, FLAG_ACK_REQUESTED),
+    ("alert_source_lost", Alert(1, 2, 0, 987_654_321), 10, 0),
+    ("alert_low_quality", Alert(3, 1, 25, 5_000_000_000), 11, 0),
+    ("ack", Ack(9, int(MsgType.EXAM_SUMMARY)), 12, 0),
+    ("nack", Nack(9, 1), 13, 0),
+)
+
+
+def _result_body(version: int = PROTOCOL_VERSION, msg_type: int = 0x20, length: int | None = None) -> bytes:
+    payload = Result(42, 1_234_567_890_123, 1, 9137, 5).pack()
+    header = struct.pack("<BBHBH", version, msg_type, 7, 0, len(payload) if length is None else length)
+    return header + payload
+
+
+def _with_crc(body: bytes, delta: int = 0) -> bytes:
+    return cobs_encode(body + struct.pack("<I", (crc32(body) ^ delta) & 0xFFFFFFFF)) + b"\0"
+
+
+def _invalid() -> list[tuple[str, str, bytes]]:
+    good = encode_frame(Result(42, 1_234_567_890_123, 1, 9137, 5), 7)
+    return [
+        ("bad_crc", "RESULT whose CRC has one bit flipped", _with_crc(_result_body(), 0x00000100)),
+        ("bad_length", "RESULT whose header says 16 payload bytes, 17 follow", _with_crc(_result_body(length=16))),
+        ("truncated_tail", "RESULT missing its last 3 encoded bytes", good[:-4] + b"\0"),
+        ("truncated_head", "only the first 6 encoded bytes of a RESULT", good[:6] + b"\0"),
+        ("unknown_type", "type 0x7f with a valid CRC", encode_raw(1, 0x7F, 1, 0, b"\x01\x02\x03\x04")),
+        ("wrong_version", "RESULT with protocol version 2", _with_crc(_result_body(version=2))),
+        ("payload_size", "HEARTBEAT with 7 payload bytes", encode_raw(1, 0x03, 1, 0, b"\x01" * 7)),
+        ("bad_cobs", "COBS code byte points past the end", b"\x05\x01\x02\0"),
+        ("too_short", "valid COBS, 5 decoded bytes", cobs_encode(b"\x01\x20\x00\x00\x00") + b"\0"),
+        ("overflow", f"{MAX_ENCODED + 42} bytes before the delimiter", b"\x01" * (MAX_ENCODED + 42) + b"\0"),
+    ]
+
+
+def _valid_entry(name: str, message: Message, seq: int, flags: int) -> dict[str, Any]:
+    data = encode_frame(message, seq, flags)
+    return {
+        "name": name, "note": f"valid {message.TYPE.name}", "hex": data.hex(), "expect": "ok",
+        "type": int(message.TYPE), "type_name": message.TYPE.name, "seq": seq, "flags": flags,
+        "payload": message.pack().hex(), "fields": field_values(message), "message": asdict(message),
+    }
+
+
+def build_vectors() -> dict[str, Any]:
+    """The whole vector document (deterministic)."""
+    vectors = [_valid_entry(*v) for v in VALID]
+    for name, note, data in _invalid():
+        outcome = decode_frame(data[:-1])
+        kind = "ok" if isinstance(outcome, Frame) else outcome.kind
+        vectors.append({"name": name, "note": note, "hex": data.hex(), "expect": kind})
+    return {
+        "protocol_version": PROTOCOL_VERSION, "schema_hash": f"0x{SCHEMA_HASH:08x}", "schema": schema_text(),
+        "crc": "CRC-32/ISO-HDLC", "max_frame": MAX_FRAME, "max_encoded": MAX_ENCODED, "vectors": vectors,
+    }
+
+
+def render() -> str:
+    """The vector file's exact text."""
+    return json.dumps(build_vectors(), indent=1) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (or with ``--check``, compare) ``vectors.json``."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--check" in args:
+        same = VECTORS_PATH.exists() and VECTORS_PATH.read_text() == render()
+        print("vectors.json is current" if same else "vectors.json is stale: rerun without --check")
+        return 0 if same else 1
+    VECTORS_PATH.write_text(render())
+    print(f"wrote {VECTORS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
