@@ -9,12 +9,16 @@ one colour conversion, one mask, one resize and one table lookup per frame — O
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from liveredge.edge.errors import PreprocessError
 from liveredge.edge.preprocess.spec import PreprocessSpec
+
+if TYPE_CHECKING:
+    from liveredge.edge.preprocess.region import Region
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,13 @@ class Preprocessor:
         self._interp = cv2.INTER_AREA if tw <= w and th <= h else cv2.INTER_LINEAR
         self._canvas = np.zeros(spec.input_size, dtype=np.uint8)
         self._float_lut = spec.float_lut()
+
+    @classmethod
+    def from_region(cls, spec: PreprocessSpec, region: Region) -> Preprocessor:
+        """Preprocessor for a detected :class:`Region`; raises :class:`PreprocessError` when its status is not ok."""
+        if not region.ok:
+            raise PreprocessError(f"no usable ultrasound region ({region.status}): {region.message}")
+        return cls(spec, region.mask)
 
     def gray(self, frame: np.ndarray) -> np.ndarray:
         """Steps 1-4: the uint8 (height, width) image the model sees before normalisation (a view of a buffer)."""

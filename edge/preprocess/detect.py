@@ -1,0 +1,198 @@
+"""Find the ultrasound image region (the fan) of a scanner screen: one frame or a warm-up window.
+
+Steps (all O(pixels) OpenCV/numpy, a few ms for 640x480):
+
+1. overlay masking — colour pixels (``max(|B-G|, |G-R|) > 20``: Doppler, colour bars, coloured text),
+   saturated pixels (>= 250: white text, calipers) and, over a window, static bright pixels are set to 0;
+2. tracing — a box-filtered grey image above the background level, opened (drops text strokes, ticks
+   and thin bars) and closed (joins speckle), outer contours filled (anechoic holes are kept inside);
+3. panels — every component at least 40 % the area of the largest (dual-panel screens give two);
+4. fitting — each panel gets a sector or rectangle fitted robustly (:mod:`.fit`), or keeps its traced
+   shape (``kind="freeform"``) when neither fits;
+5. checks — too small, untextured (uniform) or uncorrelated (noise) regions give ``"no_ultrasound"``
+   instead of a guess.
+
+Frames are uint8 BGR (H, W, 3); grey (H, W), (H, W, 1) and BGRA (alpha dropped) are accepted. Other
+dtypes (16-bit, float) and empty frames raise :class:`PreprocessError` naming the frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from liveredge.edge.errors import PreprocessError
+from liveredge.edge.preprocess.fit import fit_geometry
+from liveredge.edge.preprocess.region import (
+    KIND_FREEFORM,
+    STATUS_OK,
+    Panel,
+    Region,
+    bbox_of,
+    no_region,
+)
+
+COLOUR_DELTA = 20  # chroma (grey levels) above which a pixel is an overlay
+SATURATED = 250  # grey level at and above which a pixel is treated as overlay text
+MIN_AREA_FRAC = 0.03  # smallest region, as a fraction of the frame
+PANEL_FRAC = 0.4  # a second component this large relative to the first is another panel
+MIN_SIDE = 32  # frames smaller than this in either dimension have no usable region
+
+
+def as_bgr(frame: np.ndarray, name: str = "frame") -> np.ndarray:
+    """Validate a frame and return it as uint8 BGR (H, W, 3); raise :class:`PreprocessError` if unusable."""
+    if not isinstance(frame, np.ndarray):
+        raise PreprocessError(f"{name}: expected a numpy image array, got {type(frame).__name__}")
+    if frame.size == 0:
+        raise PreprocessError(f"{name}: empty frame (shape {frame.shape}); check the source")
+    if frame.dtype != np.uint8:
+        raise PreprocessError(
+            f"{name}: {frame.dtype} pixels, expected 8-bit (uint8); window/scale 16-bit or float data to 0..255 first"
+        )
+    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
+        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return frame
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    raise PreprocessError(f"{name}: shape {frame.shape} is not an image; expected (H, W), (H, W, 3) or (H, W, 4)")
+
+
+def overlay_mask(bgr: np.ndarray) -> np.ndarray:
+    """Boolean (H, W): pixels that are colour or saturated — overlays, never B-mode data."""
+    b, g, r = (bgr[..., i].astype(np.int16) for i in range(3))
+    chroma = np.maximum(np.abs(b - g), np.abs(g - r))
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    return (chroma > COLOUR_DELTA) | (gray >= SATURATED)
+
+
+def trace(gray: np.ndarray, overlay: np.ndarray) -> list[np.ndarray]:
+    """Filled candidate components (uint8 0/255 masks), largest first."""
+    h, w = gray.shape
+    k = max(3, int(round(min(h, w) / 80)) | 1)
+    clean = gray.copy()
+    clean[overlay] = 0
+    level = float(np.percentile(gray, 2))
+    smooth = cv2.blur(clean, (k, k))
+    signal = (smooth > level + 4).astype(np.uint8)
+    ell = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    signal = cv2.morphologyEx(signal, cv2.MORPH_OPEN, ell)
+    big = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+    signal = cv2.morphologyEx(signal, cv2.MORPH_CLOSE, big)
+    contours, _ = cv2.findContours(signal, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours = sorted(contours, key=cv2.contourArea, reverse=True)[:4]
+    comps = []
+    for c in contours:
+        m = np.zeros((h, w), dtype=np.uint8)
+        cv2.drawContours(m, [c], -1, 255, thickness=cv2.FILLED)
+        comps.append(m)
+    return comps
+
+
+def textured(gray: np.ndarray, mask: np.ndarray) -> str:
+    """Empty string when the region looks like B-mode (speckle), else why it does not."""
+    inside = mask > 0
+    g = gray.astype(np.float32)
+    vals = g[inside]
+    if vals.size < 64 or float(vals.std()) < 3.0:
+        return "the candidate region is uniform (no speckle texture)"
+    both = inside[:, :-1] & inside[:, 1:]
+    a, b = g[:, :-1][both], g[:, 1:][both]
+    a, b = a - a.mean(), b - b.mean()
+    corr = float((a * b).mean() / max(1e-6, float(np.sqrt((a * a).mean() * (b * b).mean()))))
+    if corr < 0.3:
+        return f"the candidate region is uncorrelated noise (neighbour correlation {corr:.2f}), not speckle"
+    return ""
+
+
+def _panel(gray: np.ndarray, comp: np.ndarray) -> Panel:
+    fit = fit_geometry(comp)
+    if fit is None:
+        return Panel(kind=KIND_FREEFORM, bbox=bbox_of(comp), mask=comp)
+    mask = fit.mask
+    return Panel(kind=fit.kind, bbox=bbox_of(mask), mask=mask, sector=fit.sector)
+
+
+def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None) -> Region:
+    shape = gray.shape
+    if min(shape) < MIN_SIDE:
+        return no_region(shape, f"frame {shape[1]}x{shape[0]} is too small to hold an ultrasound image")
+    comps = trace(gray, overlay)
+    if not comps or np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
+        return no_region(shape, "no ultrasound region found (nothing but background, text or colour)")
+    largest = np.count_nonzero(comps[0])
+    comps = [c for c in comps if np.count_nonzero(c) >= PANEL_FRAC * largest]
+    comps.sort(key=lambda c: bbox_of(c)[0])
+    panels = []
+    for comp in comps:
+        panel = _panel(gray, comp)
+        if not textured(gray, panel.mask):
+            panels.append(panel)
+    if not panels:
+        return no_region(shape, textured(gray, comps[0]))
+    if motion is not None:
+        panels = [_with_motion(p, motion) for p in panels]
+        live = int(np.argmax([p.motion for p in panels]))
+    else:
+        live = 0
+    p = panels[live]
+    return Region(
+        status=STATUS_OK, kind=p.kind, mask=p.mask, bbox=p.bbox, frame_shape=shape,
+        sector=p.sector, panels=tuple(panels), live_panel=live,
+    )
+
+
+def _with_motion(panel: Panel, motion: np.ndarray) -> Panel:
+    inside = panel.mask > 0
+    value = float(motion[inside].mean()) if inside.any() else 0.0
+    return Panel(kind=panel.kind, bbox=panel.bbox, mask=panel.mask, sector=panel.sector, motion=value)
+
+
+def detect_region(frame: np.ndarray, name: str = "frame") -> Region:
+    """Detect the ultrasound region of one frame (uint8 BGR/grey). See the module docstring.
+
+    On a dual-panel screen without motion information the left panel is returned as live.
+    """
+    bgr = as_bgr(frame, name)
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    return _region(gray, overlay_mask(bgr), None)
+
+
+def detect_region_video(frames: Iterable[np.ndarray], max_frames: int = 60, name: str = "frames") -> Region:
+    """Detect the region over a warm-up window of frames of one geometry (e.g. the first 1-2 s).
+
+    Uses the per-pixel maximum (fills moving dark speckle), the union of colour overlays, static bright
+    pixels (text does not change) as overlays, and picks the live panel of a dual-panel screen as the
+    one with the most frame-to-frame change.
+    """
+    grays, overlay = _stack(frames, max_frames, name)
+    top = grays.max(axis=0)
+    if len(grays) < 2:
+        return _region(top, overlay, None)
+    moving = (top.astype(np.int16) - grays.min(axis=0)) > 6
+    if moving.mean() > 0.02:
+        overlay = overlay | (~moving & (top >= 200))
+    diff = np.abs(np.diff(grays.astype(np.int16), axis=0)).mean(axis=0)
+    return _region(top, overlay, diff)
+
+
+def _stack(frames: Iterable[np.ndarray], max_frames: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    items: Sequence[np.ndarray] = frames if isinstance(frames, Sequence) else list(frames)
+    if isinstance(items, np.ndarray) and items.ndim == 3 and items.dtype == np.uint8 and items.shape[-1] > 4:
+        items = list(items)  # (N, H, W) grey stack
+    if len(items) == 0:
+        raise PreprocessError(f"{name}: no frames given")
+    step = max(1, len(items) // max_frames)
+    grays, overlay = [], None
+    for i in range(0, len(items), step)[:max_frames]:
+        bgr = as_bgr(items[i], f"{name}[{i}]")
+        if grays and bgr.shape[:2] != grays[0].shape:
+            raise PreprocessError(f"{name}[{i}]: size {bgr.shape[1]}x{bgr.shape[0]} differs from frame 0; split the window")
+        grays.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+        ov = overlay_mask(bgr)
+        overlay = ov if overlay is None else overlay | ov
+    if overlay is None:
+        raise PreprocessError(f"{name}: no frames given")
+    return np.stack(grays), overlay

@@ -1,0 +1,149 @@
+"""Fit a probe geometry (sector or rectangle) to a traced region component. Pure numpy/OpenCV, no I/O.
+
+The traced component (from :mod:`liveredge.edge.preprocess.detect`) is ragged: speckle makes its border
+noisy, anechoic structures bite into it, and overlays touching the fan stick out of it. The probe's image
+region is a simple shape, so we fit that shape robustly: RANSAC lines to the left and right edges of each
+row (``x = a*y + b``); parallel vertical edges mean a linear probe (a rectangle), edges diverging
+downwards mean a sector whose apex is where they meet; inner and outer radii are medians over angle bins.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from liveredge.edge.preprocess.region import (
+    KIND_CURVILINEAR,
+    KIND_LINEAR,
+    KIND_PHASED,
+    Sector,
+    rect_mask,
+    sector_mask,
+)
+
+_VERTICAL_SLOPE = 0.035  # |dx/dy| below this on both edges → a linear probe
+_PHASED_RATIO = 0.08  # r_inner / r_outer below this → phased array (near-point apex)
+_MIN_IOU = 0.82  # a fit must agree this well with the traced component to be used
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted geometry: kind, mask (uint8 0/255), sector (None for linear) and agreement with the trace."""
+
+    kind: str
+    mask: np.ndarray
+    sector: Sector | None
+    iou: float
+
+
+def row_edges(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows that contain the component, with their leftmost and rightmost column (float64 arrays)."""
+    on = comp > 0
+    rows = np.flatnonzero(on.any(axis=1))
+    sub = on[rows]
+    left = sub.argmax(axis=1)
+    right = sub.shape[1] - 1 - sub[:, ::-1].argmax(axis=1)
+    return rows.astype(np.float64), left.astype(np.float64), right.astype(np.float64)
+
+
+def ransac_line(y: np.ndarray, x: np.ndarray, tol: float = 1.5, iters: int = 200) -> tuple[float, float, np.ndarray]:
+    """Robust ``x = a*y + b`` through (y, x) points; returns a, b and the inlier mask (deterministic)."""
+    n = len(y)
+    if n < 2:
+        return 0.0, float(x[0]) if n else 0.0, np.ones(n, dtype=bool)
+    rng = np.random.default_rng(0)
+    i = rng.integers(0, n, size=iters)
+    j = rng.integers(0, n, size=iters)
+    ok = np.abs(y[i] - y[j]) >= max(4.0, 0.1 * (y.max() - y.min()))
+    i, j = i[ok], j[ok]
+    if len(i) == 0:
+        return 0.0, float(np.median(x)), np.ones(n, dtype=bool)
+    a = (x[j] - x[i]) / (y[j] - y[i])
+    b = x[i] - a * y[i]
+    resid = np.abs(x[None, :] - (a[:, None] * y[None, :] + b[:, None]))
+    best = int(np.argmax((resid <= tol).sum(axis=1)))
+    inl = resid[best] <= tol
+    a_fit, b_fit = np.polyfit(y[inl], x[inl], 1) if inl.sum() >= 2 else (a[best], b[best])
+    inl = np.abs(x - (a_fit * y + b_fit)) <= tol
+    return float(a_fit), float(b_fit), inl
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two masks (0 when both are empty)."""
+    aa, bb = a > 0, b > 0
+    union = int(np.count_nonzero(aa | bb))
+    return float(np.count_nonzero(aa & bb)) / union if union else 0.0
+
+
+def fit_geometry(comp: np.ndarray) -> Fit | None:
+    """Fit a rectangle or sector to a traced component (uint8 mask); None when neither fits well."""
+    rows, left, right = row_edges(comp)
+    if len(rows) < 8:
+        return None
+    tol = max(1.5, 0.004 * comp.shape[0])
+    al, bl, inl_l = ransac_line(rows, left, tol)
+    ar, br, inl_r = ransac_line(rows, right, tol)
+    if abs(al) < _VERTICAL_SLOPE and abs(ar) < _VERTICAL_SLOPE:
+        fit = _fit_rect(comp, rows, left, right, inl_l, inl_r)
+    elif al < 0 < ar:
+        fit = _fit_sector(comp, al, bl, ar, br)
+    else:
+        return None
+    if fit is None or fit.iou < _MIN_IOU:
+        return None
+    return fit
+
+
+def _fit_rect(
+    comp: np.ndarray, rows: np.ndarray, left: np.ndarray, right: np.ndarray, inl_l: np.ndarray, inl_r: np.ndarray
+) -> Fit | None:
+    x0 = int(round(np.median(left[inl_l])))
+    x1 = int(round(np.median(right[inl_r])))
+    if x1 - x0 < 8:
+        return None
+    both = inl_l & inl_r
+    ys = rows[both] if both.any() else rows
+    y0, y1 = int(ys.min()), int(ys.max())
+    mask = rect_mask(comp.shape[:2], (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+    return Fit(kind=KIND_LINEAR, mask=mask, sector=None, iou=iou(mask, comp))
+
+
+def _fit_sector(comp: np.ndarray, al: float, bl: float, ar: float, br: float) -> Fit | None:
+    y0 = (bl - br) / (ar - al)
+    x0 = al * y0 + bl
+    ang_l = math.degrees(math.atan(al))
+    ang_r = math.degrees(math.atan(ar))
+    radii = _radii(comp, (x0, y0), ang_l, ang_r)
+    if radii is None:
+        return None
+    r_in, r_out = radii
+    sector = Sector(apex=(float(x0), float(y0)), angle_left_deg=ang_l, angle_right_deg=ang_r, r_inner=r_in, r_outer=r_out)
+    mask = sector_mask(comp.shape[:2], sector)
+    kind = KIND_PHASED if r_in < _PHASED_RATIO * r_out else KIND_CURVILINEAR
+    return Fit(kind=kind, mask=mask, sector=sector, iou=iou(mask, comp))
+
+
+def _radii(comp: np.ndarray, apex: tuple[float, float], ang_l: float, ang_r: float) -> tuple[float, float] | None:
+    """Median over angle bins of the nearest and farthest component pixel from the apex."""
+    ys, xs = np.nonzero(comp)
+    dx, dy = xs - apex[0], ys - apex[1]
+    ang = np.degrees(np.arctan2(dx, dy))
+    span = ang_r - ang_l
+    keep = (ang > ang_l + 0.1 * span) & (ang < ang_r - 0.1 * span)
+    if keep.sum() < 50:
+        return None
+    r = np.hypot(dx[keep], dy[keep])
+    bins = np.clip(((ang[keep] - ang_l) / span * 48).astype(np.int64), 0, 47)
+    order = np.lexsort((r, bins))
+    b_sorted, r_sorted = bins[order], r[order]
+    starts = np.flatnonzero(np.r_[True, b_sorted[1:] != b_sorted[:-1]])
+    ends = np.r_[starts[1:], len(b_sorted)] - 1
+    r_min = r_sorted[starts]
+    r_max = r_sorted[ends]
+    r_in = float(np.median(r_min))
+    r_out = float(np.median(r_max))
+    if r_out - r_in < 8:
+        return None
+    return max(0.0, r_in - 0.5), r_out + 0.5

@@ -1,0 +1,90 @@
+"""Notice when the scanner's image geometry changes, cheaply, so the runtime re-estimates the region.
+
+A depth or zoom change rescales the fan; a probe or preset change moves it; a resolution change alters the
+frame size. :class:`RegionTracker` checks the frame size and ~32 small probe patches: half just inside the
+region border (they carry echo), half just outside (they are background). A change is reported when most
+inside probes go dark or most outside probes that were dark light up. Cost: a few dozen pixel reads.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from liveredge.edge.preprocess.detect import as_bgr
+from liveredge.edge.preprocess.region import Region
+
+_OFFSET = 4  # px the probes sit inside / outside the border
+_DARK = 12  # a probe patch mean at or below this is background
+
+
+class RegionTracker:
+    """Holds the fitted region and tells whether a new frame still matches it.
+
+    ``update(frame) -> bool``: True when the frame size changed or the probes say the geometry moved;
+    the caller then re-runs detection and calls :meth:`reset` with the new region.
+    """
+
+    def __init__(self, region: Region, frame: np.ndarray, n_probes: int = 16) -> None:
+        self.n_probes = n_probes
+        self.reset(region, frame)
+
+    def reset(self, region: Region, frame: np.ndarray) -> None:
+        """Adopt a new region; ``frame`` (the frame it was fitted on) sets which outside probes are usable."""
+        self.region = region
+        self.shape = region.frame_shape
+        self._inside, self._outside = _probe_points(region.mask, self.n_probes)
+        gray = _gray(frame)
+        self._outside = self._outside[_patch_means(gray, self._outside) <= _DARK] if len(self._outside) else self._outside
+
+    def update(self, frame: np.ndarray) -> bool:
+        """True when the frame no longer fits the region (re-estimate), False when it still does."""
+        if frame.shape[:2] != self.shape:
+            return True
+        if not self.region.ok:
+            return False
+        gray = _gray(frame)
+        changed = False
+        if len(self._inside):
+            changed |= float((_patch_means(gray, self._inside) <= _DARK).mean()) > 0.75
+        if len(self._outside) >= 4:
+            changed |= float((_patch_means(gray, self._outside) > _DARK).mean()) > 0.5
+        return changed
+
+
+def _gray(frame: np.ndarray) -> np.ndarray:
+    bgr = as_bgr(frame)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+
+
+def _probe_points(mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2) integer (x, y) points on the border of the eroded and the dilated mask."""
+    if not mask.any():
+        empty = np.zeros((0, 2), dtype=np.int64)
+        return empty, empty
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _OFFSET + 1, 2 * _OFFSET + 1))
+    inner = cv2.erode(mask, k)
+    outer = cv2.dilate(mask, k)
+    return _border_samples(inner, n), _border_samples(outer, n, mask.shape, margin=3)
+
+
+def _border_samples(mask: np.ndarray, n: int, shape: tuple[int, ...] | None = None, margin: int = 0) -> np.ndarray:
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return np.zeros((0, 2), dtype=np.int64)
+    pts = max(contours, key=len).reshape(-1, 2)
+    h, w = mask.shape
+    keep = (pts[:, 0] >= 2 + margin) & (pts[:, 0] < w - 2 - margin) & (pts[:, 1] >= 2 + margin) & (pts[:, 1] < h - 2 - margin)
+    pts = pts[keep]
+    if len(pts) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    idx = np.linspace(0, len(pts) - 1, min(n, len(pts))).round().astype(np.int64)
+    return pts[idx].astype(np.int64)
+
+
+def _patch_means(gray: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Mean of the 5x5 patch around each (x, y) point."""
+    offs = np.arange(-2, 3)
+    ys = np.clip(pts[:, 1, None, None] + offs[None, :, None], 0, gray.shape[0] - 1)
+    xs = np.clip(pts[:, 0, None, None] + offs[None, None, :], 0, gray.shape[1] - 1)
+    return gray[ys, xs].reshape(len(pts), -1).mean(axis=1)
