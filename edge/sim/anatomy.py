@@ -1,0 +1,201 @@
+"""Tissue maps: a patient's anatomy rasterised on the canonical grid.
+
+The grid covers x in [X0, X0 + W*RES) and z in [Z0, Z0 + H*RES) canonical cm (``RES`` cm per
+cell, row = depth). Three layers: ``amp`` float32 scatterer amplitude (normal liver = 1),
+``att`` float32 attenuation in dB/cm/MHz (one way), ``label`` uint8 region codes (see ``REGION``).
+Maps are cached per patient. Pure numpy + OpenCV; SIMULATED anatomy, not for clinical use.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from liveredge.edge.sim.patient import Ellipse, Patient
+
+RES = 0.06
+X0, Z0 = -13.0, -1.0
+W, H = 434, 310
+REGION: dict[str, int] = {
+    "background": 0, "wall": 1, "liver": 2, "vessel": 3, "kidney": 4, "kidney_inner": 5,
+    "gallbladder": 6, "ascites": 7, "diaphragm": 8, "lung": 9,
+}
+LESION_CODE = 10  # lesion k has label LESION_CODE + k
+
+
+@dataclass(frozen=True)
+class TissueMap:
+    """Rasterised anatomy on the canonical grid (arrays are read-only)."""
+
+    amp: np.ndarray
+    att: np.ndarray
+    label: np.ndarray
+
+
+@functools.lru_cache(maxsize=1)
+def _grid() -> tuple[np.ndarray, np.ndarray]:
+    xs = (X0 + RES * (np.arange(W, dtype=np.float32) + 0.5))[None, :]
+    zs = (Z0 + RES * (np.arange(H, dtype=np.float32) + 0.5))[:, None]
+    return np.broadcast_to(xs, (H, W)), np.broadcast_to(zs, (H, W))
+
+
+def ellipse_radius(e: Ellipse, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Normalised elliptic radius (1 on the boundary) of canonical points ``(x, z)``."""
+    a = np.deg2rad(e.angle_deg)
+    dx, dz = x - e.cx, z - e.cz
+    u = dx * np.cos(a) + dz * np.sin(a)
+    v = -dx * np.sin(a) + dz * np.cos(a)
+    return np.sqrt((u / e.ax) ** 2 + (v / e.az) ** 2)
+
+
+def _noise(rng: np.random.Generator, scale_cm: float, shape: tuple[int, ...] = (H, W)) -> np.ndarray:
+    """Zero-mean, unit-std Gaussian noise low-passed to ``scale_cm``."""
+    n = rng.standard_normal(shape).astype(np.float32)
+    if len(shape) == 1:
+        n = n[None, :]
+    sigma = max(scale_cm / RES, 0.5)
+    n = cv2.GaussianBlur(n, (0, 0), sigmaX=sigma, sigmaY=sigma if len(shape) == 2 else 0.01)
+    n = n.reshape(shape)
+    return (n - n.mean()) / (n.std() + 1e-6)
+
+
+def _surfaces(p: Patient, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Liver top and diaphragm depth (cm) per grid column, with nodular bumps."""
+    x = _grid()[0][0]
+    bumps_top = p.surface_bump_cm * np.abs(_noise(rng, 0.45, (W,))) * 1.4
+    bumps_deep = p.surface_bump_cm * np.abs(_noise(rng, 0.45, (W,))) * 1.4
+    top = p.wall_cm + p.ascites_cm + 0.05 + bumps_top
+    d0, curv, xc = p.diaphragm
+    deep = d0 + curv * ((x - xc) ** 2 - xc ** 2) - bumps_deep - 0.6 * p.ascites_cm
+    return top.astype(np.float32), deep.astype(np.float32)
+
+
+def _wall(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.ndarray) -> None:
+    x, z = _grid()
+    w = p.wall_cm
+    wall = z < w
+    label[wall] = REGION["wall"]
+    ripple = 0.08 * _noise(rng, 1.5, (W,))[None, :]
+    fat = (0.45 + 0.5 * (np.abs(np.sin((z + ripple) * 9.0)) > 0.97)) * (z < 0.42 * w)
+    muscle = (0.8 + 0.5 * (np.abs(np.sin((z + ripple) * 14.0)) > 0.9)) * (z >= 0.42 * w)
+    amp[wall] = (fat + muscle)[wall]
+    amp[(z < 0.18) & (z > -1)] = 2.2
+    amp[(z > w - 0.14) & wall] = 2.6  # peritoneal line
+
+
+def _kidney(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.ndarray, S: np.ndarray) -> None:
+    x, z = _grid()
+    k = p.kidney
+    r = ellipse_radius(k, x, z)
+    fat = r < 1.0 + 0.35 / k.az
+    amp[fat] = 1.5
+    label[fat] = REGION["background"]
+    cortex = r < 1.0
+    amp[cortex] = p.kidney_amp * np.exp(0.08 * _noise(rng, 0.3))[cortex]
+    label[cortex] = REGION["kidney"]
+    S[(r > 0.97) & (r < 1.02)] += 1.2  # capsule
+    a = np.deg2rad(k.angle_deg)
+    for t in np.linspace(0, 2 * np.pi, 7)[:-1] + rng.uniform(0, 1):
+        u, v = 0.62 * k.ax * np.cos(t), 0.62 * k.az * np.sin(t)
+        pyr = Ellipse(k.cx + u * np.cos(a) - v * np.sin(a), k.cz + u * np.sin(a) + v * np.cos(a),
+                      0.55, 0.38, float(np.rad2deg(t + a)))
+        m = ellipse_radius(pyr, x, z) < 1.0
+        amp[m] = 0.3 * p.kidney_amp
+        label[m] = REGION["kidney_inner"]
+    sinus = r < 0.45
+    amp[sinus] = (2.2 * np.exp(0.35 * _noise(rng, 0.25)))[sinus]
+    label[sinus] = REGION["kidney_inner"]
+
+
+def _vessels(p: Patient, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Lumen mask and bright-wall mask (uint8 0/1) of all vessels."""
+    lumen = np.zeros(shape, np.uint8)
+    walls = np.zeros(shape, np.uint8)
+
+    def pt(xc: float, zc: float) -> tuple[int, int]:
+        return int(round((xc - X0) / RES)), int(round((zc - Z0) / RES))
+
+    for v in p.vessels:
+        a, b = pt(v.x0, v.z0), pt(v.x1, v.z1)
+        if v.kind == "portal":
+            cv2.line(walls, a, b, 1, thickness=max(1, int(round(2 * (v.radius + 0.13) / RES))))
+        cv2.line(lumen, a, b, 1, thickness=max(1, int(round(2 * v.radius / RES))))
+    return lumen, walls
+
+
+def _lesions(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarray, label: np.ndarray,
+             S: np.ndarray) -> None:
+    x, z = _grid()
+    base = p.liver_amp
+    for k, les in enumerate(p.lesions):
+        lob = 1.0 + (0.06 * _noise(rng, 0.5) if les.kind == "haemangioma" else 0.0)
+        r = ellipse_radius(les.shape, x, z) / lob
+        inside = r < 1.0
+        label[inside] = LESION_CODE + k
+        if les.kind == "cyst":
+            amp[inside], att[inside] = 0.012, 0.02
+            S[(r > 0.96) & (r < 1.05)] += 1.6
+        elif les.kind == "haemangioma":
+            amp[inside] = (2.7 * base * np.exp(0.15 * _noise(rng, 0.2)))[inside]
+        elif les.kind == "hcc":
+            amp[inside] = (0.55 * base * np.exp(0.5 * _noise(rng, 0.35)))[inside]
+            halo = (r >= 1.0) & (r < 1.0 + 0.3 / les.shape.ax)
+            amp[halo] = 0.12 * base
+            label[halo] = LESION_CODE + k
+        else:  # metastasis: echogenic centre, hypoechoic rim (target / bull's-eye)
+            amp[inside] = np.where(r < 0.5, 2.4 * base, 0.2 * base)[inside]
+
+
+@functools.lru_cache(maxsize=48)
+def tissue_map(p: Patient) -> TissueMap:
+    """Rasterise ``p`` on the canonical grid (cached per patient; about 30 ms on one core)."""
+    rng = np.random.default_rng([zlib.crc32(p.patient_id.encode()), p.seed & 0xFFFFFFFF, 7])
+    x, z = _grid()
+    amp = np.full((H, W), 0.6, np.float32)
+    att = np.full((H, W), 0.6, np.float32)
+    label = np.zeros((H, W), np.uint8)
+    S = np.zeros((H, W), np.float32)  # bright structures (walls, diaphragm), blurred by steatosis
+    top, deep = _surfaces(p, rng)
+    tex = np.exp(p.texture_sigma * _noise(rng, p.texture_scale_cm) - p.texture_sigma ** 2 / 2)
+    septa = np.exp(-(_noise(rng, 1.6 * p.texture_scale_cm) / 0.22) ** 2)
+    liver_tex = p.liver_amp * tex * (1.0 + 2.0 * p.texture_sigma * septa)
+    liver = (z >= top[None, :]) & (z < deep[None, :])
+    amp[liver], att[liver], label[liver] = liver_tex[liver], p.liver_att, REGION["liver"]
+    lung = z >= deep[None, :] + 0.3
+    amp[lung] = 0.5 * liver_tex[lung]
+    label[lung] = REGION["lung"]
+    dia = (z >= deep[None, :] - 0.05) & (z < deep[None, :] + 0.3)
+    label[dia] = REGION["diaphragm"]
+    S[dia] += 7.0
+    S[np.abs(z - top[None, :]) < 0.06] += 1.5  # liver capsule
+    if p.ascites_cm > 0:
+        fluid = (z >= p.wall_cm) & (z < top[None, :] - 0.04)
+        amp[fluid], att[fluid], label[fluid] = 0.012, 0.02, REGION["ascites"]
+    _wall(p, rng, amp, label)
+    lumen, walls = _vessels(p, (H, W))
+    in_liver = label == REGION["liver"]
+    walls &= in_liver
+    lumen &= in_liver
+    S += 2.2 * walls * (1 - lumen)
+    label[lumen.astype(bool)] = REGION["vessel"]
+    att[lumen.astype(bool)] = 0.15
+    _kidney(p, rng, amp, label, S)
+    if p.gallbladder is not None:
+        r = ellipse_radius(p.gallbladder, x, z)
+        gb = (r < 1.0) & (label == REGION["liver"])
+        amp[gb], att[gb], label[gb] = 0.012, 0.02, REGION["gallbladder"]
+        S[(r > 0.97) & (r < 1.08) & (label != REGION["kidney"])] += 1.4
+    _lesions(p, rng, amp, att, label, S)
+    soft = (label == REGION["vessel"]).astype(np.float32)
+    if p.wall_blur_cm > 0:
+        sig = p.wall_blur_cm / RES
+        S = cv2.GaussianBlur(S, (0, 0), sig)
+        soft = cv2.GaussianBlur(soft, (0, 0), sig * 0.6)
+    amp = (amp * (1 - soft) + 0.03 * soft + S).astype(np.float32)
+    for arr in (amp, att, label):
+        arr.setflags(write=False)
+    return TissueMap(amp, att, label)
