@@ -1,0 +1,81 @@
+"""Exam aggregation: frame results between an exam start and end → one :class:`ExamSummary` (sans-I/O).
+
+Frames whose quality has an image flag (frozen, dark, saturated, no region, out of distribution) are counted but
+not used; the summary's class probabilities are the mean of the used frames' raw probabilities. The summary is
+:data:`UNCERTAIN` when fewer than ``min_frames`` frames were usable or the top mean probability is below the
+model's ``min_confidence``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import numpy as np
+
+from liveredge.edge.decisions.quality import IMAGE_FLAGS
+from liveredge.edge.errors import ConfigError
+from liveredge.edge.events import UNCERTAIN, ExamSummary, FrameResult
+
+
+class ExamAggregator:
+    """Collects :class:`FrameResult` s of one exam at a time."""
+
+    def __init__(self, labels: tuple[str, ...], min_confidence: float, min_frames: int = 5) -> None:
+        if min_frames < 1:
+            raise ConfigError(f"an exam needs min_frames >= 1, got {min_frames}")
+        self.labels = labels
+        self.min_confidence = min_confidence
+        self.min_frames = min_frames
+        self.exam_id: str | None = None
+        self._t_start = 0.0
+        self._sum = np.zeros(len(labels), dtype=np.float64)
+        self._total = 0
+        self._used = 0
+        self._counts: Counter[str] = Counter()
+
+    @property
+    def active(self) -> bool:
+        return self.exam_id is not None
+
+    def start(self, exam_id: str, t: float) -> None:
+        """Begin an exam at time ``t`` (seconds, the runtime's monotonic clock). An open exam must end first."""
+        if self.exam_id is not None:
+            raise ConfigError(f"exam {self.exam_id!r} is still open; end it before starting {exam_id!r}")
+        self.exam_id, self._t_start = exam_id, t
+        self._sum[:] = 0
+        self._total = self._used = 0
+        self._counts = Counter()
+
+    def add(self, result: FrameResult) -> None:
+        """Count one frame result (ignored when no exam is open)."""
+        if self.exam_id is None:
+            return
+        self._total += 1
+        for name in (result.quality.names() or ["ok"]):
+            self._counts[name] += 1
+        if not result.quality & IMAGE_FLAGS:
+            self._used += 1
+            self._sum += np.asarray(result.probs, dtype=np.float64)
+
+    def end(self, t: float) -> ExamSummary:
+        """Close the open exam at time ``t`` and summarise it."""
+        if self.exam_id is None:
+            raise ConfigError("no exam is open; start one before ending it")
+        mean = self._sum / self._used if self._used else np.zeros(len(self.labels))
+        top = int(np.argmax(mean))
+        confident = self._used >= self.min_frames and mean[top] >= self.min_confidence
+        summary = ExamSummary(
+            exam_id=self.exam_id,
+            label=self.labels[top] if confident else UNCERTAIN,
+            confidence=round(float(mean[top]), 6),
+            class_probs={name: round(float(p), 6) for name, p in zip(self.labels, mean)},
+            frames_total=self._total,
+            frames_used=self._used,
+            quality_counts=dict(self._counts),
+            t_start=self._t_start,
+            t_end=t,
+            wall_time=time.time(),
+        )
+        self.exam_id = None
+        return summary

@@ -1,0 +1,97 @@
+"""Quality gate: per-frame image checks and per-result probability checks (sans-I/O).
+
+Image checks run on the model's 8-bit grayscale input (the letterboxed crop, ``Preprocessor.gray``) restricted to
+the ultrasound region as it lands in that input (``region`` bool (height, width)); intensities are 0..255:
+
+- FROZEN: mean absolute difference to the previous frame's input below ``frozen_mad`` (grey levels);
+- DARK: region mean below ``dark_mean``; SATURATED: fraction of region pixels >= ``clip_level`` above
+  ``saturated_fraction``.
+
+Probability checks (:func:`probability_flags`): OUT_OF_DISTRIBUTION when the normalised entropy of the raw
+probabilities (0 = one-hot, 1 = uniform) exceeds the model's ``ood_threshold`` (calibrated on validation data,
+from the metadata ``operating_point``; None disables it); LOW_CONFIDENCE when the smoothed top probability is
+below ``min_confidence``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from liveredge.edge.events import Quality
+
+IMAGE_FLAGS = Quality.FROZEN | Quality.DARK | Quality.SATURATED | Quality.NO_REGION | Quality.OUT_OF_DISTRIBUTION
+"""Flags meaning the frame itself is unusable (not folded into smoothing or exam aggregation)."""
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Image-quality thresholds (grey levels 0..255, fractions 0..1)."""
+
+    frozen_mad: float = 0.25
+    dark_mean: float = 12.0
+    clip_level: int = 250
+    saturated_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class FrameStats:
+    """Region statistics of one model input: mean grey level, clipped fraction, mean |difference| to previous."""
+
+    mean: float
+    clipped: float
+    mad_prev: float | None
+
+
+class ImageGate:
+    """Stateful (remembers the previous input) image-quality check. Call :meth:`reset` on a new geometry."""
+
+    def __init__(self, config: GateConfig = GateConfig()) -> None:
+        self.config = config
+        self._prev: np.ndarray | None = None
+
+    def stats(self, gray: np.ndarray, region: np.ndarray | None) -> FrameStats:
+        """Statistics of a uint8 (height, width) input over the bool ``region`` (whole image when None)."""
+        values = gray[region] if region is not None else gray.ravel()
+        if values.size == 0:
+            values = gray.ravel()
+        mad = None
+        if self._prev is not None and self._prev.shape == values.shape:
+            mad = float(np.mean(np.abs(values.astype(np.int16) - self._prev)))
+        self._prev = values.astype(np.int16)
+        return FrameStats(float(values.mean()), float(np.mean(values >= self.config.clip_level)), mad)
+
+    def check(self, gray: np.ndarray, region: np.ndarray | None) -> tuple[Quality, FrameStats]:
+        """Quality flags (FROZEN / DARK / SATURATED) of one input and its statistics."""
+        s = self.stats(gray, region)
+        q = Quality.OK
+        if s.mad_prev is not None and s.mad_prev < self.config.frozen_mad:
+            q |= Quality.FROZEN
+        if s.mean < self.config.dark_mean:
+            q |= Quality.DARK
+        if s.clipped > self.config.saturated_fraction:
+            q |= Quality.SATURATED
+        return q, s
+
+    def reset(self) -> None:
+        self._prev = None
+
+
+def normalized_entropy(probs: np.ndarray) -> float:
+    """Shannon entropy of ``probs`` divided by log(n): 0 for one-hot, 1 for uniform."""
+    p = np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0)
+    p = p / p.sum()
+    return float(-(p * np.log(p)).sum() / np.log(len(p))) if len(p) > 1 else 0.0
+
+
+def probability_flags(
+    probs: np.ndarray, smoothed: np.ndarray, min_confidence: float, ood_threshold: float | None
+) -> Quality:
+    """OUT_OF_DISTRIBUTION (raw probabilities) and LOW_CONFIDENCE (smoothed top probability) flags."""
+    q = Quality.OK
+    if ood_threshold is not None and normalized_entropy(probs) > ood_threshold:
+        q |= Quality.OUT_OF_DISTRIBUTION
+    if float(np.max(smoothed)) < min_confidence:
+        q |= Quality.LOW_CONFIDENCE
+    return q
