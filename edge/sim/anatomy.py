@@ -66,11 +66,11 @@ def _noise(rng: np.random.Generator, scale_cm: float, shape: tuple[int, ...] = (
 def _surfaces(p: Patient, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Liver top and diaphragm depth (cm) per grid column, with nodular bumps."""
     x = _grid()[0][0]
-    bumps_top = p.surface_bump_cm * np.abs(_noise(rng, 0.45, (W,))) * 1.4
-    bumps_deep = p.surface_bump_cm * np.abs(_noise(rng, 0.45, (W,))) * 1.4
+    bumps_top = p.surface_bump_cm * (1.0 + np.tanh(1.5 * _noise(rng, 0.5, (W,))))
+    bumps_deep = p.surface_bump_cm * (1.0 + np.tanh(1.5 * _noise(rng, 0.5, (W,))))
     top = p.wall_cm + p.ascites_cm + 0.05 + bumps_top
     d0, curv, xc = p.diaphragm
-    deep = d0 + curv * ((x - xc) ** 2 - xc ** 2) - bumps_deep - 0.6 * p.ascites_cm
+    deep = d0 + curv * (x - xc) ** 2 - bumps_deep - 0.6 * p.ascites_cm
     return top.astype(np.float32), deep.astype(np.float32)
 
 
@@ -99,15 +99,15 @@ def _kidney(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.nda
     label[cortex] = REGION["kidney"]
     S[(r > 0.97) & (r < 1.02)] += 1.2  # capsule
     a = np.deg2rad(k.angle_deg)
-    for t in np.linspace(0, 2 * np.pi, 7)[:-1] + rng.uniform(0, 1):
-        u, v = 0.62 * k.ax * np.cos(t), 0.62 * k.az * np.sin(t)
+    for t in np.linspace(0, 2 * np.pi, 9)[:-1] + rng.uniform(0, 0.5):
+        u, v = 0.72 * k.ax * np.cos(t), 0.62 * k.az * np.sin(t)
         pyr = Ellipse(k.cx + u * np.cos(a) - v * np.sin(a), k.cz + u * np.sin(a) + v * np.cos(a),
-                      0.55, 0.38, float(np.rad2deg(t + a)))
+                      0.42, 0.3, float(np.rad2deg(t + a)))
         m = ellipse_radius(pyr, x, z) < 1.0
         amp[m] = 0.3 * p.kidney_amp
         label[m] = REGION["kidney_inner"]
-    sinus = r < 0.45
-    amp[sinus] = (2.2 * np.exp(0.35 * _noise(rng, 0.25)))[sinus]
+    sinus = ellipse_radius(Ellipse(k.cx, k.cz, 0.62 * k.ax, 0.36 * k.az, k.angle_deg), x, z) < 1.0
+    amp[sinus] = (2.4 * np.exp(0.35 * _noise(rng, 0.25)))[sinus]
     label[sinus] = REGION["kidney_inner"]
 
 
@@ -120,15 +120,21 @@ def _vessels(p: Patient, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray
         return int(round((xc - X0) / RES)), int(round((zc - Z0) / RES))
 
     for v in p.vessels:
-        a, b = pt(v.x0, v.z0), pt(v.x1, v.z1)
-        if v.kind == "portal":
-            cv2.line(walls, a, b, 1, thickness=max(1, int(round(2 * (v.radius + 0.13) / RES))))
-        cv2.line(lumen, a, b, 1, thickness=max(1, int(round(2 * v.radius / RES))))
+        # Gently curved, tapering tube drawn as short segments (radius r at the start, 0.45 r at the end).
+        t = np.linspace(0.0, 1.0, 9)
+        bend = 0.12 * np.hypot(v.x1 - v.x0, v.z1 - v.z0) * (1 if v.z0 > v.z1 else -1)
+        xs = v.x0 + (v.x1 - v.x0) * t + bend * np.sin(np.pi * t) * 0.6
+        zs = v.z0 + (v.z1 - v.z0) * t + bend * np.sin(np.pi * t) * 0.4
+        for k in range(8):
+            r = v.radius * (1.0 - 0.55 * (k + 0.5) / 8)
+            a, b = pt(xs[k], zs[k]), pt(xs[k + 1], zs[k + 1])
+            if v.kind == "portal":
+                cv2.line(walls, a, b, 1, thickness=max(1, int(round(2 * (r + 0.12) / RES))))
+            cv2.line(lumen, a, b, 1, thickness=max(1, int(round(2 * r / RES))))
     return lumen, walls
 
 
-def _lesions(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarray, label: np.ndarray,
-             S: np.ndarray) -> None:
+def _lesions(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarray, label: np.ndarray) -> None:
     x, z = _grid()
     base = p.liver_amp
     for k, les in enumerate(p.lesions):
@@ -138,7 +144,7 @@ def _lesions(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndar
         label[inside] = LESION_CODE + k
         if les.kind == "cyst":
             amp[inside], att[inside] = 0.012, 0.02
-            S[(r > 0.96) & (r < 1.05)] += 1.6
+            amp[(r >= 1.0) & (r < 1.0 + 0.1 / les.shape.ax)] = 2.2
         elif les.kind == "haemangioma":
             amp[inside] = (2.7 * base * np.exp(0.15 * _noise(rng, 0.2)))[inside]
         elif les.kind == "hcc":
@@ -182,20 +188,20 @@ def tissue_map(p: Patient) -> TissueMap:
     lumen &= in_liver
     S += 2.2 * walls * (1 - lumen)
     label[lumen.astype(bool)] = REGION["vessel"]
-    att[lumen.astype(bool)] = 0.15
+    att[lumen.astype(bool)] = max(p.liver_att - 0.2, 0.2)
     _kidney(p, rng, amp, label, S)
     if p.gallbladder is not None:
         r = ellipse_radius(p.gallbladder, x, z)
         gb = (r < 1.0) & (label == REGION["liver"])
-        amp[gb], att[gb], label[gb] = 0.012, 0.02, REGION["gallbladder"]
+        amp[gb], att[gb], label[gb], S[gb] = 0.012, 0.02, REGION["gallbladder"], 0.0
         S[(r > 0.97) & (r < 1.08) & (label != REGION["kidney"])] += 1.4
-    _lesions(p, rng, amp, att, label, S)
     soft = (label == REGION["vessel"]).astype(np.float32)
     if p.wall_blur_cm > 0:
         sig = p.wall_blur_cm / RES
         S = cv2.GaussianBlur(S, (0, 0), sig)
         soft = cv2.GaussianBlur(soft, (0, 0), sig * 0.6)
     amp = (amp * (1 - soft) + 0.03 * soft + S).astype(np.float32)
+    _lesions(p, rng, amp, att, label)
     for arr in (amp, att, label):
         arr.setflags(write=False)
     return TissueMap(amp, att, label)

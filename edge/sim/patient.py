@@ -73,7 +73,7 @@ class Patient:
     ``liver_att`` (dB/cm/MHz), ``wall_blur_cm`` (vessel wall / diaphragm blur), ``texture_sigma`` and
     ``texture_scale_cm`` (coarse heterogeneous texture), ``surface_bump_cm`` (nodular surface),
     ``ascites_cm`` (fluid between wall and liver), ``wall_cm`` (abdominal wall thickness),
-    ``diaphragm`` (depth at x=0, curvature), ``kidney``, ``gallbladder`` (or None), ``vessels``,
+    ``diaphragm`` (dome depth cm, curvature 1/cm, dome x cm: z = d0 + c (x - xc)^2), ``kidney``, ``gallbladder`` (or None), ``vessels``,
     ``lesions``.
     """
 
@@ -128,7 +128,7 @@ def _vessels(rng: np.random.Generator, diaphragm_z: float) -> tuple[Vessel, ...]
         ang = np.deg2rad(rng.uniform(15, 30) + 22 * k)  # from horizontal, pointing up and to the right
         length = rng.uniform(4.5, 7.5)
         out.append(Vessel("hepatic", hx, hz, hx + length * np.cos(ang), max(hz - length * np.sin(ang), 3.8),
-                          rng.uniform(0.25, 0.45)))
+                          rng.uniform(0.22, 0.38)))
     # Portal branches in the middle of the liver, bright walls; plus cross-sections (short segments).
     px, pz = rng.uniform(-2.0, 1.0), rng.uniform(7.0, 9.0)
     out.append(Vessel("portal", px - rng.uniform(2, 4), pz + rng.uniform(-1, 1), px, pz, rng.uniform(0.35, 0.55)))
@@ -168,8 +168,8 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     base = rng.uniform(0.9, 1.1)
     liver_amp = base * _STEATOSIS_AMP[g_st] * (1.08 if g_fib >= 2 else 1.0)
     kidney_amp = base * rng.uniform(0.72, 0.9)
-    diaphragm = (rng.uniform(12.3, 13.6), rng.uniform(0.015, 0.035), rng.uniform(-5.0, -2.0))
-    kidney = Ellipse(rng.uniform(3.4, 4.6), rng.uniform(9.6, 10.8), rng.uniform(3.2, 3.9), rng.uniform(1.8, 2.2),
+    diaphragm = (rng.uniform(11.2, 12.4), rng.uniform(0.035, 0.06), rng.uniform(-7.0, -4.0))
+    kidney = Ellipse(rng.uniform(3.4, 4.6), rng.uniform(9.6, 10.8), rng.uniform(3.9, 4.6), rng.uniform(1.7, 2.1),
                      rng.uniform(-28, -15))
     gallbladder = None
     if rng.uniform() < (0.8 if condition != "focal_lesion" else 0.4):

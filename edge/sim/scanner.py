@@ -201,11 +201,15 @@ class Scanner:
             return ()
         lab = self.label_map(j)
         out = []
-        for k, les in enumerate(self.patient.lesions):
-            m = (lab == anatomy.LESION_CODE + k).astype(np.uint8)
-            if m.any():
-                out.append((les.kind, tuple(int(v) for v in cv2.boundingRect(m))))
-        return tuple(out)  # type: ignore[return-value]
+        for grid in self.grids:  # one box per lesion and panel, clipped to what is visible
+            x, y, w, h = grid.bbox
+            sub = lab[y:y + h, x:x + w]
+            for k, les in enumerate(self.patient.lesions):
+                m = (sub == anatomy.LESION_CODE + k).astype(np.uint8)
+                if m.any():
+                    bx, by, bw, bh = cv2.boundingRect(m)
+                    out.append((les.kind, (x + bx, y + by, bw, bh)))
+        return tuple(out)
 
     def frame(self, i: int) -> SimFrame:
         """Screen frame ``i`` (deterministic; frozen frames repeat the previous content exactly)."""

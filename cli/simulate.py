@@ -1,0 +1,94 @@
+"""``liveredge simulate``: phantom datasets, cine clips and the list of site profiles.
+
+Everything it writes is SIMULATED ultrasound, not for clinical use.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _size(text: str) -> tuple[int, int]:
+    """Parse ``HxW`` (e.g. ``256x256``) into (height, width)."""
+    from liveredge.edge.errors import ConfigError
+
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise ConfigError(f"--size {text!r}: use HEIGHTxWIDTH, e.g. 256x256") from exc
+    return h, w
+
+
+def _dataset(args: argparse.Namespace) -> int:
+    from liveredge.edge.errors import ConfigError
+    from liveredge.edge.sim.dataset import plan_dataset, write_dataset
+
+    try:
+        stages = [int(v) for v in args.fibrosis_stages.split(",") if v]
+    except ValueError as exc:
+        raise ConfigError(f"--fibrosis-stages {args.fibrosis_stages!r}: use e.g. 2,3,4") from exc
+    specs = plan_dataset(args.patients, [s.strip() for s in args.sites.split(",") if s.strip()], args.seed, stages)
+    manifest = write_dataset(Path(args.out), specs, args.frames_per_patient, _size(args.size),
+                             progress=not args.quiet)
+    print(f"wrote {manifest} ({len(specs)} patients x {args.frames_per_patient} frames; SIMULATED, not for clinical use)")
+    return 0
+
+
+def _clip(args: argparse.Namespace) -> int:
+    from liveredge.edge.errors import ConfigError
+    from liveredge.edge.sim import Scanner, get_profile, make_patient
+    from liveredge.edge.sim.dataset import write_clip
+
+    if not args.seconds > 0 or not args.fps > 0:
+        raise ConfigError(f"--seconds and --fps must be > 0, got {args.seconds} and {args.fps}")
+    patient = make_patient(args.patient_id, args.condition, severity=args.severity, lesion=args.lesion, seed=args.seed)
+    scanner = Scanner(patient, get_profile(args.site), seed=args.seed, fps=args.fps, size=_size(args.size),
+                      dual_panel=args.dual_panel, doppler=args.doppler, freeze_prob=args.freeze_prob)
+    meta = write_clip(Path(args.out), scanner, max(1, round(args.seconds * args.fps)), progress=not args.quiet)
+    print(f"wrote {args.out} and {meta} (SIMULATED, not for clinical use)")
+    return 0
+
+
+def _profiles(args: argparse.Namespace) -> int:
+    from liveredge.edge.sim import get_profile, list_profiles
+
+    for name in list_profiles() + list(args.extra):
+        print(get_profile(name).summary())
+    print("also: random:SEED (drawn from wider ranges)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``simulate dataset|clip|profiles``."""
+    p = sub.add_parser("simulate", help="simulated B-mode liver phantoms (datasets, clips); not for clinical use")
+    ss = p.add_subparsers(dest="sim_command", metavar="WHAT", required=True)
+    d = ss.add_parser("dataset", help="write PNG screen frames, fan masks and manifest.csv")
+    d.add_argument("out", help="output folder (must not exist or be empty)")
+    d.add_argument("--patients", type=int, required=True, help="number of patients (classes round-robin)")
+    d.add_argument("--frames-per-patient", type=int, default=4)
+    d.add_argument("--sites", default="S1,S2,S3,S4,S5,S6", help="comma-separated profiles, e.g. S1,S2,random:7")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--size", default="256x256", help="screen HEIGHTxWIDTH in px")
+    d.add_argument("--fibrosis-stages", default="2,3,4", help="stages drawn for the fibrosis class (F1 is mild)")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.set_defaults(handler=_dataset)
+    c = ss.add_parser("clip", help="write an mp4 cine clip plus OUT.json with per-frame ground truth")
+    c.add_argument("out", help="output .mp4 path")
+    c.add_argument("--condition", default="normal", help="normal | steatosis | fibrosis | focal_lesion")
+    c.add_argument("--severity", type=int, default=None, help="steatosis 1..3, fibrosis 1..4")
+    c.add_argument("--lesion", default=None, help="cyst | haemangioma | hcc | metastasis")
+    c.add_argument("--seconds", type=float, default=10.0)
+    c.add_argument("--fps", type=float, default=30.0)
+    c.add_argument("--site", default="S1")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--patient-id", default="clip-patient")
+    c.add_argument("--size", default="480x640", help="screen HEIGHTxWIDTH in px")
+    c.add_argument("--dual-panel", action="store_true")
+    c.add_argument("--doppler", action="store_true")
+    c.add_argument("--freeze-prob", type=float, default=0.0)
+    c.add_argument("--quiet", action="store_true")
+    c.set_defaults(handler=_clip)
+    pr = ss.add_parser("profiles", help="list the named site/scanner profiles")
+    pr.add_argument("extra", nargs="*", help="also show these, e.g. random:7")
+    pr.set_defaults(handler=_profiles)

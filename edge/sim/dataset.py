@@ -1,0 +1,171 @@
+"""Dataset and clip writers for the phantom simulator (thin I/O shells over a pure plan).
+
+``plan_dataset`` decides, without I/O, which patients exist: classes round-robin over patients
+(so they are balanced), severities and lesion kinds cycled, one site per patient with sites spread
+so that every site sees every class. ``write_dataset`` renders SCREEN frames (with overlays: training
+must go through the same fan crop the runtime uses) to PNG, one fan-mask PNG per patient, and writes
+``manifest.csv`` last, inside a temporary folder that is renamed to OUT only when complete.
+All data written is SIMULATED, not for clinical use.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+from tqdm import tqdm
+
+from liveredge.edge.errors import ConfigError, DataError, InputError
+from liveredge.edge.sim.patient import CLASSES, LESIONS, make_patient
+from liveredge.edge.sim.profiles import get_profile
+from liveredge.edge.sim.scanner import Scanner
+
+MANIFEST_COLUMNS = ("path", "mask_path", "label", "severity", "patient_id", "site_id", "condition", "lesion",
+                    "frame", "frozen", "lesion_boxes")
+FRAME_STRIDE = 7  # frames between dataset samples of one patient (0.23 s at 30 fps)
+NOTE = "SIMULATED ultrasound from the liveredge phantom simulator; not for clinical use."
+
+
+@dataclass(frozen=True)
+class PatientSpec:
+    """One planned patient: ``index``, ``patient_id``, ``condition``, ``severity``, ``lesion``, ``site``
+    (profile name), ``seed``."""
+
+    index: int
+    patient_id: str
+    condition: str
+    severity: int | None
+    lesion: str | None
+    site: str
+    seed: int
+
+
+def plan_dataset(n_patients: int, sites: Sequence[str], seed: int,
+                 fibrosis_stages: Sequence[int] = (2, 3, 4)) -> list[PatientSpec]:
+    """Plan ``n_patients`` patients over ``sites`` (validated with ``get_profile``)."""
+    if n_patients < 0:
+        raise ConfigError(f"--patients must be >= 0, got {n_patients}")
+    if not sites:
+        raise ConfigError("--sites needs at least one profile name")
+    for s in sites:
+        get_profile(s)
+    if not fibrosis_stages or any(st not in (1, 2, 3, 4) for st in fibrosis_stages):
+        raise ConfigError(f"fibrosis stages must be in 1..4, got {list(fibrosis_stages)}")
+    out = []
+    for p in range(n_patients):
+        group = p // len(CLASSES)
+        condition = CLASSES[p % len(CLASSES)]
+        cycle = group // len(sites)
+        severity = lesion = None
+        if condition == "steatosis":
+            severity = 1 + cycle % 3
+        elif condition == "fibrosis":
+            severity = fibrosis_stages[cycle % len(fibrosis_stages)]
+        elif condition == "focal_lesion":
+            lesion = LESIONS[cycle % len(LESIONS)]
+        pseed = zlib.crc32(f"{seed}:{p}".encode())
+        out.append(PatientSpec(p, f"s{seed}-p{p:05d}", condition, severity, lesion, sites[group % len(sites)], pseed))
+    return out
+
+
+def _tmp_next_to(out: Path) -> Path:
+    out = out.resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: already exists and is not an empty folder; choose a new output folder")
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    try:
+        tmp.mkdir(parents=False, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the output folder next to it ({exc.strerror}); "
+                         "check that the parent folder exists and is writable") from exc
+    return tmp
+
+
+def _finish(tmp: Path, out: Path) -> None:
+    out = out.resolve()
+    if out.exists():
+        out.rmdir()
+    tmp.rename(out)
+
+
+def _imwrite(path: Path, img: object) -> None:
+    if not cv2.imwrite(str(path), img):  # type: ignore[arg-type]
+        raise DataError(f"{path}: OpenCV could not write this PNG; check disk space and permissions")
+
+
+def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: int,
+                  size: tuple[int, int] = (256, 256), *, progress: bool = True) -> Path:
+    """Render ``specs`` to ``out`` (see module doc); return the manifest path."""
+    if frames_per_patient < 1:
+        raise ConfigError(f"--frames-per-patient must be >= 1, got {frames_per_patient}")
+    tmp = _tmp_next_to(out)
+    rows = []
+    try:
+        (tmp / "frames").mkdir()
+        (tmp / "masks").mkdir()
+        bar = tqdm(total=len(specs) * frames_per_patient, desc="simulate", unit="frame", disable=not progress)
+        for spec in specs:
+            patient = make_patient(spec.patient_id, spec.condition, severity=spec.severity, lesion=spec.lesion,
+                                   seed=spec.seed)
+            scanner = Scanner(patient, get_profile(spec.site), seed=spec.seed, size=size)
+            mask_rel = f"masks/{spec.patient_id}.png"
+            _imwrite(tmp / mask_rel, scanner.fan_mask)
+            for k in range(frames_per_patient):
+                f = scanner.frame(k * FRAME_STRIDE)
+                rel = f"frames/{spec.patient_id}_{k:03d}.png"
+                _imwrite(tmp / rel, f.image)
+                rows.append({"path": rel, "mask_path": mask_rel, "label": f.label, "severity": f.severity,
+                             "patient_id": f.patient_id, "site_id": f.site_id, "condition": f.condition,
+                             "lesion": f.lesion or "", "frame": f.index, "frozen": int(f.frozen),
+                             "lesion_boxes": json.dumps([[kind, list(box)] for kind, box in f.lesions])})
+                bar.update(1)
+        bar.close()
+        (tmp / "README.txt").write_text(NOTE + "\n")
+        with open(tmp / "manifest.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        _finish(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Path(out).resolve() / "manifest.csv"
+
+
+def write_clip(out: Path, scanner: Scanner, n_frames: int, *, progress: bool = True) -> Path:
+    """Write ``n_frames`` screen frames to ``out`` (mp4, 'mp4v') and ground truth to ``out`` + '.json'
+    (``OUT.json`` next to ``OUT.mp4``); return the JSON path."""
+    if n_frames < 1:
+        raise ConfigError(f"a clip needs at least one frame, got {n_frames}")
+    out = Path(out)
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        raise InputError(f"{out}: the folder {out.parent} does not exist or is not writable")
+    h, w = scanner.size
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), scanner.fps, (w, h))
+    if not writer.isOpened():
+        raise InputError(f"{out}: OpenCV cannot open an mp4 writer here; check the path and the codec")
+    frames = []
+    try:
+        for f in tqdm(scanner.frames(n_frames), total=n_frames, desc="clip", unit="frame", disable=not progress):
+            writer.write(f.image)
+            frames.append({"index": f.index, "time_s": round(f.time_s, 4), "label": f.label,
+                           "severity": f.severity, "frozen": f.frozen,
+                           "lesions": [{"kind": k, "box": list(b)} for k, b in f.lesions]})
+    finally:
+        writer.release()
+    p = scanner.patient
+    meta = {"note": NOTE, "fps": scanner.fps, "size": [h, w], "site_id": scanner.profile.site_id,
+            "patient": {"patient_id": p.patient_id, "condition": p.condition, "label": p.label,
+                        "severity": p.severity, "lesion": p.lesion, "seed": p.seed},
+            "fan_geometry": [asdict(g) for g in scanner.geometries], "panels": [list(b) for b in scanner.panels],
+            "frames": frames}
+    json_path = out.with_suffix(".json")
+    json_path.write_text(json.dumps(meta, indent=1))
+    return json_path
