@@ -1,0 +1,21 @@
+"""The edge runtime: model loading with integrity checks, the per-frame processor, the threaded pipeline, bench.
+
+Sources and sinks are used only through :mod:`liveredge.edge.sources` and :mod:`liveredge.edge.sinks` interfaces.
+"""
+
+from liveredge.edge.runtime.mailbox import LatestMailbox
+from liveredge.edge.runtime.model import LoadedModel, LoadOptions, load_model
+from liveredge.edge.runtime.pipeline import Pipeline, PipelineConfig, RunStats
+from liveredge.edge.runtime.processor import FrameProcessor, ProcessorConfig
+
+__all__ = [
+    "FrameProcessor",
+    "LatestMailbox",
+    "LoadOptions",
+    "LoadedModel",
+    "Pipeline",
+    "PipelineConfig",
+    "ProcessorConfig",
+    "RunStats",
+    "load_model",
+]

@@ -1,0 +1,160 @@
+"""The threaded pipeline: capture thread → one-slot mailbox → inference thread (process) → sinks.
+
+The capture thread only reads the source and posts frames (latest wins; ``backpressure=True`` for offline
+``--rate max`` replay waits instead). The calling thread runs :class:`FrameProcessor` and hands each event to the
+sinks, which must not block (slow sinks queue on their own threads). State events from a watched source
+(:meth:`Pipeline.post_state`, any thread) and exam commands are applied on the inference thread between frames.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from liveredge.edge.errors import LiveredgeError
+from liveredge.edge.events import Event, StateEvent
+from liveredge.edge.runtime.mailbox import LatestMailbox
+from liveredge.edge.runtime.processor import FrameProcessor
+from liveredge.edge.sources.base import Frame, SourceStatus
+
+RESET_STATES = frozenset({"reconnected", "source_opened", "reopened", "geometry_changed", "frozen"})
+"""State names after which smoothing and the region estimate start afresh."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """``read_timeout_s`` per source read; ``backpressure`` (no drops, offline); ``max_frames`` or None."""
+
+    read_timeout_s: float = 0.25
+    backpressure: bool = False
+    max_frames: int | None = None
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What a run did: frames captured/processed/dropped, how it ended, wall seconds."""
+
+    captured: int
+    processed: int
+    dropped: int
+    end: str
+    detail: str
+    elapsed_s: float
+
+
+def state(name: str, detail: str) -> StateEvent:
+    return StateEvent(state=name, detail=detail, wall_time=time.time(), t=time.monotonic())
+
+
+class Pipeline:
+    """Runs one source through one processor into sinks until the source ends, fails, or :meth:`stop`."""
+
+    def __init__(self, source: Any, processor: FrameProcessor, sinks: Sequence[Any],
+                 config: PipelineConfig = PipelineConfig()) -> None:
+        self.source = source
+        self.processor = processor
+        self.sinks = list(sinks)
+        self.config = config
+        self.mailbox: LatestMailbox[Frame] = LatestMailbox()
+        self._stop = threading.Event()
+        self._control: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._end = ("stopped", "")
+        self.processed = 0
+
+    # --- thread-safe controls ---------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the run to end (signal handlers call this); returns at once."""
+        self._stop.set()
+        self.mailbox.close()
+
+    def post_state(self, event: StateEvent) -> None:
+        """Forward a state event (e.g. from WatchedSource's callback thread) to the sinks."""
+        self._control.put(("state", event))
+
+    def start_exam(self, exam_id: str) -> None:
+        self._control.put(("exam_start", exam_id))
+
+    def end_exam(self) -> None:
+        self._control.put(("exam_end", None))
+
+    # --- run ----------------------------------------------------------------------------------------------
+    def run(self) -> RunStats:
+        """Open the source, run until done, close the source; SourceError from open() propagates."""
+        t0 = time.monotonic()
+        self.source.open()
+        self.emit(state("running", f"source {getattr(self.source, 'uri', '?')}"))
+        capture = threading.Thread(target=self._capture_loop, name="liveredge-capture", daemon=True)
+        capture.start()
+        try:
+            self._inference_loop()
+        finally:
+            self.stop()
+            capture.join(timeout=max(2.0, self.config.read_timeout_s * 4))
+            self._apply_controls()
+            self.source.close()
+        end, detail = self._end
+        return RunStats(self.mailbox.put_count, self.processed, self.mailbox.dropped, end, detail,
+                        time.monotonic() - t0)
+
+    def _capture_loop(self) -> None:
+        count, limit = 0, self.config.max_frames
+        try:
+            while not self._stop.is_set():
+                result = self.source.read(self.config.read_timeout_s)
+                if result.status is SourceStatus.OK and result.frame is not None:
+                    self.mailbox.put(result.frame, block=self.config.backpressure)
+                    count += 1
+                    if limit is not None and count >= limit:
+                        self._end = ("max_frames", f"{count} frames")
+                        break
+                elif result.status is SourceStatus.END:
+                    self._end = ("end", result.detail)
+                    break
+                elif result.status is SourceStatus.ERROR:
+                    self._end = ("error", result.detail)
+                    self.post_state(state("source_error", result.detail))
+                    break
+        except LiveredgeError as exc:
+            self._end = ("error", str(exc))
+            self.post_state(state("source_error", str(exc)))
+        finally:
+            self.mailbox.close()
+
+    def _inference_loop(self) -> None:
+        while True:
+            self._apply_controls()
+            frame = self.mailbox.get(timeout_s=0.05)
+            if frame is None:
+                if self.mailbox.drained:
+                    return
+                continue
+            result = self.processor.process(frame, time.monotonic())
+            self.processed += 1
+            self.emit(result)
+
+    def _apply_controls(self) -> None:
+        while True:
+            try:
+                kind, value = self._control.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "state":
+                if value.state in RESET_STATES:
+                    self.processor.reset()
+                self.emit(value)
+            elif kind == "exam_start":
+                self.processor.start_exam(value)
+                self.emit(state("exam_started", value))
+            elif kind == "exam_end":
+                summary = self.processor.end_exam()
+                if summary is not None:
+                    self.emit(summary)
+
+    def emit(self, event: Event) -> None:
+        """Hand one event to every sink (sinks must not block)."""
+        for sink in self.sinks:
+            sink.emit(event)
