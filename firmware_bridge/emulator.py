@@ -177,10 +177,17 @@ class PtyEmulator:
             self.handheld.boot(self._clock())
             self._flush()
 
+    def inject(self, raw: bytes) -> None:
+        """Put raw bytes on the line (noise, garbage, a hand-made frame)."""
+        with self._lock:
+            self._write(raw)
+
     def unplug(self) -> None:
-        """Pull the cable: close both ends of the pty (the host's reads fail)."""
+        """Pull the cable: close both ends of the pty (the host's reads fail) and remove the symlink (as udev)."""
         with self._lock:
             self._unplug_fds()
+            if self.link_path is not None:
+                self.link_path.unlink(missing_ok=True)
             self.handheld.session.close(self._clock(), "unplugged")
 
     def replug(self) -> str:
