@@ -1,0 +1,40 @@
+"""Sinks for runtime events: JSONL, the SQLite exam log, recordings and the optional display.
+
+Every sink has ``emit(event)`` (results, exam summaries, state events — see ``liveredge.edge.events``) and
+``close()``; sinks that want the image too (``Recorder``, ``DisplaySink``) also have
+``submit(frame, result)``: the pipeline calls ``submit`` for frame results on those and ``emit`` for the rest.
+No sink blocks the inference loop: each writes on its own thread from a bounded queue and counts drops.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from liveredge.edge.events import Event, FrameResult
+from liveredge.edge.sinks.base import NOTICE, Worker
+from liveredge.edge.sinks.display import DisplaySink, DisplayUnavailable, display_available, draw_overlay
+from liveredge.edge.sinks.examlog import ExamLog, read_exams, read_records
+from liveredge.edge.sinks.jsonl import JsonlSink
+from liveredge.edge.sinks.recorder import Recorder
+from liveredge.edge.sources.base import Frame
+
+__all__ = [
+    "NOTICE", "DisplaySink", "DisplayUnavailable", "ExamLog", "FrameSink", "JsonlSink", "Recorder", "Sink",
+    "Worker", "display_available", "draw_overlay", "read_exams", "read_records",
+]
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Receives every event the runtime emits; must not block."""
+
+    def emit(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class FrameSink(Sink, Protocol):
+    """A sink that also takes the frame a result belongs to."""
+
+    def submit(self, frame: Frame, result: FrameResult) -> None: ...
