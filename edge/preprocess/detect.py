@@ -24,9 +24,9 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import PreprocessError
-from liveredge.edge.preprocess.fit import fit_geometry
+from liveredge.edge.preprocess.panels import find_panels
+from liveredge.edge.preprocess.refine import evidence_image
 from liveredge.edge.preprocess.region import (
-    KIND_FREEFORM,
     STATUS_OK,
     Panel,
     Region,
@@ -37,7 +37,6 @@ from liveredge.edge.preprocess.region import (
 COLOUR_DELTA = 20  # chroma (grey levels) above which a pixel is an overlay
 SATURATED = 250  # grey level at and above which a pixel is treated as overlay text
 MIN_AREA_FRAC = 0.03  # smallest region, as a fraction of the frame
-PANEL_FRAC = 0.4  # a second component this large relative to the first is another panel
 MIN_SIDE = 32  # frames smaller than this in either dimension have no usable region
 
 
@@ -68,21 +67,27 @@ def overlay_mask(bgr: np.ndarray) -> np.ndarray:
     return (chroma > COLOUR_DELTA) | (gray >= SATURATED)
 
 
+def _kernel(shape: tuple[int, ...]) -> int:
+    """Odd smoothing / morphology size in px: about 1/80 of the short side, at least 3."""
+    return max(3, int(round(min(shape[:2]) / 80)) | 1)
+
+
 def trace(gray: np.ndarray, overlay: np.ndarray) -> list[np.ndarray]:
     """Filled candidate components (uint8 0/255 masks), largest first."""
     h, w = gray.shape
-    k = max(3, int(round(min(h, w) / 80)) | 1)
+    k = _kernel(gray.shape)
     clean = gray.copy()
     clean[overlay] = 0
     level = float(np.percentile(gray, 2))
     smooth = cv2.blur(clean, (k, k))
     signal = (smooth > level + 4).astype(np.uint8)
     ell = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    signal = cv2.morphologyEx(signal, cv2.MORPH_OPEN, ell)
     big = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
-    signal = cv2.morphologyEx(signal, cv2.MORPH_CLOSE, big)
+    signal = cv2.morphologyEx(signal, cv2.MORPH_CLOSE, ell)
+    signal = cv2.morphologyEx(signal, cv2.MORPH_OPEN, big)  # drops text strokes, ruler ticks, thin bars
+    signal = cv2.erode(signal, ell)  # the box filter grew the border by about k/2
     contours, _ = cv2.findContours(signal, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    contours = sorted(contours, key=cv2.contourArea, reverse=True)[:4]
+    contours = sorted(contours, key=cv2.contourArea, reverse=True)[:12]
     comps = []
     for c in contours:
         m = np.zeros((h, w), dtype=np.uint8)
@@ -107,14 +112,6 @@ def textured(gray: np.ndarray, mask: np.ndarray) -> str:
     return ""
 
 
-def _panel(gray: np.ndarray, comp: np.ndarray) -> Panel:
-    fit = fit_geometry(comp)
-    if fit is None:
-        return Panel(kind=KIND_FREEFORM, bbox=bbox_of(comp), mask=comp)
-    mask = fit.mask
-    return Panel(kind=fit.kind, bbox=bbox_of(mask), mask=mask, sector=fit.sector)
-
-
 def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None) -> Region:
     shape = gray.shape
     if min(shape) < MIN_SIDE:
@@ -122,14 +119,9 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None) ->
     comps = trace(gray, overlay)
     if not comps or np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
         return no_region(shape, "no ultrasound region found (nothing but background, text or colour)")
-    largest = np.count_nonzero(comps[0])
-    comps = [c for c in comps if np.count_nonzero(c) >= PANEL_FRAC * largest]
-    comps.sort(key=lambda c: bbox_of(c)[0])
-    panels = []
-    for comp in comps:
-        panel = _panel(gray, comp)
-        if not textured(gray, panel.mask):
-            panels.append(panel)
+    ev = evidence_image(gray, overlay)
+    thr = float(np.percentile(gray, 2)) + 3.0
+    panels = [p for p in find_panels(comps, _kernel(shape), ev, thr) if not textured(gray, p.mask)]
     if not panels:
         return no_region(shape, textured(gray, comps[0]))
     if motion is not None:

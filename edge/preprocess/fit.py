@@ -19,9 +19,11 @@ from liveredge.edge.preprocess.region import (
     KIND_LINEAR,
     KIND_PHASED,
     Sector,
+    bbox_of,
     rect_mask,
     sector_mask,
 )
+from liveredge.edge.preprocess.refine import refine_rect, refine_sector
 
 _VERTICAL_SLOPE = 0.035  # |dx/dy| below this on both edges → a linear probe
 _PHASED_RATIO = 0.08  # r_inner / r_outer below this → phased array (near-point apex)
@@ -77,8 +79,14 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(aa & bb)) / union if union else 0.0
 
 
-def fit_geometry(comp: np.ndarray) -> Fit | None:
-    """Fit a rectangle or sector to a traced component (uint8 mask); None when neither fits well."""
+def fit_geometry(comp: np.ndarray, kernel: int = 3, ev: np.ndarray | None = None, thr: float = 0.0) -> Fit | None:
+    """Fit a rectangle or sector to a traced component (uint8 mask); None when neither fits well.
+
+    ``kernel`` is the tracing morphology size (px): the opening blunts a phased fan's tip by about that much,
+    so it is allowed for when telling phased from curvilinear. With an evidence image ``ev`` and its
+    background threshold ``thr`` (:func:`~liveredge.edge.preprocess.refine.evidence_image`) the fit is
+    re-measured on the pixels (:mod:`.refine`).
+    """
     rows, left, right = row_edges(comp)
     if len(rows) < 8:
         return None
@@ -88,12 +96,30 @@ def fit_geometry(comp: np.ndarray) -> Fit | None:
     if abs(al) < _VERTICAL_SLOPE and abs(ar) < _VERTICAL_SLOPE:
         fit = _fit_rect(comp, rows, left, right, inl_l, inl_r)
     elif al < 0 < ar:
-        fit = _fit_sector(comp, al, bl, ar, br)
+        fit = _fit_sector(comp, al, bl, ar, br, kernel)
     else:
         return None
+    if fit is not None and ev is not None:
+        fit = _refined(fit, comp, ev, thr)
     if fit is None or fit.iou < _MIN_IOU:
         return None
     return fit
+
+
+def _refined(fit: Fit, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit | None:
+    shape = comp.shape[:2]
+    if fit.sector is None:
+        box = refine_rect(ev, thr, bbox_of(fit.mask))
+        if box is None:
+            return None
+        mask = rect_mask(shape, box)
+        return Fit(kind=KIND_LINEAR, mask=mask, sector=None, iou=iou(mask, comp))
+    sector = refine_sector(ev, thr, fit.sector)
+    if sector is None:
+        return None
+    mask = sector_mask(shape, sector)
+    kind = KIND_PHASED if sector.r_inner < _PHASED_RATIO * sector.r_outer else KIND_CURVILINEAR
+    return Fit(kind=kind, mask=mask, sector=sector, iou=iou(mask, comp))
 
 
 def _fit_rect(
@@ -110,7 +136,7 @@ def _fit_rect(
     return Fit(kind=KIND_LINEAR, mask=mask, sector=None, iou=iou(mask, comp))
 
 
-def _fit_sector(comp: np.ndarray, al: float, bl: float, ar: float, br: float) -> Fit | None:
+def _fit_sector(comp: np.ndarray, al: float, bl: float, ar: float, br: float, kernel: int) -> Fit | None:
     y0 = (bl - br) / (ar - al)
     x0 = al * y0 + bl
     ang_l = math.degrees(math.atan(al))
@@ -121,7 +147,7 @@ def _fit_sector(comp: np.ndarray, al: float, bl: float, ar: float, br: float) ->
     r_in, r_out = radii
     sector = Sector(apex=(float(x0), float(y0)), angle_left_deg=ang_l, angle_right_deg=ang_r, r_inner=r_in, r_outer=r_out)
     mask = sector_mask(comp.shape[:2], sector)
-    kind = KIND_PHASED if r_in < _PHASED_RATIO * r_out else KIND_CURVILINEAR
+    kind = KIND_PHASED if r_in - kernel < _PHASED_RATIO * r_out else KIND_CURVILINEAR
     return Fit(kind=kind, mask=mask, sector=sector, iou=iou(mask, comp))
 
 

@@ -1,0 +1,95 @@
+"""Group traced components into image panels and fit each one (dual-panel screens give two).
+
+A panel starts from a large component (at least ``PANEL_FRAC`` of the largest). Smaller components lying
+within its columns and close below/above it are pieces of the same image cut off by an anechoic band (a
+dark layer across a linear image, a fluid gap under the apex) and are merged when the merged fit holds.
+Two panels that touch (wide fans side by side) trace as one component; when that fails to fit, it is
+split at its narrowest column near the middle and each half is fitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from liveredge.edge.preprocess.fit import fit_geometry
+from liveredge.edge.preprocess.region import KIND_FREEFORM, Panel, bbox_of
+
+PANEL_FRAC = 0.4  # a component this large relative to the largest is a panel of its own
+PIECE_FRAC = 0.01  # smaller components down to this fraction of a panel can be merged into it
+WAIST = 0.35  # a column this much thinner than the widest, mid-component, is where two panels touch
+
+
+def find_panels(comps: list[np.ndarray], kernel: int, ev: np.ndarray | None = None, thr: float = 0.0) -> list[Panel]:
+    """Panels (left to right) from filled components (uint8 0/255 masks, largest first)."""
+    if not comps:
+        return []
+    areas = [int(np.count_nonzero(c)) for c in comps]
+    seeds = [i for i, a in enumerate(areas) if a >= PANEL_FRAC * areas[0]]
+    pieces = [i for i in range(len(comps)) if i not in seeds]
+    panels: list[Panel] = []
+    for i in seeds:
+        own = [comps[j] for j in pieces if areas[j] >= PIECE_FRAC * areas[i] and _within(comps[j], comps[i])]
+        panels.extend(_fit_seed(comps[i], own, _Fitter(kernel, ev, thr)))
+    panels.sort(key=lambda p: p.bbox[0])
+    return panels
+
+
+def _within(piece: np.ndarray, seed: np.ndarray) -> bool:
+    """The piece lies inside the seed's columns (±3 %) and within a quarter of its height above/below it."""
+    px, py, pw, ph = bbox_of(piece)
+    sx, sy, sw, sh = bbox_of(seed)
+    tol = 0.03 * sw
+    inside_cols = px >= sx - tol and px + pw <= sx + sw + tol
+    gap = max(sy - (py + ph), py - (sy + sh), 0)
+    return inside_cols and gap <= 0.25 * sh
+
+
+def _fit_seed(seed: np.ndarray, pieces: list[np.ndarray], fitter: _Fitter) -> list[Panel]:
+    if pieces:
+        merged = seed.copy()
+        for p in pieces:
+            merged |= p
+        panel = fitter(merged)
+        if panel is not None:
+            return [panel]
+    panel = fitter(seed)
+    if panel is not None:
+        return [panel]
+    halves = _split(seed)
+    if halves is not None:
+        fitted = [fitter(h) for h in halves]
+        if all(f is not None for f in fitted):
+            return [f for f in fitted if f is not None]
+    return [Panel(kind=KIND_FREEFORM, bbox=bbox_of(seed), mask=seed)]
+
+
+@dataclass(frozen=True)
+class _Fitter:
+    kernel: int
+    ev: np.ndarray | None
+    thr: float
+
+    def __call__(self, comp: np.ndarray) -> Panel | None:
+        fit = fit_geometry(comp, self.kernel, self.ev, self.thr)
+        if fit is None:
+            return None
+        return Panel(kind=fit.kind, bbox=bbox_of(fit.mask), mask=fit.mask, sector=fit.sector)
+
+
+def _split(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Cut at the thinnest column in the middle 30-70 % of the component, if it is a clear waist."""
+    cols = np.count_nonzero(comp, axis=0)
+    xs = np.flatnonzero(cols)
+    if len(xs) < 16:
+        return None
+    x0, x1 = int(xs[0]), int(xs[-1])
+    lo, hi = x0 + int(0.3 * (x1 - x0)), x0 + int(0.7 * (x1 - x0))
+    cut = lo + int(np.argmin(cols[lo:hi + 1]))
+    if cols[cut] > WAIST * cols.max():
+        return None
+    left, right = comp.copy(), comp.copy()
+    left[:, cut:] = 0
+    right[:, : cut + 1] = 0
+    return left, right
