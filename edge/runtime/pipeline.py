@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor
 from liveredge.edge.sources.base import Frame, SourceStatus
 
-RESET_STATES = frozenset({"reconnected", "source_opened", "reopened", "geometry_changed", "frozen"})
+RESET_STATES = frozenset({"source_reconnected", "source_lost", "source_error"})
 """State names after which smoothing and the region estimate start afresh."""
 
 
@@ -64,6 +64,7 @@ class Pipeline:
         self._control: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._end = ("stopped", "")
         self.processed = 0
+        self.pollers: list[Callable[[], None]] = []
 
     # --- thread-safe controls ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -115,8 +116,12 @@ class Pipeline:
                     self._end = ("end", result.detail)
                     break
                 elif result.status is SourceStatus.ERROR:
+                    watched = hasattr(self.source, "gave_up")
+                    if watched and not self.source.gave_up:
+                        continue  # the watchdog is reconnecting and reports its own state events
                     self._end = ("error", result.detail)
-                    self.post_state(state("source_error", result.detail))
+                    if not watched:
+                        self.post_state(state("source_error", result.detail))
                     break
         except LiveredgeError as exc:
             self._end = ("error", str(exc))
@@ -137,6 +142,8 @@ class Pipeline:
             self.emit(result)
 
     def _apply_controls(self) -> None:
+        for poll in self.pollers:
+            poll()
         while True:
             try:
                 kind, value = self._control.get_nowait()
