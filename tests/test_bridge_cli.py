@@ -1,0 +1,75 @@
+"""`liveredge bridge emulate|monitor` as a user runs them, and the runtime hook's value checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from liveredge.cli.main import main
+from liveredge.firmware_bridge.errors import BridgeValueError, ScriptError
+from liveredge.firmware_bridge.messages import Result
+from liveredge.firmware_bridge.runtime import NullBridge, RuntimeBridge, make_alert, make_result
+from liveredge.firmware_bridge.script import Step, parse_script
+
+pytestmark = pytest.mark.timeout(30)
+CLI = [sys.executable, "-m", "liveredge.cli.main"]
+
+
+def test_emulate_then_monitor_shows_decoded_traffic(tmp_path: Path) -> None:
+    script = tmp_path / "exam.txt"
+    script.write_text("# a short exam\n0.6 exam_start 5\n0.05 freeze\n0.05 depth 120\n0.05 exam_end 5\n")
+    link = tmp_path / "ttyMCU"
+    emu = subprocess.Popen([*CLI, "bridge", "emulate", "--link", str(link), "--script", str(script),
+                            "--duration", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert emu.stdout is not None
+        first = emu.stdout.readline()
+        assert first.startswith("emulator: /dev/pts/") and link.is_symlink()
+        mon = subprocess.run([*CLI, "bridge", "monitor", str(link), "--handshake", "--duration", "1.5"],
+                             capture_output=True, text=True, timeout=20)
+        out, err = emu.communicate(timeout=20)
+    finally:
+        emu.kill()
+    assert mon.returncode == 0, mon.stderr
+    lines = mon.stdout.splitlines()
+    assert any("HELLO_ACK" in line and "device_id=0x00e1000000000001" in line for line in lines)
+    assert any("PROBE_EVENT" in line and "kind=DEPTH" in line and "depth_mm=120" in line for line in lines)
+    assert any("EXAM_END exam_id=5" in line for line in lines)
+    assert "not for clinical use" in mon.stderr and "frames, 0 errors" in mon.stderr
+    assert "rx LinkUp" in out and "tx exam_end 5" in out
+
+
+def test_bad_script_and_bad_port_fail_with_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "bad.txt"
+    script.write_text("0.1 freeze\nsoon depth 5\n")
+    assert main(["bridge", "emulate", "--script", str(script), "--duration", "1"]) == 2
+    assert "bad.txt:2" in capsys.readouterr().err
+    assert main(["bridge", "monitor", str(tmp_path / "no-such-tty"), "--duration", "1"]) == 1
+    assert "cannot open" in capsys.readouterr().err
+    assert main(["bridge", "monitor", "loop://", "--count", "0"]) == 2
+
+
+def test_script_parser_accepts_and_names_errors() -> None:
+    assert parse_script("0.5 exam_start\n1 depth 0x78 # hex ok\n0 reset\n") == [
+        Step(0.5, "exam_start"), Step(1.0, "depth", 120), Step(0.0, "reset")]
+    for bad in ("1 explode", "1 depth", "1 freeze 3", "-1 freeze", "1 gain loud"):
+        with pytest.raises(ScriptError, match="s:1"):
+            parse_script(bad, "s")
+
+
+def test_runtime_values_are_checked_and_converted() -> None:
+    assert isinstance(NullBridge(), RuntimeBridge)
+    assert make_result(frame_seq=3, timestamp_ns=10, class_index=1, confidence=0.91234, quality_flags=5,
+                       class_name="steatosis") == Result(3, 10, 1, 9123, 5)
+    for bad in ({"class_index": 4}, {"confidence": 1.5}, {"frame_seq": -1}, {"class_name": "fibrosis"},
+                {"quality_flags": 1 << 16}):
+        kwargs = {"frame_seq": 1, "timestamp_ns": 1, "class_index": 1, "confidence": 0.5, **bad}
+        with pytest.raises(BridgeValueError):
+            NullBridge().publish_result(**kwargs)  # type: ignore[arg-type]
+    with pytest.raises(BridgeValueError, match="alert code"):
+        make_alert(9)
+    assert make_alert(1, severity=2, timestamp_ns=5).severity == 2
+    assert NullBridge().poll_events() == []
