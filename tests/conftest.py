@@ -5,3 +5,19 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+# --- convert: a small simulated dataset (real simulator frames, PNG + manifest.csv) -------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def convert_sim_dataset(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Two simulator datasets at 128x128 screen size: 'calib' (sites S1,S2; 16 patients x 3 frames) and 'val'
+    (held-out site S3; 8 patients x 3 frames). SIMULATED data. Returns {"calib": Path, "val": Path}."""
+    from liveredge.edge.sim.dataset import plan_dataset, write_dataset
+
+    root = tmp_path_factory.mktemp("convert_sim")
+    calib = write_dataset(root / "calib", plan_dataset(16, ["S1", "S2"], seed=1), 3, size=(128, 128), progress=False)
+    val = write_dataset(root / "val", plan_dataset(8, ["S3"], seed=2), 3, size=(128, 128), progress=False)
+    return {"calib": calib.parent, "val": val.parent}

@@ -1,0 +1,240 @@
+"""Ingest a float model: Keras 3 ``.keras``, legacy ``.h5`` (tf_keras), a SavedModel folder, or PyTorch ONNX.
+
+Each becomes a :class:`SourceModel`: a factory for a ``tf.lite.TFLiteConverter``, a reference function that
+runs the ORIGINAL model on float32 NHWC frames (for the float parity check), the resolved
+:class:`PreprocessSpec`, labels, ``cam_output`` and the source SHA-256. ONNX (NCHW) goes through onnx2tf to an
+NHWC SavedModel with batch 1 (``not_use_onnxsim=True``: no onnxsim/onnxruntime needed); its reference is the
+ONNX reference evaluator (``onnx.reference``) on the NCHW-transposed frames.
+
+Spec resolution (first found): the sidecar ``<stem>.liveredge.json`` beside the model (for a SavedModel folder
+``X/``: ``X.liveredge.json`` beside it, then ``X/liveredge.json`` inside); ``--spec FILE.json`` (a sidecar or a
+bare PreprocessSpec); ``--mean/--std`` with input size and channels read from the model. Otherwise InputError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liveredge.edge.errors import ConfigError, InputError, ModelError
+from liveredge.edge.preprocess.spec import PreprocessSpec
+
+DEFAULT_LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """Where the spec comes from when the model has no sidecar: a JSON file, or mean/std."""
+
+    spec_file: str | None = None
+    mean: float | None = None
+    std: float | None = None
+
+
+@dataclass(frozen=True)
+class SourceModel:
+    """An ingested float model. ``reference(x)`` runs the original model: float32 (N,H,W,C) → output 0."""
+
+    kind: str
+    path: str
+    sha256: str
+    name: str
+    labels: tuple[str, ...]
+    spec: PreprocessSpec
+    cam_output: int | None
+    channels_note: str
+    converter: Callable[[], Any] = field(repr=False)
+    reference: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    keras_model: Any = field(default=None, repr=False)
+
+
+def source_sha256(path: Path) -> str:
+    """SHA-256 of a file, or of a folder (every file's relative path and bytes, in sorted order)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        digest.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def sidecar_for(path: Path) -> Path | None:
+    """The model's ``.liveredge.json`` sidecar, if any (see module docstring)."""
+    base = path.with_suffix("") if path.is_file() else path
+    candidates = [base.parent / f"{base.name}.liveredge.json"]
+    if path.is_dir():
+        stem = base.name.removesuffix("_savedmodel")
+        candidates += [base.parent / f"{stem}.liveredge.json", path / "liveredge.json"]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the spec JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    return data
+
+
+def resolve_spec(path: Path, shape: tuple[int, int, int], n_out: int, given: SpecSource) -> dict[str, Any]:
+    """name, labels, spec, cam_output, channels_note for a model of input ``shape`` (H, W, C)."""
+    side = sidecar_for(path)
+    data: dict[str, Any] = {}
+    if side is not None:
+        data = _read_json(side)
+    elif given.spec_file:
+        data = _read_json(Path(given.spec_file))
+        data = data if "preprocess" in data else {"preprocess": data}
+    elif given.mean is not None and given.std is not None:
+        data = {"preprocess": PreprocessSpec(input_size=shape[:2], channels=1, mean=given.mean, std=given.std).to_dict()}
+    else:
+        raise InputError(f"{path}: the model carries no PreprocessSpec (no {path.stem}.liveredge.json); "
+                         "pass --spec FILE.json or --mean M --std S")
+    spec = PreprocessSpec.from_dict(data["preprocess"])
+    if tuple(spec.input_size) != tuple(shape[:2]):
+        raise InputError(f"{path}: model input is {shape[0]}x{shape[1]} but its PreprocessSpec says "
+                         f"{spec.input_size[0]}x{spec.input_size[1]}; fix the spec or the model")
+    spec, note = _channels(spec, shape[2], path)
+    labels = tuple(data.get("labels") or (DEFAULT_LABELS if n_out == 4 else [f"class_{i}" for i in range(n_out)]))
+    if len(labels) != n_out:
+        raise InputError(f"{path}: {len(labels)} labels but the model outputs {n_out} classes")
+    return {"name": str(data.get("name") or path.stem.removesuffix("_savedmodel")), "labels": labels,
+            "spec": spec, "cam_output": data.get("cam_output"), "channels_note": note}
+
+
+def _channels(spec: PreprocessSpec, model_c: int, path: Path) -> tuple[PreprocessSpec, str]:
+    if model_c == spec.channels:
+        return spec, f"grayscale fed as {model_c} channel{'s' if model_c > 1 else ''} (as the spec says)"
+    if model_c == 3 and spec.channels == 1:
+        return replace(spec, channels=3), "grayscale replicated to 3 channels (the model expects RGB)"
+    if model_c == 1:
+        return replace(spec, channels=1), "grayscale fed as 1 channel (the model has 1 input channel)"
+    raise InputError(f"{path}: model input has {model_c} channels; only 1 or 3 are supported")
+
+
+def ingest(path: str | Path, given: SpecSource = SpecSource(), workdir: str | None = None) -> SourceModel:
+    """Load any supported model (see module docstring)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: model not found")
+    if p.is_dir():
+        return _savedmodel(p, given)
+    ext = p.suffix.lower()
+    if ext == ".keras":
+        return _keras(p, given, legacy=False)
+    if ext in (".h5", ".hdf5"):
+        return _keras(p, given, legacy=True)
+    if ext == ".onnx":
+        return _onnx(p, given, workdir or tempfile.mkdtemp(prefix="liveredge-onnx-"))
+    raise InputError(f"{p}: unsupported model type; use .keras, .h5, a SavedModel folder or .onnx")
+
+
+def _shape_of(shape: Any, path: Path) -> tuple[int, int, int]:
+    dims = [int(d) if d is not None and int(d) > 0 else -1 for d in list(shape)[1:]]
+    if len(dims) != 3 or min(dims) <= 0:
+        raise InputError(f"{path}: expected a static NHWC image input (1, H, W, C), got {list(shape)}")
+    return dims[0], dims[1], dims[2]
+
+
+def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
+    import tensorflow as tf
+
+    try:
+        if legacy:
+            import tf_keras
+
+            model = tf_keras.models.load_model(p, compile=False)
+        else:
+            import keras
+
+            model = keras.models.load_model(p, compile=False)
+    except Exception as exc:  # noqa: BLE001 - keras raises many types on bad files
+        raise ModelError(f"{p}: cannot load the Keras model ({exc})") from exc
+    inputs = model.inputs if isinstance(model.inputs, list) else [model.inputs]
+    shape = _shape_of(inputs[0].shape, p)
+    outs = model.outputs if isinstance(model.outputs, list) else [model.outputs]
+    info = resolve_spec(p, shape, int(outs[0].shape[-1]), given)
+
+    def reference(x: np.ndarray) -> np.ndarray:
+        y = model(x, training=False)
+        return np.asarray(y[0] if isinstance(y, (list, tuple)) else y, dtype=np.float32)
+
+    if legacy:
+        export_dir = tempfile.mkdtemp(prefix="liveredge-h5-")
+        tf.saved_model.save(model, export_dir)
+        factory = lambda: tf.lite.TFLiteConverter.from_saved_model(export_dir)  # noqa: E731
+    else:
+        factory = lambda: tf.lite.TFLiteConverter.from_keras_model(model)  # noqa: E731
+    return SourceModel("h5" if legacy else "keras", str(p), source_sha256(p), converter=factory,
+                       reference=reference, keras_model=model, **info)
+
+
+def _savedmodel(p: Path, given: SpecSource) -> SourceModel:
+    import tensorflow as tf
+
+    try:
+        loaded = tf.saved_model.load(str(p))
+        fn = loaded.signatures["serving_default"]
+    except Exception as exc:  # noqa: BLE001 - TF raises many types on bad folders
+        raise ModelError(f"{p}: not a SavedModel with a 'serving_default' signature ({exc})") from exc
+    spec_in = next(iter(fn.structured_input_signature[1].values()))
+    out_keys = sorted(fn.structured_outputs)
+    shape = _shape_of(spec_in.shape, p)
+    info = resolve_spec(p, shape, int(fn.structured_outputs[out_keys[0]].shape[-1]), given)
+
+    def reference(x: np.ndarray) -> np.ndarray:
+        rows = [fn(tf.constant(x[i : i + 1]))[out_keys[0]].numpy()[0] for i in range(len(x))]
+        return np.stack(rows).astype(np.float32)
+
+    factory = lambda: tf.lite.TFLiteConverter.from_saved_model(str(p))  # noqa: E731
+    return SourceModel("savedmodel", str(p), source_sha256(p), converter=factory, reference=reference, **info)
+
+
+def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
+    import onnx
+    from onnx.reference import ReferenceEvaluator
+
+    try:
+        proto = onnx.load(str(p))
+    except Exception as exc:  # noqa: BLE001 - protobuf decode errors vary
+        raise ModelError(f"{p}: cannot read the ONNX model ({exc})") from exc
+    dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    if len(dims) != 4 or min(dims[1:]) <= 0:
+        raise InputError(f"{p}: expected an NCHW image input (1, C, H, W), got {dims}")
+    shape = (dims[2], dims[3], dims[1])
+    n_out = proto.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
+    info = resolve_spec(p, shape, int(n_out), given)
+    saved = _onnx_to_savedmodel(p, workdir)
+    evaluator = ReferenceEvaluator(proto)
+    in_name = proto.graph.input[0].name
+
+    def reference(x: np.ndarray) -> np.ndarray:
+        rows = [evaluator.run(None, {in_name: np.transpose(x[i : i + 1], (0, 3, 1, 2))})[0][0] for i in range(len(x))]
+        return np.stack(rows).astype(np.float32)
+
+    import tensorflow as tf
+
+    factory = lambda: tf.lite.TFLiteConverter.from_saved_model(saved)  # noqa: E731
+    info["channels_note"] += "; ONNX NCHW transposed to NHWC by onnx2tf (batch fixed to 1)"
+    return SourceModel("onnx", str(p), source_sha256(p), converter=factory, reference=reference, **info)
+
+
+def _onnx_to_savedmodel(p: Path, workdir: str) -> str:
+    import onnx2tf
+
+    out = str(Path(workdir) / f"{p.stem}_nhwc")
+    try:
+        onnx2tf.convert(input_onnx_file_path=str(p), output_folder_path=out, not_use_onnxsim=True,
+                        batch_size=1, non_verbose=True, output_signaturedefs=True)
+    except Exception as exc:  # noqa: BLE001 - onnx2tf raises anything
+        raise ModelError(f"{p}: onnx2tf could not convert the model to NHWC TensorFlow ({exc})") from exc
+    return out

@@ -1,0 +1,158 @@
+"""``liveredge convert`` end to end: ingest → calibrate → quantise/prove/gate (with recovery) → report → sign.
+
+Outputs for ``--out OUT.tflite`` (files are named only by what was proven):
+
+* ``OUT.tflite`` — int8 model (contract proven, gate passed) with metadata + provenance embedded;
+  when the gate fails it is written as ``OUT.rejected.tflite`` instead and :class:`GateFailed` is raised;
+* ``OUT.float32.tflite`` — the float twin with the same metadata (runtime benchmarks);
+* ``*.sha256`` sidecars and, with a private key, ``*.sig`` Ed25519 signatures;
+* ``OUT.report.json``, ``OUT.report.html`` and ``OUT.layers.png``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from liveredge.convert import checks, contract, data, layers, quantize, recover, report
+from liveredge.convert.embed import embed_metadata
+from liveredge.convert.gate import GateBudget
+from liveredge.convert.ingest import SourceModel, SpecSource, ingest
+from liveredge.convert.signing import sign_model
+from liveredge.edge.errors import ConfigError, DataError, VerificationError
+from liveredge.edge.model_meta import ModelMetadata, OperatingPoint, QuantParams
+
+STAGES = ("ingest", "frames", "float parity", "quantise + gate", "per-layer", "write + sign")
+
+
+@dataclass(frozen=True)
+class ConvertRequest:
+    """Options of one conversion (see ``liveredge convert --help``)."""
+
+    model: str
+    calib: str
+    val: str
+    out: str
+    target: str = "cpu"
+    io: str = "int8"
+    budget: GateBudget = field(default_factory=GateBudget)
+    key: str | None = None
+    spec: SpecSource = field(default_factory=SpecSource)
+    max_calib: int = 300
+    recover: bool = True
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    """Where things were written and the verdict."""
+
+    model: str
+    float_model: str
+    report_json: str
+    report_html: str
+    passed: bool
+    seconds: float
+    summary: dict[str, Any]
+
+
+def _frames(req: ConvertRequest, src: SourceModel, bar: tqdm) -> tuple[data.FrameSet, data.FrameSet, list[data.Sample]]:
+    pool = data.discover(req.calib)
+    calib = data.load_frames(data.stratify(pool, req.max_calib, req.seed), src.spec)
+    val_samples = data.discover(req.val)
+    if any(s.label < 0 for s in val_samples):
+        raise DataError(f"{req.val}: validation frames need labels (manifest 'label' column or class folders)")
+    val = data.load_frames(val_samples, src.spec)
+    return calib, val, pool
+
+
+def convert(req: ConvertRequest) -> ConvertResult:
+    """Run the whole pipeline; raises GateFailed (exit 3) after writing the reports when the gate fails."""
+    if req.target not in recover.TARGETS:
+        raise ConfigError(f"--target must be one of {recover.TARGETS}, got {req.target!r}")
+    start = time.perf_counter()
+    bar = tqdm(total=len(STAGES), desc="convert", unit="stage", file=sys.stderr, leave=False)
+    step = lambda name: (bar.set_postfix_str(name), bar.update(1))  # noqa: E731
+    bar.set_postfix_str("ingest")
+    src = ingest(req.model, req.spec, workdir=str(Path(req.out).parent))
+    step("frames")
+    calib, val, pool = _frames(req, src, bar)
+    small = checks.warn_small(len(calib.x))
+    step("float parity")
+    float_tflite = quantize.float_model(src.converter)
+    preflight = _preflight(req, float_tflite)
+    parity = checks.float_parity(src.reference, float_tflite, calib.x[:16], req.model)
+    checks.check_double_normalization(src.keras_model, calib.x, src.reference(calib.x[:32]), req.model)
+    step("quantise + gate")
+    more = _more_pool(req, src, pool, len(calib.x))
+    inp = recover.Inputs(src.converter, float_tflite, calib.x, more, val.x, val.labels, val.patients, src.labels)
+    outcome = recover.run(inp, req.target, req.budget, recover=req.recover, io=req.io,
+                          progress=lambda r: bar.set_postfix_str(f"quantise: {r}"))
+    step("per-layer")
+    if outcome.model is None:
+        raise VerificationError("no attempt produced an integer model: " +
+                                "; ".join(f"{a.remedy}: {a.error}" for a in outcome.attempts))
+    errors = layers.layer_errors(float_tflite, outcome.model, calib.x[:16])
+    step("write + sign")
+    ctx = {"src": src, "calib": calib, "val": val, "parity": parity, "preflight": preflight, "warning": small,
+           "outcome": outcome, "layers": errors, "start": start}
+    result = _write(req, ctx, float_tflite)
+    bar.close()
+    if not result.passed:
+        outcome.gate.raise_if_failed()  # type: ignore[union-attr]
+    return result
+
+
+def _preflight(req: ConvertRequest, float_tflite: bytes) -> list[str]:
+    if req.target != "edgetpu":
+        return []
+    from liveredge.convert.edgetpu import preflight
+
+    problems = [p for p in preflight(float_tflite) if "I/O" not in p]
+    if problems:
+        raise VerificationError("Edge TPU pre-flight failed before quantisation: " + "; ".join(problems))
+    return problems
+
+
+def _more_pool(req: ConvertRequest, src: SourceModel, pool: list[data.Sample], used: int) -> Any:
+    if len(pool) <= used:
+        return None
+    return lambda: data.load_frames(data.stratify(pool, min(len(pool), used * 4), req.seed + 1), src.spec).x
+
+
+def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: dict[str, Any] | None) -> ModelMetadata:
+    inputs, outputs = contract.io_tensors(model)
+
+    def qp(t: contract.TensorIO) -> QuantParams | None:
+        return None if t.scale is None or t.dtype not in ("INT8", "UINT8") else QuantParams(t.scale, int(t.zero_point or 0), t.dtype.lower())
+
+    return ModelMetadata(name=src.name, labels=src.labels, preprocess=src.spec, input_quant=qp(inputs[0]),
+                         output_quant=qp(outputs[0]), operating_point=OperatingPoint(), cam_output=src.cam_output,
+                         provenance=provenance, gate=gate)
+
+
+def _write(req: ConvertRequest, ctx: dict[str, Any], float_tflite: bytes) -> ConvertResult:
+    src, outcome = ctx["src"], ctx["outcome"]
+    out = Path(req.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    passed = outcome.passed
+    target = out if passed else out.with_suffix(".rejected.tflite")
+    provenance = report.provenance(src, ctx["calib"], outcome, req.target)
+    gate = outcome.gate.to_dict() if outcome.gate else None
+    target.write_bytes(embed_metadata(outcome.model, _metadata(src, outcome.model, provenance, gate)))
+    twin = out.with_suffix(".float32.tflite")
+    twin.write_bytes(embed_metadata(float_tflite, _metadata(src, float_tflite, {**provenance, "format": "float32"}, None)))
+    signed = [sign_model(p, req.key) for p in (target, twin)]
+    for s in signed:  # the float twin's hash is verified right after writing
+        from liveredge.edge.integrity import verify_model
+
+        verify_model(s.model)
+    summary = report.summary(req, ctx, str(target), str(twin), signed)
+    paths = report.write(out, summary, ctx["layers"])
+    return ConvertResult(str(target), str(twin), paths[0], paths[1], passed, time.perf_counter() - ctx["start"], summary)

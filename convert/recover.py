@@ -1,0 +1,154 @@
+"""The recovery loop: quantise, prove the contract, gate; on failure try the next remedy. Every attempt is kept.
+
+Order: per-channel weights + max calibration → percentile calibration → more calibration data → (``cpu`` /
+``jetson`` only) the worst layers back to float → 16x8 (int16 activations). ``edgetpu`` allows no float
+islands and no int16: after the integer remedies it stops and prints architecture advice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from liveredge.convert import contract, layers, quantize, runner
+from liveredge.convert.gate import GateBudget, GateResult, run_gate
+from liveredge.edge.errors import LiveredgeError
+
+TARGETS = ("cpu", "jetson", "edgetpu")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try: what was changed, the contract it proved, the gate verdict (or the error), seconds spent."""
+
+    index: int
+    remedy: str
+    options: str
+    contract: str
+    gate: dict[str, Any] | None
+    passed: bool
+    error: str | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of :func:`run`: the chosen model (last tried when none passed), its gate, options, all attempts."""
+
+    model: bytes | None
+    gate: GateResult | None
+    options: quantize.QuantOptions
+    attempts: tuple[Attempt, ...]
+    advice: str | None
+
+    @property
+    def passed(self) -> bool:
+        return self.gate is not None and self.gate.passed
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the loop works on: float TFLite, calibration frames (used and the larger pool), validation set."""
+
+    factory: Callable[[], Any]
+    float_tflite: bytes
+    calib_x: np.ndarray
+    calib_pool: Callable[[], np.ndarray] | None
+    val_x: np.ndarray
+    val_y: np.ndarray
+    val_groups: np.ndarray
+    labels: tuple[str, ...]
+
+
+def _try(inp: Inputs, calibrated: bytes, opts: quantize.QuantOptions, budget: GateBudget,
+         p_float: np.ndarray) -> tuple[bytes, GateResult, str]:
+    model = (quantize.quantize_16x8(inp.factory, inp.calib_x) if opts.activations == "int16"
+             else quantize.quantize(calibrated, opts))
+    io = "int16" if opts.activations == "int16" else opts.io
+    report = contract.require(model, io, float_ok=opts.float_layers, activations=opts.activations)
+    p_int8 = runner.predict(model, inp.val_x)
+    gate = run_gate(inp.val_y, p_float, p_int8, inp.labels, groups=inp.val_groups, budget=budget)
+    return model, gate, report.kind
+
+
+def _plan(target: str, recover: bool, io: str) -> list[tuple[str, quantize.QuantOptions]]:
+    base = quantize.QuantOptions(io=io)
+    plan = [("per-channel, max calibration", base)]
+    if recover:
+        plan += [("percentile calibration", replace(base, calibration="percentile")),
+                 ("more calibration data", replace(base, calibration="max+more"))]
+        if target != "edgetpu":
+            plan += [("worst layers back to float", replace(base, float_layers=("?",))),
+                     ("16x8 (int16 activations)", replace(base, activations="int16"))]
+    return plan
+
+
+def run(inp: Inputs, target: str, budget: GateBudget, *, recover: bool = True, io: str = "int8",
+        progress: Callable[[str], None] | None = None) -> Outcome:
+    """Try remedies in order until one passes the contract and the gate."""
+    p_float = runner.predict(inp.float_tflite, inp.val_x)
+    cache: dict[str, bytes] = {}
+    attempts: list[Attempt] = []
+    best: tuple[bytes | None, GateResult | None, quantize.QuantOptions] = (None, None, quantize.QuantOptions(io=io))
+    for remedy, opts in _plan(target, recover, io):
+        if progress:
+            progress(remedy)
+        start = time.perf_counter()
+        try:
+            opts = _resolve(opts, inp, cache, best[0])
+            model, gate, kind = _try(inp, _calibrated(opts, inp, cache), opts, budget, p_float)
+            attempts.append(Attempt(len(attempts), remedy, opts.describe(), kind, gate.to_dict(), gate.passed,
+                                    None, time.perf_counter() - start))
+            if best[1] is None or gate.passed or _score(gate) > _score(best[1]):
+                best = (model, gate, opts)
+            if gate.passed:
+                break
+        except LiveredgeError as exc:
+            attempts.append(Attempt(len(attempts), remedy, opts.describe(), "-", None, False, str(exc),
+                                    time.perf_counter() - start))
+    advice = None
+    if target == "edgetpu" and not (best[1] and best[1].passed):
+        from liveredge.convert.edgetpu import ADVICE
+
+        advice = ADVICE
+    return Outcome(best[0], best[1], best[2], tuple(attempts), advice)
+
+
+def _score(gate: GateResult) -> float:
+    row = next(r for r in gate.rows if r.name == "agreement")
+    return row.value
+
+
+def _calibrated(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes]) -> bytes:
+    if opts.calibration == "max+more":
+        if inp.calib_pool is None:
+            raise _Skip("no more calibration data than already used")
+        if "more" not in cache:
+            cache["more"] = quantize.calibrate(inp.factory, inp.calib_pool())
+        return cache["more"]
+    if "max" not in cache:
+        cache["max"] = quantize.calibrate(inp.factory, inp.calib_x)
+    if opts.calibration == "percentile":
+        if "pct" not in cache:
+            ranges = quantize.percentile_ranges(inp.float_tflite, inp.calib_x[:64], opts.percentile)
+            cache["pct"] = quantize.apply_ranges(cache["max"], ranges)
+        return cache["pct"]
+    return cache["max"]
+
+
+def _resolve(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes], last: bytes | None) -> quantize.QuantOptions:
+    """Fill in the float layers (the 3 worst tensors of the best model so far)."""
+    if opts.float_layers != ("?",):
+        return opts
+    if last is None:
+        raise _Skip("no int8 model to measure layer errors on")
+    worst = layers.worst(layers.layer_errors(inp.float_tflite, last, inp.calib_x[:16]), 3)
+    return replace(opts, float_layers=tuple(r.tensor for r in worst))
+
+
+class _Skip(LiveredgeError):
+    """A remedy that does not apply (recorded as an attempt with its reason)."""
