@@ -8,6 +8,7 @@ sinks, which must not block (slow sinks queue on their own threads). State event
 
 from __future__ import annotations
 
+import inspect
 import queue
 import threading
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from liveredge.edge.errors import LiveredgeError
-from liveredge.edge.events import Event, StateEvent
+from liveredge.edge.events import Event, FrameResult, StateEvent
 from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor
 from liveredge.edge.sources.base import Frame, SourceStatus
@@ -65,6 +66,9 @@ class Pipeline:
         self._end = ("stopped", "")
         self.processed = 0
         self.pollers: list[Callable[[], None]] = []
+        self._frame_sinks = [s for s in self.sinks if callable(getattr(s, "submit", None))]
+        self._frame_ids = {id(s) for s in self._frame_sinks}
+        self._heat_sinks = {id(s) for s in self._frame_sinks if "heatmap" in inspect.signature(s.submit).parameters}
 
     # --- thread-safe controls ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -139,7 +143,17 @@ class Pipeline:
                 continue
             result = self.processor.process(frame, time.monotonic())
             self.processed += 1
-            self.emit(result)
+            self._deliver(frame, result)
+
+    def _deliver(self, frame: Frame, result: FrameResult) -> None:
+        """Results go to ``submit(frame, result[, heatmap])`` of frame sinks and ``emit`` of the others."""
+        for sink in self.sinks:
+            if id(sink) in self._heat_sinks:
+                sink.submit(frame, result, heatmap=self.processor.last_heatmap)
+            elif id(sink) in self._frame_ids:
+                sink.submit(frame, result)
+            else:
+                sink.emit(result)
 
     def _apply_controls(self) -> None:
         for poll in self.pollers:
@@ -160,6 +174,11 @@ class Pipeline:
                 summary = self.processor.end_exam()
                 if summary is not None:
                     self.emit(summary)
+
+    def finish(self) -> None:
+        """After :meth:`run`: end an open exam (its summary goes to the sinks) and apply pending controls."""
+        self.end_exam()
+        self._apply_controls()
 
     def emit(self, event: Event) -> None:
         """Hand one event to every sink (sinks must not block)."""

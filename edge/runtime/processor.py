@@ -9,7 +9,6 @@ decisions). ``t_result`` is stamped when the result is complete, just before it 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +18,6 @@ from liveredge.edge.events import ExamSummary, FrameResult, Quality
 from liveredge.edge.runtime.model import LoadedModel
 from liveredge.edge.runtime.region import RegionState
 from liveredge.edge.sources.base import Frame
-
-HeatmapHook = Callable[[int, np.ndarray], None]
-
 
 @dataclass(frozen=True)
 class ProcessorConfig:
@@ -36,15 +32,15 @@ class ProcessorConfig:
 class FrameProcessor:
     """Turns frames into :class:`FrameResult` s for one loaded model. Not thread-safe: one inference thread."""
 
-    def __init__(self, model: LoadedModel, config: ProcessorConfig = ProcessorConfig(),
-                 on_heatmap: HeatmapHook | None = None) -> None:
+    def __init__(self, model: LoadedModel, config: ProcessorConfig = ProcessorConfig(), heatmap: bool = False) -> None:
         self.model = model
         self.region = RegionState(model.meta.preprocess, config.warmup_frames)
         self.gate = ImageGate(config.gate)
         op = model.meta.operating_point
         self.engine = DecisionEngine(model.meta.labels, op, config.decisions)
         self.exam = ExamAggregator(model.meta.labels, op.min_confidence, config.min_exam_frames)
-        self.on_heatmap = on_heatmap if model.runner.cam_index is not None else None
+        self.heatmap = heatmap and model.runner.cam_index is not None
+        self.last_heatmap: np.ndarray | None = None  # uint8 (height, width) CAM of the last frame, when enabled
 
     def prepare(self, image: np.ndarray) -> tuple[np.ndarray, Quality]:
         """Model input (H, W, C) of the model's dtype (quantised via the LUT) and the frame's image flags."""
@@ -77,11 +73,8 @@ class FrameProcessor:
         if frame.frozen:
             quality |= Quality.FROZEN
         decision = self.engine.decide(frame.t_capture, probs, quality | self.model.base_quality)
-        if self.on_heatmap is not None:
-            cam = self.model.runner.cam()
-            top = decision.class_index if decision.class_index is not None else int(np.argmax(decision.smoothed))
-            if cam is not None:
-                self.on_heatmap(frame.seq, cam_heatmap(cam, top, self.model.meta.preprocess.input_size))
+        if self.heatmap:
+            self.last_heatmap = self._heatmap(decision.class_index, decision.smoothed)
         t3 = time.monotonic()
         result = FrameResult(
             seq=frame.seq, t_capture=frame.t_capture, t_result=t3, wall_time=time.time(),
@@ -94,6 +87,11 @@ class FrameProcessor:
         )
         self.exam.add(result)
         return result
+
+    def _heatmap(self, reported: int | None, smoothed: tuple[float, ...]) -> np.ndarray | None:
+        cam = self.model.runner.cam()
+        top = reported if reported is not None else int(np.argmax(smoothed))
+        return None if cam is None else cam_heatmap(cam, top, self.model.meta.preprocess.input_size)
 
     def reset(self) -> None:
         """Forget history and the region (reconnect, new device)."""

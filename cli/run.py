@@ -1,0 +1,177 @@
+"""``liveredge run`` (real-time classification of a probe/video/DICOM source) and ``liveredge bench``.
+
+Module level imports: argparse and the standard library only; handlers import the runtime when they run, so
+these commands work on a device without TensorFlow. Results come from models trained on SIMULATED data and are
+not for clinical use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "zoo" / "liver_cnn_int8.tflite"
+DEFAULT_SOURCE = "sim://?condition=steatosis&site=S1&fps=30&seed=1"
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="int8 .tflite with liveredge metadata "
+                   "(default: %(default)s)")
+    p.add_argument("--threads", type=int, default=None, help="interpreter threads (default: the interpreter's)")
+    p.add_argument("--device", default="cpu", help="cpu | edgetpu | edgetpu:usb:0 | edgetpu:pci:0")
+    p.add_argument("--cpu-fallback", action="store_true", help="run on the CPU when the Edge TPU cannot be used")
+    p.add_argument("--pubkey", default=None, help="Ed25519 public key: the model's .sig must verify against it")
+    p.add_argument("--allow-unverified", action="store_true",
+                   help="run a model that has no .sha256/.sig (every record then says unverified_model)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``run`` and ``bench``."""
+    run = sub.add_parser("run", help="classify a live source in real time (JSONL/SQLite/recording/display)",
+                         description="Real-time liver ultrasound classification. " + NOTICE)
+    _model_args(run)
+    run.add_argument("--source", default=DEFAULT_SOURCE, help="sim://..., file://clip.mp4 or a path, dicom://..., "
+                     "v4l2:///dev/videoN or an index, rtsp://, http:// (default: %(default)s)")
+    run.add_argument("--rate", choices=("realtime", "max"), default="realtime",
+                     help="file sources: replay in real time, or 'max' = every frame as fast as possible")
+    run.add_argument("--fps", type=float, default=None, help="replay rate for stored media (frames per second)")
+    run.add_argument("--loop", action="store_true", help="replay stored media forever")
+    run.add_argument("--timeout", type=float, default=2.0, help="seconds without a frame before reconnecting")
+    run.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    run.add_argument("--exam", default=None, metavar="ID", help="record the whole run as exam ID (summary at the end)")
+    run.add_argument("--jsonl", default=None, metavar="F", help="JSONL events to F ('-' = stdout, the default "
+                     "when no other output is given)")
+    run.add_argument("--db", default=None, metavar="F", help="SQLite exam log (WAL)")
+    run.add_argument("--record", default=None, metavar="DIR", help="record raw frames with their results")
+    run.add_argument("--display", action="store_true", help="show a window with the overlay (headless by default)")
+    run.add_argument("--serial", default=None, metavar="PORT", help="send results to the MCU on PORT")
+    run.set_defaults(handler=_run)
+    bench = sub.add_parser("bench", help="measure invoke/stages/pipeline/baseline fps and latency in one run",
+                           description="Runtime benchmark on a clip pre-rendered once. " + NOTICE)
+    _model_args(bench)
+    bench.add_argument("--source", default=None, help="URI to pre-render (default: the simulated probe at 60 fps)")
+    bench.add_argument("--frames", type=int, default=300, help="frames in the pre-rendered clip")
+    bench.add_argument("--fps", type=float, default=60.0, help="replay rate of the latency run")
+    bench.add_argument("--float-model", default=None, help="float32 twin for the baseline (default: found beside)")
+    bench.add_argument("--json", default=None, metavar="OUT", help="write the report here (default: stdout)")
+    bench.set_defaults(handler=_bench)
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from liveredge.edge.errors import ConfigError
+    from liveredge.edge.interpreter import parse_device
+    from liveredge.edge.runtime import LoadOptions, load_model
+
+    if not Path(args.model).is_file():
+        raise ConfigError(f"--model {args.model}: file not found; build it with 'liveredge convert' or pass --model")
+    options = LoadOptions(pubkey=args.pubkey, allow_unverified=args.allow_unverified, num_threads=args.threads,
+                          device=parse_device(args.device), cpu_fallback=args.cpu_fallback)
+    model = load_model(args.model, options, on_fallback=lambda why: print(f"warning: {why}; using the CPU",
+                                                                            file=sys.stderr))
+    if not model.verified:
+        print(f"warning: {args.model} is UNVERIFIED (no .sha256 or signature); every record says so",
+              file=sys.stderr)
+    return model
+
+
+def _sinks(args: argparse.Namespace, labels: tuple[str, ...]) -> list[Any]:
+    from liveredge.edge import sinks as s
+
+    out: list[Any] = []
+    if args.jsonl is not None or not (args.db or args.record or args.display or args.serial):
+        out.append(s.JsonlSink(args.jsonl or "-"))
+    if args.db:
+        out.append(s.ExamLog(args.db))
+    if args.record:
+        out.append(s.Recorder(args.record))
+    if args.display:
+        out.append(s.DisplaySink(labels))
+    if args.serial:
+        from liveredge.edge.runtime.bridge import BridgeSink
+        from liveredge.firmware_bridge.runtime import SerialBridge
+
+        out.append(BridgeSink(SerialBridge.open(args.serial), labels))
+    return out
+
+
+def _run(args: argparse.Namespace) -> int:
+    from liveredge.edge.errors import ConfigError
+    from liveredge.edge.runtime import FrameProcessor, Pipeline, PipelineConfig
+    from liveredge.edge.runtime.pipeline import state
+    from liveredge.edge.sources import WatchPolicy, parse_uri, watched_source
+
+    if args.timeout <= 0 or (args.max_frames is not None and args.max_frames < 1):
+        raise ConfigError("--timeout must be > 0 and --max-frames >= 1")
+    model = _load(args)
+    finite = parse_uri(args.source).kind in ("video", "image", "folder", "dicom")
+    policy = WatchPolicy(timeout_s=args.timeout, max_attempts=3 if finite and not args.loop else None)
+    holder: list[Any] = []
+    source = watched_source(args.source, rate=args.rate, fps=args.fps, loop=args.loop, policy=policy,
+                            on_event=lambda ev: holder[0].post_state(ev) if holder else None)
+    sinks = _sinks(args, model.meta.labels)
+    pipe = Pipeline(source, FrameProcessor(model, heatmap=args.display), sinks,
+                    PipelineConfig(backpressure=args.rate == "max", max_frames=args.max_frames))
+    holder.append(pipe)
+    for sink in sinks:
+        if hasattr(sink, "poll"):
+            pipe.pollers.append(lambda sink=sink: sink.poll(pipe.start_exam, pipe.end_exam))
+    pipe.emit(state("model_loaded", f"{model.path} sha256={model.sha256[:16]} device={model.device} "
+                    f"verified={model.verified}; {NOTICE}"))
+    if args.exam:
+        pipe.start_exam(args.exam)
+    return _run_pipeline(pipe, sinks)
+
+
+def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:
+    from liveredge.edge.runtime.pipeline import state
+
+    previous = {sig: signal.signal(sig, lambda *_: pipe.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stats = pipe.run()
+        pipe.finish()
+        pipe.emit(state("stopped", f"{stats.end}: {stats.detail}; processed {stats.processed}, "
+                        f"dropped {stats.dropped}"))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sink in sinks:
+            sink.close()
+    print(f"liveredge run: {stats.end} ({stats.detail}); {stats.processed} frames processed, {stats.dropped} "
+          f"dropped in {stats.elapsed_s:.1f} s. {NOTICE}", file=sys.stderr)
+    if stats.end == "error":
+        print(f"liveredge run: error: the source failed: {stats.detail}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from liveredge.edge.errors import ConfigError
+    from liveredge.edge.runtime.bench import DEFAULT_SIM, BenchConfig, find_float_twin, run_bench
+    from liveredge.edge.sources import PrerenderedClip, make_source
+
+    if args.frames < 30 or args.fps <= 0:
+        raise ConfigError("--frames must be >= 30 and --fps > 0")
+    model = _load(args)
+    if args.source is None:
+        clip = PrerenderedClip.from_sim(DEFAULT_SIM, args.frames, fps=args.fps)
+    else:
+        clip = PrerenderedClip.from_source(make_source(args.source, rate="max"), args.frames, fps=args.fps)
+    twin = Path(args.float_model) if args.float_model else find_float_twin(args.model)
+    report = run_bench(model, clip, BenchConfig(fps=args.fps), args.threads, twin)
+    text = json.dumps(report, indent=2, sort_keys=False)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    lat = report["latency_ms"]
+    print(f"liveredge bench: invoke {report['invoke_fps']} fps, stages {report['stages_fps']} fps, pipeline "
+          f"{report['pipeline_fps']} fps, baseline {report['baseline_fps']} fps; latency p50/p99 {lat.get('p50')}/"
+          f"{lat.get('p99')} ms at {args.fps:g} fps; 240 fps p99 {report['latency_240_ms'].get('p99')} ms, drops "
+          f"{report['drops_240']}. {NOTICE}", file=sys.stderr)
+    return 0
