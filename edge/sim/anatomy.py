@@ -63,6 +63,23 @@ def _noise(rng: np.random.Generator, scale_cm: float, shape: tuple[int, ...] = (
     return (n - n.mean()) / (n.std() + 1e-6)
 
 
+def _nodular_texture(rng: np.random.Generator, scale_cm: float, sigma: float) -> np.ndarray:
+    """Multiplicative parenchyma texture: Voronoi nodules of diameter ~2 * ``scale_cm`` with their own
+    echo level (log-amplitude std ``sigma``), echogenic septa between them, plus fine smooth noise."""
+    step = 2.0 * scale_cm / RES
+    gy, gx = np.mgrid[0:H:step, 0:W:step]
+    pts = np.stack([gx.ravel(), gy.ravel()], 1) + rng.uniform(-0.4, 0.4, (gx.size, 2)) * step
+    seeds = np.full((H, W), 255, np.uint8)
+    ij = np.clip(np.round(pts).astype(int), 0, [W - 1, H - 1])
+    seeds[ij[:, 1], ij[:, 0]] = 0
+    _, cells = cv2.distanceTransformWithLabels(seeds, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_CCOMP)
+    level = rng.standard_normal(int(cells.max()) + 1).astype(np.float32)
+    log_amp = sigma * (0.8 * level[cells] + 0.6 * _noise(rng, 0.6 * scale_cm))
+    border = (cv2.morphologyEx(cells.astype(np.float32), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0)
+    septa = cv2.GaussianBlur(border.astype(np.float32), (0, 0), max(0.05 / RES, 0.5))
+    return (np.exp(log_amp - sigma ** 2 / 2) * (1.0 + 2.5 * sigma * septa / max(float(septa.max()), 1e-6))).astype(np.float32)
+
+
 def _surfaces(p: Patient, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Liver top and diaphragm depth (cm) per grid column, with nodular bumps."""
     x = _grid()[0][0]
@@ -166,9 +183,7 @@ def tissue_map(p: Patient) -> TissueMap:
     label = np.zeros((H, W), np.uint8)
     S = np.zeros((H, W), np.float32)  # bright structures (walls, diaphragm), blurred by steatosis
     top, deep = _surfaces(p, rng)
-    tex = np.exp(p.texture_sigma * _noise(rng, p.texture_scale_cm) - p.texture_sigma ** 2 / 2)
-    septa = np.exp(-(_noise(rng, 1.6 * p.texture_scale_cm) / 0.22) ** 2)
-    liver_tex = p.liver_amp * tex * (1.0 + 2.0 * p.texture_sigma * septa)
+    liver_tex = p.liver_amp * _nodular_texture(rng, p.texture_scale_cm, p.texture_sigma)
     liver = (z >= top[None, :]) & (z < deep[None, :])
     amp[liver], att[liver], label[liver] = liver_tex[liver], p.liver_att, REGION["liver"]
     lung = z >= deep[None, :] + 0.3
@@ -187,7 +202,7 @@ def tissue_map(p: Patient) -> TissueMap:
     walls &= in_liver
     lumen &= in_liver
     S += 2.2 * walls * (1 - lumen)
-    label[lumen.astype(bool)] = REGION["vessel"]
+    label[(lumen | walls).astype(bool)] = REGION["vessel"]
     att[lumen.astype(bool)] = max(p.liver_att - 0.2, 0.2)
     _kidney(p, rng, amp, label, S)
     if p.gallbladder is not None:
@@ -195,7 +210,7 @@ def tissue_map(p: Patient) -> TissueMap:
         gb = (r < 1.0) & (label == REGION["liver"])
         amp[gb], att[gb], label[gb], S[gb] = 0.012, 0.02, REGION["gallbladder"], 0.0
         S[(r > 0.97) & (r < 1.08) & (label != REGION["kidney"])] += 1.4
-    soft = (label == REGION["vessel"]).astype(np.float32)
+    soft = lumen.astype(np.float32)
     if p.wall_blur_cm > 0:
         sig = p.wall_blur_cm / RES
         S = cv2.GaussianBlur(S, (0, 0), sig)

@@ -28,9 +28,9 @@ _STEATOSIS_AMP = (1.0, 1.75, 2.45, 3.3)
 _STEATOSIS_ATT = (0.50, 0.63, 0.76, 0.90)
 _STEATOSIS_BLUR = (0.0, 0.15, 0.30, 0.50)
 # Fibrosis grade F0..F4: texture contrast (log-amplitude std), nodule scale (cm), surface bumps (cm).
-_FIB_TEXTURE = (0.06, 0.16, 0.28, 0.42, 0.60)
-_FIB_SCALE = (0.35, 0.45, 0.55, 0.65, 0.80)
-_FIB_BUMPS = (0.0, 0.06, 0.14, 0.25, 0.42)
+_FIB_TEXTURE = (0.06, 0.30, 0.50, 0.65, 0.80)
+_FIB_SCALE = (0.35, 0.5, 0.6, 0.72, 0.85)
+_FIB_BUMPS = (0.0, 0.08, 0.18, 0.28, 0.42)
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,8 @@ def _lesions(rng: np.random.Generator, kind: str | None) -> tuple[Lesion, ...]:
     out = []
     for k in range(count):
         r = rng.uniform(1.5, 2.2) * (0.8 if k else 1.0)
-        cx = rng.uniform(-3.5, 0.5) + (3.0 if k else 0.0)
-        cz = rng.uniform(6.0, 8.0) - (2.0 if k else 0.0)
+        cx = rng.uniform(-3.0, 0.5) + (2.5 if k else 0.0)
+        cz = rng.uniform(6.8, 8.0) - (2.2 if k else 0.0)
         out.append(Lesion(kind, Ellipse(cx, cz, r, r * rng.uniform(0.85, 1.1), rng.uniform(-30, 30))))
     return tuple(out)
 
@@ -161,27 +161,37 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     "cyst" | "haemangioma" | "hcc" | "metastasis", default "cyst"). Invalid input -> ConfigError.
     """
     sev, lesion = _check(condition, severity, lesion)
-    key = f"{patient_id}|{condition}|{sev}|{lesion}|{seed}".encode()
-    rng = np.random.default_rng([zlib.crc32(key), seed & 0xFFFFFFFF])
+    # Anatomy depends on (patient_id, seed) only, so one patient can be shown with every condition.
+    rng = np.random.default_rng([zlib.crc32(patient_id.encode()), seed & 0xFFFFFFFF])
+    disease = np.random.default_rng([zlib.crc32(f"{patient_id}|{condition}|{sev}|{lesion}".encode()), seed & 0xFFFFFFFF])
     g_st = sev if condition == "steatosis" else 0
     g_fib = sev if condition == "fibrosis" else 0
     base = rng.uniform(0.9, 1.1)
     liver_amp = base * _STEATOSIS_AMP[g_st] * (1.08 if g_fib >= 2 else 1.0)
     kidney_amp = base * rng.uniform(0.72, 0.9)
+    att_jitter = rng.uniform(-0.03, 0.03)
+    wall_cm = rng.uniform(1.8, 2.6)
     diaphragm = (rng.uniform(11.2, 12.4), rng.uniform(0.035, 0.06), rng.uniform(-7.0, -4.0))
     kidney = Ellipse(rng.uniform(3.4, 4.6), rng.uniform(9.6, 10.8), rng.uniform(3.9, 4.6), rng.uniform(1.7, 2.1),
                      rng.uniform(-28, -15))
-    gallbladder = None
-    if rng.uniform() < (0.8 if condition != "focal_lesion" else 0.4):
-        gallbladder = Ellipse(rng.uniform(-3.0, -1.0), rng.uniform(4.2, 5.2), rng.uniform(1.5, 2.1),
-                              rng.uniform(0.7, 1.0), rng.uniform(5, 25))
-    ascites = rng.uniform(0.9, 1.6) if g_fib == 4 else (rng.uniform(0.2, 0.5) if g_fib == 3 and rng.uniform() < 0.4 else 0.0)
+    gallbladder = Ellipse(rng.uniform(-3.0, -1.0), rng.uniform(4.2, 5.2), rng.uniform(1.5, 2.1),
+                          rng.uniform(0.7, 1.0), rng.uniform(5, 25))
+    has_gb = rng.uniform() < 0.75
+    vessels = _vessels(rng, diaphragm[0])
+    lesions = _lesions(disease, lesion)
+    if any(np.hypot(les.shape.cx - gallbladder.cx, les.shape.cz - gallbladder.cz) < les.shape.ax + gallbladder.ax
+           for les in lesions):
+        has_gb = False
+    ascites = 0.0
+    if g_fib == 4:
+        ascites = disease.uniform(0.9, 1.6)
+    elif g_fib == 3 and disease.uniform() < 0.4:
+        ascites = disease.uniform(0.2, 0.5)
     return Patient(
         patient_id=patient_id, condition=condition, label=condition, severity=sev, lesion=lesion, seed=seed,
-        liver_amp=float(liver_amp), kidney_amp=float(kidney_amp),
-        liver_att=float(_STEATOSIS_ATT[g_st] + rng.uniform(-0.03, 0.03)),
+        liver_amp=float(liver_amp), kidney_amp=float(kidney_amp), liver_att=float(_STEATOSIS_ATT[g_st] + att_jitter),
         wall_blur_cm=_STEATOSIS_BLUR[g_st], texture_sigma=_FIB_TEXTURE[g_fib],
         texture_scale_cm=_FIB_SCALE[g_fib], surface_bump_cm=_FIB_BUMPS[g_fib], ascites_cm=float(ascites),
-        wall_cm=float(rng.uniform(1.8, 2.6)), diaphragm=tuple(float(v) for v in diaphragm),  # type: ignore[arg-type]
-        kidney=kidney, gallbladder=gallbladder, vessels=_vessels(rng, diaphragm[0]), lesions=_lesions(rng, lesion),
+        wall_cm=float(wall_cm), diaphragm=tuple(float(v) for v in diaphragm),  # type: ignore[arg-type]
+        kidney=kidney, gallbladder=gallbladder if has_gb else None, vessels=vessels, lesions=lesions,
     )
