@@ -37,6 +37,7 @@ from liveredge.edge.preprocess.region import (
 COLOUR_DELTA = 20  # chroma (grey levels) above which a pixel is an overlay
 SATURATED = 250  # grey level at and above which a pixel is treated as overlay text
 MIN_AREA_FRAC = 0.03  # smallest region, as a fraction of the frame
+CLEAN_BG_FRAC = 0.15  # a background level held by this fraction of pixels is exact (no JPEG noise)
 MIN_SIDE = 32  # frames smaller than this in either dimension have no usable region
 
 
@@ -67,6 +68,19 @@ def overlay_mask(bgr: np.ndarray) -> np.ndarray:
     return (chroma > COLOUR_DELTA) | (gray >= SATURATED)
 
 
+def background_threshold(gray: np.ndarray) -> float:
+    """Grey level above which a pixel is not background.
+
+    The background is the most common grey level. Lossless or synthetic screens have it exactly (then
+    even a noise floor one level above it is image: deep, attenuated tissue is often just that); JPEG
+    screens scatter it by a few levels, so the threshold is then 3 levels above it.
+    """
+    hist = np.bincount(gray.ravel(), minlength=256)
+    bg = int(hist.argmax())
+    clean = hist[bg] >= CLEAN_BG_FRAC * gray.size
+    return bg + (0.5 if clean else 3.0)
+
+
 def _kernel(shape: tuple[int, ...]) -> int:
     """Odd smoothing / morphology size in px: about 1/80 of the short side, at least 3."""
     return max(3, int(round(min(shape[:2]) / 80)) | 1)
@@ -78,9 +92,8 @@ def trace(gray: np.ndarray, overlay: np.ndarray) -> list[np.ndarray]:
     k = _kernel(gray.shape)
     clean = gray.copy()
     clean[overlay] = 0
-    level = float(np.percentile(gray, 2))
     smooth = cv2.blur(clean, (k, k))
-    signal = (smooth > level + 4).astype(np.uint8)
+    signal = (smooth > background_threshold(gray)).astype(np.uint8)
     ell = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     big = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
     signal = cv2.morphologyEx(signal, cv2.MORPH_CLOSE, ell)
@@ -120,7 +133,7 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None) ->
     if not comps or np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
         return no_region(shape, "no ultrasound region found (nothing but background, text or colour)")
     ev = evidence_image(gray, overlay)
-    thr = float(np.percentile(gray, 2)) + 3.0
+    thr = background_threshold(gray)
     panels = [p for p in find_panels(comps, _kernel(shape), ev, thr) if not textured(gray, p.mask)]
     if not panels:
         return no_region(shape, textured(gray, comps[0]))

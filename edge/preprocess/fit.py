@@ -27,7 +27,9 @@ from liveredge.edge.preprocess.refine import refine_rect, refine_sector
 
 _VERTICAL_SLOPE = 0.035  # |dx/dy| below this on both edges → a linear probe
 _PHASED_RATIO = 0.08  # r_inner / r_outer below this → phased array (near-point apex)
-_MIN_IOU = 0.82  # a fit must agree this well with the traced component to be used
+_MIN_IOU = 0.82  # without pixel evidence, a fit must agree this well with the traced component
+_MIN_CONTAIN = 0.85  # with evidence: this much of the traced component must lie inside the fit ...
+_MIN_SUPPORT = 0.6  # ... and this much of the fit must be bright or overlay (not background)
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,15 @@ def fit_geometry(comp: np.ndarray, kernel: int = 3, ev: np.ndarray | None = None
         return None
     if fit is not None and ev is not None:
         fit = _refined(fit, comp, ev, thr)
-    if fit is None or fit.iou < _MIN_IOU:
+    if fit is None:
         return None
-    return fit
+    if ev is None:
+        return fit if fit.iou >= _MIN_IOU else None
+    inside = fit.mask > 0
+    contain = np.count_nonzero(inside & (comp > 0)) / max(1, np.count_nonzero(comp))
+    vals = ev[inside]
+    support = np.count_nonzero((vals > thr) | (vals < 0)) / max(1, vals.size)
+    return fit if contain >= _MIN_CONTAIN and support >= _MIN_SUPPORT else None
 
 
 def _refined(fit: Fit, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit | None:

@@ -6,8 +6,9 @@ an overlay (colour, saturated) and therefore says nothing — on the probe's own
 the apex for a sector, (row, column) for a rectangle. Along each grid column/row the fraction of valid
 samples brighter than the background threshold is high inside the image and near zero outside; the image
 edges are where that fraction falls below ``EDGE_FRAC``, searched outwards from the middle so overlays
-beyond the border (text, rulers) cannot extend it. Dark gaps up to ``GAP_FRAC`` of the image's extent
-(ascites or a fat layer across the image, rib shadows along a ray) do not end it, nor do grid lines with
+beyond the border (text, rulers) cannot extend it. In depth, dark gaps up to ``GAP_FRAC`` of the image's
+extent (ascites or a fat layer across the image) do not end it (laterally only 2 lines do: the panel
+next door may be that close), nor do grid lines with
 almost no valid samples (outside the frame, under a colour box).
 """
 
@@ -46,15 +47,19 @@ def _gap(extent: float) -> int:
 
 
 def _run_edges(frac: np.ndarray, known: np.ndarray, start: int, gap: int = 2) -> tuple[float, float]:
-    """Edges (as fractional indices, midway between in and out) of the bright run containing ``start``."""
-    inside = (frac >= EDGE_FRAC) | ~known
+    """Edges (fractional indices, midway between in and out) of the bright run containing ``start``.
+
+    Dark known lines end the run after more than ``gap`` of them; unknown lines extend it only when they
+    follow the run directly (the image continues out of the frame or under an overlay).
+    """
+    bright = (frac >= EDGE_FRAC) & known
     n = len(frac)
 
     def walk(step: int) -> float:
         i, last, misses = start, start, 0
         while 0 <= i + step < n:
             i += step
-            if inside[i]:
+            if bright[i] or (not known[i] and misses == 0):
                 last, misses = i, 0
             else:
                 misses += 1
@@ -79,7 +84,7 @@ def refine_sector(ev: np.ndarray, thr: float, sector: Sector) -> Sector | None:
     band = (radii >= sector.r_inner + 0.1 * span_r) & (radii <= sector.r_outer - 0.1 * span_r)
     frac_a, known_a = _fractions(polar[band], thr, axis=0)
     mid_a = int(np.argmin(np.abs(angles - 0.5 * (lo + hi))))
-    a0, a1 = _run_edges(frac_a, known_a, mid_a, _gap((hi - lo) / step_a))
+    a0, a1 = _run_edges(frac_a, known_a, mid_a)
     new_lo, new_hi = float(np.interp(a0, np.arange(len(angles)), angles)), float(np.interp(a1, np.arange(len(angles)), angles))
     cols = (angles > new_lo + 0.1 * (new_hi - new_lo)) & (angles < new_hi - 0.1 * (new_hi - new_lo))
     if cols.sum() < 4:
@@ -112,7 +117,7 @@ def refine_rect(ev: np.ndarray, thr: float, box: tuple[int, int, int, int]) -> t
     if core_rows.shape[0] < 4:
         return None
     frac_c, known_c = _fractions(core_rows, thr, axis=0)
-    c0, c1 = _run_edges(frac_c, known_c, x + w // 2 - xa, _gap(w))
+    c0, c1 = _run_edges(frac_c, known_c, x + w // 2 - xa)
     left, right = xa + int(math.ceil(c0)), xa + int(math.floor(c1))
     core_cols = ev[ya:yb, left + (right - left) // 10 : right - (right - left) // 10 + 1]
     if core_cols.shape[1] < 4:
