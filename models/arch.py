@@ -146,4 +146,4 @@ def build(spec: PreprocessSpec, cfg: ArchConfig) -> keras.Model:
 def probs_model(model: keras.Model) -> keras.Model:
     """A view of ``model`` (shared weights) with only the probabilities output, for training."""
     outputs = model.outputs
-    return model if len(outputs) == 1 else keras.Model(model.inputs, outputs[0], name=f"{model.name}_probs")
+    return model if len(outputs) == 1 else keras.Model(model.input, outputs[0], name=f"{model.name}_probs")

@@ -158,8 +158,8 @@ def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]
     import keras
 
     if not cfg.cam:
-        return keras.Model(model.inputs, model.get_layer("probs").output, name=cfg.model_name)
-    return keras.Model(model.inputs, [model.get_layer("probs").output, model.get_layer("cam").output], name=cfg.model_name)
+        return keras.Model(model.input, model.get_layer("probs").output, name=cfg.model_name)
+    return keras.Model(model.input, [model.get_layer("probs").output, model.get_layer("cam").output], name=cfg.model_name)
 
 
 def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]

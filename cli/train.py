@@ -1,0 +1,94 @@
+"""``liveredge train`` and ``liveredge evaluate`` (workstation: need the ``train`` extra, TensorFlow).
+
+Models trained on the simulator's output learn SIMULATED data: not for clinical use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected HxW like 128x128, got {text!r}") from exc
+    return h, w
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``train`` and ``evaluate`` subcommands."""
+    t = sub.add_parser("train", help="train a liver classifier on a manifest dataset (simulated data: not for clinical use)",
+                       description="Train an int8-friendly liver classifier with patient-level splits. Writes "
+                       "RUN_DIR/<name>.keras, a SavedModel, <name>.liveredge.json, splits.json, metrics.json.")
+    t.add_argument("dataset", help="folder with manifest.csv (path, label, patient_id, site_id[, mask_path, split])")
+    t.add_argument("--arch", choices=("cnn", "hybrid"), default="cnn")
+    t.add_argument("--out", required=True, help="run folder (re-running the same command resumes it)")
+    t.add_argument("--holdout-site", default=None, help="site id kept out of training as an external test")
+    t.add_argument("--name", default=None, help="model name (default liver_<arch>)")
+    t.add_argument("--width", type=float, default=1.0, help="channel multiplier")
+    t.add_argument("--input-size", type=_size, default=(128, 128), metavar="HxW")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--patience", type=int, default=6, help="early stopping: epochs without val-loss improvement")
+    t.add_argument("--val-frac", type=float, default=0.2, help="fraction of (non-held-out) patients for validation")
+    t.add_argument("--test-frac", type=float, default=0.0, help="fraction of patients for an in-site test split")
+    t.add_argument("--region", choices=("detect", "mask"), default="detect",
+                   help="detect the fan like the runtime (default) or use the manifest's mask_path")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
+    t.add_argument("--no-cam", action="store_true", help="export without the class-activation-map output")
+    t.add_argument("--fresh", action="store_true", help="ignore checkpoints in --out and start over")
+    t.set_defaults(handler=_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a .keras / SavedModel / .tflite model on a manifest dataset",
+                       description="Writes REPORT_DIR/report.json and report.html (ROC, confusion, reliability, per site).")
+    e.add_argument("model", help=".keras file, SavedModel folder, or .tflite (float or int8)")
+    e.add_argument("dataset", help="folder with manifest.csv")
+    e.add_argument("--out", required=True, help="report folder")
+    e.add_argument("--sites", default="", help="comma-separated site ids to evaluate (default all)")
+    e.add_argument("--splits", default=None, help="a run's splits.json, with --split")
+    e.add_argument("--split", default=None, choices=("train", "val", "test", "holdout"))
+    e.add_argument("--region", choices=("detect", "mask"), default="detect")
+    e.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples for the 95%% CIs")
+    e.set_defaults(handler=_evaluate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import shutil
+    from pathlib import Path
+
+    from liveredge.edge.preprocess.spec import PreprocessSpec
+    from liveredge.models.evaluate import headline
+    from liveredge.models.train import TrainConfig, train
+
+    cfg = TrainConfig(arch=args.arch, name=args.name, width=args.width, epochs=args.epochs, batch_size=args.batch_size,
+                      learning_rate=args.lr, patience=args.patience, seed=args.seed, val_frac=args.val_frac,
+                      test_frac=args.test_frac, holdout_site=args.holdout_site, region=args.region, threads=args.threads,
+                      cam=not args.no_cam, spec=PreprocessSpec(input_size=args.input_size))
+    if args.fresh and Path(args.out, "checkpoints").exists():
+        shutil.rmtree(Path(args.out, "checkpoints"))
+    result = train(args.dataset, args.out, cfg)
+    print(f"trained {cfg.model_name}: {result.epochs_run} epochs (best {result.best_epoch}) in {result.wall_s:.0f} s")
+    for split in ("val", "test", "holdout"):
+        if split in result.metrics:
+            print(f"  {split:8s} {headline(result.metrics[split])}")
+    print(f"  wrote {result.paths['keras']} (+ SavedModel, sidecar). SIMULATED data: not for clinical use.")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from liveredge.models.evaluate import EvalConfig, evaluate, headline
+
+    sites = tuple(s.strip() for s in args.sites.split(",") if s.strip())
+    cfg = EvalConfig(sites=sites, split=args.split, splits_path=Path(args.splits) if args.splits else None,
+                     region=args.region, n_boot=args.n_boot)
+    report = evaluate(args.model, args.dataset, args.out, cfg)
+    print(headline(report))
+    print(f"wrote {Path(args.out) / 'report.json'} and report.html. SIMULATED data: not for clinical use.",
+          file=sys.stdout)
+    return 0
