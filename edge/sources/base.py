@@ -117,7 +117,7 @@ def is_frozen(prev: np.ndarray | None, cur: np.ndarray, *, step: int = 4, tol: i
     if diff.ndim == 3:
         diff = diff.max(axis=2)
     changed = np.count_nonzero(diff > tol)
-    return changed <= max_changed * diff.size
+    return bool(changed <= max_changed * diff.size)
 
 
 class Pacer:

@@ -22,12 +22,12 @@ class DicomSource(PacedSource):
         self._index = 0
 
     def _open(self) -> None:
+        if not self.path.is_file():
+            raise SourceUnavailable(f"DICOM {self.path}: no such file; check the path")
         try:
             from liveredge.edge.preprocess import dicom
         except ImportError as exc:
             raise SourceNotSupported(f"source {self.uri}: DICOM reading is not available in this install") from exc
-        if not self.path.is_file():
-            raise SourceUnavailable(f"DICOM {self.path}: no such file; check the path")
         try:
             cine = dicom.read_dicom(self.path)
         except LiveredgeError as exc:

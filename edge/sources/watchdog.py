@@ -77,6 +77,7 @@ class WatchedSource:
         self._seq_base = 0
         self._next_seq = 0
         self._last_index = -1
+        self._bad_reads = 0
         self._run = _Run(0.0)
 
     def open(self) -> None:
@@ -89,7 +90,7 @@ class WatchedSource:
     def _adopt(self, source: Source, state: str, detail: str) -> None:
         self._inner = source
         self.nominal_fps = source.nominal_fps
-        self.state, self.attempts, self._seq_base = "streaming", 0, self._next_seq
+        self.state, self._seq_base = "streaming", self._next_seq
         self._run = _Run(self._clock())
         self._emit(state, detail)
 
@@ -114,6 +115,7 @@ class WatchedSource:
             self._finish("ended", "source_ended", result.detail or f"{self.uri}: end of source")
             return ReadResult(SourceStatus.END, detail=self._detail)
         if result.status is SourceStatus.ERROR:
+            self._bad_reads += 1
             self._lose("source_error", result.detail or f"{self.uri}: read error")
             return ReadResult(SourceStatus.ERROR, detail=self._detail)
         if now - self._run.last_frame_t > self.policy.timeout_s:
@@ -127,6 +129,7 @@ class WatchedSource:
         run = self._run
         frozen = is_frozen(run.last_image, frame.image)
         run.last_image, run.last_frame_t = frame.image, now
+        self.attempts, self._bad_reads = 0, 0  # healthy again: the next loss starts a fresh back-off
         self._track_freeze(frozen, now)
         seq = self._seq_base + frame.seq
         self._next_seq, self._last_index = seq + 1, frame.source_index
@@ -161,6 +164,8 @@ class WatchedSource:
             return ReadResult(SourceStatus.TIMEOUT, detail=f"reconnecting in {wait - timeout_s:.2f} s: {self._detail}")
         if wait > 0:
             self._sleep(wait)
+        if self.policy.max_attempts is not None and self.attempts >= self.policy.max_attempts:
+            return self._give_up(self._detail)
         self.attempts += 1
         self._emit("source_reconnecting", f"{self.uri}: attempt {self.attempts}")
         try:
@@ -168,8 +173,9 @@ class WatchedSource:
             source.open()
         except SourceError as exc:
             return self._attempt_failed(str(exc))
-        if self._last_index >= 0 and hasattr(source, "seek"):
-            source.seek(self._last_index + 1)
+        resume = self._last_index + 1 + self._bad_reads  # skip frames that failed to read
+        if resume > 0 and hasattr(source, "seek"):
+            source.seek(resume)
         self.reconnects += 1
         self._adopt(source, "source_reconnected", f"{source.uri} after {self.attempts} attempt(s)")
         return ReadResult(SourceStatus.TIMEOUT, detail=f"{self.uri}: reconnected")
@@ -177,13 +183,16 @@ class WatchedSource:
     def _attempt_failed(self, why: str) -> ReadResult:
         limit = self.policy.max_attempts
         if limit is not None and self.attempts >= limit:
-            self.gave_up = True
-            self._finish("failed", "source_failed", f"{self.uri}: gave up after {self.attempts} attempts: {why}")
-            return ReadResult(SourceStatus.ERROR, detail=self._detail)
+            return self._give_up(why)
         delay = self.policy.delay_s(self.attempts + 1)
         self._next_attempt = self._clock() + delay
         self._emit("source_reconnect_failed", f"{why}; next attempt in {delay:.2f} s")
         return ReadResult(SourceStatus.TIMEOUT, detail=f"reconnect attempt {self.attempts} failed: {why}")
+
+    def _give_up(self, why: str) -> ReadResult:
+        self.gave_up = True
+        self._finish("failed", "source_failed", f"{self.uri}: gave up after {self.attempts} attempts: {why}")
+        return ReadResult(SourceStatus.ERROR, detail=self._detail)
 
     def _finish(self, state: str, event: str, detail: str) -> None:
         self._close_inner()

@@ -1,0 +1,74 @@
+"""Network streams against a real MJPEG-over-HTTP server on 127.0.0.1 (stopped and restarted mid-run)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from liveredge.edge.errors import SourceError
+from liveredge.edge.events import StateEvent
+from liveredge.edge.sources import SourceStatus, WatchPolicy, open_source, watched_source
+
+from mjpeg_server import MjpegServer
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_stream_keeps_only_the_newest_frame_for_a_slow_consumer() -> None:
+    server = MjpegServer(fps=60.0)
+    try:
+        source = open_source(server.url)
+        first = source.read(5.0)
+        assert first.ok and first.frame.image.shape == (120, 160, 3)
+        seqs = [first.frame.seq]
+        for _ in range(4):
+            time.sleep(0.15)  # a consumer much slower than 60 fps
+            result = source.read(2.0)
+            assert result.ok
+            seqs.append(result.frame.seq)
+            assert time.monotonic() - result.frame.t_capture < 0.1  # fresh, not a stale queued frame
+        source.close()
+    finally:
+        server.stop()
+    gaps = [b - a for a, b in zip(seqs, seqs[1:])]
+    assert min(gaps) >= 2 and source.dropped >= sum(g - 1 for g in gaps) - 1
+
+
+def test_server_stopped_mid_run_reconnects_when_it_returns() -> None:
+    server = MjpegServer(fps=30.0)
+    port = server.port
+    events: list[StateEvent] = []
+    policy = WatchPolicy(timeout_s=1.0, initial_s=0.05, max_s=0.2)
+    watched = watched_source(server.url, policy=policy, on_event=events.append)
+    watched.open()
+    before = [watched.read(2.0) for _ in range(5)]
+    assert all(r.ok for r in before)
+    server.stop()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and sum(e.state == "source_reconnect_failed" for e in events) < 2:
+        result = watched.read(0.5)
+        assert result.status in (SourceStatus.ERROR, SourceStatus.TIMEOUT, SourceStatus.OK)
+    states = [e.state for e in events]
+    assert states.count("source_reconnect_failed") >= 2 and not watched.gave_up
+    assert any(e.state in ("source_error", "source_lost") for e in events)
+    revived = MjpegServer(fps=30.0, port=port)
+    try:
+        after = []
+        while time.monotonic() < deadline + 10 and len(after) < 5:
+            result = watched.read(0.5)
+            if result.ok:
+                after.append(result.frame)
+    finally:
+        watched.close()
+        revived.stop()
+    assert len(after) == 5 and "source_reconnected" in [e.state for e in events]
+    assert after[0].seq > before[-1].frame.seq  # sequence numbers keep increasing across the outage
+
+
+def test_unreachable_stream_fails_with_the_url() -> None:
+    server = MjpegServer()
+    url = server.url
+    server.stop()
+    with pytest.raises(SourceError, match="cannot open"):
+        open_source(url)
