@@ -7,8 +7,8 @@ the apex for a sector, (row, column) for a rectangle. Along each grid column/row
 samples brighter than the background threshold is high inside the image and near zero outside; the image
 edges are where that fraction falls below ``EDGE_FRAC``, searched outwards from the middle so overlays
 beyond the border (text, rulers) cannot extend it. In depth, dark gaps up to ``GAP_FRAC`` of the image's
-extent (ascites or a fat layer across the image) do not end it (laterally only 2 lines do: the panel
-next door may be that close), nor do grid lines with
+extent (ascites, a fat layer across the image) do not end it when searching deeper (towards the
+transducer and laterally only 2 lines do: text sits above the image, the next panel may be that close), nor do grid lines with
 almost no valid samples (outside the frame, under a colour box).
 """
 
@@ -46,16 +46,17 @@ def _gap(extent: float) -> int:
     return max(2, int(GAP_FRAC * extent))
 
 
-def _run_edges(frac: np.ndarray, known: np.ndarray, start: int, gap: int = 2) -> tuple[float, float]:
+def _run_edges(frac: np.ndarray, known: np.ndarray, start: int, gap_after: int = 2) -> tuple[float, float]:
     """Edges (fractional indices, midway between in and out) of the bright run containing ``start``.
 
-    Dark known lines end the run after more than ``gap`` of them; unknown lines extend it only when they
+    Dark known lines end the run after more than 2 of them (``gap_after`` towards higher indices); unknown lines extend it only when they
     follow the run directly (the image continues out of the frame or under an overlay).
     """
     bright = (frac >= EDGE_FRAC) & known
     n = len(frac)
 
     def walk(step: int) -> float:
+        gap = gap_after if step > 0 else 2
         i, last, misses = start, start, 0
         while 0 <= i + step < n:
             i += step
