@@ -23,7 +23,7 @@ def render() -> np.ndarray:
     """The labelled grid as one BGR image."""
     rows = []
     for condition, kw, title in ROWS:
-        patient = make_patient(f"demo-{condition}", condition, seed=3, **kw)  # type: ignore[arg-type]
+        patient = make_patient("demo", condition, seed=3, **kw)  # type: ignore[arg-type]
         tiles = []
         for site in SITES:
             img = Scanner(patient, get_profile(site), size=SIZE, seed=1).frame(12).image.copy()

@@ -64,9 +64,9 @@ def _noise(rng: np.random.Generator, scale_cm: float, shape: tuple[int, ...] = (
 
 
 def _nodular_texture(rng: np.random.Generator, scale_cm: float, sigma: float) -> np.ndarray:
-    """Multiplicative parenchyma texture: Voronoi nodules of diameter ~2 * ``scale_cm`` with their own
+    """Multiplicative parenchyma texture: Voronoi nodules of diameter ~1.7 * ``scale_cm`` with their own
     echo level (log-amplitude std ``sigma``), echogenic septa between them, plus fine smooth noise."""
-    step = 2.0 * scale_cm / RES
+    step = 1.7 * scale_cm / RES
     gy, gx = np.mgrid[0:H:step, 0:W:step]
     pts = np.stack([gx.ravel(), gy.ravel()], 1) + rng.uniform(-0.4, 0.4, (gx.size, 2)) * step
     seeds = np.full((H, W), 255, np.uint8)
@@ -74,7 +74,8 @@ def _nodular_texture(rng: np.random.Generator, scale_cm: float, sigma: float) ->
     seeds[ij[:, 1], ij[:, 0]] = 0
     _, cells = cv2.distanceTransformWithLabels(seeds, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_CCOMP)
     level = rng.standard_normal(int(cells.max()) + 1).astype(np.float32)
-    log_amp = sigma * (0.8 * level[cells] + 0.6 * _noise(rng, 0.6 * scale_cm))
+    nodules = cv2.GaussianBlur(level[cells], (0, 0), 0.12 / RES)
+    log_amp = sigma * (0.85 * nodules + 0.55 * _noise(rng, 0.6 * scale_cm))
     border = (cv2.morphologyEx(cells.astype(np.float32), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0)
     septa = cv2.GaussianBlur(border.astype(np.float32), (0, 0), max(0.05 / RES, 0.5))
     return (np.exp(log_amp - sigma ** 2 / 2) * (1.0 + 2.5 * sigma * septa / max(float(septa.max()), 1e-6))).astype(np.float32)

@@ -51,10 +51,10 @@ def _gauss(sigma: float) -> np.ndarray:
 def make_plan(profile: SiteProfile, grid: PolarGrid) -> BmodePlan:
     """Derive the PSF, TGC and grey map of ``profile`` on ``grid``."""
     lam = SOUND_CM_US / profile.freq_mhz
-    ax_sigma = max(profile.speckle_scale * 0.5 * lam / grid.dr_cm, 0.6)
+    ax_sigma = max(profile.speckle_scale * 0.5 * lam / grid.dr_cm, 0.8)
     focus = profile.focus_frac * profile.depth_cm
     z_r = 0.3 * profile.depth_cm
-    lat_cm = profile.speckle_scale * 0.9 * lam * profile.lateral_fnum * np.sqrt(1 + ((grid.depth_cm - focus) / z_r) ** 2)
+    lat_cm = profile.speckle_scale * 0.75 * lam * profile.lateral_fnum * np.sqrt(1 + ((grid.depth_cm - focus) / z_r) ** 2)
     sig_rows = np.clip(lat_cm / np.maximum(grid.line_cm, 1e-4), 0.6, 10.0)
     levels = np.geomspace(sig_rows.min(), max(sig_rows.max(), sig_rows.min() * 1.01), 3)
     pos = np.interp(np.log(sig_rows), np.log(levels), np.arange(3))
