@@ -267,6 +267,10 @@ class Session:
         if isinstance(msg, Hello):
             self._on_hello(frame, msg, now)
             return
+        if isinstance(msg, Nack) and msg.reason == NackReason.INCOMPATIBLE:
+            self.counters["nacks_rx"] += 1
+            self._incompatible("the peer refused our HELLO as incompatible (protocol version or schema hash)")
+            return
         if self.state is not LinkState.UP:
             self.counters["ignored_not_up"] += 1
             return

@@ -73,3 +73,14 @@ def test_runtime_values_are_checked_and_converted() -> None:
         make_alert(9)
     assert make_alert(1, severity=2, timestamp_ns=5).severity == 2
     assert NullBridge().poll_events() == []
+
+
+def test_public_surface_is_pinned_and_import_is_cheap() -> None:
+    import liveredge.firmware_bridge as fb
+
+    assert {"RuntimeBridge", "SerialBridge", "NullBridge", "Session", "SerialLink", "FrameDecoder", "encode_frame",
+            "Result", "ExamSummary", "Alert", "ProbeEvent", "ExamStart", "ExamEnd", "SCHEMA_HASH"} <= set(fb.__all__)
+    assert all(hasattr(fb, name) for name in fb.__all__)
+    code = "import sys, liveredge.firmware_bridge; print('serial' in sys.modules, 'tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "False"]

@@ -128,6 +128,15 @@ def test_incompatible_schema_is_refused() -> None:
     assert nack.message == Nack(0, NackReason.INCOMPATIBLE)
     host.receive(encode_raw(2, 0x01, 0, 0, b"\0" * 19), 0.1)
     assert host.stats.version_errors == 1
+    refused = Session()
+    refused.open(0.0)
+    refused.receive(encode_frame(Nack(0, NackReason.INCOMPATIBLE), 0), 0.1)
+    assert refused.state is LinkState.INCOMPATIBLE and isinstance(refused.take_events()[0], Incompatible)
+    refused.take_output()
+    refused.tick(0.9)
+    assert refused.take_output() == b""  # HELLO is retried every 1 s, not every 250 ms
+    refused.tick(1.01)
+    assert [f.msg_type for f in FrameDecoder().feed(refused.take_output())] == [MsgType.HELLO]
 
 
 def test_sequence_gap_unknown_type_and_dropped_best_effort() -> None:
