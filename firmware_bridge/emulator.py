@@ -104,8 +104,8 @@ class Handheld:
         roll = self._rng.random()
         if roll < 0.1:
             if self.current_exam is None:
-                return ExamStart(self.exam_start(now), 0)
-            return ExamEnd(self.exam_end(now), 0)
+                return ExamStart(self.exam_start(now), self._device_ms(now))
+            return ExamEnd(self.exam_end(now), self._device_ms(now))
         kind = self._rng.choice(list(ProbeKind))
         value = {ProbeKind.DEPTH: self._rng.randrange(40, 300, 10), ProbeKind.GAIN: self._rng.randrange(0, 101),
                  ProbeKind.PRESET: self._rng.randrange(0, 8), ProbeKind.BUTTON: self._rng.randrange(1, 5)}

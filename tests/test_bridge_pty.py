@@ -144,3 +144,21 @@ def test_unplug_replug_reconnects_within_2s_without_losing_reliable(
     assert summaries == [41, 42]
     assert [e.exam_id for e in col.inbound if isinstance(e, ExamEnd)] == [43]
     assert bridge.link.opens >= 2 and bridge.link.port_failures >= 1
+
+
+def test_open_delay_and_input_flush_drop_boot_noise(tmp_path: Path) -> None:
+    from liveredge.firmware_bridge.link import LinkConfig
+
+    emulator = PtyEmulator(Handheld(seed=2), link_path=tmp_path / "ttyMCU")
+    path = emulator.start()
+    link = SerialLink(path, config=LinkConfig(open_delay_s=0.4)).start()
+    try:
+        time.sleep(0.1)  # the port is open, the host waits out the board's reset
+        emulator.inject(b"\x13boot garbage\xff\x00\x05\x01" + os.urandom(64))
+        start = time.monotonic()
+        assert link.wait_until_up(3.0), link.last_error
+        assert time.monotonic() - start >= 0.2  # the handshake waited for the open delay
+        assert link.stats.decode_errors == 0  # boot noise was flushed, not decoded
+    finally:
+        link.stop()
+        emulator.stop()

@@ -178,3 +178,18 @@ def test_session_never_raises_and_accounts_for_damage(plan: list, chunk: int) ->
     assert host.stats.decode_errors == damaged and host.stats.sequence_gaps == 0
     acks = [f.message for f in FrameDecoder().feed(host.take_output()) if isinstance(f.message, Ack)]
     assert len(acks) == sum(1 for m in sent if isinstance(m, ExamStart))
+
+
+def test_emulated_handheld_random_actions_are_valid_frames() -> None:
+    from liveredge.firmware_bridge.emulator import Handheld
+
+    handheld = Handheld(seed=3)
+    host = Session()
+    handheld.boot(0.0)
+    host.open(0.0)
+    _pump(host, handheld.session, 0.0)
+    sent = [handheld.random_action(0.01 * i) for i in range(60)]
+    host.receive(handheld.take_output(), 0.6)
+    got = _messages(host.take_events())
+    assert got == sent and host.stats.decode_errors == 0
+    assert {type(m) for m in got} == {ProbeEvent, ExamStart, ExamEnd}
