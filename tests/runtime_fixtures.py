@@ -1,0 +1,64 @@
+"""Models for the runtime/interpreter tests: the committed tiny fixture, else a tiny int8 model built with TF.
+
+``tiny_model_path(folder, cam=False)`` returns ``folder/tiny_int8.tflite`` with its ``.sha256`` sidecar (and the
+float32 twin ``tiny.float32.tflite``); the CAM variant has a (1, h, w, 4) class-activation output.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny_int8.tflite"
+LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
+
+
+def _build(folder: Path, cam: bool) -> None:
+    tf = pytest.importorskip("tensorflow")
+    from liveredge.convert.embed import embed_metadata
+    from liveredge.edge.model_meta import ModelMetadata, OperatingPoint, QuantParams
+    from liveredge.edge.preprocess.spec import PreprocessSpec
+
+    tf.random.set_seed(0)
+    inp = tf.keras.Input((128, 128, 1))
+    x = tf.keras.layers.Conv2D(8, 3, strides=2, activation="relu")(inp)
+    x = tf.keras.layers.Conv2D(16, 3, strides=2, activation="relu")(x)
+    feat = tf.keras.layers.Conv2D(4, 1)(x)
+    out = tf.keras.layers.Softmax()(tf.keras.layers.GlobalAveragePooling2D()(feat))
+    model = tf.keras.Model(inp, [out, feat] if cam else out)
+
+    def rep():  # calibration: random frames in [0, 1]
+        rng = np.random.default_rng(0)
+        for _ in range(8):
+            yield [rng.random((1, 128, 128, 1), dtype=np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    float_bytes = conv.convert()
+    conv.optimizations, conv.representative_dataset = [tf.lite.Optimize.DEFAULT], rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    meta = ModelMetadata(name="tiny", labels=LABELS, preprocess=PreprocessSpec(),
+                         input_quant=QuantParams(1 / 255, -128, "int8"),
+                         operating_point=OperatingPoint(0.3, None, 0.3), cam_output=0 if cam else None)
+    (folder / "tiny_int8.tflite").write_bytes(embed_metadata(conv.convert(), meta))
+    (folder / "tiny.float32.tflite").write_bytes(embed_metadata(float_bytes, meta))
+
+
+def tiny_model_path(folder: Path, cam: bool = False) -> Path:
+    """A verified tiny int8 classifier (128x128x1 → 4 probabilities) in ``folder``."""
+    from liveredge.edge.integrity import write_sidecar
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "tiny_int8.tflite"
+    if FIXTURE.is_file() and not cam:
+        shutil.copy(FIXTURE, path)
+        twin = FIXTURE.with_name("tiny.float32.tflite")
+        if twin.is_file():
+            shutil.copy(twin, folder / twin.name)
+    else:
+        _build(folder, cam)
+    write_sidecar(path)
+    return path

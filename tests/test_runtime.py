@@ -1,0 +1,170 @@
+"""The runtime end to end with a real LiteRT interpreter: integrity, mailbox, pipeline, gating, CLI signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from runtime_fixtures import tiny_model_path
+
+from liveredge.edge.errors import VerificationError
+from liveredge.edge.events import UNCERTAIN, ExamSummary, FrameResult, Quality
+from liveredge.edge.runtime import FrameProcessor, LatestMailbox, LoadOptions, Pipeline, PipelineConfig, load_model
+from liveredge.edge.runtime.bench import BenchConfig, Collector, run_bench
+from liveredge.edge.runtime.bridge import BridgeSink, wire_exam_id, wire_quality
+from liveredge.edge.sinks import JsonlSink
+from liveredge.edge.sources import PrerenderedClip
+
+SIM = "sim://?condition=steatosis&site=S1&fps=30&seed=1&size=240x320"
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_model_path(tmp_path_factory.mktemp("runtime"))
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[np.ndarray]:
+    return list(PrerenderedClip.from_sim(SIM, 24, progress=False).frames)
+
+
+def test_tampered_model_is_refused(model_path: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "m.tflite"
+    data = bytearray(model_path.read_bytes())
+    bad.write_bytes(bytes(data))
+    (tmp_path / "m.tflite.sha256").write_text(model_path.with_name(model_path.name + ".sha256").read_text())
+    load_model(bad)  # same bytes: verifies
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    for allow in (False, True):  # a mismatch is refused even with allow_unverified
+        with pytest.raises(VerificationError, match="does not match"):
+            load_model(bad, LoadOptions(allow_unverified=allow))
+
+
+def test_unverifiable_model_needs_opt_in_and_is_flagged(model_path: Path, tmp_path: Path,
+                                                        frames: list[np.ndarray]) -> None:
+    bare = tmp_path / "bare.tflite"
+    bare.write_bytes(model_path.read_bytes())
+    with pytest.raises(VerificationError, match="sha256"):
+        load_model(bare)
+    model = load_model(bare, LoadOptions(allow_unverified=True))
+    assert not model.verified
+    clip = PrerenderedClip(frames[:6], rate="max")
+    sink = Collector()
+    Pipeline(clip, FrameProcessor(model), [sink], PipelineConfig(backpressure=True)).run()
+    assert len(sink.results) == 6 and all(r.quality & Quality.UNVERIFIED_MODEL for r in sink.results)
+
+
+def test_mailbox_keeps_latest_and_counts_drops() -> None:
+    box: LatestMailbox[int] = LatestMailbox()
+    for i in range(5):
+        assert box.put(i)
+    assert box.get(0.01) == 4 and box.dropped == 4
+    assert box.get(0.01) is None
+    box.put(7)
+    done: list[bool] = []
+    t = threading.Thread(target=lambda: done.append(box.put(8, block=True, timeout_s=5.0)))
+    t.start()
+    time.sleep(0.05)
+    assert t.is_alive() and not done  # back-pressure: waits for the slot instead of replacing 7
+    assert box.get(1.0) == 7
+    t.join(2.0)
+    assert done == [True] and box.get(0.1) == 8 and box.dropped == 4
+    box.close()
+    assert not box.put(9) and box.drained
+
+
+def test_pipeline_end_to_end_jsonl(model_path: Path, frames: list[np.ndarray], tmp_path: Path) -> None:
+    model = load_model(model_path, LoadOptions(num_threads=1))
+    out = tmp_path / "events.jsonl"
+    sink = JsonlSink(out)
+    pipe = Pipeline(PrerenderedClip(frames, rate="max"), FrameProcessor(model), [sink],
+                    PipelineConfig(backpressure=True))
+    pipe.start_exam("EX1")
+    stats = pipe.run()
+    pipe.finish()
+    sink.close()
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    results = [d for d in lines if d["type"] == "result"]
+    assert stats.end == "end" and stats.dropped == 0 and len(results) == len(frames)
+    assert [d["seq"] for d in results] == list(range(len(frames)))
+    for d in results:
+        assert set(d["stage_ms"]) == {"wait", "preprocess", "invoke", "post"} and d["latency_ms"] > 0
+        assert abs(sum(d["probs"]) - 1) < 0.03 and d["exam_id"] == "EX1"
+        assert d["label"] in (*model.meta.labels, UNCERTAIN)
+    summary = [d for d in lines if d["type"] == "exam_summary"]
+    assert len(summary) == 1 and summary[0]["frames_total"] == len(frames)
+    assert lines[0]["type"] == "header" and "SIMULATED" in lines[0]["notice"]
+
+
+def test_frozen_dark_and_geometry_change(model_path: Path, frames: list[np.ndarray]) -> None:
+    model = load_model(model_path)
+    proc = FrameProcessor(model)
+    small = [np.ascontiguousarray(f[:200, :280]) for f in frames[:3]]
+    seq = [frames[0], frames[1], frames[1], frames[1], frames[2], *small, np.zeros_like(frames[0])]
+    sink = Collector()
+    Pipeline(PrerenderedClip(seq, rate="max"), proc, [sink], PipelineConfig(backpressure=True)).run()
+    q = [r.quality for r in sink.results]
+    assert len(q) == len(seq)
+    assert not q[1] & Quality.FROZEN and q[2] & Quality.FROZEN and q[3] & Quality.FROZEN
+    assert not q[4] & Quality.FROZEN
+    assert all(r.label == UNCERTAIN for r in sink.results[2:4])
+    assert proc.region.estimates >= 3  # first geometry, the smaller frames, the full-size black frame
+    assert q[-1] & Quality.NO_REGION and q[-1] & Quality.DARK
+
+
+def test_bridge_sink_sends_valid_wire_values(model_path: Path) -> None:
+    from liveredge.firmware_bridge.runtime import NullBridge
+
+    sink = BridgeSink(NullBridge(), ("normal", "steatosis", "fibrosis", "focal_lesion"))
+    p = (0.1, 0.7, 0.1, 0.1)
+    sink.emit(FrameResult(2**33 + 5, 12.5, 12.6, 0.0, p, p, "steatosis", 0.7, Quality.FROZEN | Quality.DARK))
+    sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, UNCERTAIN, 1.2, Quality.UNVERIFIED_MODEL))
+    sink.emit(ExamSummary("exam-A", "steatosis", 0.7, {}, 10, 8, {}, 0.0, 1.0, 0.0))
+    assert wire_quality(Quality.FROZEN | Quality.LOW_CONFIDENCE | Quality.UNVERIFIED_MODEL) == (1 << 5) | (1 << 7)
+    assert wire_exam_id("42") == 42 and 0 <= wire_exam_id("exam-A") < 2**32
+
+
+def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray]) -> None:
+    model = load_model(model_path, LoadOptions(num_threads=1))
+    cfg = BenchConfig(fps=120.0, fast_fps=480.0, invoke_runs=20, baseline_frames=3, discard=2)
+    report = run_bench(model, PrerenderedClip(frames), cfg, 1, None)
+    for key in ("invoke_fps", "stages_fps", "pipeline_fps", "baseline_fps"):
+        assert report[key] > 0
+    for key in ("latency_ms", "latency_240_ms"):
+        assert report[key]["n"] == len(frames) - 2 and report[key]["p50"] <= report[key]["p99"] <= report[key]["max"]
+    assert {"preprocess", "invoke"} <= set(report["stage_ms"]) and report["drops_240"] >= 0
+    assert "no float32 twin" in report["baseline_model"] and "SIMULATED" in report["notice"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_cli_run_ends_cleanly_on_signal(model_path: Path, tmp_path: Path, sig: signal.Signals) -> None:
+    db = tmp_path / "exam.db"
+    cmd = [sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model_path), "--source", SIM,
+           "--threads", "1", "--exam", "E9", "--jsonl", "-", "--db", str(db)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if '"type":"result"' in line:
+                break
+        proc.send_signal(sig)
+        rest, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    events = [json.loads(x) for x in rest.splitlines() if x.startswith("{")]
+    assert proc.returncode == 0, err
+    assert events[-1]["type"] == "state" and events[-1]["state"] == "stopped"
+    assert any(e["type"] == "exam_summary" and e["exam_id"] == "E9" for e in events)
+    assert "SIMULATED" in err
