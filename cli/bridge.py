@@ -79,7 +79,10 @@ def _drive(emulator: Any, steps: list[Any], rate: float, duration: float | None)
         if queue and now >= due + queue[0].delay_s:
             step = queue.pop(0)
             due = now
-            if step.action == "reset":
+            if step.action == "wait_link":
+                if not _wait_link(emulator, start, duration):
+                    return
+            elif step.action == "reset":
                 emulator.reset()
             elif step.action in ("exam_start", "exam_end"):
                 emulator.act(lambda h, t, s=step: getattr(h, s.action)(t, s.value))
@@ -92,6 +95,16 @@ def _drive(emulator: Any, steps: list[Any], rate: float, duration: float | None)
             msg = emulator.act(lambda h, t: h.random_action(t))
             print(f"tx {type(msg).__name__}", flush=True)
         time.sleep(0.005)
+
+
+def _wait_link(emulator: Any, start: float, duration: float | None) -> bool:
+    from liveredge.firmware_bridge.events import LinkState
+
+    while emulator.handheld.session.state is not LinkState.UP:
+        if duration is not None and time.monotonic() - start >= duration:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _monitor(args: argparse.Namespace) -> int:

@@ -1,8 +1,10 @@
 """Emulator scripts: one action per line, ``<delay_s> <action> [value]``; ``#`` starts a comment.
 
 Actions: ``freeze``, ``unfreeze``, ``depth MM``, ``gain DB``, ``preset N``, ``button N``, ``exam_start [ID]``,
-``exam_end [ID]``, ``reset``. ``delay_s`` is seconds after the previous line. Example::
+``exam_end [ID]``, ``reset``, ``wait_link`` (wait until a host has completed the handshake). ``delay_s`` is
+seconds after the previous line. Example::
 
+    0 wait_link
     0.5 exam_start
     0.2 freeze
     1.0 unfreeze
@@ -18,7 +20,7 @@ from liveredge.firmware_bridge.errors import ScriptError
 
 _VALUED = {"depth", "gain", "preset", "button"}
 _OPTIONAL = {"exam_start", "exam_end"}
-_BARE = {"freeze", "unfreeze", "reset"}
+_BARE = {"freeze", "unfreeze", "reset", "wait_link"}
 ACTIONS = frozenset(_VALUED | _OPTIONAL | _BARE)
 
 

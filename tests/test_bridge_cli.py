@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,16 +21,17 @@ CLI = [sys.executable, "-m", "liveredge.cli.main"]
 
 def test_emulate_then_monitor_shows_decoded_traffic(tmp_path: Path) -> None:
     script = tmp_path / "exam.txt"
-    script.write_text("# a short exam\n0.6 exam_start 5\n0.05 freeze\n0.05 depth 120\n0.05 exam_end 5\n")
+    script.write_text("# a short exam\n0 wait_link\n0.1 exam_start 5\n0.05 freeze\n0.05 depth 120\n0.05 exam_end 5\n")
     link = tmp_path / "ttyMCU"
     emu = subprocess.Popen([*CLI, "bridge", "emulate", "--link", str(link), "--script", str(script),
-                            "--duration", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            "--duration", "6"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert emu.stdout is not None
         first = emu.stdout.readline()
         assert first.startswith("emulator: /dev/pts/") and link.is_symlink()
-        mon = subprocess.run([*CLI, "bridge", "monitor", str(link), "--handshake", "--duration", "1.5"],
+        mon = subprocess.run([*CLI, "bridge", "monitor", str(link), "--handshake", "--duration", "1.2"],
                              capture_output=True, text=True, timeout=20)
+        emu.send_signal(signal.SIGINT)  # Ctrl-C: the emulator closes its pty and exits 130
         out, err = emu.communicate(timeout=20)
     finally:
         emu.kill()
@@ -39,7 +41,7 @@ def test_emulate_then_monitor_shows_decoded_traffic(tmp_path: Path) -> None:
     assert any("PROBE_EVENT" in line and "kind=DEPTH" in line and "depth_mm=120" in line for line in lines)
     assert any("EXAM_END exam_id=5" in line for line in lines)
     assert "not for clinical use" in mon.stderr and "frames, 0 errors" in mon.stderr
-    assert "rx LinkUp" in out and "tx exam_end 5" in out
+    assert "rx LinkUp" in out and "tx exam_end 5" in out and emu.returncode == 130, err
 
 
 def test_bad_script_and_bad_port_fail_with_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
