@@ -159,8 +159,8 @@ def run_bench(model: LoadedModel, clip: Any, config: BenchConfig, threads: int |
         collector, stats = pipeline_run(processor, clip, "realtime", fps)
         lat, stages = latency_block(collector, config.discard)
         out[f"latency{key}_ms"], out[f"stage{key}_ms"] = lat, stages
-        out[f"drops{key or '_60'}"] = stats.dropped
-        out[f"source_fps{key or '_60'}"] = fps
+        out[f"drops{key}"] = stats.dropped
+        out[f"source_fps{key}"] = fps
     out["ratios"] = {
         "pipeline_over_stages": round(out["pipeline_fps"] / out["stages_fps"], 3),
         "pipeline_over_baseline": round(out["pipeline_fps"] / out["baseline_fps"], 3),
