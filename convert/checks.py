@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-import warnings
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,5 +78,5 @@ def warn_small(n: int, minimum: int = 200) -> str | None:
     if n >= minimum:
         return None
     text = f"only {n} calibration frames (< {minimum}): int8 ranges may not cover real scans"
-    warnings.warn(text, stacklevel=2)
+    print(f"warning: {text}", file=sys.stderr)
     return text

@@ -62,7 +62,7 @@ class ConvertResult:
     summary: dict[str, Any]
 
 
-def _frames(req: ConvertRequest, src: SourceModel, bar: tqdm) -> tuple[data.FrameSet, data.FrameSet, list[data.Sample]]:
+def _frames(req: ConvertRequest, src: SourceModel) -> tuple[data.FrameSet, data.FrameSet, list[data.Sample]]:
     pool = data.discover(req.calib)
     calib = data.load_frames(data.stratify(pool, req.max_calib, req.seed), src.spec)
     val_samples = data.discover(req.val)
@@ -82,7 +82,7 @@ def convert(req: ConvertRequest) -> ConvertResult:
     bar.set_postfix_str("ingest")
     src = ingest(req.model, req.spec, workdir=str(Path(req.out).parent))
     step("frames")
-    calib, val, pool = _frames(req, src, bar)
+    calib, val, pool = _frames(req, src)
     small = checks.warn_small(len(calib.x))
     step("float parity")
     float_tflite = quantize.float_model(src.converter)
@@ -91,7 +91,9 @@ def convert(req: ConvertRequest) -> ConvertResult:
     checks.check_double_normalization(src.keras_model, calib.x, src.reference(calib.x[:32]), req.model)
     step("quantise + gate")
     more = _more_pool(req, src, pool, len(calib.x))
-    inp = recover.Inputs(src.converter, float_tflite, calib.x, more, val.x, val.labels, val.patients, src.labels)
+    lut = src.spec.float_lut()
+    inp = recover.Inputs(src.converter, float_tflite, calib.x, more, val.x, val.labels, val.patients, src.labels,
+                         (float(lut.min()), float(lut.max())))
     outcome = recover.run(inp, req.target, req.budget, recover=req.recover, io=req.io,
                           progress=lambda r: bar.set_postfix_str(f"quantise: {r}"))
     step("per-layer")
@@ -126,6 +128,25 @@ def _more_pool(req: ConvertRequest, src: SourceModel, pool: list[data.Sample], u
     return lambda: data.load_frames(data.stratify(pool, min(len(pool), used * 4), req.seed + 1), src.spec).x
 
 
+def _edgetpu(req: ConvertRequest, model: Path, src: SourceModel, prov: dict[str, Any], gate: Any) -> str | None:
+    """Compile for the Edge TPU when the compiler exists; re-inject the metadata it strips. None when skipped."""
+    if req.target != "edgetpu":
+        return None
+    from liveredge.convert import edgetpu
+
+    problems = edgetpu.preflight(model.read_bytes())
+    if problems:
+        raise VerificationError("Edge TPU pre-flight failed: " + "; ".join(problems))
+    if edgetpu.compiler_available() is None:
+        print("edgetpu: edgetpu_compiler is not on PATH - compile step skipped (pre-flight passed); "
+              "install Coral's edgetpu-compiler and re-run for an _edgetpu.tflite", file=sys.stderr)
+        return None
+    compiled, log = edgetpu.compile_model(model, model.parent)
+    data = compiled.read_bytes()
+    compiled.write_bytes(embed_metadata(data, _metadata(src, model.read_bytes(), {**prov, "edgetpu_ops": len(log.ops)}, gate)))
+    return str(compiled)
+
+
 def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: dict[str, Any] | None) -> ModelMetadata:
     inputs, outputs = contract.io_tensors(model)
 
@@ -148,11 +169,14 @@ def _write(req: ConvertRequest, ctx: dict[str, Any], float_tflite: bytes) -> Con
     target.write_bytes(embed_metadata(outcome.model, _metadata(src, outcome.model, provenance, gate)))
     twin = out.with_suffix(".float32.tflite")
     twin.write_bytes(embed_metadata(float_tflite, _metadata(src, float_tflite, {**provenance, "format": "float32"}, None)))
-    signed = [sign_model(p, req.key) for p in (target, twin)]
+    edgetpu = _edgetpu(req, target, src, provenance, gate) if passed else None
+    signed = [sign_model(p, req.key) for p in (target, twin) + ((Path(edgetpu),) if edgetpu else ())]
     for s in signed:  # the float twin's hash is verified right after writing
         from liveredge.edge.integrity import verify_model
 
         verify_model(s.model)
     summary = report.summary(req, ctx, str(target), str(twin), signed)
+    summary["edgetpu"] = (None if req.target != "edgetpu" else
+                          {"compiled": edgetpu, "note": None if edgetpu else "edgetpu_compiler not on PATH: skipped"})
     paths = report.write(out, summary, ctx["layers"])
     return ConvertResult(str(target), str(twin), paths[0], paths[1], passed, time.perf_counter() - ctx["start"], summary)

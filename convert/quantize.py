@@ -138,6 +138,25 @@ def percentile_ranges(float_tflite: bytes, frames: np.ndarray, percentile: float
             for n, v in values.items() if v}
 
 
+def pin_input_range(calibrated: bytes, low: float, high: float) -> bytes:
+    """Set the model inputs' recorded range to the spec's full range (pixel 0..255 after normalisation), so the
+    int8 input covers every pixel value — for the default spec scale 1/255, zero point -128 — not only the
+    values the calibration frames happened to contain."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    tree = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(calibrated, 0))
+    for graph in tree.subgraphs[:1]:
+        for i in graph.inputs:
+            q = graph.tensors[i].quantization
+            if q is not None and q.min is not None and len(q.min) == 1:
+                q.min = np.array([low], dtype=np.float32)
+                q.max = np.array([high], dtype=np.float32)
+    builder = flatbuffers.Builder(len(calibrated) + 1024)
+    builder.Finish(tree.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
 def apply_ranges(calibrated: bytes, ranges: dict[str, tuple[float, float]], keep: Sequence[str] = ()) -> bytes:
     """Narrow each recorded min/max to the given range (never widen it); tensors in ``keep`` are left alone."""
     import flatbuffers

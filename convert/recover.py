@@ -62,6 +62,7 @@ class Inputs:
     val_y: np.ndarray
     val_groups: np.ndarray
     labels: tuple[str, ...]
+    input_range: tuple[float, float] = (0.0, 1.0)
 
 
 def _try(inp: Inputs, calibrated: bytes, opts: quantize.QuantOptions, budget: GateBudget,
@@ -128,10 +129,10 @@ def _calibrated(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes
         if inp.calib_pool is None:
             raise _Skip("no more calibration data than already used")
         if "more" not in cache:
-            cache["more"] = quantize.calibrate(inp.factory, inp.calib_pool())
+            cache["more"] = quantize.pin_input_range(quantize.calibrate(inp.factory, inp.calib_pool()), *inp.input_range)
         return cache["more"]
     if "max" not in cache:
-        cache["max"] = quantize.calibrate(inp.factory, inp.calib_x)
+        cache["max"] = quantize.pin_input_range(quantize.calibrate(inp.factory, inp.calib_x), *inp.input_range)
     if opts.calibration == "percentile":
         if "pct" not in cache:
             ranges = quantize.percentile_ranges(inp.float_tflite, inp.calib_x[:64], opts.percentile)

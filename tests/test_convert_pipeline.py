@@ -1,0 +1,268 @@
+"""End-to-end int8 conversion on real simulator frames with the real LiteRT interpreter.
+
+Tiny models (32x32x1) trained for a few seconds on SIMULATED frames; TensorFlow is imported once per process
+and every model is built once per module.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from liveredge.cli.main import main
+from liveredge.edge.preprocess.spec import PreprocessSpec
+
+SPEC = PreprocessSpec(input_size=(32, 32))
+LABELS = ["normal", "steatosis", "fibrosis", "focal_lesion"]
+ONNX = Path(__file__).parent / "fixtures" / "onnx" / "tiny_cnn.onnx"
+
+
+def _sidecar(model_path: Path, spec: PreprocessSpec = SPEC, name: str = "tiny") -> None:
+    stem = model_path.name.split(".")[0]
+    side = model_path.parent / f"{stem}.liveredge.json"
+    side.write_text(json.dumps({"name": name, "labels": LABELS, "preprocess": spec.to_dict(), "cam_output": None}))
+
+
+@pytest.fixture(scope="module")
+def frames(convert_sim_dataset: dict[str, Path]) -> tuple[np.ndarray, np.ndarray]:
+    from liveredge.convert import data
+
+    fs = data.load_frames(data.discover(convert_sim_dataset["calib"]), SPEC)
+    return fs.x, fs.labels
+
+
+def _train(model: Any, frames: tuple[np.ndarray, np.ndarray], epochs: int = 60) -> Any:
+    import keras
+
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+    model.fit(frames[0], frames[1], epochs=epochs, batch_size=16, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="module")
+def cnn(frames: tuple[np.ndarray, np.ndarray], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((32, 32, 1))
+    x = keras.layers.Conv2D(8, 3, activation="relu", padding="same")(inp)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(16, 3, activation="relu", padding="same")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = _train(keras.Model(inp, keras.layers.Dense(4, activation="softmax")(x)), frames)
+    path = tmp_path_factory.mktemp("cnn") / "tiny_cnn.keras"
+    model.save(path)
+    _sidecar(path)
+    return path
+
+
+def _cli(*args: object) -> int:
+    return main([str(a) for a in args])
+
+
+def _convert(model: Path, data: dict[str, Path], out: Path, *extra: object) -> int:
+    return _cli("convert", model, "--calib", data["calib"], "--val", data["val"], "--out", out, *extra)
+
+
+def test_keras_cnn_converts_verifies_and_carries_metadata(
+    cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from liveredge.convert.signing import generate_keypair
+    from liveredge.edge.model_meta import read_metadata
+
+    generate_keypair(tmp_path / "k.key", tmp_path / "k.pub")
+    out = tmp_path / "cnn_int8.tflite"
+    assert _convert(cnn, convert_sim_dataset, out, "--key", tmp_path / "k.key") == 0
+    doc = json.loads(out.with_suffix(".report.json").read_text())
+    assert doc["passed"] and doc["contract"] == {"kind": "int8", "ok": True, "problems": []}
+    assert doc["float_parity"]["max_abs_diff"] < 1e-3 and doc["calibration"]["count"] == 48
+    assert doc["layers"] and all(0 <= r["rmse_scale"] < 50 for r in doc["layers"])
+    assert "SIMULATED" in out.with_suffix(".report.html").read_text()
+    meta = read_metadata(out)
+    assert meta is not None and meta.labels == tuple(LABELS) and meta.preprocess == SPEC
+    assert meta.input_quant is not None and meta.input_quant.zero_point == -128
+    assert abs(meta.input_quant.scale - 1 / 255) < 1e-6  # the spec's full [0, 1] range, not the calib max
+    assert meta.provenance["source_sha256"] == doc["source"]["sha256"] and meta.gate["passed"]
+    twin = out.with_suffix(".float32.tflite")
+    assert read_metadata(twin).name == "tiny" and twin.stat().st_size > out.stat().st_size
+    assert _cli("verify", out, "--pubkey", tmp_path / "k.pub") == 0
+    assert _cli("inspect", out) == 0
+    assert "FULLY_CONNECTED" in capsys.readouterr().out
+    data = bytearray(out.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    out.write_bytes(bytes(data))
+    assert _cli("verify", out, "--pubkey", tmp_path / "k.pub") != 0
+
+
+def test_savedmodel_converts(cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path) -> None:
+    import keras
+
+    folder = tmp_path / "tiny_savedmodel"
+    keras.models.load_model(cnn).export(str(folder), "tf_saved_model", verbose=False)
+    _sidecar(folder.parent / "tiny_savedmodel.keras")  # → tiny_savedmodel.liveredge.json beside the folder
+    out = tmp_path / "sm_int8.tflite"
+    assert _convert(folder, convert_sim_dataset, out) == 0
+    doc = json.loads(out.with_suffix(".report.json").read_text())
+    assert doc["source"]["kind"] == "savedmodel" and doc["contract"]["kind"] == "int8"
+
+
+def _layer_norm() -> Any:
+    """LayerNormalization written with int8-friendly ops (Keras 3's own lowers to a float NEG, which the
+    contract rightly rejects): (x - mean) * rsqrt(var + eps) * gamma + beta over the last axis."""
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="liveredge_tests")
+    class IntLayerNorm(keras.layers.Layer):
+        def build(self, shape: Any) -> None:
+            self.gamma = self.add_weight(shape=(shape[-1],), initializer="ones", name="gamma")
+            self.beta = self.add_weight(shape=(shape[-1],), initializer="zeros", name="beta")
+
+        def call(self, x: Any) -> Any:
+            centered = x - ops.mean(x, axis=-1, keepdims=True)
+            var = ops.mean(centered * centered, axis=-1, keepdims=True)
+            return centered * ops.rsqrt(var + 1e-3) * self.gamma + self.beta
+
+    return IntLayerNorm()
+
+
+def test_hybrid_conv_transformer_fully_quantizes(
+    frames: tuple[np.ndarray, np.ndarray], convert_sim_dataset: dict[str, Path], tmp_path: Path
+) -> None:
+    import keras
+
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((32, 32, 1))
+    x = keras.layers.Conv2D(16, 3, strides=2, activation="relu", padding="same")(inp)
+    x = keras.layers.Conv2D(16, 3, strides=2, activation="relu", padding="same")(x)
+    tokens = keras.layers.Reshape((64, 16))(x)
+    h = _layer_norm()(tokens)
+    h = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(h, h)
+    tokens = keras.layers.Add()([tokens, h])
+    x = keras.layers.GlobalAveragePooling1D()(_layer_norm()(tokens))
+    model = _train(keras.Model(inp, keras.layers.Dense(4, activation="softmax")(x)), frames, epochs=40)
+    path = tmp_path / "hybrid.keras"
+    model.save(path)
+    _sidecar(path, name="hybrid")
+    out = tmp_path / "hybrid_int8.tflite"
+    rc = _convert(path, convert_sim_dataset, out, "--budget", "agreement=0.9,auc=0.05")
+    doc = json.loads(out.with_suffix(".report.json").read_text())
+    assert doc["contract"]["ok"] and doc["contract"]["kind"] == "int8", doc["contract"]
+    assert rc == 0, doc["gate"]
+
+
+def test_onnx_from_pytorch_converts_with_mean_std(convert_sim_dataset: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "onnx_int8.tflite"
+    rc = _convert(ONNX, convert_sim_dataset, out, "--mean", 0, "--std", 1, "--budget", "agreement=0.8,auc=0.1")
+    doc = json.loads(out.with_suffix(".report.json").read_text())
+    assert doc["source"]["kind"] == "onnx" and "NHWC" in doc["source"]["channels"]
+    assert doc["contract"]["ok"] and doc["float_parity"]["max_abs_diff"] < 1e-3
+    assert len(doc["layers"]) >= 3
+    assert rc == 0, doc["gate"]
+
+
+def test_float_fallback_model_is_rejected_with_its_ops(
+    cnn: Path, frames: tuple[np.ndarray, np.ndarray], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import keras
+    import tensorflow as tf
+
+    from liveredge.convert.contract import require
+    from liveredge.edge.errors import VerificationError
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(keras.models.load_model(cnn))
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]  # "integer with float fallback": float I/O kept
+    conv.representative_dataset = lambda: ([frames[0][i : i + 1]] for i in range(8))
+    model = conv.convert()
+    with pytest.raises(VerificationError, match=r"QUANTIZE|DEQUANTIZE|FLOAT32"):
+        require(model, "int8")
+    path = tmp_path / "fallback.tflite"
+    path.write_bytes(model)
+    assert _cli("inspect", path, "--io", "int8") == 3
+    table = capsys.readouterr().out
+    assert "FAIL" in table and "non-integer tensors FLOAT32" in table
+
+
+def test_missing_calibration_data_is_an_error(cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    rc = _cli("convert", cnn, "--calib", tmp_path / "nope", "--val", convert_sim_dataset["val"], "--out", tmp_path / "x.tflite")
+    assert rc == 2 and "not found" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert _cli("convert", cnn, "--calib", tmp_path / "empty", "--val", convert_sim_dataset["val"],
+                "--out", tmp_path / "x.tflite") == 2
+
+
+def test_input_size_disagreeing_with_spec_is_an_error(cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    model = tmp_path / "wrong.keras"
+    shutil.copy(cnn, model)
+    _sidecar(model, PreprocessSpec(input_size=(64, 64)))
+    assert _convert(model, convert_sim_dataset, tmp_path / "w.tflite") == 2
+    assert "32x32" in capsys.readouterr().err
+
+
+def _outlier_model(frames: tuple[np.ndarray, np.ndarray]) -> Any:
+    """A float model int8 cannot represent: one activation channel sits at ~1000 while the decision rests on
+    channels of size ~0.01 in the same per-tensor-quantised tensor (the classic outlier-channel failure)."""
+    import keras
+
+    base = _train_small(frames)
+    inp = keras.Input((32, 32, 1))
+    feats = base(inp)  # (None, 4) logits-ish features in [0, ~1]
+    big = keras.layers.Dense(1, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(1000.0))(feats)
+    small = keras.layers.Rescaling(0.01)(feats)
+    mixed = keras.layers.Concatenate()([small, big])
+    head = keras.layers.Dense(4, activation="softmax", name="head")
+    out = head(mixed)
+    kernel = np.zeros((5, 4), dtype=np.float32)
+    kernel[:4, :4] = np.eye(4) * 500.0
+    head.set_weights([kernel, np.zeros(4, dtype=np.float32)])
+    return keras.Model(inp, out)
+
+
+def _train_small(frames: tuple[np.ndarray, np.ndarray]) -> Any:
+    import keras
+
+    keras.utils.set_random_seed(2)
+    inp = keras.Input((32, 32, 1))
+    x = keras.layers.Conv2D(8, 3, activation="relu", padding="same")(inp)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = _train(keras.Model(inp, keras.layers.Dense(4, activation="softmax")(x)), frames, epochs=40)
+    return model
+
+
+def test_gate_fails_with_exit_3_on_a_damaged_model(
+    frames: tuple[np.ndarray, np.ndarray], convert_sim_dataset: dict[str, Path], tmp_path: Path
+) -> None:
+    path = tmp_path / "damaged.keras"
+    _outlier_model(frames).save(path)
+    _sidecar(path, name="damaged")
+    out = tmp_path / "damaged_int8.tflite"
+    assert _convert(path, convert_sim_dataset, out, "--target", "edgetpu") == 3
+    assert not out.exists() and out.with_suffix(".rejected.tflite").exists()
+    doc = json.loads(out.with_suffix(".report.json").read_text())
+    assert not doc["passed"] and len(doc["attempts"]) >= 2
+    assert [a["remedy"] for a in doc["attempts"]][:2] == ["per-channel, max calibration", "percentile calibration"]
+    assert "ReLU" in doc["advice"]
+    failed = {m["name"] for m in doc["gate"]["metrics"] if not m["ok"]}
+    assert failed & {"agreement", "auc"}
+
+
+def test_double_normalization_is_detected(frames: tuple[np.ndarray, np.ndarray], convert_sim_dataset: dict[str, Path],
+                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import keras
+
+    inp = keras.Input((32, 32, 1))
+    x = keras.layers.Rescaling(1 / 255)(inp)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(x))
+    path = tmp_path / "rescaled.keras"
+    keras.Model(inp, keras.layers.Dense(4, activation="softmax")(x)).save(path)
+    _sidecar(path)
+    assert _convert(path, convert_sim_dataset, tmp_path / "r.tflite") == 2
+    assert "double normalisation" in capsys.readouterr().err
