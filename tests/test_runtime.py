@@ -169,3 +169,37 @@ def test_cli_run_ends_cleanly_on_signal(model_path: Path, tmp_path: Path, sig: s
     assert events[-1]["type"] == "state" and events[-1]["state"] == "stopped"
     assert any(e["type"] == "exam_summary" and e["exam_id"] == "E9" for e in events)
     assert "SIMULATED" in err
+
+
+def test_source_vanishing_mid_run_reconnects_and_ends_with_a_clear_status(
+    model_path: Path, frames: list[np.ndarray], tmp_path: Path
+) -> None:
+    import shutil
+
+    import cv2
+
+    from liveredge.edge.sources import WatchPolicy, watched_source
+
+    folder = tmp_path / "cine"
+    folder.mkdir()
+    for i in range(12):
+        cv2.imwrite(str(folder / f"f{i:03d}.png"), frames[i % len(frames)])
+
+    class RemoveAfter(Collector):
+        def emit(self, event: object) -> None:
+            super().emit(event)
+            if len(self.results) == 3 and folder.exists():
+                shutil.rmtree(folder)  # the medium disappears while the runtime reads it
+
+    sink = RemoveAfter()
+    holder: list[Pipeline] = []
+    policy = WatchPolicy(timeout_s=0.5, initial_s=0.05, max_s=0.1, max_attempts=2)
+    source = watched_source(str(folder), rate="realtime", fps=30.0, policy=policy,
+                            on_event=lambda ev: holder[0].post_state(ev))
+    pipe = Pipeline(source, FrameProcessor(load_model(model_path)), [sink])
+    holder.append(pipe)
+    stats = pipe.run()
+    states = [e.state for e in sink.events if type(e).__name__ == "StateEvent"]
+    assert stats.end == "error" and str(folder) in stats.detail  # a clear status naming the medium, no crash
+    assert 3 <= len(sink.results) < 12
+    assert "source_reconnecting" in states and states[-1] in ("source_error", "source_failed")
