@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test test-main bench reliability clean help
+.PHONY: setup demo test test-main test-device bench reliability clean help
 
 help:
 	@echo "make demo   - run the end-to-end demo on embedded defaults (sets up on first run)"
@@ -27,10 +27,30 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/liveredge demo
 
-test: test-main
+test: test-main test-device
 
 test-main: $(STAMP)
 	$(PY) -m pytest -q tests
+
+# Device-style venv: the edge extra with tflite-runtime 2.14 (numpy < 2) and NO TensorFlow/ai-edge-litert;
+# runs the device-relevant tests there (tests/device_requirements.py derives the list from pyproject.toml).
+DEVICE_VENV := .venv-device
+DEVICE_PY := $(DEVICE_VENV)/bin/python
+DEVICE_STAMP := $(DEVICE_VENV)/.installed
+DEVICE_TESTS = $(wildcard tests/test_layout.py tests/test_sources*.py tests/test_sinks*.py tests/test_examlog*.py \
+	tests/test_device*.py tests/test_interpreter*.py tests/test_decisions*.py tests/test_runtime*.py \
+	tests/test_preprocess*.py tests/test_dicom*.py)
+
+$(DEVICE_STAMP): pyproject.toml tests/device_requirements.py
+	@test -x $(DEVICE_PY) || $(PYTHON) -m venv $(DEVICE_VENV)
+	$(DEVICE_PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(DEVICE_PY) tests/device_requirements.py > $(DEVICE_VENV)/requirements.txt
+	$(DEVICE_PY) -m pip install --quiet -r $(DEVICE_VENV)/requirements.txt
+	$(DEVICE_PY) -m pip install --quiet --no-deps -e .
+	@touch $(DEVICE_STAMP)
+
+test-device: $(DEVICE_STAMP)
+	LIVEREDGE_DEVICE_VENV=1 $(DEVICE_PY) -m pytest -q -p no:cacheprovider $(DEVICE_TESTS)
 
 bench: $(STAMP)
 	@mkdir -p bench/results
