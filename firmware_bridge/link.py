@@ -187,6 +187,8 @@ class SerialLink:
 
     def _service(self) -> None:
         port = self._port
+        if port is None:  # a writer lost the port meanwhile
+            return
         data = port.read(port.in_waiting or 1)
         with self._lock:
             now = self._clock()

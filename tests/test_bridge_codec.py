@@ -104,8 +104,10 @@ def _damage(draw: st.DrawFn) -> bytes:
     if kind == "overlong":
         return bytes([draw(st.integers(1, 255))]) * (MAX_ENCODED + 5) + b"\0"
     data = bytearray(frame)
-    for _ in range(draw(st.integers(1, 3))):
-        data[draw(st.integers(0, len(data) - 2))] ^= 1 << draw(st.integers(0, 7))
+    flips = draw(st.lists(st.tuples(st.integers(0, len(data) - 2), st.integers(0, 7)), min_size=1, max_size=3,
+                          unique=True))  # distinct bits: two flips of one bit would cancel out
+    for pos, bit in flips:
+        data[pos] ^= 1 << bit
     return bytes(data)
 
 
