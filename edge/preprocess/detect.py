@@ -19,6 +19,7 @@ dtypes (16-bit, float) and empty frames raise :class:`PreprocessError` naming th
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -68,17 +69,22 @@ def overlay_mask(bgr: np.ndarray) -> np.ndarray:
     return (chroma > COLOUR_DELTA) | (gray >= SATURATED)
 
 
-def background_threshold(gray: np.ndarray) -> float:
+def background_threshold(gray: np.ndarray, lossy: bool | None = None) -> float:
     """Grey level above which a pixel is not background.
 
-    The background is the most common grey level. Lossless or synthetic screens have it exactly (then
-    even a noise floor one level above it is image: deep, attenuated tissue is often just that); JPEG
-    screens scatter it by a few levels, so the threshold is then 3 levels above it.
+    The background is the most common grey level. Lossless or synthetic screens hold it exactly; then
+    even a noise floor one level above it is image — deep, attenuated tissue is often just that. Lossy
+    (JPEG, video codec) screens scatter the background by a few levels, so the threshold is then 3
+    levels above it. ``lossy`` comes from the source when it knows (DICOM transfer syntax, video file);
+    ``None`` guesses: exact when the background level holds >= 15 % of the frame and the level two
+    above it is much rarer than the level one above it (a noise-floor plateau, not codec noise).
     """
-    hist = np.bincount(gray.ravel(), minlength=256)
+    hist = np.bincount(gray.ravel(), minlength=256).astype(np.int64)
     bg = int(hist.argmax())
-    clean = hist[bg] >= CLEAN_BG_FRAC * gray.size
-    return bg + (0.5 if clean else 3.0)
+    if lossy is None:
+        one, two = int(hist[min(bg + 1, 255)]), int(hist[min(bg + 2, 255)])
+        lossy = not (hist[bg] >= CLEAN_BG_FRAC * gray.size and two <= 0.5 * one)
+    return bg + (3.0 if lossy else 0.5)
 
 
 def _kernel(shape: tuple[int, ...]) -> int:
@@ -93,7 +99,7 @@ def trace(gray: np.ndarray, overlay: np.ndarray) -> list[np.ndarray]:
     clean = gray.copy()
     clean[overlay] = 0
     smooth = cv2.blur(clean, (k, k))
-    signal = (smooth > background_threshold(gray)).astype(np.uint8)
+    signal = (smooth > background_threshold(gray, lossy=True)).astype(np.uint8)
     ell = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     big = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
     signal = cv2.morphologyEx(signal, cv2.MORPH_CLOSE, ell)
@@ -125,7 +131,7 @@ def textured(gray: np.ndarray, mask: np.ndarray) -> str:
     return ""
 
 
-def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None) -> Region:
+def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lossy: bool | None) -> Region:
     shape = gray.shape
     if min(shape) < MIN_SIDE:
         return no_region(shape, f"frame {shape[1]}x{shape[0]} is too small to hold an ultrasound image")
@@ -133,8 +139,9 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None) ->
     if not comps or np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
         return no_region(shape, "no ultrasound region found (nothing but background, text or colour)")
     ev = evidence_image(gray, overlay)
-    thr = background_threshold(gray)
-    panels = [p for p in find_panels(comps, _kernel(shape), ev, thr) if not textured(gray, p.mask)]
+    thr = background_threshold(gray, lossy)
+    panels = [carve_edge_overlays(p, overlay) for p in find_panels(comps, _kernel(shape), ev, thr)]
+    panels = [p for p in panels if not textured(gray, p.mask)]
     if not panels:
         return no_region(shape, textured(gray, comps[0]))
     if motion is not None:
@@ -149,23 +156,46 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None) ->
     )
 
 
+def carve_edge_overlays(panel: Panel, overlay: np.ndarray) -> Panel:
+    """Cut overlays that sit on the image's border (colour bars, markers drawn over its edge) out of the mask.
+
+    Overlays wholly inside (a colour-Doppler box, calipers) stay: they are inside the scanned region.
+    """
+    inside = (panel.mask > 0) & overlay
+    if not inside.any():
+        return panel
+    k3 = np.ones((3, 3), np.uint8)
+    blobs = cv2.dilate(inside.astype(np.uint8), k3, iterations=2)
+    n, labels = cv2.connectedComponents(blobs)
+    rim = (panel.mask > 0) & (cv2.erode(panel.mask, k3, iterations=3) == 0)
+    touching = np.unique(labels[rim & (labels > 0)])
+    if len(touching) == 0:
+        return panel
+    mask = panel.mask.copy()
+    mask[np.isin(labels, touching)] = 0
+    return replace(panel, mask=mask, bbox=bbox_of(mask))
+
+
 def _with_motion(panel: Panel, motion: np.ndarray) -> Panel:
     inside = panel.mask > 0
     value = float(motion[inside].mean()) if inside.any() else 0.0
     return Panel(kind=panel.kind, bbox=panel.bbox, mask=panel.mask, sector=panel.sector, motion=value)
 
 
-def detect_region(frame: np.ndarray, name: str = "frame") -> Region:
+def detect_region(frame: np.ndarray, name: str = "frame", *, lossy: bool | None = None) -> Region:
     """Detect the ultrasound region of one frame (uint8 BGR/grey). See the module docstring.
 
-    On a dual-panel screen without motion information the left panel is returned as live.
+    On a dual-panel screen without motion information the left panel is returned as live. ``lossy``:
+    whether the frame went through a lossy codec (see :func:`background_threshold`); None guesses.
     """
     bgr = as_bgr(frame, name)
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    return _region(gray, overlay_mask(bgr), None)
+    return _region(gray, overlay_mask(bgr), None, lossy)
 
 
-def detect_region_video(frames: Iterable[np.ndarray], max_frames: int = 60, name: str = "frames") -> Region:
+def detect_region_video(
+    frames: Iterable[np.ndarray], max_frames: int = 60, name: str = "frames", *, lossy: bool | None = None
+) -> Region:
     """Detect the region over a warm-up window of frames of one geometry (e.g. the first 1-2 s).
 
     Uses the per-pixel maximum (fills moving dark speckle), the union of colour overlays, static bright
@@ -175,12 +205,12 @@ def detect_region_video(frames: Iterable[np.ndarray], max_frames: int = 60, name
     grays, overlay = _stack(frames, max_frames, name)
     top = grays.max(axis=0)
     if len(grays) < 2:
-        return _region(top, overlay, None)
+        return _region(top, overlay, None, lossy)
     moving = (top.astype(np.int16) - grays.min(axis=0)) > 6
     if moving.mean() > 0.02:
         overlay = overlay | (~moving & (top >= 200))
     diff = np.abs(np.diff(grays.astype(np.int16), axis=0)).mean(axis=0)
-    return _region(top, overlay, diff)
+    return _region(top, overlay, diff, lossy)
 
 
 def _stack(frames: Iterable[np.ndarray], max_frames: int, name: str) -> tuple[np.ndarray, np.ndarray]:

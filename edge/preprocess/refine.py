@@ -23,7 +23,7 @@ from liveredge.edge.preprocess.region import Sector
 
 EDGE_FRAC = 0.3  # fraction of bright samples below which a grid line is outside the image
 MIN_VALID = 0.2  # grid lines with fewer valid samples than this fraction are "unknown"
-GAP_FRAC = 0.15  # longest dark gap bridged, as a fraction of the first fit's extent along the search
+GAP_FRAC = 0.05  # longest dark gap bridged, as a fraction of the first fit's extent along the search
 
 
 def evidence_image(gray: np.ndarray, overlay: np.ndarray) -> np.ndarray:
@@ -78,7 +78,9 @@ def refine_sector(ev: np.ndarray, thr: float, sector: Sector) -> Sector | None:
     span_r = sector.r_outer - sector.r_inner
     step_a = math.degrees(1.0 / max(sector.r_outer, 16.0))
     angles = np.arange(lo - 8.0, hi + 8.0, step_a, dtype=np.float32)
-    radii = np.arange(max(0.0, sector.r_inner - 0.3 * span_r), sector.r_outer + 0.3 * span_r + 8, 1.0, dtype=np.float32)
+    h, w = ev.shape
+    far = max(math.hypot(cx - ax, cy - ay) for cx in (0, w) for cy in (0, h))  # the image may reach the frame edge
+    radii = np.arange(max(0.0, sector.r_inner - 0.3 * span_r), max(far, sector.r_outer) + 2, 1.0, dtype=np.float32)
     if len(angles) < 8 or len(radii) < 8:
         return None
     polar = _polar(ev, (ax, ay), radii, angles)
@@ -112,8 +114,7 @@ def refine_rect(ev: np.ndarray, thr: float, box: tuple[int, int, int, int]) -> t
     """Re-measure the columns, then the rows, of an (x, y, w, h) rectangle on the evidence image."""
     x, y, w, h = box
     H, W = ev.shape
-    mx, my = max(4, w // 4), max(4, h // 4)
-    xa, xb, ya, yb = max(0, x - mx), min(W, x + w + mx), max(0, y - my), min(H, y + h + my)
+    xa, xb, ya, yb = 0, W, 0, H
     core_rows = ev[y + h // 10 : y + h - h // 10, xa:xb]
     if core_rows.shape[0] < 4:
         return None
