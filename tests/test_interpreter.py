@@ -90,3 +90,22 @@ def test_check_quant_tolerates_rounding_but_not_a_different_contract() -> None:
         check_quant("input", tensor, QuantParams(1 / 255, 0, "uint8"))
     with pytest.raises(ModelError):
         check_quant("input", None, QuantParams(1 / 255, -128, "int8"))
+
+
+def test_class_activation_output_gives_a_heatmap(tmp_path: Path) -> None:
+    from liveredge.edge.runtime import FrameProcessor, load_model
+    from liveredge.edge.sources import PrerenderedClip
+
+    model = load_model(tiny_model_path(tmp_path, cam=True))
+    runner = model.runner
+    assert runner.cam_index is not None and runner.cam_index != runner.output_index
+    frame = PrerenderedClip.from_sim("sim://?size=240x320&seed=3", 1, progress=False).frames[0]
+    proc = FrameProcessor(model, heatmap=True)
+    proc.infer(proc.prepare(frame)[0])
+    cam = runner.cam()
+    assert cam is not None and cam.ndim == 3 and cam.shape[2] == 4 and cam.dtype == np.float32
+    from liveredge.edge.sources.base import Frame
+
+    proc.process(Frame(frame, 0, 0.0, 0))
+    heat = proc.last_heatmap
+    assert heat is not None and heat.shape == (128, 128) and heat.dtype == np.uint8 and heat.max() > 128
