@@ -11,6 +11,7 @@ import argparse
 import json
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--timeout", type=float, default=2.0, help="seconds without a frame before reconnecting")
     run.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     run.add_argument("--exam", default=None, metavar="ID", help="record the whole run as exam ID (summary at the end)")
+    run.add_argument("--stdin-control", action="store_true",
+                     help="read 'start [ID]' / 'end' lines on stdin to start and end exams (a key on a terminal)")
     run.add_argument("--jsonl", default=None, metavar="F", help="JSONL events to F ('-' = stdout, the default "
                      "when no other output is given)")
     run.add_argument("--db", default=None, metavar="F", help="SQLite exam log (WAL)")
@@ -124,7 +127,21 @@ def _run(args: argparse.Namespace) -> int:
                     f"verified={model.verified}; {NOTICE}"))
     if args.exam:
         pipe.start_exam(args.exam)
+    if args.stdin_control:
+        threading.Thread(target=_stdin_control, args=(pipe,), name="liveredge-stdin", daemon=True).start()
     return _run_pipeline(pipe, sinks)
+
+
+def _stdin_control(pipe: Any) -> None:
+    """'start [ID]' starts an exam (ID defaults to a timestamp), 'end' ends it; other lines are ignored."""
+    import time
+
+    for line in sys.stdin:
+        words = line.split()
+        if words and words[0].lower() in ("start", "s"):
+            pipe.start_exam(words[1] if len(words) > 1 else time.strftime("exam-%Y%m%d-%H%M%S"))
+        elif words and words[0].lower() in ("end", "e"):
+            pipe.end_exam()
 
 
 def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:

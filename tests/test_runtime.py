@@ -203,3 +203,26 @@ def test_source_vanishing_mid_run_reconnects_and_ends_with_a_clear_status(
     assert stats.end == "error" and str(folder) in stats.detail  # a clear status naming the medium, no crash
     assert 3 <= len(sink.results) < 12
     assert "source_reconnecting" in states and states[-1] in ("source_error", "source_failed")
+
+
+def test_exam_commands_on_stdin_start_and_end_exams(model_path: Path) -> None:
+    cmd = [sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model_path), "--source", SIM,
+           "--threads", "1", "--stdin-control", "--max-frames", "45"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    seen = 0
+    for line in proc.stdout:
+        seen += '"type":"result"' in line
+        if seen == 5:
+            proc.stdin.write("start A1\n")
+            proc.stdin.flush()
+        if seen == 20:
+            proc.stdin.write("start A2\nend\n")  # a second start closes A1 first
+            proc.stdin.flush()
+            break
+    rest, err = proc.communicate(timeout=30)
+    events = [json.loads(x) for x in rest.splitlines() if x.startswith("{")]
+    summaries = [e for e in events if e["type"] == "exam_summary"]
+    assert proc.returncode == 0, err
+    assert [s["exam_id"] for s in summaries] == ["A1", "A2"]
+    assert summaries[0]["frames_total"] >= 10

@@ -2,7 +2,7 @@
 the MCU's exam start/end events into the pipeline.
 
 Quality bits differ between :class:`liveredge.edge.events.Quality` and the wire's ``messages.Quality``; the map
-is :data:`WIRE_QUALITY` (UNVERIFIED_MODEL has no wire bit and is sent as an ALERT-free omission). Class index:
+is :data:`WIRE_QUALITY` (UNVERIFIED_MODEL has no wire bit and is not sent). Class index:
 the label's position in the model labels, 255 for "uncertain". Exam ids on the wire are u32: a numeric
 ``exam_id`` is sent as is, any other string as its CRC-32.
 """

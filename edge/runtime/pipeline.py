@@ -168,6 +168,9 @@ class Pipeline:
                     self.processor.reset()
                 self.emit(value)
             elif kind == "exam_start":
+                summary = self.processor.end_exam()  # a new start closes an exam left open
+                if summary is not None:
+                    self.emit(summary)
                 self.processor.start_exam(value)
                 self.emit(state("exam_started", value))
             elif kind == "exam_end":
