@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import cv2
 import numpy as np
 
 from liveredge.edge.errors import SourceError
@@ -104,20 +105,19 @@ def is_frozen(prev: np.ndarray | None, cur: np.ndarray, *, step: int = 4, tol: i
               max_changed: float = 0.002) -> bool:
     """True when ``cur`` repeats ``prev`` (a scanner freeze or a stuck source).
 
-    Cheap: compares every ``step``-th pixel of both uint8 images; a pixel "changed" when any channel differs
-    by more than ``tol`` grey levels; frozen when at most ``max_changed`` (fraction 0..1) of the sampled pixels
+    Cheap: compares every ``step``-th pixel (all channels) of both uint8 images; a sample "changed" when it
+    differs by more than ``tol`` grey levels; frozen when at most ``max_changed`` (fraction 0..1) of the samples
     changed (so a blinking clock or cursor in the overlay does not hide a freeze). Different shapes → False.
-    About 20 µs for a 480×640 frame at ``step=4``.
+    About 0.1 ms for a 480×640×3 frame at ``step=4`` (OpenCV nearest-neighbour subsampling).
     """
     if prev is None or prev.shape != cur.shape:
         return False
-    a = prev[::step, ::step].astype(np.int16)
-    b = cur[::step, ::step].astype(np.int16)
-    diff = np.abs(a - b)
-    if diff.ndim == 3:
-        diff = diff.max(axis=2)
-    changed = np.count_nonzero(diff > tol)
-    return bool(changed <= max_changed * diff.size)
+    size = (max(1, cur.shape[1] // step), max(1, cur.shape[0] // step))  # nearest = every step-th pixel, fast
+    a = cv2.resize(prev, size, interpolation=cv2.INTER_NEAREST).reshape(-1)
+    b = cv2.resize(cur, size, interpolation=cv2.INTER_NEAREST).reshape(-1)
+    diff = cv2.absdiff(a, b)
+    changed = cv2.countNonZero(cv2.threshold(diff, tol, 255, cv2.THRESH_BINARY)[1])
+    return bool(changed <= max_changed * a.size)
 
 
 class Pacer:
