@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from liveredge.firmware_bridge.emulator import EMULATOR_DEVICE_ID, Handheld, PtyEmulator
-from liveredge.firmware_bridge.events import Delivered, LinkUp
+from liveredge.firmware_bridge.events import Delivered, LinkState, LinkUp
 from liveredge.firmware_bridge.link import SerialLink
 from liveredge.firmware_bridge.messages import ExamEnd, ExamSummary, MsgType, ProbeEvent, ProbeKind, Result
 from liveredge.firmware_bridge.runtime import RuntimeBridge, SerialBridge
@@ -39,6 +39,7 @@ def rig(tmp_path: Path) -> Iterator[tuple[PtyEmulator, SerialBridge]]:
     bridge = SerialBridge(SerialLink(path).start())
     try:
         assert bridge.link.wait_until_up(2.0), bridge.link.last_error
+        assert _wait(lambda: emulator.handheld.session.state is LinkState.UP, 1.0)  # both ends, not just ours
         yield emulator, bridge
     finally:
         bridge.close()
@@ -93,8 +94,9 @@ def test_mcu_reset_midstream_resynchronizes_within_1s(rig: tuple[PtyEmulator, Se
     mark = len(bridge.link_events)
     start = time.monotonic()
     emulator.reset()
-    assert _wait(lambda: bool(col.link_events_since(mark, LinkUp)), 1.0), "no re-handshake within 1 s"
-    emulator.act(lambda h, t: h.probe(ProbeKind.BUTTON, t, 3))
+    mcu_up = lambda: emulator.handheld.session.state is LinkState.UP  # noqa: E731
+    assert _wait(lambda: bool(col.link_events_since(mark, LinkUp)) and mcu_up(), 1.0), "no re-handshake in 1 s"
+    emulator.act(lambda h, t: h.probe(ProbeKind.BUTTON, t, 3))  # best effort: sent once both ends are UP
     assert _wait(lambda: (col.poll(), bool(col.inbound))[1], 1.0 - (time.monotonic() - start))
     elapsed = time.monotonic() - start
     assert elapsed < 1.0 and col.inbound[0].button == 3
