@@ -145,6 +145,24 @@ def _shape_of(shape: Any, path: Path) -> tuple[int, int, int]:
     return dims[0], dims[1], dims[2]
 
 
+def _batch1_factory(call: Callable[[Any], Any], shape: tuple[int, int, int], owner: Any,
+                    keras3: bool = False) -> Callable[[], Any]:
+    """Converter factory over a SavedModel re-exported with a fixed (1, H, W, C) float32 input: static shapes
+    and batch 1 everywhere (the runtime feeds one frame; the Edge TPU requires it)."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((1, *shape), tf.float32, name="input")
+    folder = tempfile.mkdtemp(prefix="liveredge-batch1-")
+    if keras3:
+        owner.export(folder, "tf_saved_model", input_signature=[spec], verbose=False)
+    else:
+        module = tf.Module()
+        module.owner = owner
+        module.serve = tf.function(call, input_signature=[spec])
+        tf.saved_model.save(module, folder, signatures={"serving_default": module.serve.get_concrete_function()})
+    return lambda: tf.lite.TFLiteConverter.from_saved_model(folder)
+
+
 def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
     import tensorflow as tf
 
@@ -168,12 +186,7 @@ def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
         y = model(x, training=False)
         return np.asarray(y[0] if isinstance(y, (list, tuple)) else y, dtype=np.float32)
 
-    if legacy:
-        export_dir = tempfile.mkdtemp(prefix="liveredge-h5-")
-        tf.saved_model.save(model, export_dir)
-        factory = lambda: tf.lite.TFLiteConverter.from_saved_model(export_dir)  # noqa: E731
-    else:
-        factory = lambda: tf.lite.TFLiteConverter.from_keras_model(model)  # noqa: E731
+    factory = _batch1_factory(lambda x: model(x, training=False), shape, model, keras3=not legacy)
     return SourceModel("h5" if legacy else "keras", str(p), source_sha256(p), converter=factory,
                        reference=reference, keras_model=model, **info)
 
@@ -195,7 +208,7 @@ def _savedmodel(p: Path, given: SpecSource) -> SourceModel:
         rows = [fn(tf.constant(x[i : i + 1]))[out_keys[0]].numpy()[0] for i in range(len(x))]
         return np.stack(rows).astype(np.float32)
 
-    factory = lambda: tf.lite.TFLiteConverter.from_saved_model(str(p))  # noqa: E731
+    factory = _batch1_factory(lambda x: [fn(x)[k] for k in out_keys], shape, loaded)
     return SourceModel("savedmodel", str(p), source_sha256(p), converter=factory, reference=reference, **info)
 
 

@@ -19,15 +19,23 @@ _QTYPES = {np.dtype(np.int8): "int8", np.dtype(np.uint8): "uint8"}
 
 
 def interpreter(model: bytes, *, preserve: bool = False, threads: int = 1) -> Any:
-    """A LiteRT ``Interpreter`` with tensors allocated; ``preserve`` keeps every intermediate tensor."""
-    from ai_edge_litert.interpreter import Interpreter
+    """A LiteRT ``Interpreter`` with tensors allocated; ``preserve`` keeps every intermediate tensor.
+
+    XNNPACK is used when it accepts the model, else the builtin reference kernels (same numbers)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     try:
-        interp = Interpreter(model_content=model, num_threads=threads,
-                             experimental_preserve_all_tensors=preserve)
+        interp = Interpreter(model_content=model, num_threads=threads, experimental_preserve_all_tensors=preserve)
         interp.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
-        raise ModelError(f"LiteRT cannot load the model: {exc}") from exc
+        if "XNNPACK" not in str(exc):
+            raise ModelError(f"LiteRT cannot load the model: {exc}") from exc
+        try:  # XNNPACK refuses some extreme quantisation parameters; the builtin kernels still run them
+            interp = Interpreter(model_content=model, num_threads=threads, experimental_preserve_all_tensors=preserve,
+                                 experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            interp.allocate_tensors()
+        except (ValueError, RuntimeError) as exc2:
+            raise ModelError(f"LiteRT cannot load the model: {exc2}") from exc2
     return interp
 
 
