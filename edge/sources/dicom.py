@@ -1,9 +1,19 @@
-"""DICOM files (single or multi-frame cine) through ``liveredge.edge.preprocess.dicom``."""
+"""DICOM files (single or multi-frame cine) through ``liveredge.edge.preprocess.dicom``.
+
+Frames are decoded lazily, one at a time (long cines stay out of memory), as uint8 BGR by the preprocessing
+part's reader (every transfer syntax it decodes). A file that is not DICOM or has no image fails at ``open``
+with ``SourceError``; a frame that cannot be decoded (truncated or damaged pixel data) yields ``ERROR`` with
+the reader's message, and a watchdog reopen resumes after it.
+"""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from liveredge.edge.errors import LiveredgeError, SourceError
 from liveredge.edge.sources.base import ReadResult, SourceNotSupported, SourceStatus, SourceUnavailable, as_bgr
@@ -17,39 +27,53 @@ class DicomSource(PacedSource):
                  fps: float | None = None, loop: bool = False) -> None:
         self.path = Path(path)
         super().__init__(uri or f"dicom://{path}", str(self.path.resolve()), rate=rate, fps=fps, loop=loop)
-        self._frames: Any = None
-        self._fps: float | None = None
+        self.info: Any = None
+        self._frames: Iterator[np.ndarray] | None = None
         self._index = 0
+
+    def _reader(self) -> Any:
+        try:
+            from liveredge.edge.preprocess import dicom
+        except ImportError as exc:
+            raise SourceNotSupported(f"source {self.uri}: DICOM reading is not available in this install") from exc
+        return dicom
 
     def _open(self) -> None:
         if not self.path.is_file():
             raise SourceUnavailable(f"DICOM {self.path}: no such file; check the path")
         try:
-            from liveredge.edge.preprocess import dicom
-        except ImportError as exc:
-            raise SourceNotSupported(f"source {self.uri}: DICOM reading is not available in this install") from exc
-        try:
-            cine = dicom.read_dicom(self.path)
+            self.info, _ = self._reader().read_info(self.path)
         except LiveredgeError as exc:
-            raise SourceError(f"DICOM {self.path}: {exc}") from exc
-        self._frames = cine.frames
-        self._fps = getattr(cine, "fps", None)
-        self._index = 0
+            raise SourceError(f"source {self.uri}: {exc}") from exc
+        self._restart(0)
+
+    def _restart(self, index: int) -> None:
+        frames = self._reader().iter_dicom_frames(self.path)
+        self._frames = itertools.islice(frames, index, None)
+        self._index = index
 
     def _native_fps(self) -> float | None:
-        return self._fps
+        return None if self.info is None else self.info.fps
 
     def _seek(self, index: int) -> None:
-        self._index = max(0, index)
+        self._restart(max(0, index))
 
     def _produce(self) -> Produced | ReadResult:
-        frames = self._frames
-        if frames is None:
+        if self._frames is None:
             return ReadResult(SourceStatus.ERROR, detail=f"DICOM {self.path}: not open")
-        if self._index >= len(frames):
-            if not self.loop:
-                return ReadResult(SourceStatus.END, detail=f"DICOM {self.path}: end after {len(frames)} frames")
-            self._index = 0
+        try:
+            image = next(self._frames, None)
+        except LiveredgeError as exc:
+            self._frames = None
+            return ReadResult(SourceStatus.ERROR, detail=f"DICOM frame {self._index}: {exc}")
+        if image is None:
+            if self.loop and self._index > 0:
+                self._restart(0)
+                return self._produce()
+            return ReadResult(SourceStatus.END, detail=f"DICOM {self.path}: end after {self._index} frames")
         index = self._index
         self._index += 1
-        return as_bgr(frames[index]), index
+        return as_bgr(image), index
+
+    def _close(self) -> None:
+        self._frames = None
