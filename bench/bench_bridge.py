@@ -93,6 +93,7 @@ def _run_pty(decode: bool, n: int, pace_hz: float | None) -> tuple[float, list[i
 
 def _run_stack(n: int, pace_hz: float | None, tmp: Path) -> tuple[float, list[int], dict[str, int]]:
     from liveredge.firmware_bridge.emulator import Handheld, PtyEmulator
+    from liveredge.firmware_bridge.events import LinkState
     from liveredge.firmware_bridge.link import SerialLink
     from liveredge.firmware_bridge.messages import Result
     from liveredge.firmware_bridge.runtime import SerialBridge
@@ -108,6 +109,8 @@ def _run_stack(n: int, pace_hz: float | None, tmp: Path) -> tuple[float, list[in
     try:
         if not bridge.link.wait_until_up(3.0):
             raise RuntimeError(f"bench: no handshake ({bridge.link.last_error})")
+        while emulator.handheld.session.state is not LinkState.UP:  # the MCU end too
+            time.sleep(0.001)
         start = time.perf_counter()
         for i in range(n):
             bridge.publish_result(frame_seq=i, timestamp_ns=time.monotonic_ns(), class_index=i % 4, confidence=0.9)
