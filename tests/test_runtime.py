@@ -266,3 +266,16 @@ def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path:
     assert sum(isinstance(e, Result) for e in received) > 30
     wire = [e for e in received if isinstance(e, WireSummary)]
     assert len(wire) == 1 and wire[0].exam_id == 77 and wire[0].frames == summaries[0].frames_total
+
+
+def test_offline_replay_smooths_on_media_time(model_path: Path, frames: list[np.ndarray]) -> None:
+    """At --rate max frames arrive far faster than 30 fps; smoothing must still follow the clip's own clock."""
+    model = load_model(model_path)
+    proc = FrameProcessor(model)
+    sink = Collector()
+    Pipeline(PrerenderedClip(frames[:10], fps=10.0, rate="max"), proc, [sink], PipelineConfig(backpressure=True)).run()
+    tau = model.meta.operating_point.smoothing_tau_s
+    r1, r2 = sink.results[1], sink.results[2]
+    a = 1 - np.exp(-0.1 / tau)  # 10 fps media clock: 0.1 s between frames whatever the wall clock did
+    expected = np.asarray(r1.smoothed) + a * (np.asarray(r2.probs) - np.asarray(r1.smoothed))
+    assert np.allclose(r2.smoothed, expected, atol=2e-5)

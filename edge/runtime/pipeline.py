@@ -141,9 +141,14 @@ class Pipeline:
                 if self.mailbox.drained:
                     return
                 continue
-            result = self.processor.process(frame, time.monotonic())
+            result = self.processor.process(frame, time.monotonic(), self._media_time(frame))
             self.processed += 1
             self._deliver(frame, result)
+
+    def _media_time(self, frame: Frame) -> float | None:
+        """Offline replay (back-pressure): media seconds from the source index and the source's frame rate."""
+        fps = getattr(self.source, "nominal_fps", None)
+        return frame.source_index / fps if self.config.backpressure and fps else None
 
     def _deliver(self, frame: Frame, result: FrameResult) -> None:
         """Results go to ``submit(frame, result[, heatmap])`` of frame sinks and ``emit`` of the others."""

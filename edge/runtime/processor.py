@@ -63,8 +63,12 @@ class FrameProcessor:
         runner.invoke()
         return runner.probs()
 
-    def process(self, frame: Frame, t_taken: float | None = None) -> FrameResult:
-        """One frame → its result; ``t_taken`` is when the inference thread took it (defaults to now)."""
+    def process(self, frame: Frame, t_taken: float | None = None, t_media: float | None = None) -> FrameResult:
+        """One frame → its result; ``t_taken`` is when the inference thread took it (defaults to now).
+
+        Smoothing and hysteresis run on ``t_media`` (seconds of media time, for offline ``--rate max`` replay
+        where frames arrive faster than real time) when given, else on the capture stamp.
+        """
         t0 = time.monotonic() if t_taken is None else t_taken
         x, quality = self.prepare(frame.image)
         t1 = time.monotonic()
@@ -72,7 +76,8 @@ class FrameProcessor:
         t2 = time.monotonic()
         if frame.frozen:
             quality |= Quality.FROZEN
-        decision = self.engine.decide(frame.t_capture, probs, quality | self.model.base_quality)
+        t_decide = frame.t_capture if t_media is None else t_media
+        decision = self.engine.decide(t_decide, probs, quality | self.model.base_quality)
         if self.heatmap:
             self.last_heatmap = self._heatmap(decision.class_index, decision.smoothed)
         t3 = time.monotonic()
