@@ -145,6 +145,8 @@ class SerialBridge:
                 inbound.append(event)
             else:
                 self.link_events.append(event)
+        if len(self.link_events) > 10000:  # bounded for long runs: keep the newest half
+            del self.link_events[:5000]
         return inbound
 
     @property
