@@ -39,6 +39,8 @@ COLOUR_DELTA = 20  # chroma (grey levels) above which a pixel is an overlay
 SATURATED = 250  # grey level at and above which a pixel is treated as overlay text
 MIN_AREA_FRAC = 0.03  # smallest region, as a fraction of the frame
 CLEAN_BG_FRAC = 0.15  # a background level held by this fraction of pixels is exact (no JPEG noise)
+CARVE_AREA = 0.03  # overlays on the image border smaller than this fraction of it are cut out ...
+CARVE_DENSITY = 0.5  # ... when at least this much of their bounding box is overlay (solid bars, not Doppler)
 MIN_SIDE = 32  # frames smaller than this in either dimension have no usable region
 
 
@@ -157,22 +159,28 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lo
 
 
 def carve_edge_overlays(panel: Panel, overlay: np.ndarray) -> Panel:
-    """Cut overlays that sit on the image's border (colour bars, markers drawn over its edge) out of the mask.
+    """Cut solid overlays drawn over the image's border (colour bars, markers) out of the mask.
 
-    Overlays wholly inside (a colour-Doppler box, calipers) stay: they are inside the scanned region.
+    A component of overlay pixels inside the mask is cut when it touches the mask's rim, is small
+    (< ``CARVE_AREA`` of the mask) and solid (>= ``CARVE_DENSITY`` of its bounding box is overlay). A colour
+    Doppler box is neither (its flow is sparse and it is large), so it stays: it is inside the scanned region.
     """
-    inside = (panel.mask > 0) & overlay
+    inside = ((panel.mask > 0) & overlay).astype(np.uint8)
     if not inside.any():
         return panel
     k3 = np.ones((3, 3), np.uint8)
-    blobs = cv2.dilate(inside.astype(np.uint8), k3, iterations=2)
-    n, labels = cv2.connectedComponents(blobs)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(inside, k3, iterations=2))
     rim = (panel.mask > 0) & (cv2.erode(panel.mask, k3, iterations=3) == 0)
-    touching = np.unique(labels[rim & (labels > 0)])
-    if len(touching) == 0:
-        return panel
+    area = np.count_nonzero(panel.mask)
     mask = panel.mask.copy()
-    mask[np.isin(labels, touching)] = 0
+    for lab in np.unique(labels[rim & (labels > 0)]):
+        x, y, w, h, _ = stats[lab]
+        own = labels[y : y + h, x : x + w] == lab
+        solid = np.count_nonzero(inside[y : y + h, x : x + w] & own) / float(w * h)
+        if np.count_nonzero(own) < CARVE_AREA * area and solid >= CARVE_DENSITY:
+            mask[y : y + h, x : x + w][own] = 0
+    if np.array_equal(mask, panel.mask):
+        return panel
     return replace(panel, mask=mask, bbox=bbox_of(mask))
 
 

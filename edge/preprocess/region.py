@@ -125,16 +125,36 @@ def bbox_of(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def sector_mask(shape: tuple[int, int], sector: Sector) -> np.ndarray:
-    """Rasterise a sector: pixels whose polar (r, angle) about the apex lie inside it → 255."""
+    """Rasterise a sector: pixels whose centre's polar (r, angle) about the apex lies inside it → 255.
+
+    Only the sector's bounding box is evaluated (float32 arithmetic), so the cost scales with the fan.
+    """
     h, w = shape
+    mask = np.zeros((h, w), dtype=np.uint8)
+    x0, y0, x1, y1 = _sector_box(sector, shape)
+    if x1 <= x0 or y1 <= y0:
+        return mask
     ax, ay = sector.apex
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    dx, dy = xs - np.float32(ax), ys - np.float32(ay)
-    r = np.sqrt(dx * dx + dy * dy)
+    dx = np.arange(x0, x1, dtype=np.float32)[None, :] - np.float32(ax)
+    dy = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(ay)
+    r2 = dx * dx + dy * dy
     ang = np.degrees(np.arctan2(dx, dy))
-    inside = (r >= sector.r_inner) & (r <= sector.r_outer)
-    inside &= (ang >= sector.angle_left_deg) & (ang <= sector.angle_right_deg) & (dy > 0)
-    return inside.astype(np.uint8) * 255
+    inside = (r2 >= np.float32(sector.r_inner) ** 2) & (r2 <= np.float32(sector.r_outer) ** 2) & (dy > 0)
+    inside &= (ang >= sector.angle_left_deg) & (ang <= sector.angle_right_deg)
+    mask[y0:y1, x0:x1] = inside.astype(np.uint8) * 255
+    return mask
+
+
+def _sector_box(sector: Sector, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Pixel box (x0, y0, x1, y1), end-exclusive and clipped to the frame, that contains the sector."""
+    a = np.radians(np.linspace(sector.angle_left_deg, sector.angle_right_deg, 91))
+    r = np.array([sector.r_inner, sector.r_outer])[:, None]
+    xs = sector.apex[0] + r * np.sin(a)[None, :]
+    ys = sector.apex[1] + r * np.cos(a)[None, :]
+    h, w = shape
+    x0, x1 = int(np.floor(xs.min())) - 1, int(np.ceil(xs.max())) + 2
+    y0, y1 = int(np.floor(ys.min())) - 1, int(np.ceil(ys.max())) + 2
+    return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
 
 
 def rect_mask(shape: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndarray:
