@@ -26,7 +26,7 @@ import numpy as np
 
 from liveredge.edge.errors import ConfigError, SourceError
 from liveredge.edge.events import StateEvent
-from liveredge.edge.sources.base import ReadResult, Source, SourceStatus, is_frozen
+from liveredge.edge.sources.base import Frame, ReadResult, Source, SourceStatus, is_frozen
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class WatchedSource:
 
     def read(self, timeout_s: float) -> ReadResult:
         if self.state == "streaming" and self._inner is not None:
-            return self._read_streaming(timeout_s)
+            return self._read_streaming(self._inner, timeout_s)
         if self.state == "reconnecting":
             return self._reconnect_step(timeout_s)
         if self.state == "ended":
@@ -105,12 +105,11 @@ class WatchedSource:
             return ReadResult(SourceStatus.ERROR, detail=self._detail)
         return ReadResult(SourceStatus.ERROR, detail=f"{self.uri or 'source'}: read before open()")
 
-    def _read_streaming(self, timeout_s: float) -> ReadResult:
-        assert self._inner is not None  # internal invariant, not input
-        result = self._inner.read(timeout_s)
+    def _read_streaming(self, inner: Source, timeout_s: float) -> ReadResult:
+        result = inner.read(timeout_s)
         now = self._clock()
         if result.status is SourceStatus.OK and result.frame is not None:
-            return self._deliver(result, now)
+            return self._deliver(result.frame, now)
         if result.status is SourceStatus.END:
             self._finish("ended", "source_ended", result.detail or f"{self.uri}: end of source")
             return ReadResult(SourceStatus.END, detail=self._detail)
@@ -123,9 +122,7 @@ class WatchedSource:
             return ReadResult(SourceStatus.TIMEOUT, detail=self._detail)
         return result
 
-    def _deliver(self, result: ReadResult, now: float) -> ReadResult:
-        frame = result.frame
-        assert frame is not None  # checked by the caller
+    def _deliver(self, frame: Frame, now: float) -> ReadResult:
         run = self._run
         frozen = is_frozen(run.last_image, frame.image)
         run.last_image, run.last_frame_t = frame.image, now
