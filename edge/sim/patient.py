@@ -24,13 +24,13 @@ LESIONS: tuple[str, ...] = ("cyst", "haemangioma", "hcc", "metastasis")
 MAX_SEVERITY: dict[str, int] = {"steatosis": 3, "fibrosis": 4}
 
 # Steatosis grade S0..S3: liver echo gain (amplitude factor), attenuation, wall/diaphragm blur (cm).
-_STEATOSIS_AMP = (1.0, 1.75, 2.45, 3.3)
+_STEATOSIS_AMP = (1.0, 1.9, 2.6, 3.4)
 _STEATOSIS_ATT = (0.50, 0.63, 0.76, 0.90)
 _STEATOSIS_BLUR = (0.0, 0.15, 0.30, 0.50)
 # Fibrosis grade F0..F4: texture contrast (log-amplitude std), nodule scale (cm), surface bumps (cm).
-_FIB_TEXTURE = (0.06, 0.30, 0.50, 0.65, 0.80)
+_FIB_TEXTURE = (0.06, 0.28, 0.50, 0.65, 0.80)
 _FIB_SCALE = (0.35, 0.5, 0.6, 0.72, 0.85)
-_FIB_BUMPS = (0.0, 0.08, 0.18, 0.28, 0.42)
+_FIB_BUMPS = (0.0, 0.08, 0.20, 0.30, 0.42)
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,15 @@ def _lesions(rng: np.random.Generator, kind: str | None) -> tuple[Lesion, ...]:
     return tuple(out)
 
 
+def _ascites(rng: np.random.Generator, stage: int) -> float:
+    """Ascites thickness (cm): always at F4, sometimes a thin rim at F3."""
+    if stage == 4:
+        return float(rng.uniform(0.9, 1.6))
+    if stage == 3 and rng.uniform() < 0.4:
+        return float(rng.uniform(0.2, 0.5))
+    return 0.0
+
+
 def make_patient(patient_id: str, condition: str, *, severity: int | None = None, lesion: str | None = None,
                  seed: int = 0) -> Patient:
     """Make a simulated patient with a consistent anatomy.
@@ -182,11 +191,7 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     if any(np.hypot(les.shape.cx - gallbladder.cx, les.shape.cz - gallbladder.cz) < les.shape.ax + gallbladder.ax
            for les in lesions):
         has_gb = False
-    ascites = 0.0
-    if g_fib == 4:
-        ascites = disease.uniform(0.9, 1.6)
-    elif g_fib == 3 and disease.uniform() < 0.4:
-        ascites = disease.uniform(0.2, 0.5)
+    ascites = _ascites(disease, g_fib)
     return Patient(
         patient_id=patient_id, condition=condition, label=condition, severity=sev, lesion=lesion, seed=seed,
         liver_amp=float(liver_amp), kidney_amp=float(kidney_amp), liver_att=float(_STEATOSIS_ATT[g_st] + att_jitter),
