@@ -166,9 +166,9 @@ def _lesions(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndar
         elif les.kind == "haemangioma":
             amp[inside] = (2.7 * base * np.exp(0.15 * _noise(rng, 0.2)))[inside]
         elif les.kind == "hcc":
-            amp[inside] = (0.55 * base * np.exp(0.5 * _noise(rng, 0.35)))[inside]
-            halo = (r >= 1.0) & (r < 1.0 + 0.3 / les.shape.ax)
-            amp[halo] = 0.12 * base
+            amp[inside] = (0.45 * base * np.exp(0.55 * _noise(rng, 0.35)))[inside]
+            halo = (r >= 1.0) & (r < 1.0 + 0.35 / les.shape.ax)
+            amp[halo] = 0.1 * base
             label[halo] = LESION_CODE + k
         else:  # metastasis: echogenic centre, hypoechoic rim (target / bull's-eye)
             amp[inside] = np.where(r < 0.5, 2.4 * base, 0.2 * base)[inside]

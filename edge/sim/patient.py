@@ -146,8 +146,8 @@ def _lesions(rng: np.random.Generator, kind: str | None) -> tuple[Lesion, ...]:
     out = []
     for k in range(count):
         r = rng.uniform(1.5, 2.2) * (0.8 if k else 1.0)
-        cx = rng.uniform(-3.0, 0.5) + (2.5 if k else 0.0)
-        cz = rng.uniform(6.8, 8.0) - (2.2 if k else 0.0)
+        cx = rng.uniform(-3.0, 0.5) + (3.6 if k else 0.0)  # a second metastasis sits to the right, shallower
+        cz = rng.uniform(6.8, 8.0) - (2.6 if k else 0.0)
         out.append(Lesion(kind, Ellipse(cx, cz, r, r * rng.uniform(0.85, 1.1), rng.uniform(-30, 30))))
     return tuple(out)
 
