@@ -118,3 +118,15 @@ def test_region_maps_follow_the_anatomy_and_breathing() -> None:
 def test_scanner_rejects_bad_options(bad: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         Scanner(make_patient("B", "normal"), get_profile("S1"), **bad)  # type: ignore[arg-type]
+
+
+def test_bmode_fast_path_is_the_beam_space_image_of_the_screen() -> None:
+    s = Scanner(make_patient("B2", "steatosis", severity=1), get_profile("S6"), size=SIZE)
+    polar = s.bmode(7)
+    grid = s.grids[0]
+    assert polar.shape == (grid.n_r, grid.n_l) and polar.dtype == np.uint8 and polar.min() >= 1
+    import cv2
+
+    x, y, w, h = grid.bbox
+    expect = cv2.remap(polar, grid.map_x, grid.map_y, cv2.INTER_LINEAR)[grid.mask > 0]
+    assert np.array_equal(s.frame(7).image[y:y + h, x:x + w, 0][grid.mask > 0], expect)

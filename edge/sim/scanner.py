@@ -34,8 +34,8 @@ Box = tuple[int, int, int, int]
 class SimFrame:
     """One screen frame with its ground truth.
 
-    ``image`` (H, W, 3) uint8 BGR whole screen; ``fan_mask`` (H, W) uint8 {0, 255} live B-mode
-    region(s); ``label`` one of CLASSES; ``condition``; ``severity``; ``lesion`` kind or None;
+    ``image`` (H, W, 3) uint8 BGR whole screen (a fresh array per frame); ``fan_mask`` (H, W) uint8
+    {0, 255} live B-mode region(s), shared by all frames of a scanner and read-only; ``label`` one of CLASSES; ``condition``; ``severity``; ``lesion`` kind or None;
     ``lesions`` ((kind, (x, y, w, h)), ...) visible lesion boxes in screen px; ``site_id``;
     ``patient_id``; ``index``; ``frozen`` (repeats the previous frame); ``geometry`` of the first
     panel; ``geometries`` and ``panels`` (x, y, w, h) of every panel; ``time_s`` = index / fps.
