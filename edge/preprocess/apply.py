@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import PreprocessError
-from liveredge.edge.preprocess.spec import PreprocessSpec
+from liveredge.edge.preprocess.spec import PreprocessSpec, with_channels
 
 if TYPE_CHECKING:
     from liveredge.edge.preprocess.region import Region
@@ -63,6 +63,7 @@ class Preprocessor:
         self._interp = cv2.INTER_AREA if tw <= w and th <= h else cv2.INTER_LINEAR
         self._canvas = np.zeros(spec.input_size, dtype=np.uint8)
         self._float_lut = spec.float_lut()
+        self._qluts: dict[tuple[float, int, str], np.ndarray] = {}
 
     @classmethod
     def from_region(cls, spec: PreprocessSpec, region: Region) -> Preprocessor:
@@ -84,12 +85,19 @@ class Preprocessor:
         return self._canvas
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
-        """Float model input (height, width, channels), float32, per the spec."""
-        return self.spec.normalize(self.gray(frame))
+        """Float model input (height, width, channels), float32, per the spec (same numbers as ``spec.normalize``)."""
+        return with_channels(self._float_lut[self.gray(frame)], self.spec.channels)
 
     def apply_quantized(self, frame: np.ndarray, scale: float, zero_point: int, dtype: str) -> np.ndarray:
-        """Integer model input (height, width, channels) for a quantised model input."""
-        return self.spec.quantize_array(self.gray(frame), scale, zero_point, dtype)
+        """Integer model input (height, width, channels) for a quantised model input.
+
+        Same numbers as ``spec.quantize_array``; the 256-entry table is built once per (scale, zero_point, dtype).
+        """
+        key = (float(scale), int(zero_point), str(dtype))
+        lut = self._qluts.get(key)
+        if lut is None:
+            lut = self._qluts.setdefault(key, self.spec.lut(scale, zero_point, dtype))
+        return with_channels(lut[self.gray(frame)], self.spec.channels)
 
     def _check(self, frame: np.ndarray) -> None:
         if frame.shape[:2] != self.frame_shape:

@@ -105,7 +105,7 @@ class PreprocessSpec:
         if gray.dtype != np.uint8 or gray.ndim != 2:
             raise ConfigError(f"normalize expects a uint8 (H, W) image, got {gray.dtype} {gray.shape}")
         x = self.float_lut()[gray]
-        return _channels(x, self.channels)
+        return with_channels(x, self.channels)
 
     def float_lut(self) -> np.ndarray:
         """256-entry float32 table: pixel value → normalised value."""
@@ -121,7 +121,7 @@ class PreprocessSpec:
         """uint8 (H, W) grayscale → quantised (H, W, channels) through :meth:`lut`."""
         if gray.dtype != np.uint8 or gray.ndim != 2:
             raise ConfigError(f"quantize_array expects a uint8 (H, W) image, got {gray.dtype} {gray.shape}")
-        return _channels(self.lut(scale, zero_point, dtype)[gray], self.channels)
+        return with_channels(self.lut(scale, zero_point, dtype)[gray], self.channels)
 
 
 def quantize(x: np.ndarray, scale: float, zero_point: int, dtype: str) -> np.ndarray:
@@ -140,7 +140,8 @@ def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     return ((np.asarray(q, dtype=np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(np.float32)
 
 
-def _channels(x: np.ndarray, channels: int) -> np.ndarray:
+def with_channels(x: np.ndarray, channels: int) -> np.ndarray:
+    """(H, W) → (H, W, channels): a trailing axis, the grey replicated when channels is 3."""
     if channels == 1:
         return x[..., None]
     return np.repeat(x[..., None], channels, axis=-1)
