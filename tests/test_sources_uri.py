@@ -95,13 +95,17 @@ def test_device_identity_prefers_by_id_link(tmp_path: Path) -> None:
 
 
 def test_pacer_schedule_and_reanchor() -> None:
-    pacer = Pacer(50.0)
+    pacer = Pacer(50.0, max_lag_s=0.1)
     assert pacer.wait_s(100.0) == 0.0
     pacer.advance()
     assert pacer.wait_s(100.0) == pytest.approx(0.02)
     assert pacer.wait_s(100.015) == pytest.approx(0.005)
     pacer.advance()
-    assert pacer.wait_s(101.0) == 0.0  # far behind: re-anchored, no burst
+    assert pacer.wait_s(100.05) == 0.0  # frame 2 (due 100.04) is late ...
+    pacer.advance()
+    assert pacer.wait_s(100.05) == pytest.approx(0.01)  # ... but frame 3 stays on the 50 fps grid
+    pacer.advance()
+    assert pacer.wait_s(101.0) == 0.0  # far behind (stopped reading): re-anchored, no burst
     pacer.advance()
     assert pacer.wait_s(101.0) == pytest.approx(0.02)
     unpaced = Pacer(None)

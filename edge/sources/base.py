@@ -123,15 +123,17 @@ def is_frozen(prev: np.ndarray | None, cur: np.ndarray, *, step: int = 4, tol: i
 class Pacer:
     """Real-time schedule for replaying recorded frames: frame ``k`` is due at ``t0 + k / fps``.
 
-    ``fps=None`` means "as fast as possible" (no waiting). When the consumer falls more than one period behind,
-    the schedule re-anchors instead of bursting to catch up (a live source does not burst either).
-    Sans-I/O: the clock is passed in; :meth:`wait_s` says how long to sleep.
+    ``fps=None`` means "as fast as possible" (no waiting). Like a probe's hardware clock, the schedule holds its
+    average rate: a frame delivered a little late (sleep overshoot, a busy CPU) does not push later frames back.
+    Only when the consumer falls more than ``max_lag_s`` behind (it stopped reading) does the schedule re-anchor
+    instead of bursting through the backlog. Sans-I/O: the clock is passed in; :meth:`wait_s` says how long to sleep.
     """
 
-    def __init__(self, fps: float | None) -> None:
+    def __init__(self, fps: float | None, max_lag_s: float = 0.1) -> None:
         if fps is not None and fps <= 0:
             raise ValueError(f"fps must be > 0, got {fps}")
         self.fps = fps
+        self.max_lag_s = max_lag_s
         self._t0: float | None = None
         self._k = 0
 
@@ -143,7 +145,7 @@ class Pacer:
             self._t0, self._k = now, 0
             return 0.0
         due = self._t0 + self._k / self.fps
-        if now - due > 1.0 / self.fps:  # far behind: re-anchor
+        if now - due > max(self.max_lag_s, 1.0 / self.fps):  # far behind: re-anchor
             self._t0, self._k = now, 0
             return 0.0
         return max(0.0, due - now)
