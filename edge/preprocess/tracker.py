@@ -2,8 +2,10 @@
 
 A depth or zoom change rescales the fan; a probe or preset change moves it; a resolution change alters the
 frame size. :class:`RegionTracker` checks the frame size and ~32 small probe patches: half just inside the
-region border (they carry echo), half just outside (they are background). A change is reported when most
-inside probes go dark or most outside probes that were dark light up. Cost: a few dozen pixel reads.
+region border (they carry echo), half just outside (they are background). A change is reported when a
+quarter of the inside probes fall to the background level or a quarter of the outside probes that were
+background light up. Background level: :func:`~liveredge.edge.preprocess.detect.background_threshold` of
+the fitting frame plus one grey level. Cost: a few dozen 5x5 patch reads.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from liveredge.edge.preprocess.detect import as_bgr
+from liveredge.edge.preprocess.detect import as_bgr, background_threshold
 from liveredge.edge.preprocess.region import Region
 
 _OFFSET = 4  # px the probes sit inside / outside the border
-_DARK = 12  # a probe patch mean at or below this is background
+_FIRE = 0.25  # fraction of probes that must flip for a change
 
 
 class RegionTracker:
@@ -25,7 +27,7 @@ class RegionTracker:
     the caller then re-runs detection and calls :meth:`reset` with the new region.
     """
 
-    def __init__(self, region: Region, frame: np.ndarray, n_probes: int = 16) -> None:
+    def __init__(self, region: Region, frame: np.ndarray, n_probes: int = 32) -> None:
         self.n_probes = n_probes
         self.reset(region, frame)
 
@@ -35,7 +37,9 @@ class RegionTracker:
         self.shape = region.frame_shape
         self._inside, self._outside = _probe_points(region.mask, self.n_probes)
         gray = _gray(frame)
-        self._outside = self._outside[_patch_means(gray, self._outside) <= _DARK] if len(self._outside) else self._outside
+        self.dark = background_threshold(gray) + 1.0
+        if len(self._outside):
+            self._outside = self._outside[_patch_means(gray, self._outside) <= self.dark]
 
     def update(self, frame: np.ndarray) -> bool:
         """True when the frame no longer fits the region (re-estimate), False when it still does."""
@@ -46,9 +50,9 @@ class RegionTracker:
         gray = _gray(frame)
         changed = False
         if len(self._inside):
-            changed |= float((_patch_means(gray, self._inside) <= _DARK).mean()) > 0.75
+            changed |= float((_patch_means(gray, self._inside) <= self.dark).mean()) >= _FIRE
         if len(self._outside) >= 4:
-            changed |= float((_patch_means(gray, self._outside) > _DARK).mean()) > 0.5
+            changed |= float((_patch_means(gray, self._outside) > self.dark).mean()) >= _FIRE
         return changed
 
 
