@@ -131,3 +131,12 @@ def test_as_bgr_layouts() -> None:
     assert as_bgr(np.zeros((3, 4, 4), np.uint8)).shape == (3, 4, 3)
     with pytest.raises(ValueError, match="uint8"):
         as_bgr(np.zeros((3, 4), np.float32))
+
+
+def test_watched_v4l2_reopens_by_its_first_identity() -> None:
+    from liveredge.edge.sources import watched_source
+
+    watched = watched_source("v4l2://7")
+    first, again = watched._factory(), watched._factory()
+    assert first.identity == device_identity("7") and again.target == first.identity
+    assert again.identity == first.identity and again.uri == "v4l2://7"

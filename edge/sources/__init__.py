@@ -88,4 +88,21 @@ def watched_source(uri: str, *, rate: str = "realtime", fps: float | None = None
     kind = parse_uri(uri).kind
     if policy is None:
         policy = WatchPolicy(max_attempts=3 if kind in FINITE_KINDS else None)
-    return WatchedSource(lambda: make_source(uri, rate=rate, fps=fps, loop=loop), policy, on_event=on_event)
+    return WatchedSource(_reopener(uri, kind, rate, fps, loop), policy, on_event=on_event)
+
+
+def _reopener(uri: str, kind: str, rate: str, fps: float | None, loop: bool) -> Callable[[], Source]:
+    """A factory that reopens a V4L2 device by the stable identity it had first (its /dev/v4l/by-id link), so
+    a probe that re-enumerates as another /dev/videoN after a replug is found again; other kinds by URI."""
+    first: list[str] = []
+
+    def factory() -> Source:
+        if kind == "v4l2" and first:
+            from liveredge.edge.sources.stream import V4L2Source
+
+            return V4L2Source(first[0], uri=uri)
+        source = make_source(uri, rate=rate, fps=fps, loop=loop)
+        first.append(source.identity)
+        return source
+
+    return factory

@@ -150,7 +150,9 @@ class V4L2Source(LiveSource):
     def _make_capture(self) -> cv2.VideoCapture:
         path = self._device_path()
         if not sys.platform.startswith("linux"):
-            raise SourceUnavailable(f"source {self.uri}: V4L2 exists only on Linux; use a device index on this OS")
+            if self.target.isdigit():  # elsewhere an index opens with the OS's own backend
+                return cv2.VideoCapture(int(self.target))
+            raise SourceUnavailable(f"source {self.uri}: V4L2 device paths exist only on Linux; give a device index")
         if not path.exists():
             raise SourceUnavailable(
                 f"source {self.uri}: no video device {path}; is the probe or capture card plugged in? "
