@@ -56,5 +56,9 @@ bench: $(STAMP)
 	@mkdir -p bench/results
 	$(PY) bench/run_all.py
 
+# Regenerate the simulated reference dataset and retrain both reference models into models/zoo/ (~30-40 min).
+zoo: $(STAMP)
+	LIVEREDGE=$(VENV)/bin/liveredge models/recipe.sh
+
 clean:
 	rm -rf build dist *.egg-info .pytest_cache
