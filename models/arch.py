@@ -28,6 +28,10 @@ from keras import layers
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
 ARCHES = ("cnn", "hybrid")
+# BatchNorm moving-average momentum. Keras' default 0.99 lags behind the fast-moving activations of a small
+# network trained for a few hundred steps: the reference CNN scored 25 % (one class) in inference mode while
+# 90 % in training mode after 4 epochs; 0.9 tracks the statistics within an epoch.
+BN_MOMENTUM = 0.9
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def _ch(base: int, width: float) -> int:
 def conv_bn(x: keras.KerasTensor, filters: int, kernel: int, stride: int, name: str, act: bool = True) -> keras.KerasTensor:
     """Conv (no bias) + BatchNorm (+ ReLU6): folds into one int8 convolution with fused activation."""
     x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.ReLU(6.0, name=f"{name}_relu6")(x) if act else x
 
 
@@ -60,7 +64,7 @@ def inverted_residual(x: keras.KerasTensor, out_ch: int, stride: int, expand: in
     in_ch = int(x.shape[-1])
     y = conv_bn(x, in_ch * expand, 1, 1, f"{name}_expand") if expand != 1 else x
     y = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=f"{name}_dw")(y)
-    y = layers.BatchNormalization(name=f"{name}_dw_bn")(y)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_dw_bn")(y)
     y = layers.ReLU(6.0, name=f"{name}_dw_relu6")(y)
     y = conv_bn(y, out_ch, 1, 1, f"{name}_project", act=False)
     if stride == 1 and in_ch == out_ch:
@@ -70,10 +74,10 @@ def inverted_residual(x: keras.KerasTensor, out_ch: int, stride: int, expand: in
 
 def transformer_layer(t: keras.KerasTensor, dim: int, heads: int, name: str) -> keras.KerasTensor:
     """Pre-norm transformer layer on tokens (batch, n, dim): BN → MHA → add; BN → ReLU MLP (2x) → add."""
-    y = layers.BatchNormalization(name=f"{name}_norm1")(t)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_norm1")(t)
     y = layers.MultiHeadAttention(heads, key_dim=max(8, dim // heads), name=f"{name}_mha")(y, y)
     t = layers.Add(name=f"{name}_add1")([t, y])
-    y = layers.BatchNormalization(name=f"{name}_norm2")(t)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_norm2")(t)
     y = layers.Dense(dim * 2, activation="relu", name=f"{name}_mlp1")(y)
     y = layers.Dense(dim, name=f"{name}_mlp2")(y)
     return layers.Add(name=f"{name}_add2")([t, y])
