@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liveredge.cli.convert",
     "liveredge.cli.run",
     "liveredge.cli.bridge",
+    "liveredge.cli.demo",
 )
 
 # Optional dependency -> the extra that provides it.
