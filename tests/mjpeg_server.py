@@ -23,6 +23,7 @@ class MjpegServer:
     def __init__(self, fps: float = 30.0, port: int = 0) -> None:
         self.fps = fps
         self.stopping = threading.Event()
+        self.stalled = threading.Event()
         self.frames_sent = 0
         server = self
 
@@ -37,6 +38,9 @@ class MjpegServer:
                 i = 0
                 try:
                     while not server.stopping.is_set():
+                        if server.stalled.is_set():  # connection stays open, nothing is sent
+                            server.stopping.wait(0.05)
+                            continue
                         ok, jpg = cv2.imencode(".jpg", numbered_frame(i))
                         data = jpg.tobytes()
                         self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n")

@@ -66,6 +66,28 @@ def test_server_stopped_mid_run_reconnects_when_it_returns() -> None:
     assert after[0].seq > before[-1].frame.seq  # sequence numbers keep increasing across the outage
 
 
+def test_stalled_stream_is_declared_lost_after_the_timeout() -> None:
+    server = MjpegServer(fps=30.0)
+    events: list[tuple[float, StateEvent]] = []
+    watched = watched_source(server.url, policy=WatchPolicy(timeout_s=0.5, initial_s=0.05),
+                             on_event=lambda e: events.append((time.monotonic(), e)))
+    try:
+        watched.open()
+        assert all(watched.read(2.0).ok for _ in range(3))
+        server.stalled.set()
+        stalled_at = time.monotonic()
+        while time.monotonic() - stalled_at < 5 and not any(e.state == "source_lost" for _, e in events):
+            started = time.monotonic()
+            result = watched.read(0.2)
+            assert result.status is not SourceStatus.END
+            assert time.monotonic() - started < 0.2 + 0.5 + 1.0  # read timeout + capture-thread join + slack
+    finally:
+        watched.close()
+        server.stop()
+    t_lost, lost = next((t, e) for t, e in events if e.state == "source_lost")
+    assert "no frame for" in lost.detail and t_lost - stalled_at < 0.5 + 1.5
+
+
 def test_unreachable_stream_fails_with_the_url() -> None:
     server = MjpegServer()
     url = server.url

@@ -105,12 +105,13 @@ class LiveSource:
     def _has_news(self) -> bool:
         return bool(self._failure) or (self._slot is not None and self._slot.seq > self._taken_seq)
 
-    def close(self) -> None:
-        """Stop the capture thread (it releases the capture; a thread stuck in a read is left to time out)."""
+    def close(self, join_timeout_s: float = 0.5) -> None:
+        """Stop the capture thread. It releases the capture itself; one stuck in a read (a stalled stream) is not
+        waited for beyond ``join_timeout_s``: it ends within ``READ_TIMEOUT_MS`` on its own."""
         thread, self._thread = self._thread, None
         if thread is not None:
             self._stop.set()
-            thread.join(timeout=READ_TIMEOUT_MS / 1000.0 + 1.0)
+            thread.join(timeout=join_timeout_s)
 
 
 class StreamSource(LiveSource):
