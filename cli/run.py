@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from liveredge.cli.run_config import add_decision_args, apply_config
+
 NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "zoo" / "liver_cnn_int8.tflite"
 DEFAULT_SOURCE = "sim://?condition=steatosis&site=S1&fps=30&seed=1"
@@ -53,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--record", default=None, metavar="DIR", help="record raw frames with their results")
     run.add_argument("--display", action="store_true", help="show a window with the overlay (headless by default)")
     run.add_argument("--serial", default=None, metavar="PORT", help="send results to the MCU on PORT")
-    run.set_defaults(handler=_run)
+    add_decision_args(run)
+    run.set_defaults(handler=_run, parser_defaults={a.dest: a.default for a in run._actions})
     bench = sub.add_parser("bench", help="measure invoke/stages/pipeline/baseline fps and latency in one run",
                            description="Runtime benchmark on a clip pre-rendered once. " + NOTICE)
     _model_args(bench)
@@ -108,18 +111,22 @@ def _run(args: argparse.Namespace) -> int:
     from liveredge.edge.runtime.pipeline import state
     from liveredge.edge.sources import WatchPolicy, parse_uri, watched_source
 
+    effective = apply_config(args, args.parser_defaults)
     if args.timeout <= 0 or (args.max_frames is not None and args.max_frames < 1):
         raise ConfigError("--timeout must be > 0 and --max-frames >= 1")
-    model = _load(args)
+    model = _with_overrides(_load(args), args)
+    effective["operating_point"] = vars(model.meta.operating_point)
     finite = parse_uri(args.source).kind in ("video", "image", "folder", "dicom")
     policy = WatchPolicy(timeout_s=args.timeout, max_attempts=3 if finite and not args.loop else None)
     holder: list[Any] = []
     source = watched_source(args.source, rate=args.rate, fps=args.fps, loop=args.loop, policy=policy,
                             on_event=lambda ev: holder[0].post_state(ev) if holder else None)
     sinks = _sinks(args, model.meta.labels)
-    pipe = Pipeline(source, FrameProcessor(model, heatmap=args.display), sinks,
+    pipe = Pipeline(source, FrameProcessor(model, _processor_config(args), heatmap=args.display), sinks,
                     PipelineConfig(backpressure=args.rate == "max", max_frames=args.max_frames))
     holder.append(pipe)
+    pipe.exam_notes = json.dumps(effective, sort_keys=True, default=str)
+    pipe.emit(state("config", pipe.exam_notes))
     for sink in sinks:
         if hasattr(sink, "poll"):
             pipe.pollers.append(lambda sink=sink: sink.poll(pipe.start_exam, pipe.end_exam))
@@ -130,6 +137,34 @@ def _run(args: argparse.Namespace) -> int:
     if args.stdin_control:
         threading.Thread(target=_stdin_control, args=(pipe,), name="liveredge-stdin", daemon=True).start()
     return _run_pipeline(pipe, sinks)
+
+
+def _with_overrides(model: Any, args: argparse.Namespace) -> Any:
+    """The loaded model with its operating point overridden by --config / CLI decision settings."""
+    import dataclasses
+
+    from liveredge.edge.errors import ConfigError
+
+    op = model.meta.operating_point
+    changes = {k: getattr(args, k) for k in ("min_confidence", "ood_threshold", "smoothing_tau_s")
+               if getattr(args, k, None) is not None}
+    for key, value in changes.items():
+        if not 0 < float(value) <= (1.0 if key != "smoothing_tau_s" else 60.0):
+            raise ConfigError(f"{key} = {value} is out of range")
+    if not changes:
+        return model
+    meta = dataclasses.replace(model.meta, operating_point=dataclasses.replace(op, **changes))
+    return dataclasses.replace(model, meta=meta)
+
+
+def _processor_config(args: argparse.Namespace) -> Any:
+    from liveredge.edge.decisions.engine import DecisionConfig
+    from liveredge.edge.runtime import ProcessorConfig
+
+    base = DecisionConfig()
+    margin = base.margin if args.margin is None else float(args.margin)
+    dwell = base.min_dwell_s if args.min_dwell_s is None else float(args.min_dwell_s)
+    return ProcessorConfig(decisions=DecisionConfig(margin=margin, min_dwell_s=dwell))
 
 
 def _stdin_control(pipe: Any) -> None:

@@ -66,6 +66,7 @@ class Pipeline:
         self._end = ("stopped", "")
         self.processed = 0
         self.pollers: list[Callable[[], None]] = []
+        self.exam_notes: str | None = None  # effective configuration, logged again with every exam start
         self._frame_sinks = [s for s in self.sinks if callable(getattr(s, "submit", None))]
         self._frame_ids = {id(s) for s in self._frame_sinks}
         self._heat_sinks = {id(s) for s in self._frame_sinks if "heatmap" in inspect.signature(s.submit).parameters}
@@ -178,6 +179,8 @@ class Pipeline:
                     self.emit(summary)
                 self.processor.start_exam(value)
                 self.emit(state("exam_started", value))
+                if self.exam_notes is not None:
+                    self.emit(state("config", self.exam_notes))
             elif kind == "exam_end":
                 summary = self.processor.end_exam()
                 if summary is not None:

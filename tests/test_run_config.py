@@ -1,0 +1,69 @@
+"""``liveredge run --config FILE.toml``: file settings, command-line overrides, clear errors, config logged."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from liveredge.cli.run_config import read_config
+from liveredge.edge.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "tests" / "fixtures" / "tiny_int8.tflite"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_read_config_maps_sections_to_options(tmp_path: Path) -> None:
+    cfg = read_config(_write(tmp_path, '[model]\npath = "m.tflite"\n[source]\nuri = "sim://"\nfps = 15\n'
+                                       '[decisions]\nmargin = 0.2\n[serial]\nport = "/dev/ttyACM0"\n'))
+    assert cfg == {"model": "m.tflite", "source": "sim://", "fps": 15, "margin": 0.2, "serial": "/dev/ttyACM0"}
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[model]\npth = 1\n", ["unknown key [model] pth", "path"]),
+    ("[nope]\nx = 1\n", ["unknown key [nope] x", "no such section"]),
+    ("model = 3\n", ["must be a [section]"]),
+    ("[model\n", ["not valid TOML"]),
+])
+def test_bad_config_names_the_problem(tmp_path: Path, text: str, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        read_config(_write(tmp_path, text))
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_run_uses_file_cli_overrides_and_logs_effective_config(tmp_path: Path) -> None:
+    jsonl, db = tmp_path / "out.jsonl", tmp_path / "exams.db"
+    cfg = _write(tmp_path, f'[model]\npath = "{MODEL}"\n[source]\nuri = "sim://?condition=normal&site=S2&fps=60'
+                           f'&seed=3"\nmax_frames = 500\n[decisions]\nmin_confidence = 0.55\nmargin = 0.15\n'
+                           f'[sinks]\njsonl = "{jsonl}"\ndb = "{db}"\n[exam]\nid = "cfg-1"\n')
+    proc = subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--config", str(cfg),
+                           "--max-frames", "12"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    results = [e for e in events if e["type"] == "result"]
+    assert 1 <= len(results) <= 12  # the command line's --max-frames won over the file's 500
+    configs = [json.loads(e["detail"]) for e in events if e["type"] == "state" and e["state"] == "config"]
+    assert len(configs) == 2  # at start and with the exam start
+    assert configs[0]["margin"] == 0.15 and configs[0]["max_frames"] == 12
+    assert configs[0]["operating_point"]["min_confidence"] == 0.55
+    with sqlite3.connect(db) as conn:
+        payloads = [row[0] for row in conn.execute("SELECT payload FROM records WHERE type = 'state'")]
+    assert any('"config"' in p and "0.55" in p for p in payloads)
+
+
+def test_out_of_range_override_is_a_usage_error(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(MODEL),
+                           "--min-confidence", "1.5", "--max-frames", "1"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2 and "min_confidence" in proc.stderr
