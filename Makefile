@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test test-main test-device bench reliability clean help
+.PHONY: setup demo test test-main test-device bench reliability clean help zoo-int8
 
 help:
 	@echo "make demo   - run the end-to-end demo on embedded defaults (sets up on first run)"
@@ -62,3 +62,7 @@ zoo: $(STAMP)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache
+
+# Convert models/zoo/*.keras to signed, gated int8 TFLite (see convert/zoo_int8.sh; SIMULATED data).
+zoo-int8: $(STAMP)
+	convert/zoo_int8.sh

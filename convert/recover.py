@@ -147,7 +147,10 @@ def _resolve(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes], 
         return opts
     if last is None:
         raise _Skip("no int8 model to measure layer errors on")
-    worst = layers.worst(layers.layer_errors(inp.float_tflite, last, inp.calib_x[:16]), 3)
+    inputs, outputs = contract.io_tensors(last)
+    io_names = {t.name for t in inputs + outputs}
+    rows = [r for r in layers.layer_errors(inp.float_tflite, last, inp.calib_x[:16]) if r.tensor not in io_names]
+    worst = layers.worst(rows, 3)
     return replace(opts, float_layers=tuple(r.tensor for r in worst))
 
 
