@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.add_argument("--epochs", type=int, default=30)
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--lr", type=float, default=2e-3)
-    t.add_argument("--patience", type=int, default=6, help="early stopping: epochs without val-loss improvement")
+    t.add_argument("--patience", type=int, default=8, help="early stopping: epochs without val-loss improvement")
     t.add_argument("--val-frac", type=float, default=0.2, help="fraction of (non-held-out) patients for validation")
     t.add_argument("--test-frac", type=float, default=0.0, help="fraction of patients for an in-site test split")
     t.add_argument("--region", choices=("detect", "mask"), default="detect",

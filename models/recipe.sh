@@ -19,11 +19,12 @@ for ARCH in cnn hybrid; do
     RUN="$WORK/runs/$ARCH"
     /usr/bin/time -f "train $ARCH wall %e s, cpu %P" \
         "$LR" train "$DATA" --arch "$ARCH" --out "$RUN" --holdout-site S6 --val-frac 0.15 --test-frac 0.15 \
-        --epochs 25 --patience 6 --seed 0 --threads 2
+        --epochs 20 --patience 8 --seed 0 --threads 2
     for SPLIT in test holdout; do
         "$LR" evaluate "$RUN/liver_$ARCH.keras" "$DATA" --out "$WORK/reports/$ARCH-$SPLIT" \
             --splits "$RUN/splits.json" --split "$SPLIT"
     done
     cp "$RUN/liver_$ARCH.keras" "$RUN/liver_$ARCH.liveredge.json" models/zoo/
 done
+"$(dirname "$LR")/python" -m liveredge.models.card "$WORK" --out models/zoo/MODEL_CARD.md
 echo "recipe done: models/zoo/liver_cnn.keras, models/zoo/liver_hybrid.keras (SIMULATED data; not for clinical use)"

@@ -35,7 +35,7 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 2e-3
-    patience: int = 6
+    patience: int = 8
     seed: int = 0
     val_frac: float = 0.2
     test_frac: float = 0.0
@@ -136,7 +136,7 @@ def _prepare(dataset: str | Path, cfg: TrainConfig) -> tuple[ds.Manifest, dict[s
     return manifest, splits, idx, images
 
 
-def _model(cfg: TrainConfig, ckpt: Path, resume: bool):  # type: ignore[no-untyped-def]
+def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ignore[no-untyped-def]
     """(training model with the probs output only, first epoch) — fresh, or reloaded from ``last.keras``."""
     import keras
 
@@ -148,7 +148,11 @@ def _model(cfg: TrainConfig, ckpt: Path, resume: bool):  # type: ignore[no-untyp
         return keras.models.load_model(ckpt / "last.keras"), int(state["epoch"])
     full = build(cfg.spec, ArchConfig(arch=cfg.arch, n_classes=len(cfg.labels), width=cfg.width, cam=cfg.cam))
     model = probs_model(full)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="categorical_crossentropy",
+    # One epoch of linear warm-up, then cosine decay to 1 % over the remaining epochs: the last epochs move the
+    # weights (and the BatchNorm statistics) little, so the model early stopping picks is a settled one.
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(1, (cfg.epochs - 1) * steps), alpha=0.01, warmup_target=cfg.learning_rate, warmup_steps=steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="categorical_crossentropy",
                   metrics=["accuracy"], weighted_metrics=[])
     return model, 0
 
@@ -185,11 +189,11 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
     manifest, splits, idx, images = _prepare(dataset, cfg)
     (out / "splits.json").write_text(json.dumps(splits, indent=1))
     (out / "config.json").write_text(json.dumps({**cfg.to_dict(), "manifest_sha256": manifest.sha256}, indent=1))
-    model, initial = _model(cfg, out / "checkpoints", resume)
     train_idx, val_idx = idx["train"], idx["val"]
+    batches = make_batches(images[train_idx], manifest.y[train_idx], cfg)
+    model, initial = _model(cfg, out / "checkpoints", resume, len(batches))
     monitor = "val_loss" if len(val_idx) else "loss"
     ckpt = ResumableCheckpoint(out / "checkpoints", monitor=monitor, patience=cfg.patience)
-    batches = make_batches(images[train_idx], manifest.y[train_idx], cfg)
     batches.epoch = initial
     batches.order = batches._shuffle()
     val = (to_model_input(images[val_idx], cfg.spec), np.eye(len(cfg.labels), dtype=np.float32)[manifest.y[val_idx]])
