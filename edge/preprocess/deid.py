@@ -27,7 +27,7 @@ IDENTIFYING = (
     "ImageComments", "PerformedProcedureStepID", "ScheduledProcedureStepID",
 )
 UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID")
-METHOD = "liveredge deidentify: patient group, dates/times, names, institution, private tags removed; UIDs replaced"
+METHOD = "liveredge: patient, dates, names, private tags removed; new UIDs"
 
 
 def deidentify(ds: Any) -> Any:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import PreprocessError
-from liveredge.edge.preprocess.panels import find_panels
+from liveredge.edge.preprocess.panels import find_panels, inset_panel
 from liveredge.edge.preprocess.refine import evidence_image
 from liveredge.edge.preprocess.region import (
     STATUS_OK,
@@ -78,15 +78,19 @@ def background_threshold(gray: np.ndarray, lossy: bool | None = None) -> float:
     even a noise floor one level above it is image — deep, attenuated tissue is often just that. Lossy
     (JPEG, video codec) screens scatter the background by a few levels, so the threshold is then 3
     levels above it. ``lossy`` comes from the source when it knows (DICOM transfer syntax, video file);
-    ``None`` guesses: exact when the background level holds >= 15 % of the frame and the level two
-    above it is much rarer than the level one above it (a noise-floor plateau, not codec noise).
+    ``None`` guesses (:func:`looks_lossy`).
     """
+    bg = int(np.bincount(gray.ravel(), minlength=256).argmax())
+    return bg + (3.0 if (looks_lossy(gray) if lossy is None else lossy) else 0.5)
+
+
+def looks_lossy(gray: np.ndarray) -> bool:
+    """Guess: False when the background level holds >= 15 % of the frame and the level two above it is much
+    rarer than the level one above it (a noise-floor plateau, not codec noise spreading the background)."""
     hist = np.bincount(gray.ravel(), minlength=256).astype(np.int64)
     bg = int(hist.argmax())
-    if lossy is None:
-        one, two = int(hist[min(bg + 1, 255)]), int(hist[min(bg + 2, 255)])
-        lossy = not (hist[bg] >= CLEAN_BG_FRAC * gray.size and two <= 0.5 * one)
-    return bg + (3.0 if lossy else 0.5)
+    one, two = int(hist[min(bg + 1, 255)]), int(hist[min(bg + 2, 255)])
+    return not (hist[bg] >= CLEAN_BG_FRAC * gray.size and two <= 0.5 * one)
 
 
 def _kernel(shape: tuple[int, ...]) -> int:
@@ -141,8 +145,12 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lo
     if not comps or np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
         return no_region(shape, "no ultrasound region found (nothing but background, text or colour)")
     ev = evidence_image(gray, overlay)
+    lossy = looks_lossy(gray) if lossy is None else lossy
     thr = background_threshold(gray, lossy)
-    panels = [carve_edge_overlays(p, overlay) for p in find_panels(comps, _kernel(shape), ev, thr)]
+    panels = find_panels(comps, _kernel(shape), ev, thr)
+    if lossy:  # codec ringing lets edges bleed about a pixel outwards
+        panels = [inset_panel(p, 1.0) for p in panels]
+    panels = [carve_edge_overlays(p, overlay) for p in panels]
     panels = [p for p in panels if not textured(gray, p.mask)]
     if not panels:
         return no_region(shape, textured(gray, comps[0]))
@@ -159,18 +167,23 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lo
 
 
 def carve_edge_overlays(panel: Panel, overlay: np.ndarray) -> Panel:
-    """Cut solid overlays drawn over the image's border (colour bars, markers) out of the mask.
+    """Cut solid overlays drawn over the image's edge (colour bars with their labels, markers) out of the mask.
 
-    A component of overlay pixels inside the mask is cut when it touches the mask's rim, is small
-    (< ``CARVE_AREA`` of the mask) and solid (>= ``CARVE_DENSITY`` of its bounding box is overlay). A colour
-    Doppler box is neither (its flow is sparse and it is large), so it stays: it is inside the scanned region.
+    A component of overlay pixels inside the mask is cut when it comes within a rim (5 % of the mask's
+    smaller side) of the mask's edge, is small (< ``CARVE_AREA`` of the mask) and solid (>= ``CARVE_DENSITY``
+    of its bounding box is overlay). What is cut is its bounding box grown by 2 px sideways and by half its
+    width above and below (where labels such as "PWR" sit), and out to the near edge (no sliver of image is
+    left beside a bar). A colour-Doppler box is neither small nor solid, so it stays: it is inside the
+    scanned region.
     """
     inside = ((panel.mask > 0) & overlay).astype(np.uint8)
     if not inside.any():
         return panel
     k3 = np.ones((3, 3), np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(inside, k3, iterations=2))
-    rim = (panel.mask > 0) & (cv2.erode(panel.mask, k3, iterations=3) == 0)
+    bx, by, bw, bh = panel.bbox
+    rim_px = max(3, round(0.05 * min(bw, bh)))
+    rim = (panel.mask > 0) & (cv2.erode(panel.mask, k3, iterations=rim_px) == 0)
     area = np.count_nonzero(panel.mask)
     mask = panel.mask.copy()
     for lab in np.unique(labels[rim & (labels > 0)]):
@@ -178,7 +191,13 @@ def carve_edge_overlays(panel: Panel, overlay: np.ndarray) -> Panel:
         own = labels[y : y + h, x : x + w] == lab
         solid = np.count_nonzero(inside[y : y + h, x : x + w] & own) / float(w * h)
         if np.count_nonzero(own) < CARVE_AREA * area and solid >= CARVE_DENSITY:
-            mask[y : y + h, x : x + w][own] = 0
+            grow = min(w, h) // 2 + 2  # labels ("PWR", scale numbers) sit right above and below a bar
+            x0, x1, y0, y1 = x - 2, x + w + 2, y - grow, y + h + grow
+            x0 = bx if x0 - bx <= rim_px else x0
+            x1 = bx + bw if bx + bw - x1 <= rim_px else x1
+            y0 = by if y0 - by <= rim_px else y0
+            y1 = by + bh if by + bh - y1 <= rim_px else y1
+            mask[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 0
     if np.array_equal(mask, panel.mask):
         return panel
     return replace(panel, mask=mask, bbox=bbox_of(mask))

@@ -9,12 +9,14 @@ split at its narrowest column near the middle and each half is fitted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from liveredge.edge.preprocess.fit import fit_geometry
-from liveredge.edge.preprocess.region import KIND_FREEFORM, Panel, bbox_of
+from liveredge.edge.preprocess.region import KIND_FREEFORM, KIND_LINEAR, Panel, bbox_of, rect_mask, sector_mask
 
 PANEL_FRAC = 0.4  # a component this large relative to the largest is a panel of its own
 PIECE_FRAC = 0.01  # smaller components down to this fraction of a panel can be merged into it
@@ -93,3 +95,23 @@ def _split(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     left[:, cut:] = 0
     right[:, : cut + 1] = 0
     return left, right
+
+
+def inset_panel(panel: Panel, px: float) -> Panel:
+    """The panel shrunk by ``px`` pixels on every side (sector: angles, radii; rectangle: edges; traced: erosion)."""
+    shape = panel.mask.shape[:2]
+    if panel.sector is not None:
+        s = panel.sector
+        da = math.degrees(px / max(s.r_outer, 1.0))
+        sector = replace(s, angle_left_deg=s.angle_left_deg + da, angle_right_deg=s.angle_right_deg - da,
+                         r_inner=s.r_inner + px if s.r_inner > 0 else 0.0, r_outer=s.r_outer - px)
+        mask = sector_mask(shape, sector)
+        return replace(panel, mask=mask, bbox=bbox_of(mask), sector=sector)
+    k = 2 * int(math.ceil(px)) + 1
+    if panel.kind == KIND_LINEAR:
+        x, y, w, h = panel.bbox
+        d = int(math.ceil(px))
+        mask = rect_mask(shape, (x + d, y + d, max(0, w - 2 * d), max(0, h - 2 * d)))
+    else:
+        mask = cv2.erode(panel.mask, np.ones((k, k), np.uint8))
+    return replace(panel, mask=mask, bbox=bbox_of(mask))
