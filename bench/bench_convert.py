@@ -114,10 +114,14 @@ def main() -> int:
         },
         "cpu": _cpu(),
     }
+    _write(doc)
+    return 0
+
+
+def _write(doc: dict[str, object]) -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1))
     print(json.dumps(doc, indent=1))
-    return 0
 
 
 def _cpu() -> str:

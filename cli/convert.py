@@ -33,7 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--max-calib", type=int, default=300, help="calibration frames (stratified by class and site)")
     p.add_argument("--no-recover", action="store_true", help="one attempt only (no recovery loop)")
     p.set_defaults(handler=_convert)
+    _register_tools(sub)
 
+
+def _register_tools(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("inspect", help="per-op int8 contract table and metadata summary of a .tflite")
     p.add_argument("model")
     p.add_argument("--io", choices=("int8", "uint8"), default=None, help="expected I/O dtype (default: from input)")

@@ -163,7 +163,8 @@ def _write(req: ConvertRequest, ctx: dict[str, Any], float_tflite: bytes) -> Con
     out = Path(req.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     passed = outcome.passed
-    target = out if passed else out.with_suffix(".rejected.tflite")
+    sixteen = outcome.options.activations == "int16"  # int16 I/O: named for what it is, never as OUT.tflite
+    target = out.with_suffix(".rejected.tflite") if not passed else (out.with_suffix(".16x8.tflite") if sixteen else out)
     provenance = report.provenance(src, ctx["calib"], outcome, req.target)
     gate = outcome.gate.to_dict() if outcome.gate else None
     target.write_bytes(embed_metadata(outcome.model, _metadata(src, outcome.model, provenance, gate)))

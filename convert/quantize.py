@@ -88,20 +88,18 @@ def quantize(calibrated: bytes, options: QuantOptions) -> bytes:
     from tensorflow.lite.python import convert as tfl_convert
     from tensorflow.lite.python import util
 
-    int16 = options.activations == "int16"
     io = {"int8": tf.int8, "uint8": tf.uint8}[options.io]
     try:
-        model = tfl_convert.mlir_quantize(
+        model = tfl_convert.mlir_quantize(  # float I/O first; the I/O type is then set like the converter does
             calibrated,
             disable_per_channel=not options.per_channel,
-            fully_quantize=True,
-            inference_type=tfl_convert._types_pb2.QUANTIZED_INT16 if int16 else tfl_convert._types_pb2.QUANTIZED_INT8,  # noqa: SLF001
-            input_data_type=tf.int16 if int16 else tf.int8,
-            output_data_type=tf.int16 if int16 else tf.int8,
+            fully_quantize=False,  # float I/O + QUANTIZE/DEQUANTIZE at the edges, rewritten below;
+            inference_type=tfl_convert._types_pb2.QUANTIZED_INT8,  # noqa: SLF001 - the body is proven by contract.py
+            input_data_type=tf.float32,
+            output_data_type=tf.float32,
             denylisted_nodes=list(options.float_layers) or None,
         )
-        if options.io == "uint8" and not int16:
-            model = util.modify_model_io_type(model, io, io)
+        model = util.modify_model_io_type(model, io, io)
     except Exception as exc:  # noqa: BLE001 - the quantiser raises many types
         raise ModelError(f"int8 quantisation failed ({options.describe()}): {str(exc).splitlines()[0][:300]}") from exc
     return bytes(model)

@@ -266,3 +266,35 @@ def test_double_normalization_is_detected(frames: tuple[np.ndarray, np.ndarray],
     _sidecar(path)
     assert _convert(path, convert_sim_dataset, tmp_path / "r.tflite") == 2
     assert "double normalisation" in capsys.readouterr().err
+
+
+def test_legacy_h5_converts_with_uint8_io(frames: tuple[np.ndarray, np.ndarray], convert_sim_dataset: dict[str, Path],
+                                          tmp_path: Path) -> None:
+    import tf_keras
+
+    from liveredge.convert.contract import io_tensors
+    from liveredge.edge.model_meta import read_metadata
+
+    tf_keras.utils.set_random_seed(3)
+    model = tf_keras.Sequential([
+        tf_keras.Input((32, 32, 1)),
+        tf_keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
+        tf_keras.layers.MaxPooling2D(),
+        tf_keras.layers.Conv2D(16, 3, activation="relu", padding="same"),
+        tf_keras.layers.GlobalAveragePooling2D(),
+        tf_keras.layers.Dense(4, activation="softmax"),
+    ])
+    model.compile(tf_keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+    model.fit(frames[0], frames[1], epochs=60, batch_size=16, verbose=0)
+    path = tmp_path / "legacy.h5"
+    model.save(path)
+    _sidecar(path, name="legacy")
+    out = tmp_path / "legacy_uint8.tflite"
+    rc = _convert(path, convert_sim_dataset, out, "--io", "uint8", "--budget", "agreement=0.9,auc=0.05")
+    doc = json.loads(out.with_suffix(".report.json").read_text())
+    assert doc["source"]["kind"] == "h5" and doc["contract"]["ok"], doc["contract"]
+    assert rc == 0, doc["gate"]
+    inputs, outputs = io_tensors(out.read_bytes())
+    assert inputs[0].dtype == "UINT8" and outputs[0].dtype == "UINT8" and inputs[0].shape == (1, 32, 32, 1)
+    meta = read_metadata(out)
+    assert meta.input_quant.dtype == "uint8" and meta.input_quant.zero_point == 0
