@@ -141,3 +141,13 @@ def test_grey_bgra_and_odd_sized_frames_work(sim_frame: tuple[np.ndarray, np.nda
     assert inter / np.count_nonzero((region.mask > 0) | (odd.fan_mask > 0)) > 0.97
     x = prepare_frame(odd.image, PreprocessSpec(input_size=(96, 160), channels=3))
     assert x.shape == (96, 160, 3)
+
+
+def test_public_surface_is_pinned() -> None:
+    import liveredge.edge.preprocess as pp
+
+    assert set(pp.__all__) == {
+        "Panel", "Placement", "PreprocessSpec", "Preprocessor", "Region", "RegionTracker", "Sector", "as_bgr",
+        "dequantize", "detect_region", "detect_region_video", "prepare_frame", "prepare_gray", "quantize",
+    }
+    assert all(hasattr(pp, name) for name in pp.__all__)

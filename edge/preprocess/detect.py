@@ -1,14 +1,16 @@
 """Find the ultrasound image region (the fan) of a scanner screen: one frame or a warm-up window.
 
-Steps (all O(pixels) OpenCV/numpy, a few ms for 640x480):
+Steps (all O(pixels) OpenCV/numpy; about 20-45 ms for a 640x480 screen on one core):
 
 1. overlay masking — colour pixels (``max(|B-G|, |G-R|) > 20``: Doppler, colour bars, coloured text),
-   saturated pixels (>= 250: white text, calipers) and, over a window, static bright pixels are set to 0;
-2. tracing — a box-filtered grey image above the background level, opened (drops text strokes, ticks
-   and thin bars) and closed (joins speckle), outer contours filled (anechoic holes are kept inside);
-3. panels — every component at least 40 % the area of the largest (dual-panel screens give two);
-4. fitting — each panel gets a sector or rectangle fitted robustly (:mod:`.fit`), or keeps its traced
-   shape (``kind="freeform"``) when neither fits;
+   saturated pixels (>= 250: white text, calipers) and, over a window, static bright pixels;
+2. tracing — a box-filtered grey image above the background level, closed (joins speckle), opened (drops
+   text strokes, ruler ticks, thin bars), outer contours filled (anechoic holes are kept inside);
+3. panels (:mod:`.panels`) — components at least 40 % the area of the largest (dual-panel screens give
+   two; touching panels are split at their waist, pieces cut off by a dark band are merged back);
+4. fitting (:mod:`.fit`, :mod:`.refine`) — a sector or rectangle fitted robustly to the trace, then its
+   edges re-measured on the pixels; a panel that fits neither keeps its traced shape (``"freeform"``);
+   lossy sources are inset by a pixel (codec ringing), solid overlays on the border are cut out;
 5. checks — too small, untextured (uniform) or uncorrelated (noise) regions give ``"no_ultrasound"``
    instead of a guess.
 
