@@ -53,7 +53,7 @@ def _stand_in(calib: Path, folder: Path) -> Path:
     x = keras.layers.GlobalAveragePooling2D()(x)
     model = keras.Model(inp, keras.layers.Dense(4, activation="softmax")(x))
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    model.fit(frames.x, frames.labels, epochs=25, batch_size=16, verbose=0)
+    model.fit(frames.x, frames.labels, epochs=40, batch_size=16, verbose=0)
     path = folder / "standin_cnn.keras"
     model.save(path)
     (folder / "standin_cnn.liveredge.json").write_text(json.dumps(
@@ -101,7 +101,7 @@ def main() -> int:
         "model": str(model.relative_to(ROOT)) if present else "stand-in CNN trained in this run (models/zoo/liver_cnn.keras absent)",
         "held_out_site": "S6", "validation_frames": summary["validation_frames"],
         "calibration_frames": summary["calibration"]["count"],
-        "gate_passed": passed, "agreement": metrics["agreement"], "delta_auc": metrics["auc"],
+        "gate_passed": passed, "model_kind": summary["contract"]["kind"], "agreement": metrics["agreement"], "delta_auc": metrics["auc"],
         "float_auc": summary["gate"]["float_auc"], "int8_auc": summary["gate"]["int8_auc"],
         "size_bytes": {"int8": int8.stat().st_size, "float32": twin.stat().st_size, "ratio": round(size_ratio, 3)},
         "invoke": speed, "convert_and_gate_s": round(seconds, 1),

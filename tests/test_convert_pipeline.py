@@ -92,6 +92,9 @@ def test_keras_cnn_converts_verifies_and_carries_metadata(
     assert _cli("verify", out, "--pubkey", tmp_path / "k.pub") == 0
     assert _cli("inspect", out) == 0
     assert "FULLY_CONNECTED" in capsys.readouterr().out
+    from liveredge.convert.edgetpu import preflight
+
+    assert preflight(out.read_bytes()) == []  # static shapes, batch 1, int8 I/O, Edge TPU ops
     data = bytearray(out.read_bytes())
     data[len(data) // 2] ^= 0xFF
     out.write_bytes(bytes(data))
@@ -298,3 +301,16 @@ def test_legacy_h5_converts_with_uint8_io(frames: tuple[np.ndarray, np.ndarray],
     assert inputs[0].dtype == "UINT8" and outputs[0].dtype == "UINT8" and inputs[0].shape == (1, 32, 32, 1)
     meta = read_metadata(out)
     assert meta.input_quant.dtype == "uint8" and meta.input_quant.zero_point == 0
+
+
+def test_bench_formats_table(cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "formats.json"
+    assert _cli("bench-formats", cnn, "--val", convert_sim_dataset["val"], "--calib", convert_sim_dataset["calib"],
+                "--out", out) == 0
+    rows = {r["format"]: r for r in json.loads(out.read_text())["rows"]}
+    assert list(rows) == ["float32", "float16", "dynamic-range", "int8"]
+    assert all(r["status"] == "ok" and r["ms_per_frame"] > 0 for r in rows.values()), rows
+    assert rows["float32"]["agreement"] == 1.0
+    assert rows["int8"]["size_bytes"] < rows["float16"]["size_bytes"] < rows["float32"]["size_bytes"]
+    assert "dynamic-range" in capsys.readouterr().out

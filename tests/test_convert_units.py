@@ -125,3 +125,23 @@ def test_data_discovery_errors(tmp_path: Path) -> None:
 def test_layer_names_map_back_to_source_layers() -> None:
     assert layer_name("functional_1/conv2d_1/Relu;functional_1/conv2d_1/convolution") == "conv2d_1"
     assert layer_name("serving_default_input:0") == "serving_default_input:0"
+
+
+def test_bench_formats_tells_export_failure_apart() -> None:
+    from liveredge.convert.formats import bench_formats, format_rows
+
+    class Broken:
+        optimizations: list[object] = []
+        representative_dataset = None
+
+        class target_spec:  # noqa: N801 - mimics the converter's attribute
+            supported_types: list[object] = []
+
+        def convert(self) -> bytes:
+            raise RuntimeError("op FOO is not supported")
+
+    x = np.zeros((2, 8, 8, 1), dtype=np.float32)
+    rows = bench_formats(Broken, x, x, np.array([0, 1]))
+    assert [r.status for r in rows] == ["export failed"] * 4
+    assert all("FOO" in r.detail and r.size_bytes is None for r in rows)
+    assert "export failed" in format_rows(rows)
