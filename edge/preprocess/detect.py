@@ -30,6 +30,7 @@ from liveredge.edge.errors import PreprocessError
 from liveredge.edge.preprocess.panels import find_panels, inset_panel
 from liveredge.edge.preprocess.refine import evidence_image
 from liveredge.edge.preprocess.region import (
+    KIND_FREEFORM,
     STATUS_OK,
     Panel,
     Region,
@@ -154,6 +155,9 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lo
         panels = [inset_panel(p, 1.0) for p in panels]
     panels = [carve_edge_overlays(p, overlay) for p in panels]
     panels = [p for p in panels if not textured(gray, p.mask)]
+    fitted = [p for p in panels if p.kind != KIND_FREEFORM]
+    if fitted:  # a freeform shape is a fallback only: beside fitted images it is a text block or a logo
+        panels = fitted
     if not panels:
         return no_region(shape, textured(gray, comps[0]))
     if motion is not None:
