@@ -147,14 +147,34 @@ def _edgetpu(req: ConvertRequest, model: Path, src: SourceModel, prov: dict[str,
     return str(compiled)
 
 
+def _output_positions(model: bytes) -> list[int]:
+    """For each source-model output k (signature name ``output_k``, or the only output), its position in the
+    interpreter's ``get_output_details()`` order (the order the runtime indexes)."""
+    from liveredge.convert.runner import interpreter
+
+    interp = interpreter(model)
+    positions = {int(d["index"]): i for i, d in enumerate(interp.get_output_details())}
+    sigs = interp.get_signature_list()
+    if not sigs:
+        return list(range(len(positions)))
+    key = next(iter(sigs))
+    details = interp.get_signature_runner(key).get_output_details()
+    return [positions[int(details[name]["index"])] for name in sorted(details)]
+
+
 def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: dict[str, Any] | None) -> ModelMetadata:
     inputs, outputs = contract.io_tensors(model)
+    order = _output_positions(model)
+    if src.cam_output is not None and not 0 <= src.cam_output < len(order):
+        raise ConfigError(f"{src.path}: sidecar cam_output={src.cam_output} but the model has {len(order)} output(s)")
+    probs = outputs[order[0]]
 
     def qp(t: contract.TensorIO) -> QuantParams | None:
         return None if t.scale is None or t.dtype not in ("INT8", "UINT8") else QuantParams(t.scale, int(t.zero_point or 0), t.dtype.lower())
 
+    cam = None if src.cam_output is None else order[src.cam_output]
     return ModelMetadata(name=src.name, labels=src.labels, preprocess=src.spec, input_quant=qp(inputs[0]),
-                         output_quant=qp(outputs[0]), operating_point=OperatingPoint(), cam_output=src.cam_output,
+                         output_quant=qp(probs), operating_point=OperatingPoint(), cam_output=cam,
                          provenance=provenance, gate=gate)
 
 

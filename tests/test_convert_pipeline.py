@@ -314,3 +314,33 @@ def test_bench_formats_table(cnn: Path, convert_sim_dataset: dict[str, Path], tm
     assert rows["float32"]["agreement"] == 1.0
     assert rows["int8"]["size_bytes"] < rows["float16"]["size_bytes"] < rows["float32"]["size_bytes"]
     assert "dynamic-range" in capsys.readouterr().out
+
+
+def test_cam_output_is_mapped_to_the_interpreter_order(
+    frames: tuple[np.ndarray, np.ndarray], convert_sim_dataset: dict[str, Path], tmp_path: Path
+) -> None:
+    import keras
+
+    from liveredge.convert.runner import interpreter
+    from liveredge.edge.model_meta import read_metadata
+
+    keras.utils.set_random_seed(4)
+    inp = keras.Input((32, 32, 1))
+    x = keras.layers.Conv2D(8, 3, activation="relu", padding="same")(inp)
+    x = keras.layers.Conv2D(16, 3, activation="relu", padding="same")(keras.layers.MaxPooling2D()(x))
+    cam = keras.layers.Conv2D(4, 1, name="cam")(x)
+    probs = keras.layers.Softmax()(keras.layers.GlobalAveragePooling2D()(cam))
+    _train(keras.Model(inp, probs), frames)
+    path = tmp_path / "with_cam.keras"
+    keras.Model(inp, [probs, cam]).save(path)
+    side = {"name": "with_cam", "labels": LABELS, "preprocess": SPEC.to_dict(), "cam_output": 1}
+    (tmp_path / "with_cam.liveredge.json").write_text(json.dumps(side))
+    out = tmp_path / "with_cam_int8.tflite"
+    rc = _convert(path, convert_sim_dataset, out, "--budget", "agreement=0.9,auc=0.05")
+    doc = json.loads(out.with_suffix(".report.json").read_text())
+    assert rc == 0, doc["gate"]
+    meta = read_metadata(out)
+    details = interpreter(out.read_bytes()).get_output_details()
+    assert meta.cam_output is not None and list(details[meta.cam_output]["shape"]) == [1, 16, 16, 4]
+    prob = next(d for d in details if len(d["shape"]) == 2)
+    assert meta.output_quant.scale == pytest.approx(prob["quantization"][0])
