@@ -125,6 +125,9 @@ def _run(args: argparse.Namespace) -> int:
     pipe = Pipeline(source, FrameProcessor(model, _processor_config(args), heatmap=args.display), sinks,
                     PipelineConfig(backpressure=args.rate == "max", max_frames=args.max_frames))
     holder.append(pipe)
+    for sink in sinks:  # a sink that fails on its own thread (disk full while recording) reports a state event
+        if hasattr(sink, "on_state"):
+            sink.on_state = pipe.post_state
     pipe.exam_notes = json.dumps(effective, sort_keys=True, default=str)
     pipe.emit(state("config", pipe.exam_notes))
     for sink in sinks:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 
 from liveredge.edge.errors import ConfigError
-from liveredge.edge.events import Event, FrameResult
+from liveredge.edge.events import Event, FrameResult, StateEvent
 from liveredge.edge.sinks.base import NOTICE, Worker, dumps, event_dict
 from liveredge.edge.sources.base import Frame
 
@@ -31,9 +32,13 @@ class Recorder:
 
     ``every``: keep one frame in N (results are always written). ``png_level``: PNG compression 0-9 (1 is fast).
     Frames that do not fit the queue (``maxsize``) are dropped and counted in :attr:`dropped`.
+    A write failure (disk full, medium removed) never stops the caller: it is counted in :attr:`errors` and, once
+    per failure spell, reported through ``on_state`` as ``StateEvent("recording_failed")`` (and
+    ``"recording_resumed"`` when writes succeed again); the runtime passes ``Pipeline.post_state`` here.
     """
 
-    def __init__(self, directory: str | Path, *, every: int = 1, png_level: int = 1, maxsize: int = 64) -> None:
+    def __init__(self, directory: str | Path, *, every: int = 1, png_level: int = 1, maxsize: int = 64,
+                 on_state: Callable[[StateEvent], None] | None = None) -> None:
         if every < 1 or not 0 <= png_level <= 9:
             raise ConfigError("recorder: every must be >= 1 and png_level 0..9")
         self.directory = Path(directory)
@@ -47,6 +52,8 @@ class Recorder:
             raise ConfigError(f"--record {directory}: cannot write there ({exc.strerror}); pick another folder") from exc
         self.every, self._png = every, [cv2.IMWRITE_PNG_COMPRESSION, png_level]
         self.frames_written = 0
+        self.on_state = on_state
+        self._failing = False
         self._worker: Worker[_Item] = Worker("recorder", self._handle, maxsize=maxsize, on_stop=self._results.close)
 
     def submit(self, frame: Frame, result: FrameResult) -> None:
@@ -59,6 +66,23 @@ class Recorder:
         self._worker.submit((None, event))
 
     def _handle(self, item: _Item) -> None:
+        try:
+            self._write(item)
+        except OSError as exc:
+            if not self._failing:
+                self._failing = True
+                self._report("recording_failed", f"--record {self.directory}: {exc}; classification goes on, "
+                             "frames and results are not being recorded")
+            raise
+        if self._failing and item[0] is not None:  # a frame written again: recording works
+            self._failing = False
+            self._report("recording_resumed", f"--record {self.directory}: writing again")
+
+    def _report(self, name: str, detail: str) -> None:
+        if self.on_state is not None:
+            self.on_state(StateEvent(state=name, detail=detail, wall_time=time.time(), t=time.monotonic()))
+
+    def _write(self, item: _Item) -> None:
         frame, event = item
         data = event_dict(event)
         if frame is not None:
