@@ -177,7 +177,6 @@ def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 
 
 def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume: bool = True) -> TrainResult:
     """Run (or resume) training; export; evaluate every split. See the module docstring for the outputs."""
-    from liveredge.models.callbacks import ResumableCheckpoint, TqdmProgress
     from liveredge.models.export import Sidecar, export_model
     from liveredge.models.metrics import summarize
 
@@ -189,11 +188,29 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
     manifest, splits, idx, images = _prepare(dataset, cfg)
     (out / "splits.json").write_text(json.dumps(splits, indent=1))
     (out / "config.json").write_text(json.dumps({**cfg.to_dict(), "manifest_sha256": manifest.sha256}, indent=1))
+    model, ckpt = _fit(manifest, idx, images, cfg, out, resume)
+    final = with_cam(model, cfg)
+    paths = export_model(final, out, Sidecar(cfg.model_name, cfg.labels, cfg.spec, 1 if cfg.cam else None))
+    metrics = {name: summarize(manifest.y[ix], predict_probs(final, images[ix], cfg.spec), cfg.labels,
+                               sites=manifest.sites[ix], groups=manifest.patients[ix], n_boot=cfg.n_boot, seed=cfg.seed)
+               for name, ix in idx.items() if len(ix)}
+    wall = time.perf_counter() - start
+    metrics["_run"] = {"wall_s": wall, "epochs_run": ckpt.state["epoch"], "best_epoch": ckpt.state["best_epoch"],
+                       "params": int(final.count_params()), "frames": {k: int(len(v)) for k, v in idx.items()},
+                       "simulated_data_note": "SIMULATED data; not for clinical use"}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    return TrainResult(out, paths, metrics, ckpt.state["epoch"], ckpt.state["best_epoch"], wall)
+
+
+def _fit(manifest: ds.Manifest, idx: dict[str, np.ndarray], images: np.ndarray, cfg: TrainConfig, out: Path,
+         resume: bool):  # type: ignore[no-untyped-def]
+    """Fit (resuming from ``out/checkpoints``), restore the best weights; returns (model, checkpoint callback)."""
+    from liveredge.models.callbacks import ResumableCheckpoint, TqdmProgress
+
     train_idx, val_idx = idx["train"], idx["val"]
     batches = make_batches(images[train_idx], manifest.y[train_idx], cfg)
     model, initial = _model(cfg, out / "checkpoints", resume, len(batches))
-    monitor = "val_loss" if len(val_idx) else "loss"
-    ckpt = ResumableCheckpoint(out / "checkpoints", monitor=monitor, patience=cfg.patience)
+    ckpt = ResumableCheckpoint(out / "checkpoints", monitor="val_loss" if len(val_idx) else "loss", patience=cfg.patience)
     batches.epoch = initial
     batches.order = batches._shuffle()
     val = (to_model_input(images[val_idx], cfg.spec), np.eye(len(cfg.labels), dtype=np.float32)[manifest.y[val_idx]])
@@ -205,18 +222,7 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
     if ckpt.best_weights.is_file():
         model.load_weights(ckpt.best_weights)
     _append_history(out / "history.json", history)
-    final = with_cam(model, cfg)
-    sidecar = Sidecar(cfg.model_name, cfg.labels, cfg.spec, 1 if cfg.cam else None)
-    paths = export_model(final, out, sidecar)
-    metrics = {name: summarize(manifest.y[ix], predict_probs(final, images[ix], cfg.spec), cfg.labels,
-                               sites=manifest.sites[ix], groups=manifest.patients[ix], n_boot=cfg.n_boot, seed=cfg.seed)
-               for name, ix in idx.items() if len(ix)}
-    wall = time.perf_counter() - start
-    metrics["_run"] = {"wall_s": wall, "epochs_run": ckpt.state["epoch"], "best_epoch": ckpt.state["best_epoch"],
-                       "params": int(final.count_params()), "frames": {k: int(len(v)) for k, v in idx.items()},
-                       "simulated_data_note": "SIMULATED data; not for clinical use"}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    return TrainResult(out, paths, metrics, ckpt.state["epoch"], ckpt.state["best_epoch"], wall)
+    return model, ckpt
 
 
 def _append_history(path: Path, history: dict[str, list[float]]) -> None:
