@@ -1,0 +1,31 @@
+"""The model card is generated from report files and keeps the convert step's int8 section."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from liveredge.models.card import BEGIN, END, main
+
+
+def _report(path: Path, auc: float, bacc: float) -> None:
+    path.mkdir(parents=True)
+    path.joinpath("report.json").write_text(json.dumps({
+        "n": 480, "n_patients": 54, "macro_auc": auc, "macro_auc_ci95": [auc - 0.01, 1.0],
+        "balanced_accuracy": bacc, "balanced_accuracy_ci95": [bacc - 0.03, bacc + 0.01],
+        "ece": 0.02, "ece_ci95": [0.01, 0.04]}))
+
+
+def test_card_numbers_come_from_reports_and_int8_section_survives(tmp_path: Path) -> None:
+    _report(tmp_path / "reports" / "cnn-test", 0.999, 0.983)
+    _report(tmp_path / "reports" / "cnn-holdout", 0.997, 0.957)
+    card = tmp_path / "MODEL_CARD.md"
+    assert main([str(tmp_path), "--out", str(card)]) == 0
+    text = card.read_text()
+    assert "| liver_cnn | held-out site S6 | 480 / 54 | 0.997 [0.987, 1.000] | 0.957 [0.927, 0.967]" in text
+    assert "balanced accuracy +2.60 points" in text and "NOT FOR CLINICAL USE" in text
+    assert "Placeholder" in text and "liver_hybrid: not trained yet" in text
+    filled = text.replace(text[text.index(BEGIN):text.index(END)], f"{BEGIN}\nint8 agreement 99.1 %\n")
+    card.write_text(filled)
+    main([str(tmp_path), "--out", str(card)])
+    assert "int8 agreement 99.1 %" in card.read_text() and "Placeholder" not in card.read_text()
