@@ -20,6 +20,7 @@ Errors: anything unreadable — not DICOM, no pixel data, a codec failure, trunc
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -103,7 +104,8 @@ def read_info(path: str | os.PathLike[str]) -> tuple[DicomInfo, Any]:
     name = os.fspath(path)
     try:
         ds = pydicom.dcmread(name, stop_before_pixels=False, defer_size=1024)
-    except (pydicom.errors.InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
+    except (pydicom.errors.InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError,
+            zlib.error) as exc:  # zlib.error: a truncated Deflated Explicit VR file
         raise DataError(f"{name}: not a readable DICOM file ({type(exc).__name__}: {exc})") from exc
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         kind = ds.get("Modality", "unknown modality")
