@@ -60,6 +60,11 @@ bench: $(STAMP)
 zoo: $(STAMP)
 	LIVEREDGE=$(VENV)/bin/liveredge models/recipe.sh
 
+# Reliability suite (outside make test/bench): bad-input corpus, fault injection, 10-minute 240 fps soak (~13 min).
+reliability: $(STAMP)
+	@mkdir -p bench/results
+	$(PY) bench/reliability/run.py
+
 clean:
 	rm -rf build dist *.egg-info .pytest_cache
 

@@ -1,0 +1,40 @@
+"""The reliability suite itself must not rot: its --quick version (~30 s) runs end to end and its JSON holds.
+
+Runs ``bench/reliability/run.py --quick`` (every corpus case kind, every fault, a 10 s soak at 240 fps) as a
+child and checks the report's numbers against the acceptance targets. SIMULATED data only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_reliability_suite_runs_and_meets_its_targets(tmp_path: Path) -> None:
+    out = tmp_path / "reliability.json"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "reliability" / "run.py"), "--quick", "--out",
+                           str(out)], capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
+    report = json.loads(out.read_text())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert report["quick"] is True and "SIMULATED" in report["notice"]
+    assert report["crashes"] == 0, [c for c in report["cases"] if c["crash"]] + report["faults"]
+    assert report["records_lost"] == 0
+    assert report["faults_survived"] == report["faults_total"] == 4, report["faults"]
+    assert 0 < report["reconnect_s"] <= 2.0
+    assert report["rss_growth_pct"] is not None and report["rss_growth_pct"] <= 5.0
+    assert len(report["p99_ms_over_time"]) >= 3 and all(v > 0 for v in report["p99_ms_over_time"])
+    kill9 = next(f for f in report["faults"] if f["name"] == "runtime_kill9_mid_exam")
+    assert kill9["numbers"]["committed_before_kill"] >= 30 and kill9["records_lost"] == 0
+    entries = {c["entry"] for c in report["cases"]}
+    assert {"liveredge run", "liveredge crop", "liveredge verify", "liveredge bridge monitor", "load_model",
+            "open_source+read", "detect_region", "read_dicom", "FrameDecoder.feed"} <= entries
+    inputs = " ".join(c["input"] for c in report["cases"])
+    for kind in ("model:truncated", "model:wrong_shape", "video:mp4_truncated_half", "dicom:truncated",
+                 "dicom:flipped", "dicom:wrong_frames", "frames:black", "frames:frozen", "frames:photo", "serial:"):
+        assert kind in inputs
