@@ -48,6 +48,18 @@ def _drop(work: Path, arch: str) -> str:
             "(positive = worse on the new site).")
 
 
+def _status(work: Path, arch: str) -> str:
+    """Pass/fail of each acceptance target on the held-out site (computed, not typed)."""
+    rs = {s: work / "reports" / f"{arch}-{s}" / "report.json" for s in ("test", "holdout")}
+    if not all(p.is_file() for p in rs.values()):
+        return ""
+    t, h = (json.loads(rs[s].read_text()) for s in ("test", "holdout"))
+    drop = 100 * max(t["macro_auc"] - h["macro_auc"], t["balanced_accuracy"] - h["balanced_accuracy"])
+    checks = [("macro AUC >= 0.99", h["macro_auc"] >= 0.99), ("balanced accuracy >= 0.95", h["balanced_accuracy"] >= 0.95),
+              (f"drop <= 2 points (worst {drop:.2f})", drop <= 2.0)]
+    return f"- liver_{arch} on S6: " + "; ".join(f"{name}: {'MET' if ok else 'NOT MET'}" for name, ok in checks)
+
+
 def _run_line(work: Path, arch: str) -> str:
     p = work / "runs" / arch / "metrics.json"
     if not p.is_file():
@@ -58,14 +70,31 @@ def _run_line(work: Path, arch: str) -> str:
             f"{run['frames']}.")
 
 
+def _precheck(work: Path) -> str:
+    """Lines for an optional pre-check (a plain TFLiteConverter full-int8 export, evaluated with LiteRT)."""
+    lines = []
+    for arch in ("cnn", "hybrid"):
+        p = work / "precheck" / f"{arch}-int8-holdout" / "report.json"
+        if p.is_file():
+            r = json.loads(p.read_text())
+            lines.append(f"- liver_{arch} full-int8 pre-check on held-out site S6 ({r['n']} frames, LiteRT): macro AUC "
+                         f"{_ci(r, 'macro_auc')}, balanced accuracy {_ci(r, 'balanced_accuracy')}, ECE {_ci(r, 'ece')}.")
+    if not lines:
+        return ""
+    return ("Pre-check by the models step (plain `TFLiteConverter` full-int8 export, 200 calibration frames from the "
+            "training split; not the gated `liveredge convert` output):\n" + "\n".join(lines))
+
+
 def render(work: Path, template: str, old: str | None) -> str:
     """Fill ``template``'s {results}, {drops}, {runs} and keep the old card's int8 section."""
     results = "\n".join(r for a in ("cnn", "hybrid") for r in _rows(work, a))
     int8 = PLACEHOLDER
     if old and BEGIN in old and END in old:
         int8 = old[old.index(BEGIN) : old.index(END) + len(END)]
-    return template.format(results=results or "| (no reports yet) |", drops="\n".join(filter(None, (_drop(work, a) for a in ("cnn", "hybrid")))),
-                           runs="\n".join(_run_line(work, a) for a in ("cnn", "hybrid")), int8=int8)
+    drops = [_drop(work, a) for a in ("cnn", "hybrid")] + [_status(work, a) for a in ("cnn", "hybrid")]
+    return template.format(results=results or "| (no reports yet) |", drops="\n".join(filter(None, drops)),
+                           runs="\n".join(_run_line(work, a) for a in ("cnn", "hybrid")), int8=int8,
+                           precheck=_precheck(work))
 
 
 def main(argv: list[str] | None = None) -> int:
