@@ -95,6 +95,7 @@ def main() -> int:
     twin = Path(summary["float_model"])
     speed = _speed(int8, twin, val)
     size_ratio = int8.stat().st_size / twin.stat().st_size
+    weights = _weight_bytes(int8), _weight_bytes(twin)
     doc = {
         "note": "SIMULATED data; not for clinical use.",
         "reference_model_present": present,
@@ -103,7 +104,9 @@ def main() -> int:
         "calibration_frames": summary["calibration"]["count"],
         "gate_passed": passed, "model_kind": summary["contract"]["kind"], "agreement": metrics["agreement"], "delta_auc": metrics["auc"],
         "float_auc": summary["gate"]["float_auc"], "int8_auc": summary["gate"]["int8_auc"],
-        "size_bytes": {"int8": int8.stat().st_size, "float32": twin.stat().st_size, "ratio": round(size_ratio, 3)},
+        "size_bytes": {"int8": int8.stat().st_size, "float32": twin.stat().st_size, "ratio": round(size_ratio, 3),
+                       "weights_int8": weights[0], "weights_float32": weights[1],
+                       "weights_ratio": round(weights[0] / max(weights[1], 1), 3)},
         "invoke": speed, "convert_and_gate_s": round(seconds, 1),
         "attempts": [a["remedy"] for a in summary["attempts"]],
         "acceptance": {
@@ -122,6 +125,16 @@ def _write(doc: dict[str, object]) -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1))
     print(json.dumps(doc, indent=1))
+
+
+def _weight_bytes(path: Path) -> int:
+    """Bytes of constant tensor data (weights + biases): the file minus FlatBuffer structure, per-channel
+    quantisation parameters (float32 scale + int64 zero point per channel) and metadata."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    tree = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(path.read_bytes(), 0))
+    return sum(len(tree.buffers[t.buffer].data) for g in tree.subgraphs for t in g.tensors
+               if tree.buffers[t.buffer].data is not None)
 
 
 def _cpu() -> str:

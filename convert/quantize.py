@@ -36,7 +36,8 @@ class QuantOptions:
     float_layers: tuple[str, ...] = field(default=())
 
     def describe(self) -> str:
-        parts = [f"io={self.io}", "per-channel" if self.per_channel else "per-tensor", f"calib={self.calibration}"]
+        calib = f"percentile {self.percentile:g}" if self.calibration == "percentile" else self.calibration
+        parts = [f"io={self.io}", "per-channel" if self.per_channel else "per-tensor", f"calib={calib}"]
         if self.activations == "int16":
             parts.append("16x8")
         if self.float_layers:

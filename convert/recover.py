@@ -1,7 +1,8 @@
 """The recovery loop: quantise, prove the contract, gate; on failure try the next remedy. Every attempt is kept.
 
-Order: per-channel weights + max calibration → percentile calibration → more calibration data → (``cpu`` /
-``jetson`` only) the worst layers back to float → 16x8 (int16 activations). ``edgetpu`` allows no float
+Order: per-channel weights + max calibration → percentile calibration (99.99th, then 99.9th) → more
+calibration data → (``cpu`` / ``jetson`` only) the worst layers back to float (on the best calibration so far)
+→ 16x8 (int16 activations). ``edgetpu`` allows no float
 islands and no int16: after the integer remedies it stops and prints architecture advice.
 """
 
@@ -81,6 +82,7 @@ def _plan(target: str, recover: bool, io: str) -> list[tuple[str, quantize.Quant
     plan = [("per-channel, max calibration", base)]
     if recover:
         plan += [("percentile calibration", replace(base, calibration="percentile")),
+                 ("percentile calibration (99.9)", replace(base, calibration="percentile", percentile=99.9)),
                  ("more calibration data", replace(base, calibration="max+more"))]
         if target != "edgetpu":
             plan += [("worst layers back to float", replace(base, float_layers=("?",))),
@@ -100,7 +102,7 @@ def run(inp: Inputs, target: str, budget: GateBudget, *, recover: bool = True, i
             progress(remedy)
         start = time.perf_counter()
         try:
-            opts = _resolve(opts, inp, cache, best[0])
+            opts = _resolve(opts, inp, best[0], best[2])
             model, gate, kind = _try(inp, _calibrated(opts, inp, cache), opts, budget, p_float)
             attempts.append(Attempt(len(attempts), remedy, opts.describe(), kind, gate.to_dict(), gate.passed,
                                     None, time.perf_counter() - start))
@@ -134,15 +136,17 @@ def _calibrated(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes
     if "max" not in cache:
         cache["max"] = quantize.pin_input_range(quantize.calibrate(inp.factory, inp.calib_x), *inp.input_range)
     if opts.calibration == "percentile":
-        if "pct" not in cache:
+        key = f"pct{opts.percentile}"
+        if key not in cache:
             ranges = quantize.percentile_ranges(inp.float_tflite, inp.calib_x[:64], opts.percentile)
-            cache["pct"] = quantize.apply_ranges(cache["max"], ranges)
-        return cache["pct"]
+            cache[key] = quantize.apply_ranges(cache["max"], ranges)
+        return cache[key]
     return cache["max"]
 
 
-def _resolve(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes], last: bytes | None) -> quantize.QuantOptions:
-    """Fill in the float layers (the 3 worst tensors of the best model so far)."""
+def _resolve(opts: quantize.QuantOptions, inp: Inputs, last: bytes | None,
+             best: quantize.QuantOptions) -> quantize.QuantOptions:
+    """Fill in the float layers: the 3 worst tensors of the best model so far, on its calibration method."""
     if opts.float_layers != ("?",):
         return opts
     if last is None:
@@ -151,7 +155,8 @@ def _resolve(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes], 
     io_names = {t.name for t in inputs + outputs}
     rows = [r for r in layers.layer_errors(inp.float_tflite, last, inp.calib_x[:16]) if r.tensor not in io_names]
     worst = layers.worst(rows, 3)
-    return replace(opts, float_layers=tuple(r.tensor for r in worst))
+    return replace(opts, float_layers=tuple(r.tensor for r in worst), calibration=best.calibration,
+                   percentile=best.percentile)
 
 
 class _Skip(LiveredgeError):
