@@ -1,0 +1,1 @@
+T7w2uMverTxw+DU164aULUNiE9wLtqLbyNiyVvsTYAk2QMTyU06lr5IFawEWwgCLBjiLsv/VABChpvwLHEsSDw==

@@ -1,0 +1,1 @@
+SAo1mO48Gym5d/P1Ho5yN+29tAfkXHGkseTqZTwpcXfUfDCYZ/7Q4+s+/QKl2Y+B9w9wHZ1SceuFFvOgjvvDBw==
