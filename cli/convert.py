@@ -133,7 +133,10 @@ def _verify(args: argparse.Namespace) -> int:
         from liveredge.convert.contract import io_tensors
 
         io = io_tensors(data)[0][0].dtype.lower()
-        report = require(data, io if io in ("int8", "uint8") else "int8")
+        if io == "int16":  # a 16x8 model (int16 activations, int8 weights) is proven as such
+            report = require(data, "int16", activations="int16")
+        else:
+            report = require(data, io if io in ("int8", "uint8") else "int8")
         print(f"contract: {report.kind}, {len(report.rows)} ops all integer")
     return 0
 

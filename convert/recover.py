@@ -106,7 +106,7 @@ def run(inp: Inputs, target: str, budget: GateBudget, *, recover: bool = True, i
             model, gate, kind = _try(inp, _calibrated(opts, inp, cache), opts, budget, p_float)
             attempts.append(Attempt(len(attempts), remedy, opts.describe(), kind, gate.to_dict(), gate.passed,
                                     None, time.perf_counter() - start))
-            if best[1] is None or gate.passed or _score(gate) > _score(best[1]):
+            if gate.passed or _better(kind, gate, best):
                 best = (model, gate, opts)
             if gate.passed:
                 break
@@ -119,6 +119,18 @@ def run(inp: Inputs, target: str, budget: GateBudget, *, recover: bool = True, i
 
         advice = ADVICE
     return Outcome(best[0], best[1], best[2], tuple(attempts), advice)
+
+
+def _better(kind: str, gate: GateResult, best: tuple[bytes | None, GateResult | None, quantize.QuantOptions]) -> bool:
+    """When nothing passes, keep the best plain-int8 attempt (what was asked); 16x8/mixed only if none is int8."""
+    if best[1] is None:
+        return True
+    best_int8 = best[2].activations == "int8" and not best[2].float_layers
+    if best_int8 and kind != "int8":
+        return False
+    if not best_int8 and kind == "int8":
+        return True
+    return _score(gate) > _score(best[1])
 
 
 def _score(gate: GateResult) -> float:

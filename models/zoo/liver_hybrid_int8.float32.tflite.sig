@@ -1,1 +1,1 @@
-7j9T0ok+axe/XOhrlCMV3FiDbOhV8Z/9rceiCwjKnq2smvzDm49O3xGwOcSTkzBvQ5Nmb0+GOaA0HIfRMNCYAw==
+XMUaHhfIXi5Fj8UJX1UbUQKFdf+mg5darhgMMuowjjdzJY85u0dpq8JSHPjTwdZ8wiOSi1A73htZhALG0beWDQ==
