@@ -226,7 +226,8 @@ def disk_full_recording(model: list[str], work: Path, frames: int) -> Fault:
     on and the failure must show as a ``recording_failed`` state event."""
     rec = work / "rec_small"
     rec.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3M", "tmpfs", str(rec)], capture_output=True).returncode == 0
+    mount = ["mount", "-t", "tmpfs", "-o", "size=3M", "tmpfs", str(rec)]
+    mounted = subprocess.run(mount, capture_output=True).returncode == 0
     limit = None if mounted else _fsize_limit
     try:
         child = Child(["run", *model, "--source", SIM.replace("&size=240x320", ""), "--threads", "1", "--record",
