@@ -67,7 +67,8 @@ def run_cli(entry: str, args: list[str], input_name: str, expected_exits: set[in
     ``check(stdout, stderr)`` may return a reason the outcome is wrong (e.g. a confident label on a black frame)."""
     t0 = time.monotonic()
     try:
-        proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout_s, env=ENV,
+        proc = subprocess.run([*CLI, *args], capture_output=True, text=True, errors="replace", timeout=timeout_s,
+                              env=ENV,
                               stdin=subprocess.DEVNULL, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return Case(entry, input_name, expected, "hang", f"no exit within {timeout_s:g} s", True, False,

@@ -114,7 +114,7 @@ class Corpus:
             data = whole.read_bytes()
             for name, cut in ((f"{ext}_truncated_half", data[: len(data) // 2]),
                               (f"{ext}_truncated_header", data[:200]),
-                              (f"{ext}_garbage", os.urandom(4096))):
+                              (f"{ext}_garbage", np.random.default_rng(5).bytes(4096))):
                 path = folder / f"{name}.{ext}"
                 path.write_bytes(cut)
                 yield name, path

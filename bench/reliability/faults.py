@@ -46,7 +46,7 @@ class Child:
 
     def __init__(self, args: list[str], **popen: Any) -> None:
         self.proc = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=ENV, cwd=ROOT, stdin=subprocess.DEVNULL, **popen)
+                                     errors="replace", env=ENV, cwd=ROOT, stdin=subprocess.DEVNULL, **popen)
         self.lines: list[tuple[float, str]] = []
         self.err: list[str] = []
         self._threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True),
@@ -185,8 +185,8 @@ def runtime_kill9_mid_exam(model: list[str], work: Path, records: int) -> Fault:
     lost = len(committed - stored)
     integrity, status = db_check(db, "KILL9")
     again = subprocess.run([*CLI, "run", *model, "--source", SIM, "--threads", "1", "--db", str(db), "--exam",
-                            "AFTER", "--max-frames", "15"], capture_output=True, text=True, env=ENV, cwd=ROOT,
-                           timeout=60)
+                            "AFTER", "--max-frames", "15"], capture_output=True, text=True, errors="replace", env=ENV,
+                           cwd=ROOT, timeout=60)
     reopened = again.returncode == 0 and len(db_seqs(db, "AFTER")) > 0
     detail = (f"killed after {len(committed)} committed (seen in the DB), {emitted} JSONL results; after the kill "
               f"{len(stored)} stored, integrity {integrity}, exam {status}; a new run appends: {reopened}")

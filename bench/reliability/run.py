@@ -48,7 +48,7 @@ def run_soak(seconds: float, quick: bool, say: Callable[[str], None]) -> dict[st
             ["--seconds", str(seconds), "--sample", "10", "--bucket", "60", "--warmup", "60"])
     say(f"soak: {seconds:g} s at a 240 fps source")
     proc = subprocess.run([sys.executable, str(HERE / "soak240.py"), *args], capture_output=True, text=True,
-                          env=ENV, cwd=ROOT, timeout=seconds + 180)
+                          errors="replace", env=ENV, cwd=ROOT, timeout=seconds + 180)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"crash": True, "error": proc.stderr[-600:], "rss_growth_pct": None, "p99_ms_over_time": []}
