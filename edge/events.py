@@ -3,7 +3,8 @@
 Times: ``t_capture`` and ``t_result`` are ``time.monotonic()`` seconds on the device (the capture thread stamps a
 frame when it dequeues it); ``wall_time`` is UNIX seconds for logs. Probabilities are 0..1 in the model's label
 order. ``label`` is the reported (smoothed, gated) class, or :data:`UNCERTAIN` when quality gating refuses to
-commit to one. Quality flags are a bit set (the same bits travel in the serial RESULT message).
+commit to one. Quality flags are a bit set; the serial RESULT message carries its own bit layout (see
+``liveredge.edge.runtime.bridge.WIRE_QUALITY`` and docs/serial-protocol.md), mapped when results are sent.
 """
 
 from __future__ import annotations

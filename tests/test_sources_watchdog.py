@@ -136,3 +136,22 @@ def test_reconnect_after_loss_resets_the_backoff() -> None:
 def test_bad_policy_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         WatchedSource(lambda: PrerenderedClip([flat(1)]), WatchPolicy(timeout_s=0))
+
+
+def test_a_file_that_vanishes_before_a_reopen_is_a_failed_attempt_not_a_bad_uri(tmp_path) -> None:
+    """The URI is parsed once: a suffix-less DICOM cine (recognised by its preamble) that is gone when the
+    watchdog reopens it is a ``SourceError`` of the reader, which counts as a failed attempt, never a
+    ``ConfigError`` about the URI that would stop the runtime."""
+    import shutil
+
+    from pydicom import data as pydicom_data
+
+    from liveredge.edge.errors import SourceError
+
+    cine = tmp_path / "cine"  # no .dcm suffix: only its DICM preamble says what it is
+    shutil.copy(pydicom_data.get_testdata_file("examples_ybr_color.dcm"), cine)
+    watched = watched_source(str(cine), policy=WatchPolicy(initial_s=0.01, max_attempts=2))
+    cine.unlink()
+    with pytest.raises(SourceError, match="cine") as info:
+        watched.open()
+    assert not isinstance(info.value, ConfigError)

@@ -46,7 +46,12 @@ FINITE_KINDS = frozenset({"video", "image", "folder", "dicom"})
 
 def make_source(uri: str, *, rate: str = "realtime", fps: float | None = None, loop: bool = False) -> Source:
     """Build the source a URI names, without opening it. Raises ``ConfigError`` for a bad URI or option."""
-    spec = parse_uri(uri)
+    return _build(parse_uri(uri), uri, rate, fps, loop)
+
+
+def _build(spec: SourceSpec, uri: str, rate: str, fps: float | None, loop: bool) -> Source:
+    """The reader for an already parsed URI (a reopen must not re-parse: a vanished file is then a failed
+    attempt of the reader's ``open()``, not a bad URI)."""
     if spec.kind == "sim":
         return SimSource(sim_options(spec.params, uri), uri=uri, rate=rate, fps=fps, loop=loop)
     if spec.kind == "video":
@@ -85,23 +90,23 @@ def watched_source(uri: str, *, rate: str = "realtime", fps: float | None = None
                    on_event: Callable[[StateEvent], None] | None = None) -> WatchedSource:
     """A :class:`WatchedSource` for ``uri`` (not yet opened). Files give up after 3 failed reopen attempts by
     default; live sources (sim, v4l2, streams) retry forever."""
-    kind = parse_uri(uri).kind
+    spec = parse_uri(uri)
     if policy is None:
-        policy = WatchPolicy(max_attempts=3 if kind in FINITE_KINDS else None)
-    return WatchedSource(_reopener(uri, kind, rate, fps, loop), policy, on_event=on_event)
+        policy = WatchPolicy(max_attempts=3 if spec.kind in FINITE_KINDS else None)
+    return WatchedSource(_reopener(uri, spec, rate, fps, loop), policy, on_event=on_event)
 
 
-def _reopener(uri: str, kind: str, rate: str, fps: float | None, loop: bool) -> Callable[[], Source]:
+def _reopener(uri: str, spec: SourceSpec, rate: str, fps: float | None, loop: bool) -> Callable[[], Source]:
     """A factory that reopens a V4L2 device by the stable identity it had first (its /dev/v4l/by-id link), so
     a probe that re-enumerates as another /dev/videoN after a replug is found again; other kinds by URI."""
     first: list[str] = []
 
     def factory() -> Source:
-        if kind == "v4l2" and first:
+        if spec.kind == "v4l2" and first:
             from liveredge.edge.sources.stream import V4L2Source
 
             return V4L2Source(first[0], uri=uri)
-        source = make_source(uri, rate=rate, fps=fps, loop=loop)
+        source = _build(spec, uri, rate, fps, loop)
         first.append(source.identity)
         return source
 
