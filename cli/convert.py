@@ -122,7 +122,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from liveredge.convert.contract import read_model, require
+    from liveredge.convert.contract import check_metadata, read_model, require
     from liveredge.edge.integrity import verify_model
 
     result = verify_model(args.model, args.pubkey)
@@ -138,6 +138,7 @@ def _verify(args: argparse.Namespace) -> int:
         else:
             report = require(data, io if io in ("int8", "uint8") else "int8")
         print(f"contract: {report.kind}, {len(report.rows)} ops all integer")
+    print(check_metadata(read_model(args.model), str(args.model)))
     return 0
 
 

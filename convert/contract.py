@@ -159,6 +159,28 @@ def io_tensors(model: bytes) -> tuple[tuple[TensorIO, ...], tuple[TensorIO, ...]
     return tuple(one(i) for i in _ids(graph.inputs)), tuple(one(i) for i in _ids(graph.outputs))
 
 
+def check_metadata(model: bytes, source: str = "model") -> str:
+    """Check the embedded liveredge metadata against the graph: the spec's input shape must be the input
+    tensor's (batch 1) and there must be one label per probability. Returns a one-line summary; raises
+    :class:`~liveredge.edge.errors.ModelError` naming both sides on a disagreement."""
+    from liveredge.edge.errors import ModelError
+    from liveredge.edge.model_meta import read_metadata
+
+    meta = read_metadata(model)
+    if meta is None:
+        return "no liveredge metadata (the runtime will need --spec)"
+    inputs, outputs = io_tensors(model)
+    want = (1, *meta.preprocess.input_shape)
+    if tuple(inputs[0].shape) != want:
+        raise ModelError(f"{source}: input tensor {list(inputs[0].shape)} disagrees with its metadata "
+                         f"PreprocessSpec {list(want)}; re-convert the model with the right --spec")
+    sizes = [o.shape[-1] for o in outputs if len(o.shape) == 2]
+    if len(meta.labels) not in sizes:
+        raise ModelError(f"{source}: {len(meta.labels)} labels {list(meta.labels)} but the probability output "
+                         f"has {sizes[0] if sizes else '?'} classes; fix the labels and re-convert")
+    return f"metadata matches the graph (input {list(want)}, {len(meta.labels)} labels)"
+
+
 def check_contract(
     model: bytes, io: str = "int8", *, float_ok: Iterable[str] = (), activations: str = "int8"
 ) -> ContractReport:

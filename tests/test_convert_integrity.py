@@ -98,3 +98,37 @@ def test_key_encodings_and_bad_inputs(keys: tuple[Path, Path], tmp_path: Path) -
         generate_keypair(keys[0], tmp_path / "x.pub")
     with pytest.raises(VerificationError, match="sha256sum"):
         parse_sidecar("nonsense", "x.sha256")
+
+
+@pytest.mark.parametrize("change", ["input_size", "labels"])
+def test_verify_fails_when_the_metadata_disagrees_with_the_graph(
+    tmp_path: Path, change: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A correctly hashed and signed model whose metadata does not describe its own graph (wrong input size,
+    wrong label count) must fail ``liveredge verify``: the runtime would refuse it later, at the bedside."""
+    from dataclasses import replace
+
+    from liveredge.cli.main import main
+    from liveredge.convert.embed import embed_metadata
+    from liveredge.edge.model_meta import read_metadata
+
+    fixture = Path(__file__).parent / "fixtures" / "tiny_int8.tflite"
+    meta = read_metadata(fixture)
+    assert meta is not None
+    if change == "input_size":
+        h, w = meta.preprocess.input_size
+        meta = replace(meta, preprocess=replace(meta.preprocess, input_size=(h * 2, w * 2)))
+    else:
+        meta = replace(meta, labels=(*meta.labels, "extra_class"))
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(embed_metadata(fixture.read_bytes(), meta))
+    generate_keypair(tmp_path / "k.key", tmp_path / "k.pub")
+    sign_model(bad, tmp_path / "k.key")
+    good = tmp_path / "good.tflite"
+    good.write_bytes(fixture.read_bytes())
+    sign_model(good, tmp_path / "k.key")
+    assert main(["verify", str(good), "--pubkey", str(tmp_path / "k.pub")]) == 0
+    assert "metadata matches the graph" in capsys.readouterr().out
+    assert main(["verify", str(bad), "--pubkey", str(tmp_path / "k.pub")]) != 0
+    err = capsys.readouterr().err
+    assert "bad.tflite" in err and ("disagrees with its metadata" in err or "extra_class" in err)
