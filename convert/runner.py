@@ -39,7 +39,8 @@ def interpreter(model: bytes, *, preserve: bool = False, threads: int = 1) -> An
     return interp
 
 
-def _feed(interp: Any, x: np.ndarray) -> None:
+def feed(interp: Any, x: np.ndarray) -> None:
+    """Quantise (when the input is integer) and set one batch-1 input."""
     detail = interp.get_input_details()[0]
     dtype = np.dtype(detail["dtype"])
     if dtype in _QTYPES:
@@ -62,7 +63,7 @@ def _read(interp: Any, detail: dict[str, Any]) -> np.ndarray:
 def iterate(interp: Any, x: np.ndarray) -> Iterator[int]:
     """Invoke once per frame of ``x`` (batch 1), yielding the frame index after each invoke."""
     for i in range(len(x)):
-        _feed(interp, x[i : i + 1])
+        feed(interp, x[i : i + 1])
         try:
             interp.invoke()
         except RuntimeError as exc:
