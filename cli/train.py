@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.add_argument("--holdout-site", default=None, help="site id kept out of training as an external test")
     t.add_argument("--name", default=None, help="model name (default liver_<arch>)")
     t.add_argument("--width", type=float, default=1.0, help="channel multiplier")
+    t.add_argument("--head", type=int, default=160,
+                   help="channels of the last 1x1 conv before the classifier (times --width); MobileNetV2 uses 1280")
     t.add_argument("--input-size", type=_size, default=(128, 128), metavar="HxW")
     t.add_argument("--epochs", type=int, default=30)
     t.add_argument("--batch-size", type=int, default=32)
@@ -64,7 +66,7 @@ def _train(args: argparse.Namespace) -> int:
     from liveredge.models.evaluate import headline
     from liveredge.models.train import TrainConfig, train
 
-    cfg = TrainConfig(arch=args.arch, name=args.name, width=args.width, epochs=args.epochs, batch_size=args.batch_size,
+    cfg = TrainConfig(arch=args.arch, name=args.name, width=args.width, head=args.head, epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.lr, patience=args.patience, seed=args.seed, val_frac=args.val_frac,
                       test_frac=args.test_frac, holdout_site=args.holdout_site, region=args.region, threads=args.threads,
                       cam=not args.no_cam, spec=PreprocessSpec(input_size=args.input_size))

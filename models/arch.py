@@ -46,6 +46,7 @@ class ArchConfig:
     transformer_dim: int = 64
     transformer_layers: int = 2
     heads: int = 2
+    head: int = 160
 
 
 def _ch(base: int, width: float) -> int:
@@ -115,7 +116,7 @@ def _cnn_body(x: keras.KerasTensor, cfg: ArchConfig) -> keras.KerasTensor:
     for s, (expand, out, stride, repeats) in enumerate(stages):
         for r in range(repeats):
             x = inverted_residual(x, _ch(out, w), stride if r == 0 else 1, expand, f"ir{s}_{r}")
-    return conv_bn(x, _ch(160, w), 1, 1, "features")
+    return conv_bn(x, _ch(cfg.head, w), 1, 1, "features")
 
 
 def _hybrid_body(x: keras.KerasTensor, cfg: ArchConfig) -> keras.KerasTensor:
@@ -126,7 +127,7 @@ def _hybrid_body(x: keras.KerasTensor, cfg: ArchConfig) -> keras.KerasTensor:
     x = inverted_residual(x, _ch(32, w), 2, 4, "ir2")
     x = inverted_residual(x, _ch(48, w), 2, 4, "ir3")
     x = mobilevit_block(x, cfg, "mvit0")
-    return conv_bn(x, _ch(160, w), 1, 1, "features")
+    return conv_bn(x, _ch(cfg.head, w), 1, 1, "features")
 
 
 def build(spec: PreprocessSpec, cfg: ArchConfig) -> keras.Model:
