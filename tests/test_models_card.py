@@ -29,3 +29,35 @@ def test_card_numbers_come_from_reports_and_int8_section_survives(tmp_path: Path
     card.write_text(filled)
     main([str(tmp_path), "--out", str(card)])
     assert "int8 agreement 99.1 %" in card.read_text() and "Placeholder" not in card.read_text()
+
+
+def test_int8_section_is_filled_from_the_convert_reports(tmp_path) -> None:
+    """The card's int8 table comes from the reports: shipped only when the gated file exists."""
+    import json
+
+    import pytest
+
+    from liveredge.convert.zoo_card import BEGIN, END, update
+    from liveredge.edge.errors import ConfigError
+
+    gate = {"passed": False, "n_frames": 576, "float_auc": 0.9992, "int8_auc": 0.9991, "metrics": [
+        {"name": "agreement", "value": 0.991319, "ci95": [0.977431, 1.0]},
+        {"name": "auc", "value": -0.000102, "ci95": [-0.0004, 0.0002]}]}
+    (tmp_path / "m_int8.rejected.tflite").write_bytes(b"x" * 2048)
+    (tmp_path / "m_int8.float32.tflite").write_bytes(b"x" * 8192)
+    report = {"model": "models/zoo/m_int8.rejected.tflite", "gate": gate, "attempts": [{}, {}],
+              "budget": {"agreement": 0.995, "auc": 0.005}}
+    (tmp_path / "m_int8.report.json").write_text(json.dumps(report))
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text(f"# card\n{BEGIN}\nplaceholder\n{END}\ntail\n")
+    update(card, tmp_path)
+    text = card.read_text()
+    assert "placeholder" not in text and text.endswith("tail\n")
+    assert "| m_int8 | rejected (`m_int8.rejected.tflite`, not shipped) | 0.9913 [0.977, 1.000] | -0.0001 |" in text
+    assert "2 KB / 8 KB" in text and "agreement 0.995" in text
+    (tmp_path / "m_int8.tflite").write_bytes(b"x" * 3072)
+    update(card, tmp_path)
+    assert "**shipped** `m_int8.tflite`" in card.read_text() and "3 KB / 8 KB" in card.read_text()
+    card.write_text("no markers")
+    with pytest.raises(ConfigError, match="markers"):
+        update(card, tmp_path)
