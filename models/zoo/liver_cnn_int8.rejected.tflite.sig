@@ -1,1 +1,0 @@
-LxISMhl+srMjFliKOly/2LLAN37NEmRUWdaas/ROF4ZymuiooG8cczuc5rQr9Dthc4F2bEECKTXlCTt9xVBrCA==
