@@ -85,10 +85,24 @@ def _load(args: argparse.Namespace) -> Any:
     return model
 
 
+class _ConsoleSummary:
+    """Prints each exam summary on stderr as it is made, so the person at the device sees the outcome."""
+
+    def emit(self, event: Any) -> None:
+        from liveredge.edge.events import ExamSummary
+
+        if isinstance(event, ExamSummary):
+            print(f"liveredge run: exam {event.exam_id}: {event.label} (confidence {event.confidence:.2f}, "
+                  f"{event.frames_used}/{event.frames_total} frames used)", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        return None
+
+
 def _sinks(args: argparse.Namespace, labels: tuple[str, ...]) -> list[Any]:
     from liveredge.edge import sinks as s
 
-    out: list[Any] = []
+    out: list[Any] = [_ConsoleSummary()]
     if args.jsonl is not None or not (args.db or args.record or args.display or args.serial):
         out.append(s.JsonlSink(args.jsonl or "-"))
     if args.db:

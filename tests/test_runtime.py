@@ -167,8 +167,9 @@ def test_cli_run_ends_cleanly_on_signal(model_path: Path, tmp_path: Path, sig: s
     events = [json.loads(x) for x in rest.splitlines() if x.startswith("{")]
     assert proc.returncode == 0, err
     assert events[-1]["type"] == "state" and events[-1]["state"] == "stopped"
-    assert any(e["type"] == "exam_summary" and e["exam_id"] == "E9" for e in events)
+    summary = next(e for e in events if e["type"] == "exam_summary" and e["exam_id"] == "E9")
     assert "SIMULATED" in err
+    assert f"exam E9: {summary['label']} (confidence {summary['confidence']:.2f}" in err  # told on the console too
 
 
 def test_source_vanishing_mid_run_reconnects_and_ends_with_a_clear_status(
