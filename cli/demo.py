@@ -161,13 +161,15 @@ class _LiveLines:
         self.every = every
 
     def emit(self, event: Any) -> None:
-        from liveredge.edge.events import FrameResult
+        from liveredge.edge.events import UNCERTAIN, FrameResult
 
         if isinstance(event, FrameResult) and event.exam_id is not None and event.seq % self.every == 0:
             bar = "#" * round(event.confidence * 20)
             flags = ",".join(event.quality.names()) or "ok"
+            # uncertain with good quality = no class has held for the minimum dwell yet (start of an exam)
+            settling = "  (settling)" if event.label == UNCERTAIN and not event.quality.names() else ""
             print(f"  frame {event.seq:5d}  {event.label:<12s} {event.confidence:4.2f} {bar:<20s} "
-                  f"latency {event.latency_ms:5.1f} ms  quality {flags}", flush=True)
+                  f"latency {event.latency_ms:5.1f} ms  quality {flags}{settling}", flush=True)
 
     def close(self) -> None:
         """Nothing to release."""
