@@ -1,1 +1,1 @@
-GRNIIbvkY4i8mMRrYFFZ+Ms0ZuLc8/QdHiABj8rlryxQI23cwwoX6R5Qj5rz7x46e9SJkmLzlsoGUjcbW8NzAw==
+UaMLa4JwIvlmneteh4E1Uf6oU8scyRu6R8/oRV/WkLpT0jA343wSZt2RQzDDNAu9dYvumagtBr+RgXnlUvOxDA==

@@ -1,1 +1,1 @@
-M3hOMkx2qNw2ZwJnNheOuKcTKdXzrxgejmVSIqXE/jWptBFVOBeVjYAEGc9353KvXrM53i5sYHBb6PXUQ3wfDw==
+h/qGu+/vdzdkodPwJRMhvTz0ARC8z0nUDzFbT+hzF8Nvom0VitgiP1b/4RaeRxfZMSZhaLaPYGs/3O3HvGl7DA==
