@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.add_argument("--width", type=float, default=1.0, help="channel multiplier")
     t.add_argument("--head", type=int, default=160,
                    help="channels of the last 1x1 conv before the classifier (times --width); MobileNetV2 uses 1280")
+    t.add_argument("--last-stage", type=int, default=80,
+                   help="CNN: channels of the last inverted-residual stage (times --width)")
     t.add_argument("--input-size", type=_size, default=(128, 128), metavar="HxW")
     t.add_argument("--epochs", type=int, default=30)
     t.add_argument("--batch-size", type=int, default=32)
@@ -66,7 +68,8 @@ def _train(args: argparse.Namespace) -> int:
     from liveredge.models.evaluate import headline
     from liveredge.models.train import TrainConfig, train
 
-    cfg = TrainConfig(arch=args.arch, name=args.name, width=args.width, head=args.head, epochs=args.epochs, batch_size=args.batch_size,
+    cfg = TrainConfig(arch=args.arch, name=args.name, width=args.width, head=args.head, last_stage=args.last_stage,
+                      epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.lr, patience=args.patience, seed=args.seed, val_frac=args.val_frac,
                       test_frac=args.test_frac, holdout_site=args.holdout_site, region=args.region, threads=args.threads,
                       cam=not args.no_cam, spec=PreprocessSpec(input_size=args.input_size))

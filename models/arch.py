@@ -36,7 +36,9 @@ BN_MOMENTUM = 0.9
 
 @dataclass(frozen=True)
 class ArchConfig:
-    """Architecture options. ``width`` multiplies every channel count (rounded to multiples of 8)."""
+    """Architecture options. ``width`` multiplies every channel count (rounded to multiples of 8); ``head`` is the
+    last 1x1 conv's base channels and ``last_stage`` the CNN's last inverted-residual stage's (MobileNetV2: 1280
+    and 160/320)."""
 
     arch: str = "cnn"
     n_classes: int = 4
@@ -47,6 +49,7 @@ class ArchConfig:
     transformer_layers: int = 2
     heads: int = 2
     head: int = 160
+    last_stage: int = 80
 
 
 def _ch(base: int, width: float) -> int:
@@ -112,7 +115,7 @@ def _head(x: keras.KerasTensor, cfg: ArchConfig) -> tuple[keras.KerasTensor, ker
 def _cnn_body(x: keras.KerasTensor, cfg: ArchConfig) -> keras.KerasTensor:
     w = cfg.width
     x = conv_bn(x, _ch(16, w), 3, 2, "stem")
-    stages = [(1, 16, 1, 1), (4, 24, 2, 2), (4, 32, 2, 2), (4, 64, 2, 2), (4, 80, 1, 1)]
+    stages = [(1, 16, 1, 1), (4, 24, 2, 2), (4, 32, 2, 2), (4, 64, 2, 2), (4, cfg.last_stage, 1, 1)]
     for s, (expand, out, stride, repeats) in enumerate(stages):
         for r in range(repeats):
             x = inverted_residual(x, _ch(out, w), stride if r == 0 else 1, expand, f"ir{s}_{r}")

@@ -33,6 +33,7 @@ class TrainConfig:
     name: str | None = None
     width: float = 1.0
     head: int = 160
+    last_stage: int = 80
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 2e-3
@@ -147,7 +148,9 @@ def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ign
     state = load_state(ckpt) if resume else None
     if state and (ckpt / "last.keras").is_file():
         return keras.models.load_model(ckpt / "last.keras"), int(state["epoch"])
-    full = build(cfg.spec, ArchConfig(arch=cfg.arch, n_classes=len(cfg.labels), width=cfg.width, cam=cfg.cam, head=cfg.head))
+    arch = ArchConfig(arch=cfg.arch, n_classes=len(cfg.labels), width=cfg.width, cam=cfg.cam, head=cfg.head,
+                      last_stage=cfg.last_stage)
+    full = build(cfg.spec, arch)
     model = probs_model(full)
     # One epoch of linear warm-up, then cosine decay to 1 % over the remaining epochs: the last epochs move the
     # weights (and the BatchNorm statistics) little, so the model early stopping picks is a settled one.
