@@ -24,7 +24,7 @@ def test_emulate_then_monitor_shows_decoded_traffic(tmp_path: Path) -> None:
     script.write_text("# a short exam\n0 wait_link\n0.1 exam_start 5\n0.05 freeze\n0.05 depth 120\n0.05 exam_end 5\n")
     link = tmp_path / "ttyMCU"
     emu = subprocess.Popen([*CLI, "bridge", "emulate", "--link", str(link), "--script", str(script),
-                            "--duration", "6"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            "--duration", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert emu.stdout is not None
         first = emu.stdout.readline()
