@@ -19,12 +19,20 @@ pytestmark = pytest.mark.timeout(30)
 CLI = [sys.executable, "-m", "liveredge.cli.main"]
 
 
+def _default_sigint() -> None:
+    """A job started in the background by a non-interactive shell (CI runners, `cmd &`) inherits SIGINT as
+    *ignored*, and Python then installs no KeyboardInterrupt handler: give the child the default back, as a
+    terminal would, so the Ctrl-C below means what it means for a user."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_emulate_then_monitor_shows_decoded_traffic(tmp_path: Path) -> None:
     script = tmp_path / "exam.txt"
     script.write_text("# a short exam\n0 wait_link\n0.1 exam_start 5\n0.05 freeze\n0.05 depth 120\n0.05 exam_end 5\n")
     link = tmp_path / "ttyMCU"
     emu = subprocess.Popen([*CLI, "bridge", "emulate", "--link", str(link), "--script", str(script),
-                            "--duration", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            "--duration", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=_default_sigint)
     try:
         assert emu.stdout is not None
         first = emu.stdout.readline()
