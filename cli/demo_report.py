@@ -72,10 +72,12 @@ class ExamCollector:
         keys = self.record.keys
         if len(keys) >= self._keep and result.confidence <= min(k.confidence for k in keys):
             return
-        view = cv2.cvtColor(self._view_of(image).copy(), cv2.COLOR_GRAY2BGR)
-        if heatmap is not None:
+        gray = self._view_of(image)
+        view = cv2.cvtColor(gray.copy(), cv2.COLOR_GRAY2BGR)
+        if heatmap is not None:  # blended inside the fan only: heat over the black letterbox means nothing to a reader
             colour = cv2.applyColorMap(heatmap, cv2.COLORMAP_JET)
-            view = cv2.addWeighted(view, 0.6, cv2.resize(colour, view.shape[1::-1]), 0.4, 0)
+            blended = cv2.addWeighted(view, 0.6, cv2.resize(colour, view.shape[1::-1]), 0.4, 0)
+            view = np.where((gray > 0)[..., None], blended, view)
         keys.append(KeyFrame(result.seq, result.confidence, result.label, image.copy(), view))
         keys.sort(key=lambda k: -k.confidence)
         del keys[self._keep:]
