@@ -41,5 +41,5 @@ for model in "${models[@]}"; do
     "$LR" convert "$model" --calib "$DATA/calib_S1-S5.csv" --val "$DATA/val_S6.csv" --target cpu \
         --out "models/zoo/${name}_int8.tflite" "${sign[@]}" || status=$?
 done
-"$PY" -m liveredge.convert.zoo_card models/zoo  # the model card's int8 section, from the reports just written
+"$PY" -m liveredge.models.card_int8 models/zoo  # the model card's int8 section, from the reports just written
 exit $status

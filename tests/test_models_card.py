@@ -37,7 +37,7 @@ def test_int8_section_is_filled_from_the_convert_reports(tmp_path) -> None:
 
     import pytest
 
-    from liveredge.convert.zoo_card import BEGIN, END, update
+    from liveredge.models.card_int8 import BEGIN, END, update
     from liveredge.edge.errors import ConfigError
 
     gate = {"passed": False, "n_frames": 576, "float_auc": 0.9992, "int8_auc": 0.9991, "metrics": [

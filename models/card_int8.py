@@ -1,6 +1,6 @@
 """Fill the int8 section of ``models/zoo/MODEL_CARD.md`` from the convert reports (numbers never typed by hand).
 
-``python -m liveredge.convert.zoo_card [ZOO_DIR]`` reads every ``ZOO_DIR/*_int8.report.json`` that
+``python -m liveredge.models.card_int8 [ZOO_DIR]`` reads every ``ZOO_DIR/*_int8.report.json`` that
 ``convert/zoo_int8.sh`` wrote and replaces the text between ``<!-- int8:begin -->`` and ``<!-- int8:end -->``.
 A model is listed as shipped only when ``<name>_int8.tflite`` exists (the gate passed); otherwise the card names
 the rejected file and which budget failed. Everything is SIMULATED data: not for clinical use.
@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from liveredge.edge.errors import ConfigError
-
-BEGIN, END = "<!-- int8:begin -->", "<!-- int8:end -->"
+from liveredge.models.card import BEGIN, END
 
 
 def _metric(gate: dict[str, Any], name: str) -> dict[str, Any]:
