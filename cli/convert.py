@@ -128,8 +128,8 @@ def _verify(args: argparse.Namespace) -> int:
     result = verify_model(args.model, args.pubkey)
     print(f"sha256 {result.sha256}: ok ({result.sidecar}); signature: {result.signature}"
           + (f" (key {result.key_id})" if result.key_id else ""))
+    data = read_model(args.model)
     if not args.no_contract:
-        data = read_model(args.model)
         from liveredge.convert.contract import io_tensors
 
         io = io_tensors(data)[0][0].dtype.lower()
@@ -138,7 +138,7 @@ def _verify(args: argparse.Namespace) -> int:
         else:
             report = require(data, io if io in ("int8", "uint8") else "int8")
         print(f"contract: {report.kind}, {len(report.rows)} ops all integer")
-    print(check_metadata(read_model(args.model), str(args.model)))
+    print(check_metadata(data, str(args.model)))
     return 0
 
 

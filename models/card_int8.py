@@ -34,7 +34,9 @@ def _row(report_path: Path) -> str:
     model = Path(doc["model"])
     int8_file = shipped if shipped.is_file() else report_path.with_name(model.name)
     twin = report_path.with_name(f"{stem}.float32.tflite")
-    status = f"**shipped** `{shipped.name}`" if shipped.is_file() else f"rejected (`{int8_file.name}`, not shipped)"
+    failed = ", ".join(m["name"] for m in gate["metrics"] if m.get("ok") is False) or "gate"
+    status = (f"**shipped** `{shipped.name}`" if shipped.is_file()
+              else f"rejected: {failed} outside its budget (`{int8_file.name}`, not shipped)")
     ci = agree["ci95"]
     return (f"| {stem} | {status} | {agree['value']:.4f} [{ci[0]:.3f}, {ci[1]:.3f}] | {dauc['value']:+.4f} | "
             f"{gate['float_auc']:.4f} / {gate['int8_auc']:.4f} | {gate['n_frames']} | {_kb(int8_file)} / {_kb(twin)} | "

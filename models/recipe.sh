@@ -15,9 +15,9 @@ mkdir -p "$WORK" models/zoo
 if [ ! -f "$DATA/manifest.csv" ]; then
     "$LR" simulate dataset "$DATA" --patients 432 --frames-per-patient 8 --sites S1,S2,S3,S4,S5,S6 --seed 2026
 fi
-# The CNN is MobileNetV2-shaped at width 2 with a 1280-channel head and a 160-channel last stage: wide enough that its int8 twin is >= 2x
-# faster than float and ~0.3x its size (per-channel quantisation tables dominate a narrower net), and that
-# int8 agrees with float on the held-out site. The hybrid: width 1.5, 640-channel head.
+# The CNN is MobileNetV2-shaped at width 2 with a 1280-channel head and a 160-channel last stage: wide
+# enough that its int8 twin is >= 2x faster than float and < 0.3x its size (per-channel quantisation tables
+# dominate a narrower net), and that int8 agrees with float on the held-out site. Hybrid: width 1.5, 640 head.
 declare -A EXTRA=([cnn]="--width 2 --head 1280 --last-stage 160" [hybrid]="--width 1.5 --head 640")
 for ARCH in cnn hybrid; do
     RUN="$WORK/runs/$ARCH"

@@ -37,12 +37,12 @@ def test_int8_section_is_filled_from_the_convert_reports(tmp_path) -> None:
 
     import pytest
 
-    from liveredge.models.card_int8 import BEGIN, END, update
     from liveredge.edge.errors import ConfigError
+    from liveredge.models.card_int8 import BEGIN, END, update
 
     gate = {"passed": False, "n_frames": 576, "float_auc": 0.9992, "int8_auc": 0.9991, "metrics": [
-        {"name": "agreement", "value": 0.991319, "ci95": [0.977431, 1.0]},
-        {"name": "auc", "value": -0.000102, "ci95": [-0.0004, 0.0002]}]}
+        {"name": "agreement", "value": 0.991319, "ci95": [0.977431, 1.0], "ok": False},
+        {"name": "auc", "value": -0.000102, "ci95": [-0.0004, 0.0002], "ok": True}]}
     (tmp_path / "m_int8.rejected.tflite").write_bytes(b"x" * 2048)
     (tmp_path / "m_int8.float32.tflite").write_bytes(b"x" * 8192)
     report = {"model": "models/zoo/m_int8.rejected.tflite", "gate": gate, "attempts": [{}, {}],
@@ -53,7 +53,7 @@ def test_int8_section_is_filled_from_the_convert_reports(tmp_path) -> None:
     update(card, tmp_path)
     text = card.read_text()
     assert "placeholder" not in text and text.endswith("tail\n")
-    assert "| m_int8 | rejected (`m_int8.rejected.tflite`, not shipped) | 0.9913 [0.977, 1.000] | -0.0001 |" in text
+    assert "| m_int8 | rejected: agreement outside its budget (`m_int8.rejected.tflite`, not shipped) | 0.9913 [0.977, 1.000] | -0.0001 |" in text
     assert "2 KB / 8 KB" in text and "agreement 0.995" in text
     (tmp_path / "m_int8.tflite").write_bytes(b"x" * 3072)
     update(card, tmp_path)

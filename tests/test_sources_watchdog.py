@@ -140,7 +140,7 @@ def test_bad_policy_is_a_config_error() -> None:
 
 def test_a_file_that_vanishes_before_a_reopen_is_a_failed_attempt_not_a_bad_uri(tmp_path) -> None:
     """The URI is parsed once: a suffix-less DICOM cine (recognised by its preamble) that is gone when the
-    watchdog reopens it is a ``SourceError`` of the reader, which counts as a failed attempt, never a
+    watchdog's factory (re)opens it is a ``SourceError`` of the reader, which counts as a failed attempt, never a
     ``ConfigError`` about the URI that would stop the runtime."""
     import shutil
 
