@@ -42,8 +42,10 @@ def _clip(args: argparse.Namespace) -> int:
 
     if not args.seconds > 0 or not args.fps > 0:
         raise ConfigError(f"--seconds and --fps must be > 0, got {args.seconds} and {args.fps}")
-    patient = make_patient(args.patient_id, args.condition, severity=args.severity, lesion=args.lesion, seed=args.seed)
-    scanner = Scanner(patient, get_profile(args.site), seed=args.seed, fps=args.fps, size=_size(args.size),
+    profile = get_profile(args.site)
+    patient = make_patient(args.patient_id, args.condition, severity=args.severity, lesion=args.lesion, seed=args.seed,
+                           view=args.view, profile=profile)
+    scanner = Scanner(patient, profile, seed=args.seed, fps=args.fps, size=_size(args.size),
                       dual_panel=args.dual_panel, doppler=args.doppler, freeze_prob=args.freeze_prob)
     meta = write_clip(Path(args.out), scanner, max(1, round(args.seconds * args.fps)), progress=not args.quiet)
     print(f"wrote {args.out} and {meta} (SIMULATED, not for clinical use)")
@@ -81,6 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--seconds", type=float, default=10.0)
     c.add_argument("--fps", type=float, default=30.0)
     c.add_argument("--site", default="S1")
+    c.add_argument("--view", default=None, help="subcostal | intercostal | sagittal (default: drawn from the seed)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--patient-id", default="clip-patient")
     c.add_argument("--size", default="480x640", help="screen HEIGHTxWIDTH in px")

@@ -10,12 +10,13 @@ Everything it makes is SIMULATED ultrasound, not for clinical use.
 
 from __future__ import annotations
 
+from liveredge.edge.sim.exam import VIEWS, Operator, View
 from liveredge.edge.sim.geometry import FanGeometry
 from liveredge.edge.sim.patient import CLASSES, LESIONS, Patient, make_patient
 from liveredge.edge.sim.profiles import SiteProfile, get_profile, list_profiles, random_profile
 from liveredge.edge.sim.scanner import Scanner, SimFrame
 
 __all__ = [
-    "CLASSES", "LESIONS", "FanGeometry", "Patient", "Scanner", "SimFrame", "SiteProfile", "get_profile",
-    "list_profiles", "make_patient", "random_profile",
+    "CLASSES", "LESIONS", "VIEWS", "FanGeometry", "Operator", "Patient", "Scanner", "SimFrame", "SiteProfile",
+    "View", "get_profile", "list_profiles", "make_patient", "random_profile",
 ]

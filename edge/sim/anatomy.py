@@ -1,9 +1,11 @@
-"""Tissue maps: a patient's anatomy rasterised on the canonical grid.
+"""Tissue maps: a patient's organs rasterised on the anatomy grid (physical cm, see ``patient``).
 
-The grid covers x in [X0, X0 + W*RES) and z in [Z0, Z0 + H*RES) canonical cm (``RES`` cm per
-cell, row = depth). Three layers: ``amp`` float32 scatterer amplitude (normal liver = 1),
-``att`` float32 attenuation in dB/cm/MHz (one way), ``label`` uint8 region codes (see ``REGION``).
-Maps are cached per patient. Pure numpy + OpenCV; SIMULATED anatomy, not for clinical use.
+The grid covers x in [X0, X0 + W*RES) and z in [Z0, Z0 + H*RES) cm (``RES`` cm per cell, row = depth),
+wide and deep enough for a 24 cm phased sector from any view. Three layers: ``amp`` float32 scatterer
+amplitude (normal liver = 1), ``att`` float32 attenuation in dB/cm/MHz (one way), ``label`` uint8 region
+codes (see ``REGION``). The liver fills everything above the diaphragm: the body wall, ascites and the
+liver's top surface move with the probe and are laid over by ``body``. Maps are cached per patient.
+Pure numpy + OpenCV; SIMULATED anatomy, not for clinical use.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from liveredge.edge.sim.patient import Ellipse, Patient
+from liveredge.edge.sim.lesions import draw_lesion
+from liveredge.edge.sim.patient import FLUID_AMP, FLUID_ATT, Ellipse, Patient, ellipse_radius
 
 RES = 0.06
-X0, Z0 = -13.0, -1.0
-W, H = 434, 310
+X0, Z0 = -20.0, -1.0
+W, H = 667, 434
 REGION: dict[str, int] = {
     "background": 0, "wall": 1, "liver": 2, "vessel": 3, "kidney": 4, "kidney_inner": 5,
-    "gallbladder": 6, "ascites": 7, "diaphragm": 8, "lung": 9,
+    "gallbladder": 6, "ascites": 7, "diaphragm": 8, "lung": 9, "rib": 10,
 }
-LESION_CODE = 10  # lesion k has label LESION_CODE + k
+LESION_CODE = 16  # lesion k has label LESION_CODE + k
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,6 @@ def _grid() -> tuple[np.ndarray, np.ndarray]:
     xs = (X0 + RES * (np.arange(W, dtype=np.float32) + 0.5))[None, :]
     zs = (Z0 + RES * (np.arange(H, dtype=np.float32) + 0.5))[:, None]
     return np.broadcast_to(xs, (H, W)), np.broadcast_to(zs, (H, W))
-
-
-def ellipse_radius(e: Ellipse, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Normalised elliptic radius (1 on the boundary) of canonical points ``(x, z)``."""
-    a = np.deg2rad(e.angle_deg)
-    dx, dz = x - e.cx, z - e.cz
-    u = dx * np.cos(a) + dz * np.sin(a)
-    v = -dx * np.sin(a) + dz * np.cos(a)
-    return np.sqrt((u / e.ax) ** 2 + (v / e.az) ** 2)
 
 
 def _noise(rng: np.random.Generator, scale_cm: float, shape: tuple[int, ...] = (H, W)) -> np.ndarray:
@@ -81,28 +75,12 @@ def _nodular_texture(rng: np.random.Generator, scale_cm: float, sigma: float) ->
     return (np.exp(log_amp - sigma ** 2 / 2) * (1.0 + 2.5 * sigma * septa / max(float(septa.max()), 1e-6))).astype(np.float32)
 
 
-def _surfaces(p: Patient, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Liver top and diaphragm depth (cm) per grid column, with nodular bumps."""
+def _diaphragm(p: Patient, rng: np.random.Generator) -> np.ndarray:
+    """Diaphragm (deep liver surface) depth in cm per grid column, with nodular bumps in cirrhosis."""
     x = _grid()[0][0]
-    bumps_top = p.surface_bump_cm * (1.0 + np.tanh(1.5 * _noise(rng, 0.5, (W,))))
-    bumps_deep = p.surface_bump_cm * (1.0 + np.tanh(1.5 * _noise(rng, 0.5, (W,))))
-    top = p.wall_cm + p.ascites_cm + 0.05 + bumps_top
+    bumps = p.surface_bump_cm * (1.0 + np.tanh(1.5 * _noise(rng, 0.5, (W,))))
     d0, curv, xc = p.diaphragm
-    deep = d0 + curv * (x - xc) ** 2 - bumps_deep - 0.6 * p.ascites_cm
-    return top.astype(np.float32), deep.astype(np.float32)
-
-
-def _wall(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.ndarray) -> None:
-    x, z = _grid()
-    w = p.wall_cm
-    wall = z < w
-    label[wall] = REGION["wall"]
-    ripple = 0.08 * _noise(rng, 1.5, (W,))[None, :]
-    fat = (0.45 + 0.5 * (np.abs(np.sin((z + ripple) * 9.0)) > 0.97)) * (z < 0.42 * w)
-    muscle = (0.8 + 0.5 * (np.abs(np.sin((z + ripple) * 14.0)) > 0.9)) * (z >= 0.42 * w)
-    amp[wall] = (fat + muscle)[wall]
-    amp[(z < 0.18) & (z > -1)] = 2.2
-    amp[(z > w - 0.14) & wall] = 2.6  # peritoneal line
+    return (d0 + curv * (x - xc) ** 2 - bumps - 0.6 * p.ascites_cm).astype(np.float32)
 
 
 def _kidney(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.ndarray, S: np.ndarray) -> None:
@@ -152,35 +130,13 @@ def _vessels(p: Patient, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray
     return lumen, walls
 
 
-def _lesions(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarray, label: np.ndarray) -> None:
-    x, z = _grid()
-    base = p.liver_amp
-    for k, les in enumerate(p.lesions):
-        lob = 1.0 + (0.06 * _noise(rng, 0.5) if les.kind == "haemangioma" else 0.0)
-        r = ellipse_radius(les.shape, x, z) / lob
-        inside = r < 1.0
-        label[inside] = LESION_CODE + k
-        if les.kind == "cyst":
-            amp[inside], att[inside] = 0.012, 0.02
-            amp[(r >= 1.0) & (r < 1.0 + 0.1 / les.shape.ax)] = 2.2
-        elif les.kind == "haemangioma":
-            amp[inside] = (2.7 * base * np.exp(0.15 * _noise(rng, 0.2)))[inside]
-        elif les.kind == "hcc":
-            amp[inside] = (0.45 * base * np.exp(0.55 * _noise(rng, 0.35)))[inside]
-            halo = (r >= 1.0) & (r < 1.0 + 0.35 / les.shape.ax)
-            amp[halo] = 0.1 * base
-            label[halo] = LESION_CODE + k
-        else:  # metastasis: echogenic centre, hypoechoic rim (target / bull's-eye)
-            amp[inside] = np.where(r < 0.5, 2.4 * base, 0.2 * base)[inside]
-
-
 def _liver(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarray, label: np.ndarray,
            S: np.ndarray) -> None:
-    """Parenchyma, capsule, diaphragm, the lung (mirror) below it and ascites, in place."""
+    """Parenchyma (everything above the diaphragm), the diaphragm and the lung (mirror) below it, in place."""
     z = _grid()[1]
-    top, deep = _surfaces(p, rng)
+    deep = _diaphragm(p, rng)
     liver_tex = p.liver_amp * _nodular_texture(rng, p.texture_scale_cm, p.texture_sigma)
-    liver = (z >= top[None, :]) & (z < deep[None, :])
+    liver = z < deep[None, :]
     amp[liver], att[liver], label[liver] = liver_tex[liver], p.liver_att, REGION["liver"]
     lung = z >= deep[None, :] + 0.3
     amp[lung] = 0.5 * liver_tex[lung]
@@ -188,15 +144,11 @@ def _liver(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarra
     dia = (z >= deep[None, :] - 0.05) & (z < deep[None, :] + 0.3)
     label[dia] = REGION["diaphragm"]
     S[dia] += 7.0
-    S[np.abs(z - top[None, :]) < 0.06] += 1.5  # liver capsule
-    if p.ascites_cm > 0:
-        fluid = (z >= p.wall_cm) & (z < top[None, :] - 0.04)
-        amp[fluid], att[fluid], label[fluid] = 0.012, 0.02, REGION["ascites"]
 
 
 @functools.lru_cache(maxsize=48)
 def tissue_map(p: Patient) -> TissueMap:
-    """Rasterise ``p`` on the canonical grid (cached per patient; 30-80 ms on one core)."""
+    """Rasterise ``p``'s organs on the anatomy grid (cached per patient; ~0.1-0.2 s on one core)."""
     rng = np.random.default_rng([zlib.crc32(p.patient_id.encode()), p.seed & 0xFFFFFFFF, 7])
     x, z = _grid()
     amp = np.full((H, W), 0.6, np.float32)
@@ -204,7 +156,6 @@ def tissue_map(p: Patient) -> TissueMap:
     label = np.zeros((H, W), np.uint8)
     S = np.zeros((H, W), np.float32)  # bright structures (walls, diaphragm), blurred by steatosis
     _liver(p, rng, amp, att, label, S)
-    _wall(p, rng, amp, label)
     lumen, walls = _vessels(p, (H, W))
     in_liver = label == REGION["liver"]
     walls &= in_liver
@@ -216,7 +167,7 @@ def tissue_map(p: Patient) -> TissueMap:
     if p.gallbladder is not None:
         r = ellipse_radius(p.gallbladder, x, z)
         gb = (r < 1.0) & (label == REGION["liver"])
-        amp[gb], att[gb], label[gb], S[gb] = 0.012, 0.02, REGION["gallbladder"], 0.0
+        amp[gb], att[gb], label[gb], S[gb] = FLUID_AMP, FLUID_ATT, REGION["gallbladder"], 0.0
         S[(r > 0.97) & (r < 1.08) & (label != REGION["kidney"])] += 1.4
     soft = lumen.astype(np.float32)
     if p.wall_blur_cm > 0:
@@ -224,7 +175,8 @@ def tissue_map(p: Patient) -> TissueMap:
         S = cv2.GaussianBlur(S, (0, 0), sig)
         soft = cv2.GaussianBlur(soft, (0, 0), sig * 0.6)
     amp = (amp * (1 - soft) + 0.03 * soft + S).astype(np.float32)
-    _lesions(p, rng, amp, att, label)
+    for k, les in enumerate(p.lesions):
+        draw_lesion(les, p.liver_amp, LESION_CODE + k, rng, (x, z), amp, att, label)
     for arr in (amp, att, label):
         arr.setflags(write=False)
     return TissueMap(amp, att, label)

@@ -28,7 +28,7 @@ from liveredge.edge.sim.profiles import get_profile
 from liveredge.edge.sim.scanner import Scanner
 
 MANIFEST_COLUMNS = ("path", "mask_path", "label", "severity", "patient_id", "site_id", "condition", "lesion",
-                    "frame", "frozen", "lesion_boxes")
+                    "frame", "frozen", "lesion_boxes", "depth_cm", "mm_per_px", "view", "probe", "lesion_diameters_mm")
 FRAME_STRIDE = 7  # frames between dataset samples of one patient (0.23 s at 30 fps)
 NOTE = "SIMULATED ultrasound from the liveredge phantom simulator; not for clinical use."
 
@@ -100,6 +100,15 @@ def _imwrite(path: Path, img: object) -> None:
         raise DataError(f"{path}: OpenCV could not write this PNG; check disk space and permissions")
 
 
+def exam_columns(scanner: Scanner) -> dict[str, str | float]:
+    """The manifest's per-exam ground truth: imaging depth, isotropic screen scale, view, probe kind and
+    the diameters of the patient's lesions (visible or not; boxes say what is visible)."""
+    geo = scanner.geometries[0]
+    return {"depth_cm": round(geo.depth_cm, 3), "mm_per_px": round(10.0 / geo.px_per_cm, 4),
+            "view": scanner.patient.view.name, "probe": scanner.profile.kind,
+            "lesion_diameters_mm": json.dumps([round(les.diameter_mm, 1) for les in scanner.patient.lesions])}
+
+
 def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: int,
                   size: tuple[int, int] = (256, 256), *, progress: bool = True) -> Path:
     """Render ``specs`` to ``out`` (see module doc); return the manifest path."""
@@ -112,9 +121,11 @@ def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: i
         (tmp / "masks").mkdir()
         bar = tqdm(total=len(specs) * frames_per_patient, desc="simulate", unit="frame", disable=not progress)
         for spec in specs:
+            profile = get_profile(spec.site)
             patient = make_patient(spec.patient_id, spec.condition, severity=spec.severity, lesion=spec.lesion,
-                                   seed=spec.seed)
-            scanner = Scanner(patient, get_profile(spec.site), seed=spec.seed, size=size)
+                                   seed=spec.seed, profile=profile)
+            scanner = Scanner(patient, profile, seed=spec.seed, size=size)
+            exam = exam_columns(scanner)
             mask_rel = f"masks/{spec.patient_id}.png"
             _imwrite(tmp / mask_rel, scanner.fan_mask)
             for k in range(frames_per_patient):
@@ -124,7 +135,7 @@ def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: i
                 rows.append({"path": rel, "mask_path": mask_rel, "label": f.label, "severity": f.severity,
                              "patient_id": f.patient_id, "site_id": f.site_id, "condition": f.condition,
                              "lesion": f.lesion or "", "frame": f.index, "frozen": int(f.frozen),
-                             "lesion_boxes": json.dumps([[kind, list(box)] for kind, box in f.lesions])})
+                             "lesion_boxes": json.dumps([[kind, list(box)] for kind, box in f.lesions]), **exam})
                 bar.update(1)
         bar.close()
         (tmp / "README.txt").write_text(NOTE + "\n")
@@ -164,6 +175,7 @@ def write_clip(out: Path, scanner: Scanner, n_frames: int, *, progress: bool = T
     meta = {"note": NOTE, "fps": scanner.fps, "size": [h, w], "site_id": scanner.profile.site_id,
             "patient": {"patient_id": p.patient_id, "condition": p.condition, "label": p.label,
                         "severity": p.severity, "lesion": p.lesion, "seed": p.seed},
+            "exam": exam_columns(scanner),
             "fan_geometry": [asdict(g) for g in scanner.geometries], "panels": [list(b) for b in scanner.panels],
             "frames": frames}
     json_path = out.with_suffix(".json")

@@ -3,7 +3,7 @@
 Screen coordinates are pixels, x to the right, y down. Sector angles are radians, 0 = straight
 down, positive towards +x. A :class:`FanGeometry` is fitted into a panel box; a :class:`PolarGrid`
 holds, for that geometry, the beam-space sample grid (rows = depth samples, cols = beam lines), the
-canonical anatomy coordinates of each sample, and the ``cv2.remap`` maps from screen pixels of the
+probe-frame body coordinates (cm, see ``exam``) of each sample, and the ``cv2.remap`` maps from screen pixels of the
 fan's bounding box to polar sample indices.
 """
 
@@ -16,7 +16,6 @@ import numpy as np
 
 from liveredge.edge.sim.profiles import SiteProfile
 
-CANON_DEPTH_CM = 16.0  # every profile's depth maps onto canonical z in [0, 16] cm
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,16 @@ class FanGeometry:
         r_cm = r / self.px_per_cm
         return r_cm * np.sin(th), r_cm - self.probe_radius_cm, inside
 
+    def to_body(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Screen pixel centres -> probe-frame body (x, z) cm: the skin follows the probe face, so a beam
+        at angle theta reaches depth ``d * cos(theta)`` below the skin line after ``d`` cm."""
+        lat, d, _ = self.to_beam(px, py)
+        if self.rect is not None:
+            return lat.astype(np.float32), d.astype(np.float32)
+        r = np.maximum(d + self.probe_radius_cm, 1e-6)
+        cos_t = np.sqrt(np.clip(1.0 - (lat / r) ** 2, 0.0, 1.0))
+        return lat.astype(np.float32), (d * cos_t).astype(np.float32)
+
     def to_screen(self, lat: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(lateral cm, depth cm along the beam) -> screen (x, y) px; inverse of :meth:`to_beam`."""
         if self.rect is not None:
@@ -108,7 +117,8 @@ def fit_geometry(profile: SiteProfile, panel: tuple[int, int, int, int]) -> FanG
 class PolarGrid:
     """Beam-space sampling of one geometry.
 
-    ``canon_x``, ``canon_z`` (n_r, n_l) float32 canonical cm of each sample; ``dr_cm`` physical depth
+    ``body_x``, ``body_z`` (n_r, n_l) float32 probe-frame cm of each sample (:meth:`FanGeometry.to_body`);
+    ``dr_cm`` physical depth
     step; ``line_cm`` (n_r,) physical lateral spacing of lines at each depth; ``depth_cm`` (n_r,);
     ``bbox`` (x, y, w, h) on screen; ``map_x``, ``map_y`` (h, w) float32 remap maps into the polar
     image; ``mask`` (h, w) uint8 {0, 255} live region inside ``bbox``.
@@ -116,8 +126,8 @@ class PolarGrid:
 
     n_r: int
     n_l: int
-    canon_x: np.ndarray
-    canon_z: np.ndarray
+    body_x: np.ndarray
+    body_z: np.ndarray
     dr_cm: float
     line_cm: np.ndarray
     depth_cm: np.ndarray
@@ -136,15 +146,16 @@ def polar_grid(geo: FanGeometry, screen: tuple[int, int]) -> PolarGrid:
     n_r = int(np.clip(round(geo.depth_cm * geo.px_per_cm), 96, 480))
     n_l = int(np.clip(round((x1 - x0) / 1.3), 64, 384))
     depth = np.linspace(0.0, geo.depth_cm, n_r, dtype=np.float32)
-    s = CANON_DEPTH_CM / geo.depth_cm
     if geo.rect is not None:
         half = geo.rect[2] / geo.px_per_cm / 2
         lat = np.linspace(-half, half, n_l, dtype=np.float32)[None, :].repeat(n_r, 0)
+        body_z = np.broadcast_to(depth[:, None], (n_r, n_l))
         line_cm = np.full(n_r, 2 * half / (n_l - 1), np.float32)
     else:
         th = np.linspace(geo.start_angle, geo.end_angle, n_l, dtype=np.float32)
         r = depth[:, None] + geo.probe_radius_cm
         lat = r * np.sin(th)[None, :]
+        body_z = depth[:, None] * np.cos(th)[None, :]
         line_cm = ((depth + geo.probe_radius_cm) * (geo.end_angle - geo.start_angle) / (n_l - 1)).astype(np.float32)
     py, px = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     m_lat, m_d, inside = geo.to_beam(px, py)
@@ -155,8 +166,21 @@ def polar_grid(geo: FanGeometry, screen: tuple[int, int]) -> PolarGrid:
         col = (ang - geo.start_angle) / (geo.end_angle - geo.start_angle) * (n_l - 1)
     row = m_d / geo.depth_cm * (n_r - 1)
     return PolarGrid(
-        n_r, n_l, (lat * s).astype(np.float32), np.broadcast_to(depth[:, None] * s, (n_r, n_l)).astype(np.float32),
+        n_r, n_l, lat.astype(np.float32), np.ascontiguousarray(body_z, dtype=np.float32),
         float(geo.depth_cm / (n_r - 1)), line_cm, depth, (x0, y0, x1 - x0, y1 - y0),
         np.clip(col, 0, n_l - 1).astype(np.float32), np.clip(row, 0, n_r - 1).astype(np.float32),
         inside.astype(np.uint8) * 255,
     )
+
+
+def fov_points(profile: SiteProfile, n: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """Probe-frame body (x, z) cm of an ``n`` x ``n`` grid of points spanning the profile's field of view
+    (the inner 90 % of the sector or aperture, depth 3-95 %): where a lesion can be seen."""
+    d = np.linspace(0.03, 0.95, n) * profile.depth_cm
+    if profile.kind == "linear":
+        lat = np.linspace(-0.45, 0.45, n) * profile.width_cm
+        x, z = np.meshgrid(lat, d)
+        return x.ravel(), z.ravel()
+    half = np.deg2rad(profile.field_angle_deg / 2) * 0.9
+    th, dd = np.meshgrid(np.linspace(-half, half, n), d)
+    return ((dd + profile.probe_radius_cm) * np.sin(th)).ravel(), (dd * np.cos(th)).ravel()

@@ -1,41 +1,57 @@
-"""Simulated patients: condition, severity and a consistent, seeded anatomy.
+"""Simulated patients: condition, severity, a consistent seeded anatomy, and how their exam is taken.
 
-Anatomy lives in a *canonical* frame shared by every probe: ``x`` lateral in cm (−12..12,
-patient's right on screen-left as usual), ``z`` depth along the beam in cm (0..16, skin at 0).
-Each site profile maps its own field of view onto this frame (see ``geometry``), so the kidney,
-gallbladder and lesions are in view for every probe. The same ``(patient_id, condition, severity,
-lesion, seed)`` always gives the same anatomy. SIMULATED patients, not for clinical use.
+Anatomy lives in the patient's *anatomy frame*, in physical cm: ``x`` lateral along the slice (patient's
+right on screen-left), ``z`` depth below the skin where the probe of an untilted view touches it. A probe
+sees only its own field of view of it (an 8 cm linear probe shows a piece of superficial liver, not a
+shrunken abdomen); the exam's :class:`~liveredge.edge.sim.exam.View` places the probe. Organs sit deeper
+in patients with a thicker body wall. The same ``(patient_id, condition, severity, lesion, seed)`` always
+gives the same patient. SIMULATED patients, not for clinical use.
 
 Amplitudes are scatterer amplitudes relative to normal liver parenchyma (1.0); attenuation is in
-dB/cm/MHz (one way).
+dB/cm/MHz (one way). Every grade draws its parameters from ranges that overlap the neighbouring grades
+(patient-level variability), so no single number separates a class.
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.sim.exam import NEUTRAL, Operator, View, draw_operator, draw_view, exam_rng
+from liveredge.edge.sim.geometry import fov_points
+from liveredge.edge.sim.profiles import SiteProfile, get_profile
 
 CLASSES: tuple[str, ...] = ("normal", "steatosis", "fibrosis", "focal_lesion")
 LESIONS: tuple[str, ...] = ("cyst", "haemangioma", "hcc", "metastasis")
 MAX_SEVERITY: dict[str, int] = {"steatosis": 3, "fibrosis": 4}
 
-# Steatosis grade S0..S3: liver echo gain (amplitude factor), attenuation, wall/diaphragm blur (cm).
-_STEATOSIS_AMP = (1.0, 1.9, 2.6, 3.4)
-_STEATOSIS_ATT = (0.50, 0.63, 0.76, 0.90)
-_STEATOSIS_BLUR = (0.0, 0.15, 0.30, 0.50)
-# Fibrosis grade F0..F4: texture contrast (log-amplitude std), nodule scale (cm), surface bumps (cm).
-_FIB_TEXTURE = (0.06, 0.28, 0.50, 0.65, 0.80)
-_FIB_SCALE = (0.35, 0.5, 0.6, 0.72, 0.85)
-_FIB_BUMPS = (0.0, 0.08, 0.20, 0.30, 0.42)
+LESION_VARIANTS: dict[str, tuple[str, ...]] = {
+    "cyst": ("simple", "septated"),
+    "haemangioma": ("typical", "atypical"),
+    "hcc": ("halo", "mosaic", "isoechoic"),
+    "metastasis": ("target", "hypoechoic", "hyperechoic"),
+}
+# Per grade: (low, high) ranges drawn per patient. Steatosis S0..S3: liver echo amplitude factor,
+# attenuation (dB/cm/MHz), vessel-wall / diaphragm blur (cm), extra subcutaneous fat (cm).
+_ST_AMP = ((0.85, 1.15), (1.25, 1.8), (1.6, 2.4), (2.1, 3.2))
+_ST_ATT = ((0.42, 0.62), (0.52, 0.72), (0.60, 0.82), (0.70, 0.95))
+_ST_BLUR = ((0.0, 0.05), (0.05, 0.25), (0.15, 0.4), (0.3, 0.6))
+_ST_FAT = (0.0, 0.3, 0.5, 0.7)
+# Fibrosis F0..F4: texture contrast (log-amplitude std), nodule scale (cm), surface bumps (cm). F1 is about
+# normal and F2 subtle, as on real B-mode; the surface is nodular only at F3-F4.
+_FIB_TEXTURE = ((0.03, 0.09), (0.05, 0.12), (0.08, 0.2), (0.2, 0.45), (0.55, 0.85))
+_FIB_SCALE = (0.35, 0.4, 0.5, 0.65, 0.8)
+_FIB_BUMPS = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.04), (0.0, 0.15), (0.25, 0.5))
+LESION_DIAMETER_MM = (5.0, 50.0)  # log-uniform
+FLUID_AMP, FLUID_ATT = 0.012, 0.02  # anechoic fluid (cysts, gallbladder, ascites): amplitude, attenuation
 
 
 @dataclass(frozen=True)
 class Ellipse:
-    """An ellipse in canonical cm: centre ``(cx, cz)``, semi-axes ``(ax, az)``, rotation ``angle_deg``."""
+    """An ellipse in anatomy-frame cm: centre ``(cx, cz)``, semi-axes ``(ax, az)``, rotation ``angle_deg``."""
 
     cx: float
     cz: float
@@ -46,7 +62,7 @@ class Ellipse:
 
 @dataclass(frozen=True)
 class Vessel:
-    """A vessel segment in canonical cm: ``kind`` "hepatic" (anechoic) or "portal" (bright walls)."""
+    """A vessel segment in anatomy-frame cm: ``kind`` "hepatic" (anechoic) or "portal" (bright walls)."""
 
     kind: str
     x0: float
@@ -58,10 +74,17 @@ class Vessel:
 
 @dataclass(frozen=True)
 class Lesion:
-    """A focal lesion: ``kind`` in :data:`LESIONS` and its ellipse."""
+    """A focal lesion: ``kind`` in :data:`LESIONS`, its ellipse and ``variant`` (see
+    :data:`LESION_VARIANTS`; "" = the kind's first)."""
 
     kind: str
     shape: Ellipse
+    variant: str = ""
+
+    @property
+    def diameter_mm(self) -> float:
+        """Mean diameter in mm."""
+        return float(10.0 * (self.shape.ax + self.shape.az))
 
 
 @dataclass(frozen=True)
@@ -72,7 +95,8 @@ class Patient:
     Tissue parameters: ``liver_amp`` and ``kidney_amp`` (scatterer amplitude, normal liver = 1),
     ``liver_att`` (dB/cm/MHz), ``wall_blur_cm`` (vessel wall / diaphragm blur), ``texture_sigma`` and
     ``texture_scale_cm`` (coarse heterogeneous texture), ``surface_bump_cm`` (nodular surface),
-    ``ascites_cm`` (fluid between wall and liver), ``wall_cm`` (abdominal wall thickness),
+    ``ascites_cm`` (fluid between wall and liver), ``wall_cm`` (abdominal wall thickness, fat included),
+    ``fat_cm`` (subcutaneous fat, part of the wall), ``view`` and ``operator`` (how the exam is taken),
     ``diaphragm`` (dome depth cm, curvature 1/cm, dome x cm: z = d0 + c (x - xc)^2), ``kidney``, ``gallbladder`` (or None), ``vessels``,
     ``lesions``.
     """
@@ -97,6 +121,9 @@ class Patient:
     gallbladder: Ellipse | None
     vessels: tuple[Vessel, ...]
     lesions: tuple[Lesion, ...]
+    fat_cm: float = 1.0
+    view: View = field(default_factory=lambda: View("subcostal", -2.0, -8.0))
+    operator: Operator = NEUTRAL
 
 
 def _check(condition: str, severity: int | None, lesion: str | None) -> tuple[int, str | None]:
@@ -120,83 +147,170 @@ def _check(condition: str, severity: int | None, lesion: str | None) -> tuple[in
     return sev, lesion
 
 
-def _vessels(rng: np.random.Generator, diaphragm_z: float) -> tuple[Vessel, ...]:
+def _vessels(rng: np.random.Generator, diaphragm_z: float, shift: float) -> tuple[Vessel, ...]:
     out: list[Vessel] = []
+    top = 3.8 + shift
     # Hepatic veins fan out from a confluence deep on the left (towards the IVC).
     hx, hz = rng.uniform(-7.5, -5.0), diaphragm_z - rng.uniform(0.8, 1.6)
     for k in range(int(rng.integers(2, 4))):
         ang = np.deg2rad(rng.uniform(15, 30) + 22 * k)  # from horizontal, pointing up and to the right
         length = rng.uniform(4.5, 7.5)
-        out.append(Vessel("hepatic", hx, hz, hx + length * np.cos(ang), max(hz - length * np.sin(ang), 3.8),
+        out.append(Vessel("hepatic", hx, hz, hx + length * np.cos(ang), max(hz - length * np.sin(ang), top),
                           rng.uniform(0.22, 0.38)))
     # Portal branches in the middle of the liver, bright walls; plus cross-sections (short segments).
-    px, pz = rng.uniform(-2.0, 1.0), rng.uniform(7.0, 9.0)
+    px, pz = rng.uniform(-2.0, 1.0), rng.uniform(7.0, 9.0) + shift
     out.append(Vessel("portal", px - rng.uniform(2, 4), pz + rng.uniform(-1, 1), px, pz, rng.uniform(0.35, 0.55)))
     for _ in range(int(rng.integers(2, 5))):
-        cx, cz = rng.uniform(-8.0, 1.0), rng.uniform(3.8, diaphragm_z - 2.0)
+        cx, cz = rng.uniform(-8.0, 1.0), rng.uniform(top, diaphragm_z - 2.0)
         out.append(Vessel("portal", cx, cz, cx + rng.uniform(-0.4, 0.4), cz + rng.uniform(-0.2, 0.2),
                           rng.uniform(0.15, 0.3)))
     return tuple(out)
 
 
-def _lesions(rng: np.random.Generator, kind: str | None) -> tuple[Lesion, ...]:
-    if kind is None:
-        return ()
-    count = 2 if kind == "metastasis" and rng.uniform() < 0.5 else 1
-    out = []
-    for k in range(count):
-        r = rng.uniform(1.5, 2.2) * (0.8 if k else 1.0)
-        cx = rng.uniform(-3.0, 0.5) + (3.6 if k else 0.0)  # a second metastasis sits to the right, shallower
-        cz = rng.uniform(6.8, 8.0) - (2.6 if k else 0.0)
-        out.append(Lesion(kind, Ellipse(cx, cz, r, r * rng.uniform(0.85, 1.1), rng.uniform(-30, 30))))
-    return tuple(out)
+def _grow(e: Ellipse, m: float) -> Ellipse:
+    return Ellipse(e.cx, e.cz, e.ax + m, e.az + m, e.angle_deg)
+
+
+def ellipse_radius(e: Ellipse, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Normalised elliptic radius (1 on the boundary) of anatomy-frame points ``(x, z)``."""
+    a = np.deg2rad(e.angle_deg)
+    dx, dz = x - e.cx, z - e.cz
+    u = dx * np.cos(a) + dz * np.sin(a)
+    v = -dx * np.sin(a) + dz * np.cos(a)
+    return np.sqrt((u / e.ax) ** 2 + (v / e.az) ** 2)
+
+
+def _segment_distance(v: Vessel, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    dx, dz = v.x1 - v.x0, v.z1 - v.z0
+    t = np.clip(((x - v.x0) * dx + (z - v.z0) * dz) / max(dx * dx + dz * dz, 1e-9), 0.0, 1.0)
+    return np.hypot(x - v.x0 - t * dx, z - v.z0 - t * dz)
+
+
+def parenchyma_ok(p: Patient, xa: np.ndarray, za: np.ndarray, depth: np.ndarray, r: float) -> np.ndarray:
+    """Whether a lesion of radius ``r`` cm centred at anatomy-frame ``(xa, za)``, ``depth`` cm below the
+    skin under the probe, lies inside liver parenchyma: below the capsule, above the diaphragm (with
+    room for breathing), clear of kidney, gallbladder, vessels and ``p.lesions``."""
+    ok = depth > p.wall_cm + p.ascites_cm + 2 * p.surface_bump_cm + r + 0.25
+    d0, curv, xc = p.diaphragm
+    ok &= za < d0 + curv * (xa - xc) ** 2 - r - 0.6
+    ok &= ellipse_radius(_grow(p.kidney, r + 0.5), xa, za) > 1.0
+    if p.gallbladder is not None:
+        ok &= ellipse_radius(_grow(p.gallbladder, r + 0.3), xa, za) > 1.0
+    for v in p.vessels:
+        ok &= _segment_distance(v, xa, za) > v.radius + r + 0.1
+    for les in p.lesions:
+        ok &= ellipse_radius(_grow(les.shape, r + 0.2), xa, za) > 1.0
+    return np.asarray(ok, bool)
+
+
+def _lesion_count(rng: np.random.Generator, kind: str) -> int:
+    probs = (0.4, 0.35, 0.25) if kind == "metastasis" else (0.75, 0.18, 0.07)
+    return 1 + int(rng.choice(3, p=probs))
+
+
+def _place_one(rng: np.random.Generator, p: Patient, fov: tuple[np.ndarray, np.ndarray, np.ndarray],
+               kind: str, diameter_mm: float | None) -> Lesion | None:
+    xa, za, depth = fov
+    lo, hi = np.log(LESION_DIAMETER_MM[0]), np.log(LESION_DIAMETER_MM[1])
+    r = (float(np.exp(rng.uniform(lo, hi))) if diameter_mm is None else float(diameter_mm)) / 20.0  # radius cm
+    while r >= 0.24:
+        idx = np.flatnonzero(parenchyma_ok(p, xa, za, depth, r))
+        if idx.size:
+            k = int(rng.choice(idx))
+            jit = rng.uniform(-0.3, 0.3, 2)
+            shape = Ellipse(float(xa[k] + jit[0]), float(za[k] + jit[1]), r, r * float(rng.uniform(0.8, 1.15)),
+                            float(rng.uniform(-40, 40)))
+            variants = LESION_VARIANTS[kind]
+            return Lesion(kind, shape, variants[int(rng.integers(0, len(variants)))])
+        r *= 0.8
+    return None
+
+
+def place_lesions(rng: np.random.Generator, p: Patient, kind: str, fov_xz: tuple[np.ndarray, np.ndarray],
+                  count: int | None = None, diameter_mm: float | None = None) -> Patient:
+    """``p`` with ``count`` (default: drawn) more lesions of ``kind`` placed at random in the liver
+    parenchyma seen from the probe-frame points ``fov_xz`` (see ``geometry.fov_points``; pass a subset to
+    choose where), diameters ``diameter_mm`` or log-uniform in :data:`LESION_DIAMETER_MM`, shrunk when the
+    visible liver is too small. At least one lesion always results."""
+    x, z = fov_xz
+    fov = (*p.view.to_anatomy(np.asarray(x, np.float32), np.asarray(z, np.float32)), np.asarray(z, np.float32))
+    n = _lesion_count(rng, kind) if count is None else count
+    for _ in range(n):
+        les = _place_one(rng, p, fov, kind, diameter_mm)
+        if les is None:
+            break
+        p = replace(p, lesions=(*p.lesions, les))
+    if not p.lesions:  # no room at all: a small one just under the capsule in the middle of the view
+        zc = p.wall_cm + p.ascites_cm + 2 * p.surface_bump_cm + 0.6
+        xa, za = p.view.to_anatomy(np.float32([0.0]), np.float32([zc]))
+        p = replace(p, lesions=(Lesion(kind, Ellipse(float(xa[0]), float(za[0]), 0.3, 0.3), LESION_VARIANTS[kind][0]),))
+    return p
 
 
 def _ascites(rng: np.random.Generator, stage: int) -> float:
-    """Ascites thickness (cm): always at F4, sometimes a thin rim at F3."""
-    if stage == 4:
-        return float(rng.uniform(0.9, 1.6))
-    if stage == 3 and rng.uniform() < 0.4:
+    """Ascites thickness (cm): usually at F4, sometimes a thin rim at F3."""
+    if stage == 4 and rng.uniform() < 0.7:
+        return float(rng.uniform(0.4, 1.6))
+    if stage == 3 and rng.uniform() < 0.25:
         return float(rng.uniform(0.2, 0.5))
     return 0.0
 
 
+def _tissue(rng: np.random.Generator, disease: np.random.Generator, g_st: int, g_fib: int) -> dict[str, float]:
+    """Liver and kidney tissue parameters for steatosis grade ``g_st`` and fibrosis stage ``g_fib``.
+
+    Each parameter is its grade's range at a quantile drawn per PATIENT (from ``rng``), so one patient
+    shown at rising grades changes monotonically while different patients overlap between grades."""
+    q = rng.uniform(0.0, 1.0, 6)
+
+    def at(lo_hi: tuple[float, float], u: float) -> float:
+        return float(lo_hi[0] + u * (lo_hi[1] - lo_hi[0]))
+
+    base = at(_ST_AMP[0], q[0])
+    liver_amp = base * (at(_ST_AMP[g_st], q[1]) if g_st else 1.0) * (1.0 + 0.15 * q[5] if g_fib >= 2 else 1.0)
+    return dict(liver_amp=float(liver_amp), kidney_amp=float(base * rng.uniform(0.6, 0.95)),
+                liver_att=at(_ST_ATT[g_st], q[2]), wall_blur_cm=at(_ST_BLUR[g_st], q[3]),
+                texture_sigma=at(_FIB_TEXTURE[g_fib], q[4]),
+                texture_scale_cm=_FIB_SCALE[g_fib] * float(rng.uniform(0.8, 1.2)),
+                surface_bump_cm=at(_FIB_BUMPS[g_fib], q[5]), ascites_cm=_ascites(disease, g_fib))
+
+
 def make_patient(patient_id: str, condition: str, *, severity: int | None = None, lesion: str | None = None,
-                 seed: int = 0) -> Patient:
-    """Make a simulated patient with a consistent anatomy.
+                 seed: int = 0, view: str | None = None, profile: SiteProfile | None = None) -> Patient:
+    """Make a simulated patient with a consistent anatomy and the exam it gets.
 
     ``condition``: "normal" | "steatosis" (``severity`` 1..3, default 3) | "fibrosis" (1..4, default 4;
     the model class "fibrosis" means F2-F4, F1 is simulable but mild) | "focal_lesion" (``lesion``
-    "cyst" | "haemangioma" | "hcc" | "metastasis", default "cyst"). Invalid input -> ConfigError.
+    "cyst" | "haemangioma" | "hcc" | "metastasis", default "cyst"). ``view``: one of ``exam.VIEWS``
+    (default: drawn). ``profile``: the scanner the exam uses, so lesions are placed where its field of
+    view (at the operator's depth) sees liver (default S1). Invalid input -> ConfigError.
     """
     sev, lesion = _check(condition, severity, lesion)
-    # Anatomy depends on (patient_id, seed) only, so one patient can be shown with every condition.
+    # Anatomy and exam depend on (patient_id, seed) only, so one patient can be shown with every condition.
     rng = np.random.default_rng([zlib.crc32(patient_id.encode()), seed & 0xFFFFFFFF])
     disease = np.random.default_rng([zlib.crc32(f"{patient_id}|{condition}|{sev}|{lesion}".encode()), seed & 0xFFFFFFFF])
+    ex = exam_rng(patient_id, seed)
+    the_view, operator = draw_view(ex, view), draw_operator(ex)
     g_st = sev if condition == "steatosis" else 0
     g_fib = sev if condition == "fibrosis" else 0
-    base = rng.uniform(0.9, 1.1)
-    liver_amp = base * _STEATOSIS_AMP[g_st] * (1.08 if g_fib >= 2 else 1.0)
-    kidney_amp = base * rng.uniform(0.72, 0.9)
-    att_jitter = rng.uniform(-0.03, 0.03)
-    wall_cm = rng.uniform(1.8, 2.6)
-    diaphragm = (rng.uniform(11.2, 12.4), rng.uniform(0.035, 0.06), rng.uniform(-7.0, -4.0))
-    kidney = Ellipse(rng.uniform(3.4, 4.6), rng.uniform(9.6, 10.8), rng.uniform(3.9, 4.6), rng.uniform(1.7, 2.1),
-                     rng.uniform(-28, -15))
-    gallbladder = Ellipse(rng.uniform(-3.0, -1.0), rng.uniform(4.2, 5.2), rng.uniform(1.5, 2.1),
+    tissue = _tissue(rng, disease, g_st, g_fib)
+    fat = float(rng.uniform(0.4, 2.6) + _ST_FAT[g_st] * disease.uniform(0.0, 1.0))
+    wall_cm = fat + float(rng.uniform(0.8, 1.5))
+    shift = wall_cm - 2.2  # organs sit deeper behind a thicker wall
+    diaphragm = (rng.uniform(11.2, 12.4) + shift, rng.uniform(0.035, 0.06), rng.uniform(-7.0, -4.0))
+    kidney = Ellipse(rng.uniform(3.4, 4.6), rng.uniform(9.6, 10.8) + shift, rng.uniform(3.9, 4.6),
+                     rng.uniform(1.7, 2.1), rng.uniform(-28, -15))
+    gallbladder = Ellipse(rng.uniform(-3.0, -1.0), rng.uniform(4.2, 5.2) + shift, rng.uniform(1.5, 2.1),
                           rng.uniform(0.7, 1.0), rng.uniform(5, 25))
     has_gb = rng.uniform() < 0.75
-    vessels = _vessels(rng, diaphragm[0])
-    lesions = _lesions(disease, lesion)
-    if any(np.hypot(les.shape.cx - gallbladder.cx, les.shape.cz - gallbladder.cz) < les.shape.ax + gallbladder.ax
-           for les in lesions):
-        has_gb = False
-    ascites = _ascites(disease, g_fib)
-    return Patient(
+    vessels = _vessels(rng, diaphragm[0], shift)
+    p = Patient(
         patient_id=patient_id, condition=condition, label=condition, severity=sev, lesion=lesion, seed=seed,
-        liver_amp=float(liver_amp), kidney_amp=float(kidney_amp), liver_att=float(_STEATOSIS_ATT[g_st] + att_jitter),
-        wall_blur_cm=_STEATOSIS_BLUR[g_st], texture_sigma=_FIB_TEXTURE[g_fib],
-        texture_scale_cm=_FIB_SCALE[g_fib], surface_bump_cm=_FIB_BUMPS[g_fib], ascites_cm=float(ascites),
         wall_cm=float(wall_cm), diaphragm=tuple(float(v) for v in diaphragm),  # type: ignore[arg-type]
-        kidney=kidney, gallbladder=gallbladder if has_gb else None, vessels=vessels, lesions=lesions,
+        kidney=kidney, gallbladder=gallbladder if has_gb else None, vessels=vessels, lesions=(),
+        fat_cm=fat, view=the_view, operator=operator, **tissue,  # type: ignore[arg-type]
     )
+    if lesion is None:
+        return p
+    exam_profile = operator.apply(profile or get_profile("S1"), p.liver_att)
+    return place_lesions(disease, p, lesion, fov_points(exam_profile))

@@ -20,8 +20,9 @@ import numpy as np
 from liveredge.edge.errors import ConfigError
 from liveredge.edge.sim import anatomy
 from liveredge.edge.sim.bmode import make_plan, render_polar
+from liveredge.edge.sim.body import BodyLayers, body_layers
 from liveredge.edge.sim.display import doppler, layout, static_layer
-from liveredge.edge.sim.geometry import CANON_DEPTH_CM, FanGeometry, PolarGrid, fit_geometry, polar_grid
+from liveredge.edge.sim.geometry import FanGeometry, PolarGrid, fit_geometry, polar_grid
 from liveredge.edge.sim.patient import Patient
 from liveredge.edge.sim.profiles import SiteProfile
 
@@ -72,7 +73,9 @@ class Scanner:
 
     ``size`` (height, width) px of the screen; ``dual_panel`` shows two panels (right: the view
     one second earlier); ``doppler`` adds a colour-Doppler box inside the (first) fan;
-    ``overlays`` False leaves the screen black outside the fan (for tests and figures).
+    ``overlays`` False leaves the screen black outside the fan (for tests and figures). The exam is
+    taken the way ``patient.view`` and ``patient.operator`` say: ``self.profile`` is ``profile`` with the
+    operator's gain, TGC and depth applied (``self.site_profile`` is the one given).
     """
 
     def __init__(self, patient: Patient, profile: SiteProfile, *, seed: int = 0, fps: float = 30.0,
@@ -80,6 +83,8 @@ class Scanner:
                  freeze_prob: float = 0.0, overlays: bool = True) -> None:
         size = (int(size[0]), int(size[1]))
         _validate(size, fps, freeze_prob)
+        self.site_profile = profile
+        profile = patient.operator.apply(profile, patient.liver_att)
         self.patient, self.profile, self.seed, self.fps, self.size = patient, profile, seed, float(fps), size
         self.doppler, self.freeze_prob = doppler, freeze_prob
         self.panels = layout(size, profile, dual_panel)
@@ -87,6 +92,9 @@ class Scanner:
         self.grids: tuple[PolarGrid, ...] = tuple(polar_grid(g, size) for g in self.geometries)
         self.plan = make_plan(profile, self.grids[0])
         self.tissue = anatomy.tissue_map(patient)
+        self._body = tuple(body_layers(patient, g.body_x, g.body_z) for g in self.grids)
+        self._anat = tuple(patient.view.to_anatomy(g.body_x, g.body_z) for g in self.grids)
+        self._pixel_body: dict[int, tuple[BodyLayers, np.ndarray, np.ndarray]] = {}
         self._tissue2 = np.dstack([self.tissue.amp, self.tissue.att])
         mask = np.zeros(size, np.uint8)
         for g in self.grids:
@@ -120,7 +128,7 @@ class Scanner:
         return i
 
     def motion(self, i: int) -> tuple[float, float]:
-        """Anatomy displacement (dx, dz) canonical cm at frame ``i``: breathing + slow probe sweep."""
+        """Organ displacement (dx, dz) cm at frame ``i``: breathing + slow probe sweep."""
         t = i / self.fps
         period, p1, p2 = self._breath
         dz = 0.35 * np.sin(2 * np.pi * t / period + p1)
@@ -139,17 +147,18 @@ class Scanner:
         return f, f[::-1, ::-1]
 
     # ----- rendering ----------------------------------------------------------------------------
-    def _sample(self, grid: PolarGrid, i: int) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, panel: int, i: int) -> tuple[np.ndarray, np.ndarray]:
         dx, dz = self.motion(i)
-        mx = (grid.canon_x - dx - anatomy.X0) / anatomy.RES - 0.5
-        my = (grid.canon_z - dz - anatomy.Z0) / anatomy.RES - 0.5
+        xa, za = self._anat[panel]
+        mx = (xa - np.float32(dx + anatomy.X0)) * np.float32(1 / anatomy.RES) - np.float32(0.5)
+        my = (za - np.float32(dz + anatomy.Z0)) * np.float32(1 / anatomy.RES) - np.float32(0.5)
         s = cv2.remap(self._tissue2, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return s[:, :, 0], s[:, :, 1]
+        body = self._body[panel]
+        return np.where(body.mask, body.amp, s[:, :, 0]), np.where(body.mask, body.att, s[:, :, 1])
 
     def bmode(self, i: int, panel: int = 0) -> np.ndarray:
         """Beam-space uint8 B-mode (n_r, n_l) of content index ``i`` (fast path, no screen)."""
-        grid = self.grids[panel]
-        amp, att = self._sample(grid, i)
+        amp, att = self._sample(panel, i)
         field, noise = self._field(i, panel)
         return render_polar(self.plan, amp, att, field, noise)
 
@@ -171,19 +180,27 @@ class Scanner:
         vessel = self.region_maps(j)["vessel"]
         doppler(screen, self.fan_mask > 0, vessel, box, np.random.default_rng(self._base + [4, j]))
 
+    def _pixels(self, p: int) -> tuple[BodyLayers, np.ndarray, np.ndarray]:
+        """Body overlay and anatomy-frame coordinates of each pixel of panel ``p``'s bounding box."""
+        if p not in self._pixel_body:
+            geo, (x, y, w, h) = self.geometries[p], self.grids[p].bbox
+            py, px = np.mgrid[y:y + h, x:x + w].astype(np.float32)
+            bx, bz = geo.to_body(px, py)
+            self._pixel_body[p] = (body_layers(self.patient, bx, bz), *self.patient.view.to_anatomy(bx, bz))
+        return self._pixel_body[p]
+
     def label_map(self, i: int) -> np.ndarray:
         """(H, W) uint8 anatomy region codes (``anatomy.REGION``, lesions from ``anatomy.LESION_CODE``)
         of content index ``i`` in screen pixels; 255 outside the live region."""
         out = np.full(self.size, 255, np.uint8)
-        dx, dz = self.motion(i)
-        for p, (geo, grid) in enumerate(zip(self.geometries, self.grids)):
+        for p, grid in enumerate(self.grids):
             src = i if p == 0 else max(i - int(round(self.fps)), 0)
-            if src != i:
-                dx, dz = self.motion(src)
-            cx, cz = _screen_canon(geo, grid.bbox)
-            mx = (cx - dx - anatomy.X0) / anatomy.RES - 0.5
-            my = (cz - dz - anatomy.Z0) / anatomy.RES - 0.5
+            dx, dz = self.motion(src)
+            body, xa, za = self._pixels(p)
+            mx = (xa - dx - anatomy.X0) / anatomy.RES - 0.5
+            my = (za - dz - anatomy.Z0) / anatomy.RES - 0.5
             lab = cv2.remap(self.tissue.label, mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            lab = np.where(body.mask, body.label, lab)
             x, y, w, h = grid.bbox
             np.copyto(out[y:y + h, x:x + w], lab, where=grid.mask > 0)
         return out
@@ -228,13 +245,3 @@ class Scanner:
             raise ConfigError(f"frame count and start must be >= 0, got n={n}, start={start}")
         for i in range(start, start + n):
             yield self.frame(i)
-
-
-@functools.lru_cache(maxsize=64)
-def _screen_canon(geo: FanGeometry, bbox: Box) -> tuple[np.ndarray, np.ndarray]:
-    """Canonical (x, z) cm of each pixel of ``bbox`` (float32, (h, w))."""
-    x, y, w, h = bbox
-    py, px = np.mgrid[y:y + h, x:x + w].astype(np.float32)
-    lat, d, _ = geo.to_beam(px, py)
-    s = CANON_DEPTH_CM / geo.depth_cm
-    return (lat * s).astype(np.float32), (d * s).astype(np.float32)
