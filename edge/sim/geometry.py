@@ -174,13 +174,14 @@ def polar_grid(geo: FanGeometry, screen: tuple[int, int]) -> PolarGrid:
 
 
 def fov_points(profile: SiteProfile, n: int = 24) -> tuple[np.ndarray, np.ndarray]:
-    """Probe-frame body (x, z) cm of an ``n`` x ``n`` grid of points spanning the profile's field of view
-    (the inner 90 % of the sector or aperture, depth 3-95 %): where a lesion can be seen."""
-    d = np.linspace(0.03, 0.95, n) * profile.depth_cm
+    """Probe-frame body (x, z) cm of an ``n`` x ``n`` grid of points well inside the profile's field of
+    view (depth 5-90 %; the inner 80 % of the sector, or the aperture less 1.1 cm each side, so breathing
+    and the probe sweep, up to ~0.9 cm, keep a lesion placed there in view)."""
+    d = np.linspace(0.05, 0.9, n) * profile.depth_cm
     if profile.kind == "linear":
-        lat = np.linspace(-0.45, 0.45, n) * profile.width_cm
-        x, z = np.meshgrid(lat, d)
+        half_w = max(profile.width_cm / 2 - 1.1, 0.5)
+        x, z = np.meshgrid(np.linspace(-half_w, half_w, n), d)
         return x.ravel(), z.ravel()
-    half = np.deg2rad(profile.field_angle_deg / 2) * 0.9
+    half = np.deg2rad(profile.field_angle_deg / 2) * 0.8
     th, dd = np.meshgrid(np.linspace(-half, half, n), d)
     return ((dd + profile.probe_radius_cm) * np.sin(th)).ravel(), (dd * np.cos(th)).ravel()
