@@ -83,15 +83,27 @@ def _diaphragm(p: Patient, rng: np.random.Generator) -> np.ndarray:
     return (d0 + curv * (x - xc) ** 2 - bumps - 0.6 * p.ascites_cm).astype(np.float32)
 
 
+def _box(e: Ellipse, margin: float) -> tuple[slice, slice]:
+    """Grid rows/columns covering ellipse ``e`` plus ``margin`` cm."""
+    reach = max(e.ax, e.az) + margin
+    c0, c1 = int((e.cx - reach - X0) / RES), int((e.cx + reach - X0) / RES) + 1
+    r0, r1 = int((e.cz - reach - Z0) / RES), int((e.cz + reach - Z0) / RES) + 1
+    return slice(max(r0, 0), max(min(r1, H), 0)), slice(max(c0, 0), max(min(c1, W), 0))
+
+
 def _kidney(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.ndarray, S: np.ndarray) -> None:
-    x, z = _grid()
     k = p.kidney
+    box = _box(k, 0.6)
+    x, z = (g[box] for g in _grid())
+    if x.size == 0:
+        return
+    amp, label, S = amp[box], label[box], S[box]  # views: written in place
     r = ellipse_radius(k, x, z)
     fat = r < 1.0 + 0.35 / k.az
     amp[fat] = 1.5
     label[fat] = REGION["background"]
     cortex = r < 1.0
-    amp[cortex] = p.kidney_amp * np.exp(0.08 * _noise(rng, 0.3))[cortex]
+    amp[cortex] = p.kidney_amp * np.exp(0.08 * _noise(rng, 0.3, x.shape))[cortex]
     label[cortex] = REGION["kidney"]
     S[(r > 0.97) & (r < 1.02)] += 1.2  # capsule
     a = np.deg2rad(k.angle_deg)
@@ -103,7 +115,7 @@ def _kidney(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.nda
         amp[m] = 0.3 * p.kidney_amp
         label[m] = REGION["kidney_inner"]
     sinus = ellipse_radius(Ellipse(k.cx, k.cz, 0.62 * k.ax, 0.36 * k.az, k.angle_deg), x, z) < 1.0
-    amp[sinus] = (2.4 * np.exp(0.35 * _noise(rng, 0.25)))[sinus]
+    amp[sinus] = (2.4 * np.exp(0.35 * _noise(rng, 0.25, x.shape)))[sinus]
     label[sinus] = REGION["kidney_inner"]
 
 
@@ -137,13 +149,13 @@ def _liver(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarra
     deep = _diaphragm(p, rng)
     liver_tex = p.liver_amp * _nodular_texture(rng, p.texture_scale_cm, p.texture_sigma)
     liver = z < deep[None, :]
-    amp[liver], att[liver], label[liver] = liver_tex[liver], p.liver_att, REGION["liver"]
     lung = z >= deep[None, :] + 0.3
-    amp[lung] = 0.5 * liver_tex[lung]
-    label[lung] = REGION["lung"]
-    dia = (z >= deep[None, :] - 0.05) & (z < deep[None, :] + 0.3)
+    dia = (z >= deep[None, :] - 0.05) & ~lung
+    amp[:] = np.where(liver, liver_tex, np.where(lung, 0.5 * liver_tex, amp))
+    att[:] = np.where(liver, np.float32(p.liver_att), att)
+    label[:] = np.where(liver, np.uint8(REGION["liver"]), np.where(lung, np.uint8(REGION["lung"]), label))
     label[dia] = REGION["diaphragm"]
-    S[dia] += 7.0
+    S += np.float32(7.0) * dia
 
 
 @functools.lru_cache(maxsize=48)
