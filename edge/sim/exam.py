@@ -50,6 +50,16 @@ class View:
         return (np.float32(self.x_cm) + x * c + z * s).astype(np.float32), (z * c - x * s).astype(np.float32)
 
 
+    def in_rib_shadow(self, x: np.ndarray, z: np.ndarray, rib_depth_cm: float, apex_cm: float | None) -> np.ndarray:
+        """Whether probe-frame points ``(x, z)`` lie behind a rib at ``rib_depth_cm``: beams run straight
+        down (linear, ``apex_cm`` None) or from a virtual apex ``apex_cm`` above the skin (sector)."""
+        if self.rib_pitch_cm <= 0:
+            return np.zeros(np.shape(x), bool)
+        x_rib = x if apex_cm is None else x * (apex_cm + rib_depth_cm) / np.maximum(apex_cm + z, 1e-6)
+        u = np.mod(x_rib - self.rib_phase_cm + self.rib_pitch_cm / 2, self.rib_pitch_cm) - self.rib_pitch_cm / 2
+        return (np.abs(u) < self.rib_width_cm / 2 + 0.1) & (z > rib_depth_cm)
+
+
 @dataclass(frozen=True)
 class Operator:
     """The operator's knobs for one exam: ``gain_db`` offset, ``tgc_db`` five slider offsets (top to
@@ -83,8 +93,10 @@ def draw_view(rng: np.random.Generator, name: str | None = None) -> View:
     x, tilt = float(rng.uniform(x0, x1)), float(rng.uniform(t0, t1))
     if name != "intercostal":
         return View(name, x, tilt)
-    pitch = float(rng.uniform(2.6, 3.4))  # the probe sits in an intercostal space, give or take
-    return View(name, x, tilt, pitch, pitch / 2 + float(rng.uniform(-0.7, 0.7)), float(rng.uniform(1.0, 1.5)))
+    # The probe sits in an intercostal space (1.6-2.4 cm wide), give or take 3 mm: ribs shadow the sides.
+    width = float(rng.uniform(1.0, 1.5))
+    pitch = float(rng.uniform(1.6, 2.4)) + width
+    return View(name, x, tilt, pitch, pitch / 2 + float(rng.uniform(-0.3, 0.3)), width)
 
 
 def draw_operator(rng: np.random.Generator) -> Operator:

@@ -313,4 +313,7 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     if lesion is None:
         return p
     exam_profile = operator.apply(profile or get_profile("S1"), p.liver_att)
-    return place_lesions(disease, p, lesion, fov_points(exam_profile))
+    x, z = fov_points(exam_profile)
+    apex = None if exam_profile.kind == "linear" else exam_profile.probe_radius_cm
+    clear = ~the_view.in_rib_shadow(x, z, p.fat_cm + 0.45 * (p.wall_cm - p.fat_cm), apex)
+    return place_lesions(disease, p, lesion, (x[clear], z[clear]))
