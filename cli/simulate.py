@@ -28,7 +28,8 @@ def _dataset(args: argparse.Namespace) -> int:
         stages = [int(v) for v in args.fibrosis_stages.split(",") if v]
     except ValueError as exc:
         raise ConfigError(f"--fibrosis-stages {args.fibrosis_stages!r}: use e.g. 2,3,4") from exc
-    specs = plan_dataset(args.patients, [s.strip() for s in args.sites.split(",") if s.strip()], args.seed, stages)
+    specs = plan_dataset(args.patients, [s.strip() for s in args.sites.split(",") if s.strip()], args.seed, stages,
+                         negatives=args.negatives)
     manifest = write_dataset(Path(args.out), specs, args.frames_per_patient, _size(args.size),
                              progress=not args.quiet)
     print(f"wrote {manifest} ({len(specs)} patients x {args.frames_per_patient} frames; SIMULATED, not for clinical use)")
@@ -42,9 +43,14 @@ def _clip(args: argparse.Namespace) -> int:
 
     if not args.seconds > 0 or not args.fps > 0:
         raise ConfigError(f"--seconds and --fps must be > 0, got {args.seconds} and {args.fps}")
+    from liveredge.edge.sim.scenes import make_scene
+
     profile = get_profile(args.site)
-    patient = make_patient(args.patient_id, args.condition, severity=args.severity, lesion=args.lesion, seed=args.seed,
-                           view=args.view, profile=profile)
+    if args.scene:
+        patient = make_scene(args.patient_id, args.scene, seed=args.seed)
+    else:
+        patient = make_patient(args.patient_id, args.condition, severity=args.severity, lesion=args.lesion,
+                               seed=args.seed, view=args.view, profile=profile)
     scanner = Scanner(patient, profile, seed=args.seed, fps=args.fps, size=_size(args.size),
                       dual_panel=args.dual_panel, doppler=args.doppler, freeze_prob=args.freeze_prob)
     meta = write_clip(Path(args.out), scanner, max(1, round(args.seconds * args.fps)), progress=not args.quiet)
@@ -73,6 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--size", default="256x256", help="screen HEIGHTxWIDTH in px")
     d.add_argument("--fibrosis-stages", default="2,3,4", help="stages drawn for the fibrosis class (F1 is mild)")
+    d.add_argument("--negatives", type=int, default=0,
+                   help="extra non-liver scenes (label not_liver: heart, bladder, pregnancy, thyroid, lung, air, ...)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(handler=_dataset)
     c = ss.add_parser("clip", help="write an mp4 cine clip plus OUT.json with per-frame ground truth")
@@ -84,6 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--fps", type=float, default=30.0)
     c.add_argument("--site", default="S1")
     c.add_argument("--view", default=None, help="subcostal | intercostal | sagittal (default: drawn from the seed)")
+    c.add_argument("--scene", default=None, help="a NON-liver scene instead of a patient: cardiac | bladder | obstetric | "
+                   "kidney | thyroid | vessels | lung | air | gel (label not_liver)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--patient-id", default="clip-patient")
     c.add_argument("--size", default="480x640", help="screen HEIGHTxWIDTH in px")

@@ -91,7 +91,8 @@ def _box(e: Ellipse, margin: float) -> tuple[slice, slice]:
     return slice(max(r0, 0), max(min(r1, H), 0)), slice(max(c0, 0), max(min(c1, W), 0))
 
 
-def _kidney(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.ndarray, S: np.ndarray) -> None:
+def draw_kidney(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np.ndarray, S: np.ndarray) -> None:
+    """Draw ``p.kidney`` (perirenal fat, cortex, pyramids, bright sinus, capsule into ``S``) in place."""
     k = p.kidney
     box = _box(k, 0.6)
     x, z = (g[box] for g in _grid())
@@ -158,9 +159,20 @@ def _liver(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarra
     S += np.float32(7.0) * dia
 
 
+def _scene(p: Patient) -> TissueMap:
+    from liveredge.edge.sim.scenes import scene_maps  # scenes draws with this module's kidney
+
+    maps = scene_maps(p, _grid(), REGION)
+    for arr in maps:
+        arr.setflags(write=False)
+    return TissueMap(*maps)
+
+
 @functools.lru_cache(maxsize=48)
 def tissue_map(p: Patient) -> TissueMap:
     """Rasterise ``p``'s organs on the anatomy grid (cached per patient; ~0.1-0.2 s on one core)."""
+    if p.scene:
+        return _scene(p)
     rng = np.random.default_rng([zlib.crc32(p.patient_id.encode()), p.seed & 0xFFFFFFFF, 7])
     x, z = _grid()
     amp = np.full((H, W), 0.6, np.float32)
@@ -175,7 +187,7 @@ def tissue_map(p: Patient) -> TissueMap:
     S += 2.2 * walls * (1 - lumen)
     label[(lumen | walls).astype(bool)] = REGION["vessel"]
     att[lumen.astype(bool)] = max(p.liver_att - 0.2, 0.2)
-    _kidney(p, rng, amp, label, S)
+    draw_kidney(p, rng, amp, label, S)
     if p.gallbladder is not None:
         r = ellipse_radius(p.gallbladder, x, z)
         gb = (r < 1.0) & (label == REGION["liver"])

@@ -10,7 +10,7 @@ attenuation integral then casts their acoustic shadows. SIMULATED anatomy, not f
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -56,8 +56,22 @@ def _ribs(p: Patient, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndar
     return r < 1.0, (r < 1.0) & (r > 0.72) & (z < zc)
 
 
+def _scene_layers(p: Patient, x: np.ndarray, z: np.ndarray) -> BodyLayers:
+    """Non-liver scenes: the body wall only (no liver capsule), or air reverberation for "air" / "gel"."""
+    from liveredge.edge.sim.scenes import AIRLIKE, air_layers
+
+    if p.scene in AIRLIKE:
+        amp, att = air_layers(p, z)
+        return BodyLayers(np.ones(z.shape, bool), amp, att, np.full(z.shape, REGION["background"], np.uint8))
+    wall = body_layers(replace(p, scene="", ascites_cm=0.0, surface_bump_cm=0.0), x, z)
+    label = np.where(wall.label == REGION["liver"], np.uint8(REGION["wall"]), wall.label)  # no liver capsule
+    return BodyLayers(z < p.wall_cm, wall.amp, wall.att, label)
+
+
 def body_layers(p: Patient, x: np.ndarray, z: np.ndarray) -> BodyLayers:
     """The overlay for probe-frame points ``(x, z)`` cm (any matching shapes)."""
+    if p.scene:
+        return _scene_layers(p, x, z)
     rng = np.random.default_rng([zlib.crc32(p.patient_id.encode()), p.seed & 0xFFFFFFFF, 11])
     ripple = 0.08 * _at(_profile_1d(rng, 1.5), x)
     bumps = p.surface_bump_cm * (1.0 + np.tanh(1.5 * _at(_profile_1d(rng, 0.5), x)))

@@ -23,9 +23,10 @@ import cv2
 from tqdm import tqdm
 
 from liveredge.edge.errors import ConfigError, DataError, InputError
-from liveredge.edge.sim.patient import CLASSES, LESIONS, make_patient
+from liveredge.edge.sim.patient import CLASSES, LESIONS, NOT_LIVER, make_patient
 from liveredge.edge.sim.profiles import get_profile
 from liveredge.edge.sim.scanner import Scanner
+from liveredge.edge.sim.scenes import SCENES, make_scene
 
 MANIFEST_COLUMNS = ("path", "mask_path", "label", "severity", "patient_id", "site_id", "condition", "lesion",
                     "frame", "frozen", "lesion_boxes", "depth_cm", "mm_per_px", "view", "probe", "lesion_diameters_mm")
@@ -36,7 +37,7 @@ NOTE = "SIMULATED ultrasound from the liveredge phantom simulator; not for clini
 @dataclass(frozen=True)
 class PatientSpec:
     """One planned patient: ``index``, ``patient_id``, ``condition``, ``severity``, ``lesion``, ``site``
-    (profile name), ``seed``."""
+    (profile name), ``seed``; ``scene`` (one of ``scenes.SCENES``) for a non-liver negative."""
 
     index: int
     patient_id: str
@@ -45,13 +46,16 @@ class PatientSpec:
     lesion: str | None
     site: str
     seed: int
+    scene: str | None = None
 
 
 def plan_dataset(n_patients: int, sites: Sequence[str], seed: int,
-                 fibrosis_stages: Sequence[int] = (2, 3, 4)) -> list[PatientSpec]:
-    """Plan ``n_patients`` patients over ``sites`` (validated with ``get_profile``)."""
-    if n_patients < 0:
-        raise ConfigError(f"--patients must be >= 0, got {n_patients}")
+                 fibrosis_stages: Sequence[int] = (2, 3, 4), negatives: int = 0) -> list[PatientSpec]:
+    """Plan ``n_patients`` liver patients over ``sites`` (validated with ``get_profile``), then
+    ``negatives`` non-liver scenes (label ``not_liver``, kinds cycled over ``scenes.SCENES``, sites
+    cycled too, so no probe type marks them)."""
+    if n_patients < 0 or negatives < 0:
+        raise ConfigError(f"--patients and --negatives must be >= 0, got {n_patients} and {negatives}")
     if not sites:
         raise ConfigError("--sites needs at least one profile name")
     for s in sites:
@@ -72,6 +76,11 @@ def plan_dataset(n_patients: int, sites: Sequence[str], seed: int,
             lesion = LESIONS[cycle % len(LESIONS)]
         pseed = zlib.crc32(f"{seed}:{p}".encode())
         out.append(PatientSpec(p, f"s{seed}-p{p:05d}", condition, severity, lesion, sites[group % len(sites)], pseed))
+    for k in range(negatives):
+        i = n_patients + k
+        kind = SCENES[k % len(SCENES)]
+        site = sites[(k // len(SCENES) + k) % len(sites)]
+        out.append(PatientSpec(i, f"s{seed}-n{k:05d}", NOT_LIVER, None, None, site, zlib.crc32(f"{seed}:{i}".encode()), kind))
     return out
 
 
@@ -105,7 +114,7 @@ def exam_columns(scanner: Scanner) -> dict[str, str | float]:
     the diameters of the patient's lesions (visible or not; boxes say what is visible)."""
     geo = scanner.geometries[0]
     return {"depth_cm": round(geo.depth_cm, 3), "mm_per_px": round(10.0 / geo.px_per_cm, 4),
-            "view": scanner.patient.view.name, "probe": scanner.profile.kind,
+            "view": scanner.patient.view.name,  # a scene's view is named after the scene "probe": scanner.profile.kind,
             "lesion_diameters_mm": json.dumps([round(les.diameter_mm, 1) for les in scanner.patient.lesions])}
 
 
@@ -122,8 +131,9 @@ def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: i
         bar = tqdm(total=len(specs) * frames_per_patient, desc="simulate", unit="frame", disable=not progress)
         for spec in specs:
             profile = get_profile(spec.site)
-            patient = make_patient(spec.patient_id, spec.condition, severity=spec.severity, lesion=spec.lesion,
-                                   seed=spec.seed, profile=profile)
+            patient = (make_scene(spec.patient_id, spec.scene, seed=spec.seed) if spec.scene else
+                       make_patient(spec.patient_id, spec.condition, severity=spec.severity, lesion=spec.lesion,
+                                    seed=spec.seed, profile=profile))
             scanner = Scanner(patient, profile, seed=spec.seed, size=size)
             exam = exam_columns(scanner)
             mask_rel = f"masks/{spec.patient_id}.png"

@@ -25,6 +25,7 @@ from liveredge.edge.sim.geometry import fov_points
 from liveredge.edge.sim.profiles import SiteProfile, get_profile
 
 CLASSES: tuple[str, ...] = ("normal", "steatosis", "fibrosis", "focal_lesion")
+NOT_LIVER = "not_liver"  # the label of simulated scenes that are not a liver exam (see ``scenes``)
 LESIONS: tuple[str, ...] = ("cyst", "haemangioma", "hcc", "metastasis")
 MAX_SEVERITY: dict[str, int] = {"steatosis": 3, "fibrosis": 4}
 
@@ -97,6 +98,7 @@ class Patient:
     ``texture_scale_cm`` (coarse heterogeneous texture), ``surface_bump_cm`` (nodular surface),
     ``ascites_cm`` (fluid between wall and liver), ``wall_cm`` (abdominal wall thickness, fat included),
     ``fat_cm`` (subcutaneous fat, part of the wall), ``view`` and ``operator`` (how the exam is taken),
+    ``scene`` (set, with label ``not_liver``, for what is not a liver exam: see ``scenes``),
     ``diaphragm`` (dome depth cm, curvature 1/cm, dome x cm: z = d0 + c (x - xc)^2), ``kidney``, ``gallbladder`` (or None), ``vessels``,
     ``lesions``.
     """
@@ -124,6 +126,7 @@ class Patient:
     fat_cm: float = 1.0
     view: View = field(default_factory=lambda: View("subcostal", -2.0, -8.0))
     operator: Operator = NEUTRAL
+    scene: str = ""  # non-empty for a scene that is not a liver exam (``scenes.SCENES``)
 
 
 def _check(condition: str, severity: int | None, lesion: str | None) -> tuple[int, str | None]:
