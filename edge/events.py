@@ -14,6 +14,7 @@ from enum import IntFlag
 from typing import Any
 
 UNCERTAIN = "uncertain"
+NOT_LIVER = "not_liver"  # the reported label when the "not a liver" gate fires (and the sim's negative class)
 
 
 class Quality(IntFlag):

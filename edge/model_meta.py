@@ -11,7 +11,8 @@ JSON layout (``schema_version`` 1)::
      "preprocess": {PreprocessSpec.to_dict()},
      "input_quant": {"scale": s, "zero_point": z, "dtype": "int8"} | null,
      "output_quant": {...} | null,
-     "operating_point": {"min_confidence": 0.6, "ood_threshold": null, "smoothing_tau_s": 0.5},
+     "operating_point": {"min_confidence": 0.6, "ood_threshold": null, "smoothing_tau_s": 0.5,
+                         "not_liver_threshold": null, "energy_threshold": null},
      "cam_output": null | int, "provenance": {...}, "gate": {...} | null}
 """
 
@@ -48,11 +49,17 @@ class QuantParams:
 
 @dataclass(frozen=True)
 class OperatingPoint:
-    """Decision thresholds chosen on validation data (probabilities are 0..1; times in seconds)."""
+    """Decision thresholds chosen on validation data (probabilities are 0..1; times in seconds).
+
+    ``not_liver_threshold`` (probability of the model's ``not_liver`` label) and ``energy_threshold`` (energy
+    score of the liver logits) configure the "not a liver" gate (``decisions.liver_gate``); None disables each.
+    """
 
     min_confidence: float = 0.5
     ood_threshold: float | None = None
     smoothing_tau_s: float = 0.5
+    not_liver_threshold: float | None = None
+    energy_threshold: float | None = None
 
 
 @dataclass(frozen=True)

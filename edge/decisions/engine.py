@@ -2,14 +2,15 @@
 
 Order per frame (time ``t`` in seconds, probabilities 0..1 in the model's label order):
 
-1. image flags (frozen / dark / saturated / no region, from :class:`ImageGate` and preprocessing) and the
-   out-of-distribution check on the raw probabilities;
+1. image flags (frozen / dark / saturated / no region, from :class:`ImageGate` and preprocessing), the
+   out-of-distribution check on the raw probabilities and the "not a liver" gate (:class:`LiverGate`);
 2. a FROZEN frame resets smoothing and hysteresis (a frozen scanner is a new view when it thaws); a frame with
    any image flag is not folded into the smoothed probabilities;
 3. time-aware EMA (:class:`TimeEma`, tau from the model's operating point) and hysteresis (:class:`Hysteresis`);
 4. LOW_CONFIDENCE when the smoothed top probability is below ``min_confidence``;
-5. label: :data:`UNCERTAIN` when any flag other than UNVERIFIED_MODEL is set or no class is reported yet,
-   else the hysteresis class. Confidence is the smoothed probability of the reported (or top) class.
+5. label: :data:`NOT_LIVER` when the gate fired; :data:`UNCERTAIN` when any flag other than UNVERIFIED_MODEL
+   is set or no class is reported yet, else the hysteresis class (never ``not_liver`` itself: that class
+   speaks only through the gate). Confidence is the smoothed probability of the reported (or top) class.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from liveredge.edge.decisions.liver_gate import LiverGate
 from liveredge.edge.decisions.quality import IMAGE_FLAGS, probability_flags
 from liveredge.edge.decisions.smoothing import Hysteresis, TimeEma
 from liveredge.edge.errors import ConfigError
-from liveredge.edge.events import UNCERTAIN, Quality
+from liveredge.edge.events import NOT_LIVER, UNCERTAIN, Quality
 from liveredge.edge.model_meta import OperatingPoint
 
 
@@ -56,13 +58,19 @@ class DecisionEngine:
         self.op = operating_point
         self.ema = TimeEma(operating_point.smoothing_tau_s)
         self.hysteresis = Hysteresis(config.margin, config.min_dwell_s)
+        self.liver_gate = LiverGate.for_model(labels, operating_point)
 
-    def decide(self, t: float, probs: np.ndarray, image_quality: Quality = Quality.OK) -> Decision:
-        """Decision for one frame at time ``t`` with raw ``probs`` (n_classes,) and its image flags."""
+    def decide(self, t: float, probs: np.ndarray, image_quality: Quality = Quality.OK,
+               logits: np.ndarray | None = None) -> Decision:
+        """Decision for one frame at time ``t`` with raw ``probs`` (n_classes,), its image flags and, for the
+        energy check of the liver gate, the model's ``logits``."""
         p = np.asarray(probs, dtype=np.float64)
         if p.shape != (len(self.labels),):
             raise ConfigError(f"expected {len(self.labels)} probabilities, got shape {p.shape}")
         quality = image_quality | probability_flags(p, p, 0.0, self.op.ood_threshold)
+        not_liver = self.liver_gate.fires(p, logits)
+        if not_liver:
+            quality |= Quality.OUT_OF_DISTRIBUTION
         if quality & Quality.FROZEN:
             self.reset()
         if quality & IMAGE_FLAGS:
@@ -75,8 +83,10 @@ class DecisionEngine:
             quality |= Quality.LOW_CONFIDENCE
         top = reported if reported is not None else int(np.argmax(smoothed))
         certain = reported is not None and not (quality & ~Quality.UNVERIFIED_MODEL)
+        certain = certain and self.labels[top] != NOT_LIVER
+        label = NOT_LIVER if not_liver else (self.labels[top] if certain else UNCERTAIN)
         return Decision(
-            label=self.labels[reported] if certain and reported is not None else UNCERTAIN,
+            label=label,
             class_index=reported if certain else None,
             confidence=float(smoothed[top]),
             smoothed=tuple(float(v) for v in smoothed),

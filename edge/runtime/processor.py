@@ -77,7 +77,7 @@ class FrameProcessor:
         if frame.frozen:
             quality |= Quality.FROZEN
         t_decide = frame.t_capture if t_media is None else t_media
-        decision = self.engine.decide(t_decide, probs, quality | self.model.base_quality)
+        decision = self.engine.decide(t_decide, probs, quality | self.model.base_quality, self._logits())
         if self.heatmap:
             self.last_heatmap = self._heatmap(decision.class_index, decision.smoothed)
         t3 = time.monotonic()
@@ -92,6 +92,13 @@ class FrameProcessor:
         )
         self.exam.add(result)
         return result
+
+    def _logits(self) -> np.ndarray | None:
+        """The class logits (global average of the CAM output) when the liver gate's energy check needs them."""
+        if not self.engine.liver_gate.needs_logits:
+            return None
+        cam = self.model.runner.cam()
+        return None if cam is None else cam.reshape(-1, cam.shape[-1]).mean(axis=0)
 
     def _heatmap(self, reported: int | None, smoothed: tuple[float, ...]) -> np.ndarray | None:
         cam = self.model.runner.cam()
