@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
     t.add_argument("--no-cam", action="store_true", help="export without the class-activation-map output")
     t.add_argument("--fresh", action="store_true", help="ignore checkpoints in --out and start over")
+    t.add_argument("--labels", default=None,
+                   help="comma-separated class names in output order (default normal,steatosis,fibrosis,focal_lesion; "
+                   "add not_liver to train the 'not a liver' class on non-liver scenes)")
     t.set_defaults(handler=_train)
 
     e = sub.add_parser("evaluate", help="evaluate a .keras / SavedModel / .tflite model on a manifest dataset",
@@ -72,7 +75,8 @@ def _train(args: argparse.Namespace) -> int:
                       epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.lr, patience=args.patience, seed=args.seed, val_frac=args.val_frac,
                       test_frac=args.test_frac, holdout_site=args.holdout_site, region=args.region, threads=args.threads,
-                      cam=not args.no_cam, spec=PreprocessSpec(input_size=args.input_size))
+                      cam=not args.no_cam, spec=PreprocessSpec(input_size=args.input_size),
+                      **({"labels": tuple(v.strip() for v in args.labels.split(",") if v.strip())} if args.labels else {}))
     if args.fresh and Path(args.out, "checkpoints").exists():
         shutil.rmtree(Path(args.out, "checkpoints"))
     result = train(args.dataset, args.out, cfg)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from liveredge.edge.errors import ConfigError, InputError, ModelError
+from liveredge.edge.model_meta import OperatingPoint
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
 DEFAULT_LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
@@ -53,6 +54,7 @@ class SourceModel:
     converter: Callable[[], Any] = field(repr=False)
     reference: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     keras_model: Any = field(default=None, repr=False)
+    operating_point: OperatingPoint = field(default_factory=OperatingPoint)
 
 
 def source_sha256(path: Path) -> str:
@@ -108,7 +110,17 @@ def resolve_spec(path: Path, shape: tuple[int, int, int], n_out: int, given: Spe
     if len(labels) != n_out:
         raise InputError(f"{path}: {len(labels)} labels but the model outputs {n_out} classes")
     return {"name": str(data.get("name") or path.stem.removesuffix("_savedmodel")), "labels": labels,
-            "spec": spec, "cam_output": data.get("cam_output"), "channels_note": note}
+            "spec": spec, "cam_output": data.get("cam_output"), "channels_note": note,
+            "operating_point": _operating_point(data, path)}
+
+
+def _operating_point(data: dict[str, Any], path: Path) -> OperatingPoint:
+    """The sidecar's operating point (thresholds and calibration chosen on validation data), or the defaults."""
+    try:
+        return OperatingPoint(**(data.get("operating_point") or {}))
+    except TypeError as exc:
+        raise InputError(f"{path}: the sidecar's operating_point is malformed ({exc}); known keys: "
+                         f"{', '.join(OperatingPoint.__dataclass_fields__)}") from exc
 
 
 def _channels(spec: PreprocessSpec, model_c: int, path: Path) -> tuple[PreprocessSpec, str]:

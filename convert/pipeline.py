@@ -26,7 +26,7 @@ from liveredge.convert.gate import GateBudget
 from liveredge.convert.ingest import SourceModel, SpecSource, ingest
 from liveredge.convert.signing import sign_model
 from liveredge.edge.errors import ConfigError, DataError, VerificationError
-from liveredge.edge.model_meta import ModelMetadata, OperatingPoint, QuantParams
+from liveredge.edge.model_meta import ModelMetadata, QuantParams
 
 STAGES = ("ingest", "frames", "float parity", "quantise + gate", "per-layer", "write + sign")
 
@@ -174,7 +174,7 @@ def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: 
 
     cam = None if src.cam_output is None else order[src.cam_output]
     return ModelMetadata(name=src.name, labels=src.labels, preprocess=src.spec, input_quant=qp(inputs[0]),
-                         output_quant=qp(probs), operating_point=OperatingPoint(), cam_output=cam,
+                         output_quant=qp(probs), operating_point=src.operating_point, cam_output=cam,
                          provenance=provenance, gate=gate)
 
 

@@ -3,7 +3,11 @@
 Sidecar contract (read by the convert toolchain; decided)::
 
     RUN_DIR/<name>.liveredge.json = {"name": str, "labels": [str, ...],
-                                     "preprocess": PreprocessSpec.to_dict(), "cam_output": int | null}
+                                     "preprocess": PreprocessSpec.to_dict(), "cam_output": int | null,
+                                     "operating_point": {OperatingPoint fields} (optional)}
+
+``operating_point`` carries what was chosen on VALIDATION data (confidence threshold, the "not a liver"
+gate's thresholds, ...); ``liveredge convert`` copies it into the ``.tflite`` metadata.
 
 A SavedModel folder gets the same JSON as ``liveredge.json`` inside it. Output 0 of every model is the
 softmax probabilities (batch, n_classes); ``cam_output`` is the index of the class-activation-map output
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from liveredge.edge.errors import ModelError
+from liveredge.edge.model_meta import OperatingPoint
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
 SIDECAR_SUFFIX = ".liveredge.json"
@@ -32,17 +37,22 @@ class Sidecar:
     labels: tuple[str, ...]
     preprocess: PreprocessSpec
     cam_output: int | None = None
+    operating_point: OperatingPoint | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "labels": list(self.labels), "preprocess": self.preprocess.to_dict(),
+        data = {"name": self.name, "labels": list(self.labels), "preprocess": self.preprocess.to_dict(),
                 "cam_output": self.cam_output}
+        if self.operating_point is not None:
+            data["operating_point"] = vars(self.operating_point).copy()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "sidecar") -> Sidecar:
         try:
-            cam = data.get("cam_output")
+            cam, op = data.get("cam_output"), data.get("operating_point")
             return cls(str(data["name"]), tuple(str(v) for v in data["labels"]),
-                       PreprocessSpec.from_dict(data["preprocess"]), None if cam is None else int(cam))
+                       PreprocessSpec.from_dict(data["preprocess"]), None if cam is None else int(cam),
+                       None if op is None else OperatingPoint(**op))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{source}: malformed liveredge sidecar ({exc!r}); expected keys name, labels, "
                              "preprocess, cam_output") from exc

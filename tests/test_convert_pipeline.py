@@ -333,7 +333,8 @@ def test_cam_output_is_mapped_to_the_interpreter_order(
     _train(keras.Model(inp, probs), frames)
     path = tmp_path / "with_cam.keras"
     keras.Model(inp, [probs, cam]).save(path)
-    side = {"name": "with_cam", "labels": LABELS, "preprocess": SPEC.to_dict(), "cam_output": 1}
+    side = {"name": "with_cam", "labels": LABELS, "preprocess": SPEC.to_dict(), "cam_output": 1,
+            "operating_point": {"min_confidence": 0.55, "energy_threshold": -2.5}}  # chosen on validation data
     (tmp_path / "with_cam.liveredge.json").write_text(json.dumps(side))
     out = tmp_path / "with_cam_int8.tflite"
     rc = _convert(path, convert_sim_dataset, out, "--budget", "agreement=0.9,auc=0.05")
@@ -344,3 +345,5 @@ def test_cam_output_is_mapped_to_the_interpreter_order(
     assert meta.cam_output is not None and list(details[meta.cam_output]["shape"]) == [1, 16, 16, 4]
     prob = next(d for d in details if len(d["shape"]) == 2)
     assert meta.output_quant.scale == pytest.approx(prob["quantization"][0])
+    op = meta.operating_point  # the sidecar's operating point reaches the device
+    assert (op.min_confidence, op.energy_threshold, op.not_liver_threshold) == (0.55, -2.5, None)
