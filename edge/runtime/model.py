@@ -95,7 +95,10 @@ def _runner(data: bytes, meta: ModelMetadata, path: str | Path, options: LoadOpt
             on_fallback: Callable[[str], None] | None) -> tuple[ClassifierRunner, str]:
     interp, device = make_interpreter(data, num_threads=options.num_threads, device=options.device,
                                       cpu_fallback=options.cpu_fallback, on_fallback=on_fallback)
-    runner = ClassifierRunner(interp, len(meta.labels), meta.cam_output)
+    try:
+        runner = ClassifierRunner(interp, len(meta.labels), meta.cam_output)
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc} (the metadata has {len(meta.labels)} labels)") from exc
     if runner.input_shape != meta.preprocess.input_shape:
         raise ModelError(f"{path}: input {runner.input_shape} differs from its metadata {meta.preprocess.input_shape}")
     check_quant(f"{path} input", runner.input_quant, meta.input_quant)
