@@ -178,8 +178,8 @@ def _sign(args: argparse.Namespace) -> int:
         request = SignRequest(args.role, args.version, name=args.name, target=args.target)
     for model in args.model:
         r = sign_model(model, args.key, request)
-        print(f"{r.model}: {r.sidecar}" + (f", {r.signature} (key {r.key_id}: {json.dumps(r.statement, sort_keys=True)})"
-                                           if r.signature else ""))
+        said = f", {r.signature} (key {r.key_id}: {json.dumps(r.statement, sort_keys=True)})" if r.signature else ""
+        print(f"{r.model}: {r.sidecar}{said}")
     return 0
 
 

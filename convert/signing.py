@@ -131,5 +131,6 @@ def sign_model(model: str | Path, private_key: str | Path | None = None,
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
     out = statement_path(path)
-    out.write_text(format_sidecar(payload, key.sign(payload), key_id(raw)), encoding="utf-8")  # type: ignore[attr-defined]
+    signature = key.sign(payload)  # type: ignore[attr-defined]
+    out.write_text(format_sidecar(payload, signature, key_id(raw)), encoding="utf-8")
     return SignResult(str(path), str(sidecar), str(out), key_id(raw), statement.to_dict())

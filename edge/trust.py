@@ -10,7 +10,8 @@ shipped in the package (:data:`RELEASE_KEY`) plus any extra fleet keys. A model 
 unknown key, other bytes, role ``rejected``, rollback) is refused always.
 
 Anti-rollback state: ``<state_dir>/versions.json`` = ``{"<model name>": highest accepted release version}``,
-written atomically after a successful load (``verify`` never writes it); ``state_dir`` defaults to ``$XDG_STATE_HOME/liveredge`` (``~/.local/state/liveredge``).
+written atomically after a successful load (``verify`` never writes it); ``state_dir`` defaults to
+``$XDG_STATE_HOME/liveredge`` (``~/.local/state/liveredge``).
 """
 
 from __future__ import annotations

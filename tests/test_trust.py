@@ -166,7 +166,7 @@ def test_swap_race_never_loads_unsigned_bytes(tmp_path: Path) -> None:
     finally:
         stop.set()
         thread.join(5)
-    assert loaded + refused == 50 and swaps[0] > 50  # the race really ran
+    assert loaded + refused == 50 and swaps[0] >= 10 and refused > 0  # the race really ran and hit the loader
 
 
 def test_unverified_model_runs_only_when_allowed_and_every_output_says_so(tmp_path: Path) -> None:
@@ -187,48 +187,61 @@ def test_unverified_model_runs_only_when_allowed_and_every_output_says_so(tmp_pa
     assert "exam U1" in proc.stderr and "UNVERIFIED MODEL" in proc.stderr
 
 
-def test_unverified_flag_reaches_the_wire_and_the_display(tmp_path: Path) -> None:
-    from liveredge.edge.events import FrameResult
+class WireBridge:
+    """A RuntimeBridge that encodes every message with the real codec and keeps what decodes."""
+
+    def __init__(self) -> None:
+        self.decoded: list[object] = []
+
+    def _send(self, message: object) -> bool:
+        from liveredge.firmware_bridge.codec import decode_frame, encode_frame
+
+        frame = decode_frame(encode_frame(message, len(self.decoded))[:-1])  # type: ignore[arg-type]
+        self.decoded.append(frame.message)  # type: ignore[union-attr]
+        return True
+
+    def publish_result(self, **kw: object) -> bool:
+        from liveredge.firmware_bridge.runtime import make_result
+
+        return self._send(make_result(**kw))  # type: ignore[arg-type]
+
+    def publish_summary(self, **kw: object) -> bool:
+        from liveredge.firmware_bridge.runtime import make_summary
+
+        return self._send(make_summary(**kw))  # type: ignore[arg-type]
+
+
+def test_unverified_flag_reaches_the_wire(tmp_path: Path) -> None:
     from liveredge.edge.runtime import FrameProcessor, Pipeline, PipelineConfig
     from liveredge.edge.runtime.bridge import BridgeSink
-    from liveredge.edge.sinks import draw_overlay
     from liveredge.edge.sources import PrerenderedClip
-    from liveredge.firmware_bridge.codec import decode_frame, encode_frame
     from liveredge.firmware_bridge.messages import Quality as WireQuality
-    from liveredge.firmware_bridge.runtime import make_result, make_summary
-
-    class WireBridge:  # encodes every message with the real codec and keeps what decodes
-        def __init__(self) -> None:
-            self.decoded: list[object] = []
-
-        def _send(self, message: object) -> bool:
-            self.decoded.append(decode_frame(encode_frame(message, len(self.decoded))[:-1]).message)  # type: ignore
-            return True
-
-        def publish_result(self, **kw: object) -> bool:
-            return self._send(make_result(**kw))  # type: ignore[arg-type]
-
-        def publish_summary(self, **kw: object) -> bool:
-            return self._send(make_summary(**kw))  # type: ignore[arg-type]
 
     bare = tmp_path / "bare.tflite"
     bare.write_bytes((ZOO / "liver_cnn_int8.tflite").read_bytes())
     model = load_model(bare, _release(allow_unverified=True))
     bridge = WireBridge()
     clip = PrerenderedClip(list(PrerenderedClip.from_sim(SIM, 5, progress=False).frames), rate="max")
-    pipe = Pipeline(clip, FrameProcessor(model), [BridgeSink(bridge, model.meta.labels)], PipelineConfig(backpressure=True))
+    sink = BridgeSink(bridge, model.meta.labels)
+    pipe = Pipeline(clip, FrameProcessor(model), [sink], PipelineConfig(backpressure=True))
     pipe.start_exam("W1")
     pipe.run()
     pipe.finish()
-    kinds = {type(m).__name__ for m in bridge.decoded}
-    assert kinds == {"Result", "ExamSummary"}
+    assert {type(m).__name__ for m in bridge.decoded} == {"Result", "ExamSummary"}
     assert all(m.quality_flags & WireQuality.UNVERIFIED_MODEL for m in bridge.decoded)  # type: ignore[attr-defined]
+
+
+def test_unverified_flag_is_drawn_on_the_display() -> None:
+    from liveredge.edge.events import FrameResult
+    from liveredge.edge.sinks import draw_overlay
+
+    labels = ("normal", "steatosis", "fibrosis", "focal_lesion")
     image = np.zeros((120, 160, 3), np.uint8)
     probs = (0.1, 0.7, 0.1, 0.1)
     plain = FrameResult(1, 0.0, 0.0, 0.0, probs, probs, "steatosis", 0.7)
     flagged = replace(plain, quality=Quality.UNVERIFIED_MODEL)
     red = lambda img: int(((img[..., 2] > 200) & (img[..., 1] < 50)).sum())  # noqa: E731
-    assert red(draw_overlay(image, flagged, model.meta.labels)) > red(draw_overlay(image, plain, model.meta.labels))
+    assert red(draw_overlay(image, flagged, labels)) > red(draw_overlay(image, plain, labels))
 
 
 def _cases(tmp_path: Path) -> dict[str, Path]:
