@@ -44,4 +44,6 @@ def policy_from_args(args: argparse.Namespace) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{name} must be true or false, got {value!r}")
     state = getattr(args, "state_dir", None)
+    if state is not None and not isinstance(state, str):
+        raise ConfigError(f"state_dir must be a folder path (a string), got {state!r}")
     return TrustPolicy(extra_keys=tuple(keys), state_dir=Path(state) if state else None, **flags)
