@@ -33,6 +33,7 @@ from liveredge.edge.statement import parse_sidecar as parse_statement
 RELEASE_KEY = Path(__file__).resolve().parent / "keys" / "liveredge-zoo.pub"  # package data (pyproject)
 STATE_FILE = "versions.json"
 MAX_MODEL_BYTES = 1 << 30
+MAX_STATE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,11 @@ def accepted_versions(policy: TrustPolicy) -> dict[str, int]:
     """{model name: highest accepted version} from the state file ({} when there is none yet)."""
     state = policy.state_file()
     try:
-        data = json.loads(state.read_text(encoding="utf-8"))
+        with open(state, "rb") as handle:
+            text = handle.read(MAX_STATE_BYTES + 1)
+        if len(text) > MAX_STATE_BYTES:
+            raise ValueError(f"larger than {MAX_STATE_BYTES} bytes")
+        data = json.loads(text.decode("utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
