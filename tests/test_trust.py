@@ -126,6 +126,8 @@ def test_rollback_is_refused_unless_allowed(tmp_path: Path) -> None:
     assert accepted_versions(TrustPolicy(state_dir=state)) == {name: 2}  # a rollback never lowers the mark
     _refused(_cli("run", "--model", old, *pubkey_args(old), "--state-dir", state, "--source", SIM,
                   "--max-frames", "1"), old, "--allow-rollback")
+    (state / "versions.json").write_text("{not json")  # a damaged state is an error, never "nothing seen yet"
+    _refused(_cli("verify", old, *pubkey_args(old), "--state-dir", state), state / "versions.json", "unreadable")
 
 
 def test_untrusted_key_is_refused_even_with_allow_unverified(tmp_path: Path) -> None:
