@@ -54,7 +54,7 @@ def sample(pipe: object, stop: threading.Event, every_s: float, samples: list[tu
 def main() -> int:
     from tqdm import tqdm
 
-    from liveredge.edge.runtime import FrameProcessor, LoadOptions, Pipeline, load_model
+    from liveredge.edge.runtime import FrameProcessor, LoadOptions, Pipeline, TrustPolicy, load_model
     from liveredge.edge.runtime.bench import DEFAULT_SIM
     from liveredge.edge.sinks import JsonlSink
     from liveredge.edge.sources import PrerenderedClip
@@ -67,7 +67,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=30.0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "soak.json"))
     args = ap.parse_args()
-    model = load_model(args.model, LoadOptions(allow_unverified=args.allow_unverified))
+    model = load_model(args.model, LoadOptions(trust=TrustPolicy(allow_unverified=args.allow_unverified)))
     clip = PrerenderedClip.from_sim(DEFAULT_SIM, 120, fps=60.0, loop=True)
     counter = CountingSink()
     jsonl = JsonlSink(os.devnull)

@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from liveredge.cli.trust_args import add_trust_args, policy_from_args
+
 NOTE = "Models trained on SIMULATED data: not for clinical use."
 
 
@@ -26,7 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--out", required=True, help="output .tflite path")
     p.add_argument("--io", choices=("int8", "uint8"), default="int8")
     p.add_argument("--budget", default=None, help="e.g. agreement=0.995,auc=0.005[,sens=0.02,spec=0.02,ece=0.01]")
-    p.add_argument("--key", default=None, help="Ed25519 private key (PEM) to sign the outputs")
+    p.add_argument("--key", default=None, help="Ed25519 private key (PEM) to sign the outputs (statement roles: "
+                   "release if the gate passes, else rejected; the float32 twin dev)")
+    p.add_argument("--version", type=int, default=1, help="release version in the signed statement (monotonic "
+                   "per model name; devices refuse an older one) (default: %(default)s)")
     p.add_argument("--spec", default=None, help="PreprocessSpec JSON for a model without a sidecar")
     p.add_argument("--mean", type=float, default=None)
     p.add_argument("--std", type=float, default=None)
@@ -42,10 +47,11 @@ def _register_tools(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--io", choices=("int8", "uint8"), default=None, help="expected I/O dtype (default: from input)")
     p.set_defaults(handler=_inspect)
 
-    p = sub.add_parser("verify", help="check a model's sha256 sidecar, signature and int8 contract (exit != 0 on failure)")
+    p = sub.add_parser("verify", help="would 'liveredge run' load this model? Same trust policy and load checks, "
+                       "same options; exit 0 exactly when run would load it (nothing is recorded)")
     p.add_argument("model")
-    p.add_argument("--pubkey", default=None, help="Ed25519 public key (PEM); makes the signature mandatory")
-    p.add_argument("--no-contract", action="store_true", help="skip the int8 contract (e.g. the float32 twin)")
+    add_trust_args(p)
+    p.add_argument("--no-contract", action="store_true", help="do not print the int8 contract table summary")
     p.set_defaults(handler=_verify)
 
     p = sub.add_parser("keygen", help="make an Ed25519 key pair for signing models (keep the private key out of git)")
@@ -54,9 +60,14 @@ def _register_tools(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--force", action="store_true")
     p.set_defaults(handler=_keygen)
 
-    p = sub.add_parser("sign", help="write MODEL.sha256 and (with --key) MODEL.sig")
+    p = sub.add_parser("sign", help="write MODEL.sha256 and (with --key) the signed MODEL.statement.json")
     p.add_argument("model", nargs="+")
-    p.add_argument("--key", default=None)
+    p.add_argument("--key", default=None, help="Ed25519 private key (PEM)")
+    p.add_argument("--role", choices=("release", "rejected", "dev"), default=None,
+                   help="required with --key; release only for a gate-passed model")
+    p.add_argument("--version", type=int, default=None, help="required with --key: integer >= 1, monotonic per name")
+    p.add_argument("--name", default=None, help="model name (default: the embedded metadata's name)")
+    p.add_argument("--target", default=None, help="target (default: the embedded provenance's, else cpu)")
     p.set_defaults(handler=_sign)
 
     p = sub.add_parser("bench-formats", help="float32/float16/dynamic-range/int8: size, agreement, AUC, ms/frame")
@@ -82,7 +93,7 @@ def _convert(args: argparse.Namespace) -> int:
     from liveredge.edge.errors import GateFailed
 
     req = ConvertRequest(model=args.model, calib=args.calib, val=args.val, out=args.out, target=args.target,
-                         io=args.io, budget=GateBudget.parse(args.budget), key=args.key,
+                         io=args.io, budget=GateBudget.parse(args.budget), key=args.key, version=args.version,
                          spec=_spec_source(args), max_calib=args.max_calib, recover=not args.no_recover)  # type: ignore[arg-type]
     try:
         result = convert(req)
@@ -122,23 +133,29 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from liveredge.convert.contract import check_metadata, read_model, require
-    from liveredge.edge.integrity import verify_model
+    """The decision of ``run`` (:func:`~liveredge.edge.runtime.load_model` without recording the version); the
+    int8 contract is reported, not decided here (``liveredge inspect`` exits 3 when it fails)."""
+    from liveredge.convert.contract import check_contract, check_metadata, io_tensors
+    from liveredge.edge.errors import ConfigError
+    from liveredge.edge.runtime.model import LoadOptions, build_model, decide
 
-    result = verify_model(args.model, args.pubkey)
-    print(f"sha256 {result.sha256}: ok ({result.sidecar}); signature: {result.signature}"
-          + (f" (key {result.key_id})" if result.key_id else ""))
-    data = read_model(args.model)
+    if not Path(args.model).is_file():
+        raise ConfigError(f"{args.model}: model file not found")
+    options = LoadOptions(trust=policy_from_args(args), num_threads=1)
+    data, trust = decide(args.model, options)  # exactly run's decision and load checks (load_model = these two)
+    model = build_model(data, trust, args.model, options)
+    s = model.statement
+    print(f"{args.model}: sha256 {model.sha256}")
+    print("trust: UNVERIFIED (no signed statement; loads only because of --allow-unverified)" if s is None else
+          f"trust: verified - {s.name} v{s.version} role={s.role} target={s.target} gate={s.gate}")
     if not args.no_contract:
-        from liveredge.convert.contract import io_tensors
-
         io = io_tensors(data)[0][0].dtype.lower()
-        if io == "int16":  # a 16x8 model (int16 activations, int8 weights) is proven as such
-            report = require(data, "int16", activations="int16")
-        else:
-            report = require(data, io if io in ("int8", "uint8") else "int8")
-        print(f"contract: {report.kind}, {len(report.rows)} ops all integer")
+        report = check_contract(data, io if io in ("int8", "uint8", "int16") else "int8",
+                                **({"activations": "int16"} if io == "int16" else {}))  # type: ignore[arg-type]
+        print(f"contract: {report.kind}, {len(report.rows)} ops all integer" if report.ok else
+              f"contract: NOT full-integer ({len(report.problems)} problems; see 'liveredge inspect')")
     print(check_metadata(data, str(args.model)))
+    print(f"run would load it (device {model.device}). {NOTE}")
     return 0
 
 
@@ -151,11 +168,18 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from liveredge.convert.signing import sign_model
+    from liveredge.convert.signing import SignRequest, sign_model
+    from liveredge.edge.errors import ConfigError
 
+    request = None
+    if args.key is not None:
+        if args.role is None or args.version is None:
+            raise ConfigError("sign --key needs --role (release | rejected | dev) and --version N")
+        request = SignRequest(args.role, args.version, name=args.name, target=args.target)
     for model in args.model:
-        result = sign_model(model, args.key)
-        print(f"{result.model}: {result.sidecar}" + (f", {result.signature} (key {result.key_id})" if result.signature else ""))
+        r = sign_model(model, args.key, request)
+        said = f", {r.signature} (key {r.key_id}: {json.dumps(r.statement, sort_keys=True)})" if r.signature else ""
+        print(f"{r.model}: {r.sidecar}{said}")
     return 0
 
 

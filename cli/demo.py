@@ -43,8 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="end-to-end demo: simulated probe -> int8 model -> MCU over serial -> report",
                        description="End-to-end demo on embedded defaults. " + BANNER)
     p.add_argument("--model", default=str(ZOO / "liver_cnn_int8.tflite"), help="int8 model (default: %(default)s)")
-    p.add_argument("--pubkey", default=str(ROOT / "keys" / "liveredge-zoo.pub"),
-                   help="public key the model's signature must verify against (default: %(default)s)")
+    p.add_argument("--pubkey", action="append", default=None, metavar="KEY",
+                   help="an extra trusted public key (the packaged release key, which signs the zoo, always is)")
     p.add_argument("--out", default="build/demo", help="folder for the report, exam log and serial link")
     p.add_argument("--site", default="S6", help="simulated scanner profile (default: S6, the held-out site)")
     p.add_argument("--seconds", type=float, default=4.0, help="exam length per patient in seconds")
@@ -80,15 +80,16 @@ class _Rig:
         self.args, self.out = args, out
 
     def __enter__(self) -> _Rig:
-        from liveredge.edge.runtime import LoadOptions, load_model
+        from liveredge.edge.runtime import LoadOptions, TrustPolicy, load_model
         from liveredge.edge.sinks import ExamLog
         from liveredge.firmware_bridge import SerialBridge
         from liveredge.firmware_bridge.emulator import PtyEmulator
 
-        pubkey = self.args.pubkey if Path(self.args.pubkey).is_file() else None
-        self.model = load_model(self.args.model, LoadOptions(pubkey=pubkey))
-        signed = "signature verified" if self.model.signed else "sha256 verified (unsigned)"
-        print(f"model: {self.args.model} ({signed}); labels {', '.join(self.model.meta.labels)}")
+        trust = TrustPolicy(extra_keys=tuple(self.args.pubkey or ()))
+        self.model = load_model(self.args.model, LoadOptions(trust=trust))
+        s = self.model.statement
+        print(f"model: {self.args.model} (signed statement verified: {s.name} v{s.version} {s.role}); labels "  # type: ignore[union-attr]
+              f"{', '.join(self.model.meta.labels)}")
         self.emu = PtyEmulator(link_path=self.out / "mcu-serial", on_event=self._mcu_event)
         link = self.emu.start()
         self.bridge = SerialBridge.open(link, wait_s=3.0)
@@ -146,7 +147,8 @@ class _Rig:
         from liveredge.cli.demo_report import write_report
 
         meta = self.model.meta
-        provenance = {"model": self.args.model, "sha256": self.model.sha256, "signed": self.model.signed,
+        provenance = {"model": self.args.model, "sha256": self.model.sha256, "signed": self.model.verified,
+                      "statement": None if self.model.statement is None else self.model.statement.to_dict(),
                       "name": meta.name, "labels": list(meta.labels), "preprocess": meta.preprocess.to_dict(),
                       "operating_point": vars(meta.operating_point), "provenance": meta.provenance,
                       "gate": meta.gate, "serial_link": vars(self.bridge.stats) if hasattr(self.bridge.stats,

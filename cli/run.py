@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from liveredge.cli.run_config import add_decision_args, apply_config
+from liveredge.cli.trust_args import add_trust_args, policy_from_args
 
 NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "zoo" / "liver_cnn_int8.tflite"
@@ -28,9 +29,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="interpreter threads (default: the interpreter's)")
     p.add_argument("--device", default="cpu", help="cpu | edgetpu | edgetpu:usb:0 | edgetpu:pci:0")
     p.add_argument("--cpu-fallback", action="store_true", help="run on the CPU when the Edge TPU cannot be used")
-    p.add_argument("--pubkey", default=None, help="Ed25519 public key: the model's .sig must verify against it")
-    p.add_argument("--allow-unverified", action="store_true",
-                   help="run a model that has no .sha256/.sig (every record then says unverified_model)")
+    add_trust_args(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -75,13 +74,13 @@ def _load(args: argparse.Namespace) -> Any:
 
     if not Path(args.model).is_file():
         raise ConfigError(f"--model {args.model}: file not found; build it with 'liveredge convert' or pass --model")
-    options = LoadOptions(pubkey=args.pubkey, allow_unverified=args.allow_unverified, num_threads=args.threads,
+    options = LoadOptions(trust=policy_from_args(args), num_threads=args.threads,
                           device=parse_device(args.device), cpu_fallback=args.cpu_fallback)
     model = load_model(args.model, options, on_fallback=lambda why: print(f"warning: {why}; using the CPU",
                                                                             file=sys.stderr))
     if not model.verified:
-        print(f"warning: {args.model} is UNVERIFIED (no .sha256 or signature); every record says so",
-              file=sys.stderr)
+        print(f"warning: {args.model} is UNVERIFIED (no signed statement; --allow-unverified): every record, the "
+              "display and the serial link say so", file=sys.stderr)
     return model
 
 
@@ -92,8 +91,9 @@ class _ConsoleSummary:
         from liveredge.edge.events import ExamSummary
 
         if isinstance(event, ExamSummary):
+            unverified = " - UNVERIFIED MODEL" if event.quality_counts.get("unverified_model") else ""
             print(f"liveredge run: exam {event.exam_id}: {event.label} (confidence {event.confidence:.2f}, "
-                  f"{event.frames_used}/{event.frames_total} frames used)", file=sys.stderr, flush=True)
+                  f"{event.frames_used}/{event.frames_total} frames used){unverified}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         return None
@@ -148,12 +148,17 @@ def _run(args: argparse.Namespace) -> int:
         if hasattr(sink, "poll"):
             pipe.pollers.append(lambda sink=sink: sink.poll(pipe.start_exam, pipe.end_exam))
     pipe.emit(state("model_loaded", f"{model.path} sha256={model.sha256[:16]} device={model.device} "
-                    f"verified={model.verified}; {NOTICE}"))
+                    f"verified={model.verified} {_statement_note(model)}; {NOTICE}"))
     if args.exam:
         pipe.start_exam(args.exam)
     if args.stdin_control:
         threading.Thread(target=_stdin_control, args=(pipe,), name="liveredge-stdin", daemon=True).start()
     return _run_pipeline(pipe, sinks)
+
+
+def _statement_note(model: Any) -> str:
+    s = model.statement
+    return "UNVERIFIED_MODEL" if s is None else f"name={s.name} version={s.version} role={s.role}"
 
 
 def _with_overrides(model: Any, args: argparse.Namespace) -> Any:
@@ -210,8 +215,9 @@ def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:
             signal.signal(sig, handler)
         for sink in sinks:
             sink.close()
+    unverified = " UNVERIFIED MODEL (--allow-unverified)." if pipe.processor.model.base_quality else ""
     print(f"liveredge run: {stats.end} ({stats.detail}); {stats.processed} frames processed, {stats.dropped} "
-          f"dropped in {stats.elapsed_s:.1f} s. {NOTICE}", file=sys.stderr)
+          f"dropped in {stats.elapsed_s:.1f} s.{unverified} {NOTICE}", file=sys.stderr)
     if stats.end == "error":
         print(f"liveredge run: error: the source failed: {stats.detail}", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ Pipeline (:func:`liveredge.convert.pipeline.convert`, CLI ``liveredge convert``)
     calibration frames (manifest/images/video/DICOM → prepare_frame, stratified, hashed)
     quantise (full-integer int8, per-channel) → prove the contract (FlatBuffer parse) → gate (LiteRT)
     recovery loop on failure (percentile, more data, float islands / 16x8 on cpu|jetson only)
-    per-layer error report → OUT.tflite + OUT.float32.tflite (+ metadata, .sha256, .sig) + reports
+    per-layer error report → OUT.tflite + OUT.float32.tflite (+ metadata, .sha256, .statement.json) + reports
 
 Modules: ``ingest``, ``data``, ``checks``, ``quantize``, ``contract``, ``runner``, ``gate``, ``layers``,
 ``recover``, ``edgetpu``, ``report``, ``formats`` (bench-formats), ``signing``, ``embed``.

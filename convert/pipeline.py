@@ -5,7 +5,9 @@ Outputs for ``--out OUT.tflite`` (files are named only by what was proven):
 * ``OUT.tflite`` — int8 model (contract proven, gate passed) with metadata + provenance embedded;
   when the gate fails it is written as ``OUT.rejected.tflite`` instead and :class:`GateFailed` is raised;
 * ``OUT.float32.tflite`` — the float twin with the same metadata (runtime benchmarks);
-* ``*.sha256`` sidecars and, with a private key, ``*.sig`` Ed25519 signatures;
+* ``*.sha256`` sidecars and, with a private key, ``*.statement.json`` signed statements: ``OUT.tflite`` (and its
+  Edge TPU build) role ``release``; a gate- or contract-failed ``OUT.rejected.tflite`` role ``rejected`` only;
+  the float twin role ``dev`` (never a release);
 * ``OUT.report.json``, ``OUT.report.html`` and ``OUT.layers.png``.
 """
 
@@ -24,7 +26,7 @@ from liveredge.convert import checks, contract, data, layers, quantize, recover,
 from liveredge.convert.embed import embed_metadata
 from liveredge.convert.gate import GateBudget
 from liveredge.convert.ingest import SourceModel, SpecSource, ingest
-from liveredge.convert.signing import sign_model
+from liveredge.convert.signing import SignRequest, sign_model
 from liveredge.edge.errors import ConfigError, DataError, VerificationError
 from liveredge.edge.model_meta import ModelMetadata, QuantParams
 
@@ -43,6 +45,7 @@ class ConvertRequest:
     io: str = "int8"
     budget: GateBudget = field(default_factory=GateBudget)
     key: str | None = None
+    version: int = 1  # the release version in the signed statement (monotonic per model name)
     spec: SpecSource = field(default_factory=SpecSource)
     max_calib: int = 300
     recover: bool = True
@@ -191,8 +194,11 @@ def _write(req: ConvertRequest, ctx: dict[str, Any], float_tflite: bytes) -> Con
     twin = out.with_suffix(".float32.tflite")
     twin.write_bytes(embed_metadata(float_tflite, _metadata(src, float_tflite, {**provenance, "format": "float32"}, None)))
     edgetpu = _edgetpu(req, target, src, provenance, gate) if passed else None
-    signed = [sign_model(p, req.key) for p in (target, twin) + ((Path(edgetpu),) if edgetpu else ())]
-    for s in signed:  # the float twin's hash is verified right after writing
+    role = "release" if passed else "rejected"
+    roles = [(target, role), (twin, "dev")] + ([(Path(edgetpu), "release")] if edgetpu else [])
+    signed = [sign_model(p, req.key, SignRequest(r, req.version, gate=None if r != "dev" else "none"))
+              for p, r in roles]
+    for s in signed:  # every hash is verified right after writing
         from liveredge.edge.integrity import verify_model
 
         verify_model(s.model)

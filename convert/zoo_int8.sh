@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Convert the reference models in models/zoo/*.keras to signed, gated int8 TFLite (ONE command):
-#     make zoo-int8 [ZOO_DATA=out/zoo/liver_sim] [ZOO_KEY=/work/keys/liveredge-zoo.key]
+#     make zoo-int8 [ZOO_DATA=out/zoo/liver_sim] [ZOO_KEY=/work/keys/liveredge-zoo.key] [ZOO_VERSION=N]
 # Calibration: sites S1-S5 of the simulator dataset (stratified by class and site, 300 frames);
 # gate: the held-out site S6. The dataset is regenerated (as in models/recipe.sh) when missing.
-# Outputs: models/zoo/<name>_int8.tflite (+ .float32.tflite, .sha256, .sig, .report.json/.html, .layers.png).
+# Outputs: models/zoo/<name>_int8.tflite (+ .float32.tflite, .sha256, .statement.json, .report.json/.html,
+# .layers.png). Statements: role release (gate passed) or rejected, the float32 twin dev; ZOO_VERSION (default 1)
+# is the release version: raise it for every re-release, devices refuse an older one (docs/security.md).
 # Everything here is SIMULATED data: NOT for clinical use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${ZOO_DATA:-out/zoo/liver_sim}"
 KEY="${ZOO_KEY:-/work/keys/liveredge-zoo.key}"
+VERSION="${ZOO_VERSION:-1}"
 LR="${LIVEREDGE:-.venv/bin/liveredge}"
 PY="${PYTHON:-.venv/bin/python}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
@@ -34,7 +37,8 @@ for name, keep in (("calib_S1-S5.csv", lambda s: s != "S6"), ("val_S6.csv", lamb
         w.writerows(r for r in rows if keep(r["site_id"]))
 PYEOF
 sign=()
-if [ -f "$KEY" ]; then sign=(--key "$KEY"); else echo "zoo-int8: $KEY not found: outputs are hashed but NOT signed" >&2; fi
+if [ -f "$KEY" ]; then sign=(--key "$KEY" --version "$VERSION"); else
+    echo "zoo-int8: $KEY not found: outputs are hashed but NOT signed ('liveredge run' refuses them)" >&2; fi
 status=0
 for model in "${models[@]}"; do
     name="$(basename "$model" .keras)"

@@ -1,18 +1,13 @@
-"""Device-side model integrity: SHA-256 sidecar and Ed25519 detached-signature verification.
+"""Device-side integrity primitives: SHA-256 and its ``sha256sum`` sidecar, Ed25519 public keys and signatures.
 
-Files beside a model ``M.tflite`` (written by ``liveredge convert`` / ``liveredge sign`` on the workstation):
-
-* ``M.tflite.sha256`` — ``sha256sum`` format: ``<64 lowercase hex>  M.tflite`` followed by a newline, so
-  ``sha256sum -c M.tflite.sha256`` works in the model's folder.
-* ``M.tflite.sig`` — Ed25519 signature (64 bytes) over the exact bytes of ``M.tflite``, stored base64-encoded on
-  one line (raw 64-byte files are accepted too).
+``M.tflite.sha256`` — ``sha256sum`` format: ``<64 lowercase hex>  M.tflite`` and a newline, so ``sha256sum -c``
+works in the model's folder. It is an UNSIGNED transport check: a mismatch is refused, a match proves nothing
+about who made the model. Trust comes only from a signed statement (:mod:`liveredge.edge.statement`, decided by
+:func:`liveredge.edge.trust.check_model`).
 
 Public keys are read as PEM (``-----BEGIN PUBLIC KEY-----``, SubjectPublicKeyInfo), OpenSSH ``ssh-ed25519 ...``,
 raw 32 bytes, or 32 bytes base64/hex encoded. The key id is the first 16 hex digits of SHA-256 of the raw key.
-
-:func:`verify_model` is what the runtime calls before loading a model; it raises
-:class:`~liveredge.edge.errors.VerificationError` naming the file and the failed check. Only ``cryptography``
-is needed (the ``edge`` extra), imported when a signature is checked.
+Only ``cryptography`` is needed (the ``edge`` extra), imported when a key or signature is parsed.
 """
 
 from __future__ import annotations
@@ -27,24 +22,16 @@ from pathlib import Path
 from liveredge.edge.errors import ConfigError, VerificationError
 
 SHA256_SUFFIX = ".sha256"
-SIG_SUFFIX = ".sig"
 _CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of :func:`verify_model`. ``signature`` is "ok", "absent" (no key given, no .sig) or
-    "unchecked" (a .sig exists but no public key was given); ``sidecar`` is "ok" or "absent"."""
+    """Outcome of :func:`verify_model`: the file's SHA-256 and its sidecar state, "ok" or "absent"."""
 
     path: str
     sha256: str
     sidecar: str
-    signature: str
-    key_id: str | None = None
-
-    @property
-    def signed(self) -> bool:
-        return self.signature == "ok"
 
 
 def sha256_file(path: str | Path) -> str:
@@ -64,20 +51,15 @@ def sidecar_path(model: str | Path) -> Path:
     return Path(str(model) + SHA256_SUFFIX)
 
 
-def signature_path(model: str | Path) -> Path:
-    """``M.tflite`` → ``M.tflite.sig``."""
-    return Path(str(model) + SIG_SUFFIX)
-
-
 def format_sidecar(digest: str, filename: str) -> str:
     """One ``sha256sum`` line: ``<hex>  <filename>\\n``."""
     return f"{digest}  {filename}\n"
 
 
-def write_sidecar(model: str | Path) -> Path:
-    """Hash ``model`` and write ``model.sha256`` beside it; returns the sidecar path."""
+def write_sidecar(model: str | Path, digest: str | None = None) -> Path:
+    """Write ``model.sha256`` beside ``model`` (``digest``, or the file's hash); returns the sidecar path."""
     out = sidecar_path(model)
-    out.write_text(format_sidecar(sha256_file(model), Path(model).name), encoding="utf-8")
+    out.write_text(format_sidecar(digest or sha256_file(model), Path(model).name), encoding="utf-8")
     return out
 
 
@@ -139,19 +121,6 @@ def load_public_key(key: str | Path | bytes) -> bytes:
         raise ConfigError(f"{key}: cannot read the public key ({exc.strerror or exc})") from exc
 
 
-def decode_signature(data: bytes, source: str = "signature") -> bytes:
-    """64 signature bytes from a ``.sig`` file (base64 text or raw)."""
-    if len(data) == 64:
-        return data
-    try:
-        raw = base64.b64decode(data.strip(), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise VerificationError(f"{source}: not a base64 Ed25519 signature") from exc
-    if len(raw) != 64:
-        raise VerificationError(f"{source}: an Ed25519 signature has 64 bytes, got {len(raw)}")
-    return raw
-
-
 def verify_signature(payload: bytes, signature: bytes, raw_key: bytes, source: str = "model") -> None:
     """Raise :class:`VerificationError` unless ``signature`` is a valid Ed25519 signature of ``payload``."""
     from cryptography.exceptions import InvalidSignature
@@ -161,34 +130,21 @@ def verify_signature(payload: bytes, signature: bytes, raw_key: bytes, source: s
         Ed25519PublicKey.from_public_bytes(raw_key).verify(signature, payload)
     except InvalidSignature as exc:
         raise VerificationError(
-            f"{source}: the Ed25519 signature does not match (key {key_id(raw_key)}); the model was altered "
-            "or signed with another key — do not load it"
+            f"{source}: the Ed25519 signature does not match (key {key_id(raw_key)}); the signed content was "
+            "altered or signed with another key — do not load it"
         ) from exc
 
 
-def verify_model(
-    path: str | Path, pubkey: str | Path | bytes | None = None, *, require_sidecar: bool = True
-) -> VerifyResult:
-    """Check a model file against its ``.sha256`` sidecar and, when ``pubkey`` is given, its ``.sig``.
+def verify_model(path: str | Path, *, require_sidecar: bool = True) -> VerifyResult:
+    """Check a model file against its ``.sha256`` sidecar (a transport check, not trust: see module doc).
 
-    With a public key the signature is mandatory. Raises :class:`VerificationError` on a missing file, a
-    hash mismatch, a missing/invalid signature; :class:`~liveredge.edge.errors.ConfigError` on a bad key.
+    Raises :class:`VerificationError` on a missing file, a missing sidecar (when required) or a mismatch.
     """
     model = Path(path)
     if not model.is_file():
         raise VerificationError(f"{model}: model file not found")
     digest = sha256_file(model)
-    sidecar = _check_sidecar(model, digest, require_sidecar)
-    if pubkey is None:
-        state = "unchecked" if signature_path(model).is_file() else "absent"
-        return VerifyResult(str(model), digest, sidecar, state)
-    raw_key = load_public_key(pubkey)
-    sig_file = signature_path(model)
-    if not sig_file.is_file():
-        raise VerificationError(f"{model}: a public key was given but {sig_file.name} is missing; sign the model")
-    signature = decode_signature(sig_file.read_bytes(), str(sig_file))
-    verify_signature(model.read_bytes(), signature, raw_key, str(model))
-    return VerifyResult(str(model), digest, sidecar, "ok", key_id(raw_key))
+    return VerifyResult(str(model), digest, _check_sidecar(model, digest, require_sidecar))
 
 
 def _check_sidecar(model: Path, digest: str, required: bool) -> str:

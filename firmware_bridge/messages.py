@@ -74,7 +74,7 @@ class NackReason(enum.IntEnum):
 
 
 class Quality(enum.IntFlag):
-    """RESULT / EXAM_SUMMARY quality_flags bits; bits 8..15 are reserved (send 0, ignore on receipt)."""
+    """RESULT / EXAM_SUMMARY quality_flags bits; bits 9..15 are reserved (send 0, ignore on receipt)."""
 
     LOW_CONTRAST = 1 << 0
     BLURRED = 1 << 1
@@ -84,6 +84,7 @@ class Quality(enum.IntFlag):
     FROZEN_IMAGE = 1 << 5
     OUT_OF_DISTRIBUTION = 1 << 6
     LOW_CONFIDENCE = 1 << 7
+    UNVERIFIED_MODEL = 1 << 8  # the runtime runs a model without a trusted signed statement (--allow-unverified)
 
 
 class _Message:

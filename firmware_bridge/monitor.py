@@ -29,7 +29,7 @@ from liveredge.firmware_bridge.session import Session
 
 def _quality(flags: int) -> str:
     names = [q.name or "" for q in Quality if flags & q]
-    reserved = flags & 0xFF00
+    reserved = flags & ~sum(Quality) & 0xFFFF
     return "|".join(names + ([f"0x{reserved:04x}"] if reserved else [])) or "ok"
 
 

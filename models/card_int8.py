@@ -60,8 +60,9 @@ def section(zoo: Path) -> str:
         "|---|---|---|---|---|---|---|---|",
         *(_row(r) for r in reports),
         "",
-        "Per-layer error plots and every recovery attempt: `models/zoo/*_int8.report.html`. The device refuses a",
-        "model whose `.sha256` or `.sig` (key `keys/liveredge-zoo.pub`) does not match.",
+        "Per-layer error plots and every recovery attempt: `models/zoo/*_int8.report.html`. The device runs only",
+        "a model whose signed statement (`.statement.json`, release key `keys/liveredge-zoo.pub`) says role",
+        "release for exactly its bytes; the rejected model is signed as such and never runs (docs/security.md).",
         END,
     ]
     return "\n".join(lines)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The anti-rollback state (liveredge.edge.trust) of every test and CLI child goes to a throw-away folder, never to
+# the user's ~/.local/state/liveredge.
+os.environ["XDG_STATE_HOME"] = __import__("tempfile").mkdtemp(prefix="liveredge-test-state-")
 
 
 # --- convert: a small simulated dataset (real simulator frames, PNG + manifest.csv) -------------------------

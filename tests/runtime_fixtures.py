@@ -1,13 +1,16 @@
 """Models for the runtime/interpreter tests: the committed tiny fixture, else a tiny int8 model built with TF.
 
-``tiny_model_path(folder, cam=False)`` returns ``folder/tiny_int8.tflite`` with its ``.sha256`` sidecar (and the
-float32 twin ``tiny.float32.tflite``); the CAM variant has a (1, h, w, 4) class-activation output.
+``tiny_model_path(folder, cam=False)`` returns ``folder/tiny_int8.tflite`` with its ``.sha256`` sidecar and a
+statement (role release, version 1) signed by a test key made in ``folder`` (and the float32 twin
+``tiny.float32.tflite``); the CAM variant has a (1, h, w, 4) class-activation output. The test key is NOT the
+release key: load with :func:`trusted` (API) or :func:`pubkey_args` (CLI), which add it as a fleet key.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -47,9 +50,38 @@ def _build(folder: Path, cam: bool) -> None:
     (folder / "tiny.float32.tflite").write_bytes(embed_metadata(float_bytes, meta))
 
 
+def signer_pub(model: Path) -> Path:
+    """The test signer's public key beside ``model``."""
+    return model.parent / "test-signer.pub"
+
+
+def sign_test_model(model: Path, role: str = "release", version: int = 1, **kw: str) -> Path:
+    """Sign ``model`` with the test key of its folder (made once); returns the model path."""
+    from liveredge.convert.signing import SignRequest, generate_keypair, sign_model
+
+    key = model.parent / "test-signer.key"
+    if not key.is_file():
+        generate_keypair(key, signer_pub(model))
+    gate = kw.pop("gate", "passed" if role == "release" else None)
+    sign_model(model, key, SignRequest(role, version, gate=gate, **kw))
+    return model
+
+
+def trusted(model: Path, **options: Any) -> Any:
+    """LoadOptions trusting the test key beside ``model`` (plus the release key); ``allow_*`` go to the policy."""
+    from liveredge.edge.runtime import LoadOptions, TrustPolicy
+
+    policy = {k: options.pop(k) for k in list(options) if k.startswith("allow_") or k == "state_dir"}
+    return LoadOptions(trust=TrustPolicy(extra_keys=(signer_pub(model),), **policy), **options)
+
+
+def pubkey_args(model: Path) -> list[str]:
+    """CLI flags trusting the test key beside ``model``."""
+    return ["--pubkey", str(signer_pub(model))]
+
+
 def tiny_model_path(folder: Path, cam: bool = False) -> Path:
-    """A verified tiny int8 classifier (128x128x1 → 4 probabilities) in ``folder``."""
-    from liveredge.edge.integrity import write_sidecar
+    """A signed (test key) tiny int8 classifier (128x128x1 → 4 probabilities) in ``folder``."""
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "tiny_int8.tflite"
@@ -60,5 +92,4 @@ def tiny_model_path(folder: Path, cam: bool = False) -> Path:
             shutil.copy(twin, folder / twin.name)
     else:
         _build(folder, cam)
-    write_sidecar(path)
-    return path
+    return sign_test_model(path)

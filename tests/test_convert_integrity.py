@@ -1,23 +1,22 @@
-"""Model integrity: sha256 sidecar and Ed25519 signatures, verified by the device-side module."""
+"""Model integrity: the sha256 transport sidecar, Ed25519 keys, and signed statements (workstation signer,
+device-side parser). The trust decision itself is tested in tests/test_trust.py."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from liveredge.convert.signing import generate_keypair, sign_model
+from liveredge.convert.signing import SignRequest, generate_keypair, make_statement, sign_model
 from liveredge.edge.errors import ConfigError, VerificationError
-from liveredge.edge.integrity import (
-    load_public_key,
-    parse_sidecar,
-    sha256_file,
-    sidecar_path,
-    signature_path,
-    verify_model,
-)
+from liveredge.edge.integrity import load_public_key, parse_sidecar, sha256_file, sidecar_path, verify_model
+from liveredge.edge.statement import canonical_bytes, statement_path
+from liveredge.edge.statement import parse_sidecar as parse_statement
+
+FIXTURE = Path(__file__).parent / "fixtures" / "tiny_int8.tflite"
 
 
 @pytest.fixture()
@@ -39,53 +38,72 @@ def test_sha256_matches_hashlib_and_sha256sum_reads_the_sidecar(model: Path) -> 
     sign_model(model)
     out = subprocess.run(["sha256sum", "-c", sidecar_path(model).name], cwd=model.parent, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
-    result = verify_model(model)
-    assert result.sidecar == "ok" and result.signature == "absent" and not result.signed
+    assert verify_model(model).sidecar == "ok"
+    assert not statement_path(model).exists()  # hashing alone vouches for nothing
 
 
-def test_signed_model_verifies_with_its_key(model: Path, keys: tuple[Path, Path]) -> None:
+def test_signed_statement_is_canonical_json_over_the_bytes(model: Path, keys: tuple[Path, Path]) -> None:
     priv, pub = keys
-    signed = sign_model(model, priv)
-    result = verify_model(model, pub)
-    assert result.signed and result.key_id == signed.key_id
-    assert verify_model(model).signature == "unchecked"
-    assert (priv.stat().st_mode & 0o777) == 0o600
+    signed = sign_model(model, priv, SignRequest("dev", 3, name="m", target="cpu"))
+    doc = json.loads(statement_path(model).read_text())
+    assert doc["statement"] == {"format": 1, "name": "m", "version": 3, "role": "dev", "target": "cpu",
+                                "gate": "none", "sha256": sha256_file(model)}
+    parsed = parse_statement(statement_path(model).read_bytes(), "s")
+    assert parsed.payload == canonical_bytes(doc["statement"])
+    assert parsed.payload == json.dumps(doc["statement"], sort_keys=True, separators=(",", ":")).encode()
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    Ed25519PublicKey.from_public_bytes(load_public_key(pub)).verify(parsed.signature, parsed.payload)  # no raise
+    assert parsed.key_id == signed.key_id and (priv.stat().st_mode & 0o777) == 0o600
 
 
-def test_byte_flipped_model_fails(model: Path, keys: tuple[Path, Path]) -> None:
-    sign_model(model, keys[0])
-    data = bytearray(model.read_bytes())
-    data[100] ^= 0x01
-    model.write_bytes(bytes(data))
-    with pytest.raises(VerificationError, match="does not match"):
-        verify_model(model)
-    with pytest.raises(VerificationError):
-        verify_model(model, keys[1])
+def test_signer_refuses_a_release_of_a_gate_failed_model(tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    from dataclasses import replace
+
+    from liveredge.convert.embed import embed_metadata
+    from liveredge.edge.model_meta import read_metadata
+
+    meta = read_metadata(FIXTURE)
+    assert meta is not None
+    failed = embed_metadata(FIXTURE.read_bytes(), replace(meta, gate={"passed": False}))
+    with pytest.raises(ConfigError, match="only a gate-passed model may be signed as release"):
+        make_statement(failed, SignRequest("release", 1), "failed.tflite")
+    with pytest.raises(ConfigError, match="only a gate-passed model may be signed as release"):
+        make_statement(failed, SignRequest("release", 1, gate="passed"), "failed.tflite")  # no lying either
+    assert make_statement(failed, SignRequest("rejected", 1), "failed.tflite").gate == "failed"
+    with pytest.raises(ConfigError, match="version"):
+        make_statement(failed, SignRequest("rejected", 0), "failed.tflite")
 
 
-def test_wrong_key_or_altered_signature_fails(model: Path, keys: tuple[Path, Path], tmp_path: Path) -> None:
-    sign_model(model, keys[0])
-    other_priv, other_pub = tmp_path / "o.key", tmp_path / "o.pub"
-    generate_keypair(other_priv, other_pub)
-    with pytest.raises(VerificationError, match="signature does not match"):
-        verify_model(model, other_pub)
-    sign_model(model, other_priv)  # re-signed by another key: hash still fine, signature not ours
-    with pytest.raises(VerificationError, match="signature"):
-        verify_model(model, keys[1])
+@pytest.mark.parametrize("edit, words", [
+    (lambda d: d["statement"].update(version=2), "signature does not match"),
+    (lambda d: d["statement"].update(role="release"), "signature does not match"),
+    (lambda d: d["statement"].update(version="2"), "'version' must be an integer"),
+    (lambda d: d["statement"].update(extra=1), "unknown"),
+    (lambda d: d.update(signature="!!"), "base64"),
+    (lambda d: d["statement"].update(role="prod"), "role 'prod' is not one of"),
+])
+def test_edited_statements_are_refused(model: Path, keys: tuple[Path, Path], edit: object, words: str) -> None:
+    from liveredge.edge.trust import TrustPolicy, check_model
+
+    sign_model(model, keys[0], SignRequest("dev", 1, name="m"))
+    policy = TrustPolicy(extra_keys=(keys[1],), release_key=None, allow_dev=True, state_dir=model.parent / "st")
+    assert check_model(model.read_bytes(), model, policy).verified
+    doc = json.loads(statement_path(model).read_text())
+    edit(doc)  # type: ignore[operator]
+    statement_path(model).write_text(json.dumps(doc))
+    with pytest.raises(VerificationError, match=words):
+        check_model(model.read_bytes(), model, policy)
 
 
-def test_missing_pieces_are_named(model: Path, keys: tuple[Path, Path]) -> None:
+def test_missing_pieces_are_named(model: Path) -> None:
     with pytest.raises(VerificationError, match="sha256 is missing"):
         verify_model(model)
     assert verify_model(model, require_sidecar=False).sidecar == "absent"
-    sign_model(model)
-    with pytest.raises(VerificationError, match="sig is missing"):
-        verify_model(model, keys[1])
-    signature_path(model).write_text("not base64 !!\n")
-    with pytest.raises(VerificationError, match="base64"):
-        verify_model(model, keys[1])
     with pytest.raises(VerificationError, match="not found"):
         verify_model(model.parent / "absent.tflite")
+    with pytest.raises(ConfigError, match="role"):
+        sign_model(model, model.parent / "nokey", None)
 
 
 def test_key_encodings_and_bad_inputs(keys: tuple[Path, Path], tmp_path: Path) -> None:
@@ -123,13 +141,13 @@ def test_verify_fails_when_the_metadata_disagrees_with_the_graph(
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(embed_metadata(fixture.read_bytes(), meta))
     generate_keypair(tmp_path / "k.key", tmp_path / "k.pub")
-    sign_model(bad, tmp_path / "k.key")
+    sign_model(bad, tmp_path / "k.key", SignRequest("release", 1, gate="passed"))
     good = tmp_path / "good.tflite"
     good.write_bytes(fixture.read_bytes())
-    sign_model(good, tmp_path / "k.key")
+    sign_model(good, tmp_path / "k.key", SignRequest("release", 1, gate="passed"))
     assert main(["verify", str(good), "--pubkey", str(tmp_path / "k.pub")]) == 0
     assert "metadata matches the graph" in capsys.readouterr().out
     assert main(["verify", str(bad), "--pubkey", str(tmp_path / "k.pub")]) != 0
     err = capsys.readouterr().err
-    expected = "disagrees with its metadata" if change == "input_size" else "5 labels"
+    expected = "differs from its metadata" if change == "input_size" else "5 labels"
     assert "bad.tflite" in err and expected in err

@@ -90,6 +90,10 @@ def test_keras_cnn_converts_verifies_and_carries_metadata(
     twin = out.with_suffix(".float32.tflite")
     assert read_metadata(twin).name == "tiny" and twin.stat().st_size > out.stat().st_size
     assert _cli("verify", out, "--pubkey", tmp_path / "k.pub") == 0
+    roles = {p.name: json.loads(Path(str(p) + ".statement.json").read_text())["statement"] for p in (out, twin)}
+    assert roles[out.name]["role"] == "release" and roles[out.name]["gate"] == "passed"
+    assert roles[twin.name]["role"] == "dev" and roles[twin.name]["gate"] == "none"  # a twin is never a release
+    assert _cli("verify", twin, "--pubkey", tmp_path / "k.pub") != 0  # run refuses it: verify says so
     assert _cli("inspect", out) == 0
     assert "FULLY_CONNECTED" in capsys.readouterr().out
     from liveredge.convert.edgetpu import preflight
@@ -246,9 +250,14 @@ def test_gate_fails_with_exit_3_on_a_damaged_model(
     path = tmp_path / "damaged.keras"
     _outlier_model(frames).save(path)
     _sidecar(path, name="damaged")
+    from liveredge.convert.signing import generate_keypair
+
+    generate_keypair(tmp_path / "k.key", tmp_path / "k.pub")
     out = tmp_path / "damaged_int8.tflite"
-    assert _convert(path, convert_sim_dataset, out, "--target", "edgetpu") == 3
+    assert _convert(path, convert_sim_dataset, out, "--target", "edgetpu", "--key", tmp_path / "k.key") == 3
     assert not out.exists() and out.with_suffix(".rejected.tflite").exists()
+    statement = json.loads(Path(str(out.with_suffix(".rejected.tflite")) + ".statement.json").read_text())
+    assert statement["statement"]["role"] == "rejected" and statement["statement"]["gate"] == "failed"
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert not doc["passed"] and len(doc["attempts"]) >= 2
     assert [a["remedy"] for a in doc["attempts"]][:2] == ["per-channel, max calibration", "percentile calibration"]

@@ -101,7 +101,10 @@ def test_class_activation_output_gives_a_heatmap(tmp_path: Path) -> None:
     from liveredge.edge.runtime import FrameProcessor, load_model
     from liveredge.edge.sources import PrerenderedClip
 
-    model = load_model(tiny_model_path(tmp_path, cam=True))
+    from runtime_fixtures import trusted
+
+    path = tiny_model_path(tmp_path, cam=True)
+    model = load_model(path, trusted(path))
     runner = model.runner
     assert runner.cam_index is not None and runner.cam_index != runner.output_index
     frame = PrerenderedClip.from_sim("sim://?size=240x320&seed=3", 1, progress=False).frames[0]

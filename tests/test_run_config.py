@@ -9,12 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from runtime_fixtures import pubkey_args, signer_pub, tiny_model_path
 
 from liveredge.cli.run_config import read_config
 from liveredge.edge.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "tests" / "fixtures" / "tiny_int8.tflite"
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model signed by a test key (a fleet key the run is told to trust)."""
+    return tiny_model_path(tmp_path_factory.mktemp("run_config"))
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -42,9 +46,9 @@ def test_bad_config_names_the_problem(tmp_path: Path, text: str, words: list[str
         assert word in str(info.value)
 
 
-def test_run_uses_file_cli_overrides_and_logs_effective_config(tmp_path: Path) -> None:
+def test_run_uses_file_cli_overrides_and_logs_effective_config(tmp_path: Path, model: Path) -> None:
     jsonl, db = tmp_path / "out.jsonl", tmp_path / "exams.db"
-    cfg = _write(tmp_path, f'[model]\npath = "{MODEL}"\n[source]\nuri = "sim://?condition=normal&site=S2&fps=60'
+    cfg = _write(tmp_path, f'[model]\npath = "{model}"\npubkey = ["{signer_pub(model)}"]\n[source]\nuri = "sim://?condition=normal&site=S2&fps=60'
                            f'&seed=3"\nmax_frames = 500\n[decisions]\nmin_confidence = 0.55\nmargin = 0.15\n'
                            f'[sinks]\njsonl = "{jsonl}"\ndb = "{db}"\n[exam]\nid = "cfg-1"\n')
     proc = subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--config", str(cfg),
@@ -62,8 +66,8 @@ def test_run_uses_file_cli_overrides_and_logs_effective_config(tmp_path: Path) -
     assert any('"config"' in p and "0.55" in p for p in payloads)
 
 
-def test_out_of_range_override_is_a_usage_error(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(MODEL),
+def test_out_of_range_override_is_a_usage_error(tmp_path: Path, model: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model), *pubkey_args(model),
                            "--min-confidence", "1.5", "--max-frames", "1"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and "min_confidence" in proc.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from runtime_fixtures import tiny_model_path
+from runtime_fixtures import pubkey_args, tiny_model_path, trusted
 
 from liveredge.edge.errors import VerificationError
 from liveredge.edge.events import UNCERTAIN, ExamSummary, FrameResult, Quality
@@ -37,25 +37,29 @@ def frames() -> list[np.ndarray]:
 
 
 def test_tampered_model_is_refused(model_path: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "m.tflite"
+    bad = model_path.parent / "m.tflite"
     data = bytearray(model_path.read_bytes())
     bad.write_bytes(bytes(data))
-    (tmp_path / "m.tflite.sha256").write_text(model_path.with_name(model_path.name + ".sha256").read_text())
-    load_model(bad)  # same bytes: verifies
+    for suffix in (".sha256", ".statement.json"):
+        Path(str(bad) + suffix).write_bytes(Path(str(model_path) + suffix).read_bytes())
+    assert load_model(bad, trusted(model_path)).verified  # same bytes: verifies
     data[len(data) // 2] ^= 0xFF
     bad.write_bytes(bytes(data))
     for allow in (False, True):  # a mismatch is refused even with allow_unverified
         with pytest.raises(VerificationError, match="does not match"):
-            load_model(bad, LoadOptions(allow_unverified=allow))
+            load_model(bad, trusted(model_path, allow_unverified=allow))
+    Path(str(bad) + ".sha256").unlink()  # without the transport sidecar the signed statement still refuses it
+    with pytest.raises(VerificationError, match="statement is for other bytes"):
+        load_model(bad, trusted(model_path, allow_unverified=True))
 
 
 def test_unverifiable_model_needs_opt_in_and_is_flagged(model_path: Path, tmp_path: Path,
                                                         frames: list[np.ndarray]) -> None:
     bare = tmp_path / "bare.tflite"
     bare.write_bytes(model_path.read_bytes())
-    with pytest.raises(VerificationError, match="sha256"):
-        load_model(bare)
-    model = load_model(bare, LoadOptions(allow_unverified=True))
+    with pytest.raises(VerificationError, match="no signed statement"):
+        load_model(bare, trusted(model_path))
+    model = load_model(bare, trusted(model_path, allow_unverified=True))
     assert not model.verified
     clip = PrerenderedClip(frames[:6], rate="max")
     sink = Collector()
@@ -83,7 +87,7 @@ def test_mailbox_keeps_latest_and_counts_drops() -> None:
 
 
 def test_pipeline_end_to_end_jsonl(model_path: Path, frames: list[np.ndarray], tmp_path: Path) -> None:
-    model = load_model(model_path, LoadOptions(num_threads=1))
+    model = load_model(model_path, trusted(model_path, num_threads=1))
     out = tmp_path / "events.jsonl"
     sink = JsonlSink(out)
     pipe = Pipeline(PrerenderedClip(frames, rate="max"), FrameProcessor(model), [sink],
@@ -106,7 +110,7 @@ def test_pipeline_end_to_end_jsonl(model_path: Path, frames: list[np.ndarray], t
 
 
 def test_frozen_dark_and_geometry_change(model_path: Path, frames: list[np.ndarray]) -> None:
-    model = load_model(model_path)
+    model = load_model(model_path, trusted(model_path))
     proc = FrameProcessor(model)
     small = [np.ascontiguousarray(f[:200, :280]) for f in frames[:3]]
     seq = [frames[0], frames[1], frames[1], frames[1], frames[2], *small, np.zeros_like(frames[0])]
@@ -129,12 +133,13 @@ def test_bridge_sink_sends_valid_wire_values(model_path: Path) -> None:
     sink.emit(FrameResult(2**33 + 5, 12.5, 12.6, 0.0, p, p, "steatosis", 0.7, Quality.FROZEN | Quality.DARK))
     sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, UNCERTAIN, 1.2, Quality.UNVERIFIED_MODEL))
     sink.emit(ExamSummary("exam-A", "steatosis", 0.7, {}, 10, 8, {}, 0.0, 1.0, 0.0))
-    assert wire_quality(Quality.FROZEN | Quality.LOW_CONFIDENCE | Quality.UNVERIFIED_MODEL) == (1 << 5) | (1 << 7)
+    sink.emit(ExamSummary("exam-B", "steatosis", 0.7, {}, 10, 10, {"unverified_model": 10}, 0.0, 1.0, 0.0))
+    assert wire_quality(Quality.FROZEN | Quality.LOW_CONFIDENCE | Quality.UNVERIFIED_MODEL) == (1 << 5) | (1 << 7) | (1 << 8)
     assert wire_exam_id("42") == 42 and 0 <= wire_exam_id("exam-A") < 2**32
 
 
 def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray]) -> None:
-    model = load_model(model_path, LoadOptions(num_threads=1))
+    model = load_model(model_path, trusted(model_path, num_threads=1))
     cfg = BenchConfig(fps=120.0, fast_fps=480.0, invoke_runs=20, baseline_frames=3, discard=2)
     report = run_bench(model, PrerenderedClip(frames), cfg, 1, None)
     for key in ("invoke_fps", "stages_fps", "pipeline_fps", "baseline_fps"):
@@ -149,7 +154,7 @@ def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_cli_run_ends_cleanly_on_signal(model_path: Path, tmp_path: Path, sig: signal.Signals) -> None:
     db = tmp_path / "exam.db"
-    cmd = [sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model_path), "--source", SIM,
+    cmd = [sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model_path), *pubkey_args(model_path), "--source", SIM,
            "--threads", "1", "--exam", "E9", "--jsonl", "-", "--db", str(db)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -197,7 +202,7 @@ def test_source_vanishing_mid_run_reconnects_and_ends_with_a_clear_status(
     policy = WatchPolicy(timeout_s=0.5, initial_s=0.05, max_s=0.1, max_attempts=2)
     source = watched_source(str(folder), rate="realtime", fps=30.0, policy=policy,
                             on_event=lambda ev: holder[0].post_state(ev))
-    pipe = Pipeline(source, FrameProcessor(load_model(model_path)), [sink])
+    pipe = Pipeline(source, FrameProcessor(load_model(model_path, trusted(model_path))), [sink])
     holder.append(pipe)
     stats = pipe.run()
     states = [e.state for e in sink.events if type(e).__name__ == "StateEvent"]
@@ -207,7 +212,7 @@ def test_source_vanishing_mid_run_reconnects_and_ends_with_a_clear_status(
 
 
 def test_exam_commands_on_stdin_start_and_end_exams(model_path: Path) -> None:
-    cmd = [sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model_path), "--source", SIM,
+    cmd = [sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model_path), *pubkey_args(model_path), "--source", SIM,
            "--threads", "1", "--stdin-control", "--max-frames", "45"]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
@@ -236,7 +241,7 @@ def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path:
     from liveredge.firmware_bridge.messages import Result
     from liveredge.firmware_bridge.runtime import SerialBridge
 
-    model = load_model(model_path)
+    model = load_model(model_path, trusted(model_path))
     with PtyEmulator() as mcu:
         bridge = BridgeSink(SerialBridge.open(mcu.path, wait_s=5.0), model.meta.labels)
         collector = Collector()
@@ -271,7 +276,7 @@ def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path:
 
 def test_offline_replay_smooths_on_media_time(model_path: Path, frames: list[np.ndarray]) -> None:
     """At --rate max frames arrive far faster than 30 fps; smoothing must still follow the clip's own clock."""
-    model = load_model(model_path)
+    model = load_model(model_path, trusted(model_path))
     proc = FrameProcessor(model)
     sink = Collector()
     Pipeline(PrerenderedClip(frames[:10], fps=10.0, rate="max"), proc, [sink], PipelineConfig(backpressure=True)).run()

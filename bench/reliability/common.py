@@ -23,7 +23,6 @@ DOCUMENTED_EXITS = frozenset({0, 1, 2, 3})
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1"}
 REFERENCE_MODEL = ROOT / "models" / "zoo" / "liver_cnn_int8.tflite"
 FIXTURE_MODEL = ROOT / "tests" / "fixtures" / "tiny_int8.tflite"
-PUBKEY = ROOT / "keys" / "liveredge-zoo.pub"
 
 
 @dataclass(frozen=True)
@@ -45,11 +44,11 @@ class Case:
 
 
 def pick_model() -> tuple[Path, list[str], str]:
-    """(model path, extra CLI flags, which one): the signed reference int8 model when present, else the fixture."""
-    if REFERENCE_MODEL.is_file():
-        flags = ["--pubkey", str(PUBKEY)] if REFERENCE_MODEL.with_suffix(".tflite.sig").is_file() else []
-        return REFERENCE_MODEL, flags, "reference models/zoo/liver_cnn_int8.tflite"
-    return FIXTURE_MODEL, [], "fixture tests/fixtures/tiny_int8.tflite (reference model not built)"
+    """(model path, extra CLI flags, which one): the reference int8 model signed by the packaged release key when
+    present (no flags: trusted by default), else the unsigned fixture (``--allow-unverified``)."""
+    if Path(str(REFERENCE_MODEL) + ".statement.json").is_file():
+        return REFERENCE_MODEL, [], "reference models/zoo/liver_cnn_int8.tflite"
+    return FIXTURE_MODEL, ["--allow-unverified"], "fixture tests/fixtures/tiny_int8.tflite (reference model not built)"
 
 
 def first_line(text: str) -> str:

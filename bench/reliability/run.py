@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ sys.path.insert(0, str(HERE))
 from common import ENV, ROOT, Case, pick_model  # noqa: E402
 from corpus import Corpus  # noqa: E402
 from faults import Fault, run_faults  # noqa: E402
+from supply import supply_chain_cases  # noqa: E402
 
 NOTICE = "SIMULATED data; not for clinical use"
 TARGETS = {"crashes": 0, "records_lost": 0, "reconnect_s_max": 2.0, "rss_growth_pct_max": 5.0}
@@ -39,6 +41,8 @@ def run_corpus(work: Path, model: Path, flags: list[str], quick: bool, say: Call
     for part in (corpus.models, lambda: corpus.videos(frames), lambda: corpus.frames(frames), corpus.dicoms,
                  corpus.serial):
         part()
+    for case in supply_chain_cases(work / "corpus", quick):
+        corpus.add(case)
     return corpus.cases
 
 
@@ -99,6 +103,7 @@ def main() -> int:
         bar.set_postfix_str(text[:70])
 
     with tempfile.TemporaryDirectory(prefix="liveredge-reliability-") as tmp:
+        ENV["XDG_STATE_HOME"] = os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")  # anti-rollback state
         cases = run_corpus(Path(tmp), model, flags, args.quick, say)
         faults = run_faults(["--model", str(model), *flags], Path(tmp), args.quick, say)
     soak = run_soak(args.soak_s or (10.0 if args.quick else 600.0), args.quick, say)

@@ -59,7 +59,7 @@ def window_median(samples: list[tuple[float, float]], lo: float, hi: float) -> f
 
 
 def main() -> int:
-    from liveredge.edge.runtime import FrameProcessor, LoadOptions, Pipeline, load_model
+    from liveredge.edge.runtime import FrameProcessor, LoadOptions, Pipeline, TrustPolicy, load_model
     from liveredge.edge.sinks import ExamLog, JsonlSink
     from liveredge.edge.sources import PrerenderedClip
 
@@ -70,7 +70,8 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=60.0)
     args = ap.parse_args()
     path, flags, _ = pick_model()
-    model = load_model(path, LoadOptions(pubkey=flags[1] if flags else None, num_threads=1))
+    trust = TrustPolicy(allow_unverified="--allow-unverified" in flags)
+    model = load_model(path, LoadOptions(trust=trust, num_threads=1), commit=False)
     clip = PrerenderedClip.from_sim(SIM, 120, fps=240.0, loop=True, progress=False)
     with tempfile.TemporaryDirectory(prefix="liveredge-soak-") as tmp:
         lat = LatencyBuckets(args.bucket)

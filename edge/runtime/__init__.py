@@ -7,6 +7,7 @@ from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.model import LoadedModel, LoadOptions, load_model
 from liveredge.edge.runtime.pipeline import Pipeline, PipelineConfig, RunStats
 from liveredge.edge.runtime.processor import FrameProcessor, ProcessorConfig
+from liveredge.edge.trust import TrustPolicy
 
 __all__ = [
     "FrameProcessor",
@@ -17,5 +18,6 @@ __all__ = [
     "PipelineConfig",
     "ProcessorConfig",
     "RunStats",
+    "TrustPolicy",
     "load_model",
 ]

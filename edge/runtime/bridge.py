@@ -2,7 +2,7 @@
 the MCU's exam start/end events into the pipeline.
 
 Quality bits differ between :class:`liveredge.edge.events.Quality` and the wire's ``messages.Quality``; the map
-is :data:`WIRE_QUALITY` (UNVERIFIED_MODEL has no wire bit and is not sent). Class index:
+is :data:`WIRE_QUALITY` (UNVERIFIED_MODEL is wire bit 8, on every RESULT and EXAM_SUMMARY of such a run). Class index:
 the label's position in the model labels, 255 for "uncertain". Exam ids on the wire are u32: a numeric
 ``exam_id`` is sent as is, any other string as its CRC-32.
 """
@@ -23,6 +23,7 @@ WIRE_QUALITY: dict[Quality, int] = {
     Quality.FROZEN: 1 << 5,  # FROZEN_IMAGE
     Quality.OUT_OF_DISTRIBUTION: 1 << 6,
     Quality.LOW_CONFIDENCE: 1 << 7,
+    Quality.UNVERIFIED_MODEL: 1 << 8,
 }
 UNCERTAIN_INDEX = 255
 
@@ -58,6 +59,8 @@ class BridgeSink:
             )
         elif isinstance(event, ExamSummary):
             worst = Quality.OK if event.frames_used == event.frames_total else Quality.LOW_CONFIDENCE
+            if event.quality_counts.get(Quality.UNVERIFIED_MODEL.name.lower()):  # type: ignore[union-attr]
+                worst |= Quality.UNVERIFIED_MODEL
             self.bridge.publish_summary(
                 exam_id=wire_exam_id(event.exam_id), frames=event.frames_total,
                 uncertain_frames=event.frames_total - event.frames_used, class_index=self._index(event.label),

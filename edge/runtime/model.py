@@ -1,33 +1,35 @@
-"""Load a model for the runtime: verify its integrity, read its metadata, build the interpreter runner.
+"""Load a model for the runtime: read it once, decide trust, read its metadata, build the interpreter runner.
 
-Order: :func:`liveredge.edge.integrity.verify_model` (SHA-256 sidecar, Ed25519 signature when a public key is
-given) → read the verified bytes once (their hash must equal the verified one, so a file swapped in between is
-refused) → metadata (labels, preprocessing, quantisation, operating point) → interpreter. A model with nothing to
-verify against loads only with ``allow_unverified=True`` and then every record carries
-``Quality.UNVERIFIED_MODEL``; a mismatch is refused always.
+Order: :func:`liveredge.edge.trust.read_model_bytes` (one read through one descriptor) →
+:func:`liveredge.edge.trust.check_model` on THOSE bytes (signed statement by a trusted key, role, version) →
+metadata (labels, preprocessing, quantisation, operating point) from the same bytes → interpreter built from the
+same buffer (``model_content=``); the path is never opened again. A model with no statement loads only with
+``TrustPolicy(allow_unverified=True)`` and then every record carries ``Quality.UNVERIFIED_MODEL``; a statement
+that does not hold is refused always. ``commit=False`` (``liveredge verify``) decides exactly as ``run`` does
+but does not record the accepted version.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from liveredge.edge.errors import ModelError, VerificationError
+from liveredge.edge.errors import ModelError
 from liveredge.edge.events import Quality
 from liveredge.edge.interpreter import ClassifierRunner, DeviceSpec, check_quant, make_interpreter
 from liveredge.edge.model_meta import ModelMetadata, read_metadata
+from liveredge.edge.statement import Statement
+from liveredge.edge.trust import Trust, TrustPolicy, check_model, read_model_bytes, record_accepted
 
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How to load: ``pubkey`` path/bytes or None, ``num_threads``, ``device``, opt-in ``cpu_fallback``."""
+    """How to load: the ``trust`` policy, ``num_threads``, ``device``, opt-in ``cpu_fallback``."""
 
-    pubkey: str | Path | bytes | None = None
-    allow_unverified: bool = False
+    trust: TrustPolicy = TrustPolicy()
     num_threads: int | None = None
     device: DeviceSpec = DeviceSpec()
     cpu_fallback: bool = False
@@ -40,7 +42,7 @@ class LoadedModel:
     path: str
     sha256: str
     verified: bool
-    signed: bool
+    statement: Statement | None
     meta: ModelMetadata
     runner: ClassifierRunner
     device: str
@@ -52,45 +54,53 @@ class LoadedModel:
         return Quality.OK if self.verified else Quality.UNVERIFIED_MODEL
 
 
-def verify(path: str | Path, options: LoadOptions) -> tuple[bytes, str, bool, bool]:
-    """(model bytes, sha256, verified, signed); raises VerificationError on a mismatch or when unverifiable."""
-    from liveredge.edge.integrity import verify_model
-
-    result = verify_model(path, options.pubkey, require_sidecar=not options.allow_unverified)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise VerificationError(f"{path}: cannot read the model file ({exc.strerror or exc})") from exc
-    if hashlib.sha256(data).hexdigest() != result.sha256:
-        raise VerificationError(f"{path}: the model file changed while it was being verified; do not load it")
-    verified = result.sidecar == "ok" or result.signed
-    if not verified and not options.allow_unverified:
-        raise VerificationError(f"{path}: nothing to verify the model against; pass --allow-unverified to run it")
-    return data, result.sha256, verified, result.signed
+def decide(path: str | Path, options: LoadOptions) -> tuple[bytes, Trust]:
+    """(model bytes read once, the trust decision on them); VerificationError when the policy refuses."""
+    data = read_model_bytes(path)
+    return data, check_model(data, path, options.trust)
 
 
 def load_model(
-    path: str | Path, options: LoadOptions = LoadOptions(), on_fallback: Callable[[str], None] | None = None
+    path: str | Path,
+    options: LoadOptions = LoadOptions(),
+    on_fallback: Callable[[str], None] | None = None,
+    *,
+    commit: bool = True,
 ) -> LoadedModel:
-    """Verify and load ``path``; ModelError when it has no liveredge metadata or breaks its own contract."""
-    data, digest, verified, signed = verify(path, options)
+    """Decide trust for ``path`` and load it from the checked bytes; ModelError when it has no liveredge metadata
+    or breaks its own contract. With ``commit`` a verified model's version is recorded as accepted (anti-rollback).
+    """
+    data, trust = decide(path, options)
+    model = build_model(data, trust, path, options, on_fallback)
+    if commit:
+        record_accepted(trust, options.trust)
+    return model
+
+
+def build_model(data: bytes, trust: Trust, path: str | Path, options: LoadOptions = LoadOptions(),
+                on_fallback: Callable[[str], None] | None = None) -> LoadedModel:
+    """The runnable model from bytes already decided by :func:`decide` (metadata and interpreter from them)."""
     meta = read_metadata(data)
     if meta is None:
         raise ModelError(f"{path}: the model carries no liveredge metadata; convert it with 'liveredge convert'")
-    interp, device = make_interpreter(
-        data,
-        num_threads=options.num_threads,
-        device=options.device,
-        cpu_fallback=options.cpu_fallback,
-        on_fallback=on_fallback,
-    )
-    runner = ClassifierRunner(interp, len(meta.labels), meta.cam_output)
-    if runner.input_shape != meta.preprocess.input_shape:
-        raise ModelError(f"{path}: input {runner.input_shape} differs from its metadata {meta.preprocess.input_shape}")
-    check_quant(f"{path} input", runner.input_quant, meta.input_quant)
-    check_quant(f"{path} output", runner.output_quant, meta.output_quant)
+    runner, device = _runner(data, meta, path, options, on_fallback)
     lut = None
     if runner.input_quant is not None:
         q = runner.input_quant
         lut = meta.preprocess.lut(q.scale, q.zero_point, q.dtype)
-    return LoadedModel(str(path), digest, verified, signed, meta, runner, device, lut)
+    return LoadedModel(str(path), trust.sha256, trust.verified, trust.statement, meta, runner, device, lut)
+
+
+def _runner(data: bytes, meta: ModelMetadata, path: str | Path, options: LoadOptions,
+            on_fallback: Callable[[str], None] | None) -> tuple[ClassifierRunner, str]:
+    interp, device = make_interpreter(data, num_threads=options.num_threads, device=options.device,
+                                      cpu_fallback=options.cpu_fallback, on_fallback=on_fallback)
+    try:
+        runner = ClassifierRunner(interp, len(meta.labels), meta.cam_output)
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc} (the metadata has {len(meta.labels)} labels)") from exc
+    if runner.input_shape != meta.preprocess.input_shape:
+        raise ModelError(f"{path}: input {runner.input_shape} differs from its metadata {meta.preprocess.input_shape}")
+    check_quant(f"{path} input", runner.input_quant, meta.input_quant)
+    check_quant(f"{path} output", runner.output_quant, meta.output_quant)
+    return runner, device

@@ -17,11 +17,12 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import LiveredgeError
-from liveredge.edge.events import Event, FrameResult
+from liveredge.edge.events import Event, FrameResult, Quality
 from liveredge.edge.sinks.base import Worker
 from liveredge.edge.sources.base import Frame
 
 BANNER = "SIMULATED training data - not for clinical use"
+UNVERIFIED_BANNER = "UNVERIFIED MODEL (--allow-unverified)"
 _Item = tuple[Frame, FrameResult, np.ndarray | None]
 
 
@@ -34,7 +35,7 @@ def draw_overlay(image: np.ndarray, result: FrameResult, labels: Sequence[str],
     """A copy of ``image`` (H, W, 3 uint8 BGR) with the result drawn on it.
 
     Bars: one per class, length ``bar_width * smoothed probability`` pixels, top-left, the reported class in
-    green. ``heatmap``: float (h, w) in 0..1 (any size; resized) blended as a JET colour map at 40 %.
+    green; a red "UNVERIFIED MODEL" line under the label when the model runs unverified. ``heatmap``: float (h, w) in 0..1 (any size; resized) blended as a JET colour map at 40 %.
     """
     out = image.copy()
     if heatmap is not None:
@@ -54,6 +55,8 @@ def draw_overlay(image: np.ndarray, result: FrameResult, labels: Sequence[str],
     flags = ",".join(result.quality.names())
     cv2.putText(out, f"{result.label} {result.confidence:.2f} {flags}", (8, y + 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                 (0, 255, 255), 1)
+    if Quality.UNVERIFIED_MODEL in result.quality:
+        cv2.putText(out, UNVERIFIED_BANNER, (8, y + 28), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255), 2)
     cv2.putText(out, BANNER, (8, out.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)
     return out
 

@@ -1,1 +1,0 @@
-bQlLiZKQu7Rj7HgqY+/RQpdSXogAmobP8jGyedv4R6n6NO2NPq69mMQ0Jank3JLmKiHOHNuammpwdlgkek7uAQ==

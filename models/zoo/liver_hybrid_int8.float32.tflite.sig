@@ -1,1 +1,0 @@
-UaMLa4JwIvlmneteh4E1Uf6oU8scyRu6R8/oRV/WkLpT0jA343wSZt2RQzDDNAu9dYvumagtBr+RgXnlUvOxDA==

@@ -1,1 +1,0 @@
-h/qGu+/vdzdkodPwJRMhvTz0ARC8z0nUDzFbT+hzF8Nvom0VitgiP1b/4RaeRxfZMSZhaLaPYGs/3O3HvGl7DA==
