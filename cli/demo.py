@@ -124,7 +124,7 @@ class _Rig:
         record = PatientRecord(patient.name, patient.truth, uri)
         processor = FrameProcessor(self.model, heatmap=True)
         collector = ExamCollector(record, lambda img: processor.region.preprocessor.gray(img))
-        bridge_sink = BridgeSink(self.bridge, self.model.meta.labels)
+        bridge_sink = BridgeSink(self.bridge)
         sinks = [_LiveLines(a.every), collector, self.examlog, bridge_sink]
         pipe = Pipeline(watched_source(uri, policy=WatchPolicy(timeout_s=2.0)), processor, sinks, PipelineConfig())
         pipe.pollers.append(lambda: bridge_sink.poll(pipe.start_exam, pipe.end_exam))

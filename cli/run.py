@@ -115,7 +115,7 @@ def _sinks(args: argparse.Namespace, labels: tuple[str, ...]) -> list[Any]:
         from liveredge.edge.runtime.bridge import BridgeSink
         from liveredge.firmware_bridge.runtime import SerialBridge
 
-        out.append(BridgeSink(SerialBridge.open(args.serial), labels))
+        out.append(BridgeSink(SerialBridge.open(args.serial)))
     return out
 
 

@@ -7,11 +7,13 @@ Units: ``*_ms`` device uptime milliseconds (u32, wraps after 49.7 days); ``times
 nanoseconds (``time.monotonic_ns()``) when the frame was captured; ``confidence_e4`` confidence × 10000
 (0..10000); ``depth_mm`` millimetres; ``gain_db`` decibels 0..100.
 
-Class indices (``class_index``): 0 normal, 1 steatosis, 2 fibrosis, 3 focal_lesion, 255 uncertain.
-Results come from models trained on SIMULATED data and are not for clinical use.
+Class indices (``class_index``): 0 normal, 1 steatosis, 2 fibrosis, 3 focal_lesion, 4 not_liver (the frame or
+exam is not a liver: the MCU should prompt "reposition the probe"), 255 uncertain. Results come from models
+trained on SIMULATED data and are not for clinical use.
 
-The schema hash is CRC-32 of :func:`schema_text` (every type code, name and field with its width). Both ends send
-it in HELLO; a mismatch means the two sides disagree on some layout and the link refuses to come up.
+The schema hash is CRC-32 of :func:`schema_text` (every type code, name and field with its width, and the class
+table). Both ends send it in HELLO; a mismatch means the two sides disagree on some layout or on what a class
+code means, and the link refuses to come up.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from liveredge.firmware_bridge.wire import crc32
 
 PROTOCOL_VERSION = 1
 
-CLASS_NAMES: dict[int, str] = {0: "normal", 1: "steatosis", 2: "fibrosis", 3: "focal_lesion", 255: "uncertain"}
+CLASS_NAMES: dict[int, str] = {0: "normal", 1: "steatosis", 2: "fibrosis", 3: "focal_lesion", 4: "not_liver",
+                               255: "uncertain"}
+CLASS_CODES: dict[str, int] = {name: code for code, name in CLASS_NAMES.items()}
 
 
 class MsgType(enum.IntEnum):
@@ -241,13 +245,15 @@ RELIABLE_TYPES: frozenset[int] = frozenset({MsgType.EXAM_START, MsgType.EXAM_END
 
 
 def schema_text() -> str:
-    """Canonical text of every message layout: ``TYPE=0xNN NAME field:uN,...`` lines sorted by code."""
+    """Canonical text of every message layout (``0xNN NAME field:uN,...`` lines sorted by code), then the class
+    table (``classes CODE:name,...`` in ascending code order)."""
     width = {"B": 8, "H": 16, "I": 32, "Q": 64}
     lines = []
     for code in sorted(MESSAGE_CLASSES):
         cls = MESSAGE_CLASSES[code]
         parts = [f"{f.name}:u{width[c]}" for f, c in zip(fields(cls), cls.LAYOUT, strict=True)]
         lines.append(f"0x{code:02x} {MsgType(code).name} " + ",".join(parts))
+    lines.append("classes " + ",".join(f"{code}:{name}" for code, name in sorted(CLASS_NAMES.items())))
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ Values and units:
 
 - ``frame_seq``: the runtime's frame counter (u32, wraps).
 - ``timestamp_ns``: capture time, host ``time.monotonic_ns()`` nanoseconds (u64).
-- ``class_index``: 0 normal, 1 steatosis, 2 fibrosis, 3 focal_lesion, 255 uncertain; ``class_name``, if given,
+- ``class_index``: 0 normal, 1 steatosis, 2 fibrosis, 3 focal_lesion, 4 not_liver, 255 uncertain; ``class_name``, if given,
   must match the index (:data:`CLASS_NAMES`).
 - ``confidence``: 0..1 float, sent as round(confidence × 10000).
 - ``quality_flags``: bit set, see :class:`~liveredge.firmware_bridge.messages.Quality` (u16).

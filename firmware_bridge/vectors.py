@@ -5,7 +5,7 @@ this module builds, and that the Python and C decoders give each vector's ``expe
 
 File layout::
 
-    {"protocol_version": 1, "schema_hash": "0x8f647833", "schema": "<schema_text()>",
+    {"protocol_version": 1, "schema_hash": "0x936027bc", "schema": "<schema_text()>",
      "crc": "CRC-32/ISO-HDLC", "max_frame": 256, "max_encoded": 258,
      "vectors": [{"name", "note", "hex" (one frame incl. its 0x00), "expect" ("ok" or an error kind),
                   and for "ok": "type", "type_name", "seq", "flags", "payload" (hex), "fields" (ints in wire order),
@@ -70,6 +70,8 @@ VALID: tuple[tuple[str, Message, int, int], ...] = (
     ("alert_low_quality", Alert(3, 1, 25, 5_000_000_000), 11, 0),
     ("ack", Ack(9, int(MsgType.EXAM_SUMMARY)), 12, 0),
     ("nack", Nack(9, 1), 13, 0),
+    ("result_not_liver", Result(43, 1_234_600_000_000, 4, 9600, 0x0040), 14, 0),  # gate fired: OUT_OF_DISTRIBUTION
+    ("exam_summary_not_liver", ExamSummary(0xCAFE0001, 90, 88, 4, 9778, 0x0000), 15, FLAG_ACK_REQUESTED),
 )
 
 

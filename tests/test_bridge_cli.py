@@ -74,7 +74,9 @@ def test_runtime_values_are_checked_and_converted() -> None:
     assert isinstance(NullBridge(), RuntimeBridge)
     assert make_result(frame_seq=3, timestamp_ns=10, class_index=1, confidence=0.91234, quality_flags=5,
                        class_name="steatosis") == Result(3, 10, 1, 9123, 5)
-    for bad in ({"class_index": 4}, {"confidence": 1.5}, {"frame_seq": -1}, {"class_name": "fibrosis"},
+    assert make_result(frame_seq=4, timestamp_ns=11, class_index=4, confidence=0.96, quality_flags=1 << 6,
+                       class_name="not_liver") == Result(4, 11, 4, 9600, 64)
+    for bad in ({"class_index": 5}, {"confidence": 1.5}, {"frame_seq": -1}, {"class_name": "fibrosis"},
                 {"quality_flags": 1 << 16}):
         kwargs = {"frame_seq": 1, "timestamp_ns": 1, "class_index": 1, "confidence": 0.5, **bad}
         with pytest.raises(BridgeValueError):

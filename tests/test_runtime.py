@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -128,7 +129,7 @@ def test_frozen_dark_and_geometry_change(model_path: Path, frames: list[np.ndarr
 def test_bridge_sink_sends_valid_wire_values(model_path: Path) -> None:
     from liveredge.firmware_bridge.runtime import NullBridge
 
-    sink = BridgeSink(NullBridge(), ("normal", "steatosis", "fibrosis", "focal_lesion"))
+    sink = BridgeSink(NullBridge())
     p = (0.1, 0.7, 0.1, 0.1)
     sink.emit(FrameResult(2**33 + 5, 12.5, 12.6, 0.0, p, p, "steatosis", 0.7, Quality.FROZEN | Quality.DARK))
     sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, UNCERTAIN, 1.2, Quality.UNVERIFIED_MODEL))
@@ -136,6 +137,23 @@ def test_bridge_sink_sends_valid_wire_values(model_path: Path) -> None:
     sink.emit(ExamSummary("exam-B", "steatosis", 0.7, {}, 10, 10, {"unverified_model": 10}, 0.0, 1.0, 0.0))
     assert wire_quality(Quality.FROZEN | Quality.LOW_CONFIDENCE | Quality.UNVERIFIED_MODEL) == (1 << 5) | (1 << 7) | (1 << 8)
     assert wire_exam_id("42") == 42 and 0 <= wire_exam_id("exam-A") < 2**32
+
+
+def test_bridge_sink_maps_classes_by_name_whatever_the_model_order() -> None:
+    from liveredge.firmware_bridge.runtime import NullBridge
+
+    class Recording(NullBridge):  # the real validating bridge, remembering what it accepted
+        sent: list[int] = []
+
+        def publish_result(self, **kw: Any) -> None:
+            super().publish_result(**kw)
+            self.sent.append(kw["class_index"])
+
+    sink = BridgeSink(Recording())
+    p = (0.2,) * 5  # e.g. a model listing ("not_liver", "focal_lesion", "normal", "fibrosis", "steatosis")
+    for label in ("normal", "focal_lesion", "not_liver", UNCERTAIN, "some_fifth_label"):
+        sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, label, 0.5, Quality.OK))
+    assert Recording.sent == [0, 3, 4, 255, 255], "wire codes come from the label NAME, unknown labels are 255"
 
 
 def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray]) -> None:
@@ -243,7 +261,7 @@ def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path:
 
     model = load_model(model_path, trusted(model_path))
     with PtyEmulator() as mcu:
-        bridge = BridgeSink(SerialBridge.open(mcu.path, wait_s=5.0), model.meta.labels)
+        bridge = BridgeSink(SerialBridge.open(mcu.path, wait_s=5.0))
         collector = Collector()
         clip = PrerenderedClip([frames[i % len(frames)] for i in range(90)], fps=60.0)
         pipe = Pipeline(clip, FrameProcessor(model), [bridge, collector])

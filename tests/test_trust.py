@@ -224,7 +224,7 @@ def test_unverified_flag_reaches_the_wire(tmp_path: Path) -> None:
     model = load_model(bare, _release(allow_unverified=True))
     bridge = WireBridge()
     clip = PrerenderedClip(list(PrerenderedClip.from_sim(SIM, 5, progress=False).frames), rate="max")
-    sink = BridgeSink(bridge, model.meta.labels)
+    sink = BridgeSink(bridge)
     pipe = Pipeline(clip, FrameProcessor(model), [sink], PipelineConfig(backpressure=True))
     pipe.start_exam("W1")
     pipe.run()

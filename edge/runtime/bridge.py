@@ -3,8 +3,9 @@ the MCU's exam start/end events into the pipeline.
 
 Quality bits differ between :class:`liveredge.edge.events.Quality` and the wire's ``messages.Quality``; the map
 is :data:`WIRE_QUALITY` (UNVERIFIED_MODEL is wire bit 8, on every RESULT and EXAM_SUMMARY of such a run). Class index:
-the label's position in the model labels, 255 for "uncertain". Exam ids on the wire are u32: a numeric
-``exam_id`` is sent as is, any other string as its CRC-32.
+the wire's fixed code for the label's NAME (``firmware_bridge.messages.CLASS_CODES``: 4 is ``not_liver``), whatever
+order the model lists its labels in; a label the wire does not know goes out as 255 ("uncertain"). Exam ids on the
+wire are u32: a numeric ``exam_id`` is sent as is, any other string as its CRC-32.
 """
 
 from __future__ import annotations
@@ -43,12 +44,14 @@ def wire_exam_id(exam_id: str) -> int:
 class BridgeSink:
     """Publishes FrameResult → RESULT and ExamSummary → EXAM_SUMMARY (the bridge queues, never blocks)."""
 
-    def __init__(self, bridge: Any, labels: tuple[str, ...]) -> None:
+    def __init__(self, bridge: Any) -> None:
         self.bridge = bridge
-        self.labels = labels
 
-    def _index(self, label: str) -> int:
-        return UNCERTAIN_INDEX if label == UNCERTAIN or label not in self.labels else self.labels.index(label)
+    @staticmethod
+    def _index(label: str) -> int:
+        from liveredge.firmware_bridge.messages import CLASS_CODES
+
+        return CLASS_CODES.get(label, UNCERTAIN_INDEX)
 
     def emit(self, event: Event) -> None:
         if isinstance(event, FrameResult):

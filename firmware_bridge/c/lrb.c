@@ -218,6 +218,27 @@ const char *lrb_status_name(lrb_status status)
     return (unsigned)status < sizeof(names) / sizeof(names[0]) ? names[status] : "?";
 }
 
+static const lrb_class_entry CLASSES[] = {
+    {LRB_CLASS_NORMAL, "normal"}, {LRB_CLASS_STEATOSIS, "steatosis"}, {LRB_CLASS_FIBROSIS, "fibrosis"},
+    {LRB_CLASS_FOCAL_LESION, "focal_lesion"}, {LRB_CLASS_NOT_LIVER, "not_liver"}, {LRB_CLASS_UNCERTAIN, "uncertain"}};
+
+const lrb_class_entry *lrb_classes(size_t *count)
+{
+    *count = sizeof(CLASSES) / sizeof(CLASSES[0]);
+    return CLASSES;
+}
+
+const char *lrb_class_name(uint8_t code)
+{
+    size_t i;
+    for (i = 0; i < sizeof(CLASSES) / sizeof(CLASSES[0]); i++) {
+        if (CLASSES[i].code == code) {
+            return CLASSES[i].name;
+        }
+    }
+    return NULL;
+}
+
 const lrb_message_schema *lrb_schema(size_t *count)
 {
     *count = sizeof(SCHEMA) / sizeof(SCHEMA[0]);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define LRB_PROTOCOL_VERSION 1u
-#define LRB_SCHEMA_HASH 0x8f647833UL
+#define LRB_SCHEMA_HASH 0x936027bcUL
 #define LRB_HEADER_SIZE 7u
 #define LRB_CRC_SIZE 4u
 #define LRB_MAX_FRAME 256u /* decoded: header + payload + crc */
@@ -69,6 +69,18 @@ typedef struct {
     const lrb_field *fields;
 } lrb_message_schema;
 
+/* class_index codes (spec 5.5); part of the schema hash. LRB_CLASS_NOT_LIVER is never a diagnosis: prompt the
+ * operator to put the probe on the liver. */
+enum lrb_class {
+    LRB_CLASS_NORMAL = 0, LRB_CLASS_STEATOSIS = 1, LRB_CLASS_FIBROSIS = 2, LRB_CLASS_FOCAL_LESION = 3,
+    LRB_CLASS_NOT_LIVER = 4, LRB_CLASS_UNCERTAIN = 255
+};
+
+typedef struct {
+    uint8_t code;
+    const char *name;
+} lrb_class_entry;
+
 typedef struct {
     uint8_t buf[LRB_MAX_ENCODED];
     uint8_t frame[LRB_MAX_ENCODED];
@@ -96,6 +108,10 @@ const char *lrb_status_name(lrb_status status);
 /* Schema table; *count receives the number of message types. */
 const lrb_message_schema *lrb_schema(size_t *count);
 const lrb_message_schema *lrb_find_schema(uint8_t type);
+/* Class table in ascending code order; *count receives its length. */
+const lrb_class_entry *lrb_classes(size_t *count);
+/* Name of a class code ("normal", ..., "not_liver", "uncertain"), or NULL for a code the table lacks. */
+const char *lrb_class_name(uint8_t code);
 /* Payload size of a type, or -1 if unknown. */
 int lrb_payload_size(uint8_t type);
 /* Unpack a payload into out[] (wire order); returns the field count or -1. */

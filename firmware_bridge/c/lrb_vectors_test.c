@@ -152,6 +152,18 @@ static void print_schema_hash(void)
         }
         text[pos++] = '\n';
     }
+    {
+        const lrb_class_entry *c = lrb_classes(&count);
+        pos += (size_t)sprintf(text + pos, "classes");
+        for (i = 0; i < count; i++) {
+            pos += (size_t)sprintf(text + pos, "%s%u:%s", i ? "," : " ", (unsigned)c[i].code, c[i].name);
+        }
+        text[pos++] = '\n';
+        if (lrb_class_name(LRB_CLASS_NOT_LIVER) == NULL || lrb_class_name(7) != NULL) {
+            printf("FAIL class table lookup\n");
+            g_failures++;
+        }
+    }
     printf("schema 0x%08lx\n", (unsigned long)lrb_crc32((const uint8_t *)text, pos));
     if (lrb_crc32((const uint8_t *)text, pos) != LRB_SCHEMA_HASH) {
         printf("FAIL schema hash differs from LRB_SCHEMA_HASH\n");
