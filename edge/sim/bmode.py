@@ -16,7 +16,8 @@ separable filters and element-wise maps per frame, float32):
 - **Focal gain**: diffuse echo power ~ ``1 / sqrt(s_tx^2 + s_rx^2)``; half of it (in dB) is left after
   the scanner's own equalisation -> a brighter focal-zone band.
 - **Harmonic imaging**: lateral PSF / sqrt(2), side-lobe clutter -10 dB and reverberation -8 dB, and
-  attenuation on the (f + 2f) path, i.e. 1.5x the fundamental round trip.
+  attenuation on the (f + 2f) path, i.e. 1.5x the fundamental round trip (the harmonic preset's TGC
+  compensates 1.5x ``tgc_slope`` too, so excess attenuation - steatosis - shows 1.5x stronger).
 - **Display sampling**: where a depth sample is longer than the axial speckle, the pixel integrates K
   independent speckle cells (K = dr / speckle size, 1..3): K intensity looks are averaged, which is
   what softens speckle on a coarse screen; on a fine grid (the phantom) K = 1 and speckle is Rayleigh.
