@@ -5,9 +5,11 @@ separable filters and element-wise maps per frame, float32):
 
 - **Scatterers**: a complex Gaussian field (the IQ of many random sub-resolution scatterers) times the
   tissue amplitude, so fully developed speckle has a Rayleigh envelope.
-- **Pulse-echo PSF** (separable Gaussian, baseband): axial sigma ``0.187 * c / B`` with the pulse-echo
-  -6 dB bandwidth ``B = frac_bandwidth * f`` (the intensity autocorrelation FWHM, i.e. the axial speckle
-  size, is ``0.44 c / B`` ~ ``c / 2B``: halving the frequency doubles it). Lateral: transmit beam with
+- **Pulse-echo PSF** (separable Gaussian, baseband): axial sigma ``0.225 * c / B`` with the pulse-echo
+  -6 dB bandwidth ``B = frac_bandwidth * f`` (a Gaussian pulse of that bandwidth would give 0.187; a
+  1-cycle excitation through the probe response, as SIMUS/pymust makes it, is ~20 % longer). The
+  intensity autocorrelation FWHM, i.e. the axial speckle size, is ``0.53 c / B`` ~ ``c / 2B``: halving
+  the frequency doubles it. Lateral: transmit beam with
   waist ``0.5 * lambda * F`` (apodised aperture) at the focus, growing away from it as a Gaussian beam (Rayleigh range
   ``3.5 lambda F^2``; with several focal zones the narrowest zone wins at each depth); dynamic receive
   focusing at ``F_rx = max(2.5, z / aperture)`` (aperture 2.5 cm, phased 1.9 cm); pulse-echo sigma ``(s_tx^-2 + s_rx^-2)^-1/2``. Three
@@ -21,9 +23,11 @@ separable filters and element-wise maps per frame, float32):
 - **Display sampling**: where a depth sample is longer than the axial speckle, the pixel integrates K
   independent speckle cells (K = dr / speckle size, 1..3): K intensity looks are averaged, which is
   what softens speckle on a coarse screen; on a fine grid (the phantom) K = 1 and speckle is Rayleigh.
-- **Spatial compounding**: N steering angles average ``min(N, 3)`` decorrelated looks in intensity
-  (adjacent angles are partly correlated, so the speckle std falls by ~sqrt(looks), not sqrt(N)).
-- **Artefacts** derived from the amplitude map: side-lobe clutter (local echo power spread ~1 cm
+- **Spatial compounding**: N steering angles average ``compound_looks(N)`` (~N/2, at most 4)
+  decorrelated looks in intensity (adjacent angles are partly correlated); with the display looks the
+  total is capped at 6. The log-domain speckle std of L averaged looks is ``4.34 * sqrt(psi1(L))`` dB
+  (5.57, 3.49, 2.73, 2.31 dB for L = 1..4).
+- **Artefacts** derived from the amplitude map: side-lobe clutter (local echo power spread +-1 cm
   laterally at ``clutter_db``; visible in fluid), reverberation (strong reflectors shallower than 4 cm
   repeated at 2x, 3x and 4x their depth, each bounce ``reverb_db`` down), fat-layer aberration
   (``make_plan(..., fat_cm=)``: lateral PSF x ``sqrt(1 + (0.4 fat_cm)^2)`` and clutter +1.5 dB/cm; half
@@ -52,9 +56,10 @@ DB_PER_NEPER = 20.0 / np.log(10.0)
 REF_FRAC = 0.40  # RMS echo of normal liver (amplitude 1) at 40 % of the dynamic range, gain 0, TGC matched
 RX_APERTURE_CM = {"curvilinear": 2.5, "phased": 1.9, "linear": 2.5}  # active receive aperture
 RX_FNUM_MIN = 2.5
+AXIAL_K = 0.225  # axial sigma * B / c: a Gaussian pulse gives 0.187; real (SIMUS) pulses are ~20 % longer
 BEAM_K = 0.5  # one-way Gaussian beam sigma / (lambda * F): apodised aperture, FWHM 1.18 lambda F
 LEVELS = 3
-MAX_LOOKS = 4
+MAX_LOOKS = 6
 REVERB_MAX_CM = 4.0
 
 
@@ -116,7 +121,7 @@ def focal_depths_cm(profile: SiteProfile) -> np.ndarray:
 def psf(profile: SiteProfile, depth_cm: np.ndarray, fat_cm: float = 0.0) -> Psf:
     """Pulse-echo PSF sigmas and focal gain of ``profile`` at the depths ``depth_cm`` (see module doc)."""
     lam = SOUND_CM_US / profile.freq_mhz
-    axial = 0.187 * SOUND_CM_US / (profile.frac_bandwidth * profile.freq_mhz) * profile.speckle_scale
+    axial = AXIAL_K * SOUND_CM_US / (profile.frac_bandwidth * profile.freq_mhz) * profile.speckle_scale
     s0 = BEAM_K * lam * profile.lateral_fnum
     z_r = 3.5 * lam * profile.lateral_fnum ** 2
     z = np.asarray(depth_cm, np.float64)
@@ -130,6 +135,13 @@ def psf(profile: SiteProfile, depth_cm: np.ndarray, fat_cm: float = 0.0) -> Psf:
     if profile.harmonic:
         lateral = lateral / np.sqrt(2.0)
     return Psf(float(axial), lateral, focal_db)
+
+
+def compound_looks(angles: int) -> int:
+    """Independent speckle looks of ``angles``-angle spatial compounding: adjacent steering angles overlap
+    in aperture and stay partly correlated, so about every second angle adds a look (1, 3, 5, 7+ angles ->
+    1, 2, 3, 4 looks)."""
+    return int(min((max(int(angles), 1) + 2) // 2, 4))
 
 
 def _levels(sig_px: np.ndarray, ky: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, tuple[tuple[int, int], ...]]:
@@ -176,7 +188,7 @@ def make_plan(profile: SiteProfile, grid: PolarGrid, *, fat_cm: float = 0.0) -> 
     ky = _gauss(ax_px)
     kx, w, bands = _levels(np.clip(p.lateral_cm / np.maximum(grid.line_cm, 1e-4), 0.5, 12.0), ky)
     sub_looks = int(np.clip(np.floor(grid.dr_cm / (2.355 * p.axial_cm)), 1, 3))
-    looks = min(sub_looks * min(profile.compound_angles, 3), MAX_LOOKS)
+    looks = min(sub_looks * compound_looks(profile.compound_angles), MAX_LOOKS)
     att_factor = 1.5 if profile.harmonic else 1.0
     aber = 0.5 if profile.harmonic else 1.0
     clutter_db = profile.clutter_db + 1.5 * aber * fat_cm - (10.0 if profile.harmonic else 0.0)
@@ -190,7 +202,7 @@ def make_plan(profile: SiteProfile, grid: PolarGrid, *, fat_cm: float = 0.0) -> 
         att_db_per_sample=2 * att_factor * profile.freq_mhz * grid.dr_cm,
         noise_pow=float(10 ** (profile.noise_db / 10)), log_a=float(255.0 / dr * 10 / np.log(10.0)),
         row_b=_row_offset(profile, grid, p.focal_db, att_factor),
-        clutter=float(10 ** (clutter_db / 10)), clutter_k=int(np.clip(round(1.0 / max(line_mid, 1e-3)), 3, 63)) | 1,
+        clutter=float(10 ** (clutter_db / 10)), clutter_k=int(np.clip(round(2.0 / max(line_mid, 1e-3)), 3, 127)) | 1,
         reverb=float(10 ** (reverb_db / 10)), reverb_rows=int(np.searchsorted(grid.depth_cm, REVERB_MAX_CM)),
         srf=float(profile.speckle_reduction), srf_sigma=(max(ax_px, 0.8), max(lat_px, 0.8)),
         persistence=float(profile.persistence), lut=lut,

@@ -72,7 +72,7 @@ class SiteProfile:
     compound_angles: int = 1
     speckle_reduction: float = 0.0
     persistence: float = 0.0
-    clutter_db: float = -32.0
+    clutter_db: float = -24.0
     reverb_db: float = -14.0
 
     def summary(self) -> str:
@@ -107,7 +107,7 @@ _PROFILES: dict[str, SiteProfile] = {
                  tgc_slope=0.45, tgc_curve_db=(-2.0, 0.0, 1.0, 2.0, 2.0), gain_db=3.0, dynamic_range_db=66.0,
                  gamma=0.9, noise_db=-80.0, text_color=(60, 220, 240), layout="top",
                  vendor="Sonoview", probe_name="C3", frac_bandwidth=0.55, compound_angles=3,
-                 clutter_db=-30.0),
+                 clutter_db=-22.0),
     "S3": _named(site_id="S3", kind="phased", probe_radius_cm=0.3, field_angle_deg=78.0, width_cm=0.0,
                  depth_cm=16.0, freq_mhz=2.5, speckle_scale=1.15, lateral_fnum=3.2, focus_frac=0.5,
                  tgc_slope=0.52, tgc_curve_db=(1.0, 0.0, -1.0, 0.0, 0.0), gain_db=-2.0, dynamic_range_db=55.0,
@@ -125,7 +125,7 @@ _PROFILES: dict[str, SiteProfile] = {
                  tgc_slope=0.55, tgc_curve_db=(2.0, 1.0, 0.0, -1.0, -1.0), gain_db=2.0, dynamic_range_db=50.0,
                  gamma=1.2, noise_db=-72.0, text_color=(255, 255, 255), layout="left",
                  vendor="PocketScan", probe_name="HH-C", frac_bandwidth=0.5,
-                 speckle_reduction=0.5, clutter_db=-28.0),
+                 speckle_reduction=0.5, clutter_db=-20.0),
     "S6": _named(site_id="S6", kind="phased", probe_radius_cm=0.5, field_angle_deg=88.0, width_cm=0.0,
                  depth_cm=19.0, freq_mhz=2.2, speckle_scale=1.3, lateral_fnum=3.0, focus_frac=0.6,
                  tgc_slope=0.47, tgc_curve_db=(0.0, -1.0, 0.0, 1.0, 3.0), gain_db=-3.0, dynamic_range_db=70.0,
@@ -168,7 +168,7 @@ def _chain(rng: np.random.Generator, kind: str) -> dict[str, object]:
         frac_bandwidth=u(0.45, 0.8), focal_zones=int(rng.integers(1, 4)), harmonic=bool(harmonic),
         compound_angles=int(compound[int(rng.integers(0, len(compound)))]),
         speckle_reduction=float(rng.choice([0.0, u(0.1, 0.6)])), persistence=float(rng.choice([0.0, u(0.1, 0.5)])),
-        clutter_db=u(-38, -26), reverb_db=u(-18, -10),
+        clutter_db=u(-30, -18), reverb_db=u(-18, -10),
         gain_db=u(-12, 12),  # operator gain
         tgc_curve_db=tuple(float(v) for v in rng.uniform(-8, 8, size=5)),  # operator TGC sliders, per band
     )
