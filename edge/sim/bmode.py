@@ -5,33 +5,33 @@ separable filters and element-wise maps per frame, float32):
 
 - **Scatterers**: a complex Gaussian field (the IQ of many random sub-resolution scatterers) times the
   tissue amplitude, so fully developed speckle has a Rayleigh envelope.
-- **Pulse-echo PSF** (separable Gaussian, baseband): axial sigma ``0.225 * c / B`` with the pulse-echo
-  -6 dB bandwidth ``B = frac_bandwidth * f`` (a Gaussian pulse of that bandwidth would give 0.187; a
-  1-cycle excitation through the probe response, as SIMUS/pymust makes it, is ~20 % longer). The
-  intensity autocorrelation FWHM, i.e. the axial speckle size, is ``0.53 c / B`` ~ ``c / 2B``: halving
-  the frequency doubles it. Lateral: transmit beam with
-  waist ``0.5 * lambda * F`` (apodised aperture) at the focus, growing away from it as a Gaussian beam (Rayleigh range
-  ``3.5 lambda F^2``; with several focal zones the narrowest zone wins at each depth); dynamic receive
-  focusing at ``F_rx = max(2.5, z / aperture)`` (aperture 2.5 cm, phased 1.9 cm); pulse-echo sigma ``(s_tx^-2 + s_rx^-2)^-1/2``. Three
-  lateral blur levels are blended per depth (power-normalised, so speckle brightness does not depend on
-  the PSF). Elevation focusing integrates scatterers coherently: it keeps the Rayleigh statistics.
+- **Pulse-echo PSF** (separable Gaussian, baseband). Axial sigma ``0.225 c / B`` with the pulse-echo
+  -6 dB bandwidth ``B = frac_bandwidth * f`` (a Gaussian pulse of that bandwidth gives 0.187; a 1-cycle
+  excitation through the probe response, as SIMUS/pymust makes it, is ~20 % longer): the axial speckle
+  size (intensity autocorrelation FWHM) is ``0.53 c / B`` ~ ``c / 2B``, so halving f doubles it.
+  Lateral: transmit waist sigma ``0.5 lambda F`` (apodised aperture) at the focus, widening away from it
+  as a Gaussian beam (Rayleigh range ``3.5 lambda F^2``; with several focal zones the narrowest zone
+  wins at each depth); dynamic receive focusing at ``F_rx = max(2.5, z / aperture)`` (aperture 2.5 cm,
+  phased 1.9 cm); pulse-echo sigma ``(s_tx^-2 + s_rx^-2)^-1/2``. Three lateral blur levels are blended
+  per depth, power-normalised so speckle brightness does not depend on the PSF. Elevation focusing sums
+  scatterers coherently, so it keeps the Rayleigh statistics (no intensity averaging for it).
 - **Focal gain**: diffuse echo power ~ ``1 / sqrt(s_tx^2 + s_rx^2)``; half of it (in dB) is left after
   the scanner's own equalisation -> a brighter focal-zone band.
-- **Harmonic imaging**: lateral PSF / sqrt(2), side-lobe clutter -10 dB and reverberation -8 dB, and
+- **Harmonic imaging**: lateral PSF / sqrt(2), side-lobe clutter -10 dB, reverberation -8 dB, and
   attenuation on the (f + 2f) path, i.e. 1.5x the fundamental round trip (the harmonic preset's TGC
   compensates 1.5x ``tgc_slope`` too, so excess attenuation - steatosis - shows 1.5x stronger).
-- **Display sampling**: where a depth sample is longer than the axial speckle, the pixel integrates K
-  independent speckle cells (K = dr / speckle size, 1..3): K intensity looks are averaged, which is
-  what softens speckle on a coarse screen; on a fine grid (the phantom) K = 1 and speckle is Rayleigh.
+- **Display sampling**: where a depth sample is longer than the axial speckle, a pixel integrates
+  K = floor(dr / speckle size) (1..3) independent speckle cells: K intensity looks are averaged, which
+  softens speckle on a coarse screen; on a fine grid (the phantom) K = 1 and speckle stays Rayleigh.
 - **Spatial compounding**: N steering angles average ``compound_looks(N)`` (~N/2, at most 4)
   decorrelated looks in intensity (adjacent angles are partly correlated); with the display looks the
-  total is capped at 6. The log-domain speckle std of L averaged looks is ``4.34 * sqrt(psi1(L))`` dB
-  (5.57, 3.49, 2.73, 2.31 dB for L = 1..4).
+  total is capped at 4 (speed). L averaged looks have a log-domain speckle std of
+  ``4.34 sqrt(psi1(L))`` dB: 5.57, 3.49, 2.73, 2.31 dB for L = 1..4.
 - **Artefacts** derived from the amplitude map: side-lobe clutter (local echo power spread +-1 cm
-  laterally at ``clutter_db``; visible in fluid), reverberation (strong reflectors shallower than 4 cm
-  repeated at 2x, 3x and 4x their depth, each bounce ``reverb_db`` down), fat-layer aberration
-  (``make_plan(..., fat_cm=)``: lateral PSF x ``sqrt(1 + (0.4 fat_cm)^2)`` and clutter +1.5 dB/cm; half
-  of both with harmonics).
+  laterally at ``clutter_db``; visible in fluid), reverberation (reflectors > 5 dB above liver and
+  shallower than 4 cm repeated at 2x, 3x and 4x their depth, each bounce ``reverb_db`` down), fat-layer
+  aberration (``make_plan(..., fat_cm=)``: lateral PSF x ``sqrt(1 + (0.4 fat_cm)^2)`` and clutter
+  +1.5 dB/cm; half of both with harmonics).
 - **Attenuation** ``alpha * f`` dB/cm integrated along each beam, round trip (fluid gives posterior
   enhancement) -> electronic noise -> **TGC** (compensates ``tgc_slope``, plus 5 slider offsets) and
   gain -> **log compression**: normal liver's RMS echo sits at 40 % of the dynamic range at gain 0 ->
@@ -59,7 +59,7 @@ RX_FNUM_MIN = 2.5
 AXIAL_K = 0.225  # axial sigma * B / c: a Gaussian pulse gives 0.187; real (SIMUS) pulses are ~20 % longer
 BEAM_K = 0.5  # one-way Gaussian beam sigma / (lambda * F): apodised aperture, FWHM 1.18 lambda F
 LEVELS = 3
-MAX_LOOKS = 6
+MAX_LOOKS = 4
 REVERB_MAX_CM = 4.0
 
 
@@ -144,7 +144,10 @@ def compound_looks(angles: int) -> int:
     return int(min((max(int(angles), 1) + 2) // 2, 4))
 
 
-def _levels(sig_px: np.ndarray, ky: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, tuple[tuple[int, int], ...]]:
+Bands = tuple[tuple[int, int], ...]
+
+
+def _levels(sig_px: np.ndarray, ky: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, Bands]:
     """Lateral kernels at LEVELS sigmas and per-row blend weights that keep the speckle power at 1
     (each level's separable kernel ``kx (x) ky`` scaled to unit energy, then the blend renormalised)."""
     lo, hi = float(sig_px.min()), max(float(sig_px.max()), float(sig_px.min()) * 1.01)
