@@ -101,7 +101,7 @@ _PROFILES: dict[str, SiteProfile] = {
                  tgc_slope=0.50, tgc_curve_db=(0.0, 1.0, 0.0, 0.0, 1.0), gain_db=0.0, dynamic_range_db=60.0,
                  gamma=1.0, noise_db=-78.0, text_color=(235, 235, 235), layout="left",
                  vendor="AcuSim", probe_name="C5-2", frac_bandwidth=0.6, focal_zones=2,
-                 harmonic=True, speckle_reduction=0.3),
+                 speckle_reduction=0.3),
     "S2": _named(site_id="S2", kind="curvilinear", probe_radius_cm=4.0, field_angle_deg=62.0, width_cm=0.0,
                  depth_cm=18.0, freq_mhz=2.8, speckle_scale=1.25, lateral_fnum=3.5, focus_frac=0.55,
                  tgc_slope=0.45, tgc_curve_db=(-2.0, 0.0, 1.0, 2.0, 2.0), gain_db=3.0, dynamic_range_db=66.0,
@@ -159,11 +159,13 @@ def get_profile(name: str) -> SiteProfile:
     )
 
 
-def _chain(rng: np.random.Generator, kind: str) -> dict[str, object]:
+def _chain(rng: np.random.Generator, kind: str, freq_mhz: float) -> dict[str, object]:
     """Imaging-chain and operator draws of a random profile (independent of the geometry draws)."""
     u = rng.uniform
     compound = (1, 1, 3, 5, 7, 9) if kind == "linear" else (1, 1, 1, 3, 5)
-    harmonic = kind != "linear" and rng.random() < 0.7  # tissue harmonics: the abdominal default
+    # Tissue harmonics, the abdominal default, transmit low: receiving 2f from deep tissue at f > 3.2 MHz
+    # would cost 1.5x the round-trip attenuation of an already high frequency.
+    harmonic = kind != "linear" and freq_mhz <= 3.2 and rng.random() < 0.8
     return dict(
         frac_bandwidth=u(0.45, 0.8), focal_zones=int(rng.integers(1, 4)), harmonic=bool(harmonic),
         compound_angles=int(compound[int(rng.integers(0, len(compound)))]),
@@ -202,5 +204,5 @@ def random_profile(seed: int) -> SiteProfile:
         noise_db=u(-95, -78), text_color=color, layout=("left", "top")[int(rng.integers(0, 2))],  # type: ignore[arg-type]
         vendor=("Generic", "MedWave", "EchoLab", "Ultrix")[int(rng.integers(0, 4))],
         probe_name=f"X{int(rng.integers(1, 99))}", greybar_right=bool(rng.integers(0, 2)),
-        **geo, **_chain(rng, kind),  # type: ignore[arg-type]
+        **geo, **_chain(rng, kind, float(geo["freq_mhz"])),  # type: ignore[arg-type]
     )
