@@ -47,7 +47,9 @@ def render() -> np.ndarray:
     ph = render_phantom(PhantomSpec(probe="curvilinear", frequency_mhz=3.5, depth_cm=15.0, size=(350, 420)))
     top = [_fit(real[0], "REAL curvilinear (pydicom palette)"), _fit(real[1], "REAL phased, THI (pydicom YBR)"),
            _fit(ph.image[:, :, None].repeat(3, 2), "SIM homogeneous phantom 3.5 MHz")]
-    bottom = [_fit(sim[0], "SIM S1 curvilinear THI (SIMULATED)"), _fit(sim[1], "SIM S6 phased THI (SIMULATED)"),
+    mode = {s: "THI" if get_profile(s).harmonic else "fundamental" for s in ("S1", "S6")}
+    bottom = [_fit(sim[0], f"SIM S1 curvilinear {mode['S1']} (SIMULATED)"),
+              _fit(sim[1], f"SIM S6 phased {mode['S6']} (SIMULATED)"),
               _fit(cv2.cvtColor(ph.image[60:200, 130:290], cv2.COLOR_GRAY2BGR), "SIM phantom, zoom")]
     return np.vstack([np.hstack(top), np.hstack(bottom)])
 
