@@ -185,6 +185,9 @@ def test_reverberation_repeats_a_strong_shallow_reflector_at_multiples_of_its_de
     assert at[2] > between + 15 and at[3] > between + 8, (at, between)
     quiet = render_polar(make_plan(replace(profile, reverb_db=-90.0), grid), amp, att, field, noise)
     assert quiet.astype(np.float64).mean(axis=1)[int(np.searchsorted(grid.depth_cm, 2.0))] < at[2] - 15
+    amp[:r1 + 2] = 4.0  # a bright BULK tissue (e.g. a fatty liver) is not a specular interface: no copies
+    bulk = render_polar(make_plan(profile, grid), amp, att, field, noise).astype(np.float64).mean(axis=1)
+    assert bulk[int(np.searchsorted(grid.depth_cm, 2.0))] < at[2] - 15
 
 
 def test_fat_layer_widens_the_lateral_psf_and_persistence_blends_frames() -> None:

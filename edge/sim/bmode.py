@@ -28,10 +28,10 @@ separable filters and element-wise maps per frame, float32):
   total is capped at 4 (speed). L averaged looks have a log-domain speckle std of
   ``4.34 sqrt(psi1(L))`` dB: 5.57, 3.49, 2.73, 2.31 dB for L = 1..4.
 - **Artefacts** derived from the amplitude map: side-lobe clutter (local echo power spread +-1 cm
-  laterally at ``clutter_db``; visible in fluid), reverberation (reflectors > 5 dB above liver and
-  shallower than 4 cm repeated at 2x, 3x and 4x their depth, each bounce ``reverb_db`` down), fat-layer
-  aberration (``make_plan(..., fat_cm=)``: lateral PSF x ``sqrt(1 + (0.4 fat_cm)^2)`` and clutter
-  +1.5 dB/cm; half of both with harmonics).
+  laterally at ``clutter_db``; visible in fluid), reverberation (interface lines > 5 dB above liver
+  and 1.5x their +-4 mm surroundings, shallower than 4 cm, repeated at 2x, 3x and 4x their depth,
+  each bounce ``reverb_db`` down), fat-layer aberration (``make_plan(..., fat_cm=)``: lateral PSF x
+  ``sqrt(1 + (0.4 fat_cm)^2)`` and clutter +1.5 dB/cm; half of both with harmonics).
 - **Attenuation** ``alpha * f`` dB/cm integrated along each beam, round trip (fluid gives posterior
   enhancement) -> electronic noise -> **TGC** (compensates ``tgc_slope``, plus 5 slider offsets) and
   gain -> **log compression**: normal liver's RMS echo sits at 40 % of the dynamic range at gain 0 ->
@@ -73,7 +73,8 @@ class BmodePlan:
     (dB/cm/MHz) into round-trip dB; ``noise_pow`` electronic noise power; ``log_a`` grey levels per
     neper of intensity; ``row_b`` (n_r, 1) grey offset per row (focal gain + TGC + gain);
     ``clutter`` linear side-lobe level and ``clutter_k`` its lateral box width (lines);
-    ``reverb`` per-bounce power ratio, ``reverb_rows`` rows shallower than the reverberation limit;
+    ``reverb`` per-bounce power ratio, ``reverb_rows`` rows shallower than the reverberation limit,
+    ``reverb_k`` rows of the neighbourhood a specular reflector must stand out from;
     ``srf`` speckle-reduction blend and ``srf_sigma`` (axial, lateral) px; ``persistence``; ``lut``.
     """
 
@@ -90,6 +91,7 @@ class BmodePlan:
     clutter_k: int
     reverb: float
     reverb_rows: int
+    reverb_k: int
     srf: float
     srf_sigma: tuple[float, float]
     persistence: float
@@ -207,6 +209,7 @@ def make_plan(profile: SiteProfile, grid: PolarGrid, *, fat_cm: float = 0.0) -> 
         row_b=_row_offset(profile, grid, p.focal_db, att_factor),
         clutter=float(10 ** (clutter_db / 10)), clutter_k=int(np.clip(round(2.0 / max(line_mid, 1e-3)), 3, 127)) | 1,
         reverb=float(10 ** (reverb_db / 10)), reverb_rows=int(np.searchsorted(grid.depth_cm, REVERB_MAX_CM)),
+        reverb_k=int(max(3, round(0.8 / grid.dr_cm))) | 1,
         srf=float(profile.speckle_reduction), srf_sigma=(max(ax_px, 0.8), max(lat_px, 0.8)),
         persistence=float(profile.persistence), lut=lut,
     )
@@ -219,7 +222,10 @@ def _echo_power(plan: BmodePlan, amp: np.ndarray) -> np.ndarray:
         power = power + cv2.blur(power, (plan.clutter_k, 1), borderType=cv2.BORDER_REFLECT) * np.float32(plan.clutter)
     n = plan.reverb_rows
     if plan.reverb > 0 and n > 2:
-        strong = np.maximum(power[:n] - np.float32(3.0), 0)  # reflectors > ~5 dB above liver
+        # specular reflectors: > 5 dB above liver AND 1.5x above their +-4 mm neighbourhood (a bright
+        # interface line, not a bright bulk tissue such as a fatty liver)
+        local = cv2.blur(power[:n], (1, plan.reverb_k), borderType=cv2.BORDER_REFLECT)
+        strong = np.maximum(power[:n] - np.maximum(local * np.float32(1.5), np.float32(3.0)), 0)
         if strong.any():
             rows = np.arange(power.shape[0])
             for k in (2, 3, 4):
