@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 
 from liveredge.edge.sim import Scanner, get_profile, list_profiles, make_patient  # noqa: E402
 from liveredge.edge.sim.anatomy import tissue_map  # noqa: E402
+from liveredge.edge.sim.phantom import PhantomSpec, render_phantom  # noqa: E402
 
 TARGET = 150.0
 N_FRAMES = 120
@@ -67,6 +68,10 @@ def main() -> int:
     for k in range(5):
         tissue_map(make_patient(f"tissue{k}", "fibrosis", severity=3))
     tissue_ms = (time.perf_counter() - start) / 5 * 1000
+    start = time.perf_counter()
+    for k in range(5):
+        render_phantom(PhantomSpec(probe="curvilinear", frequency_mhz=3.5, depth_cm=15.0, seed=k))
+    phantom_ms = (time.perf_counter() - start) / 5 * 1000
     rng = np.random.default_rng(0)
     naive_fps = _fps(lambda i: _naive_fft_frame(rng), 30)
     result = {
@@ -77,6 +82,7 @@ def main() -> int:
         "bmode_only_frames_per_s_256": round(bmode_fps, 1),
         "frames_per_s_per_core_480x640": round(fps_big, 1),
         "tissue_map_ms_per_patient": round(tissue_ms, 1),
+        "phantom_512_ms": round(phantom_ms, 1),
         "baseline_naive_fft_frames_per_s_256": round(naive_fps, 1),
         "speedup_vs_naive_fft": round(fps_256 / naive_fps, 2),
         "note": "screen frames incl. overlays and ground truth; one OpenCV thread; SIMULATED images",

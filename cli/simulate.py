@@ -67,8 +67,35 @@ def _profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _phantom(args: argparse.Namespace) -> int:
+    from liveredge.edge.sim.phantom import PhantomSpec, write_phantom
+
+    spec = PhantomSpec(probe=args.probe, frequency_mhz=args.frequency, depth_cm=args.depth_cm,
+                       dynamic_range_db=args.dynamic_range, tgc=args.tgc == "on", seed=args.seed, size=_size(args.size),
+                       frac_bandwidth=args.bandwidth, harmonic=args.harmonic, compound_angles=args.compound)
+    png, meta = write_phantom(args.out, spec)
+    print(f"wrote {png} and {meta} (SIMULATED homogeneous phantom, not for clinical use)")
+    return 0
+
+
+def _add_phantom(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    ph = ss.add_parser("phantom", help="image a homogeneous soft-tissue block (speckle physics checks)")
+    ph.add_argument("out", help="output .png; OUT.json gets mm_per_px, dynamic_range_db, frequency_mhz, top_px")
+    ph.add_argument("--probe", default="linear", choices=["linear", "curvilinear", "phased"])
+    ph.add_argument("--frequency", type=float, default=5.0, help="centre frequency, MHz")
+    ph.add_argument("--depth-cm", type=float, default=6.0)
+    ph.add_argument("--dynamic-range", type=float, default=60.0, help="log-compression range, dB")
+    ph.add_argument("--tgc", default="on", choices=["on", "off"], help="on: TGC compensates 0.5 dB/cm/MHz")
+    ph.add_argument("--seed", type=int, default=0)
+    ph.add_argument("--size", default="512x512", help="screen HEIGHTxWIDTH in px")
+    ph.add_argument("--bandwidth", type=float, default=0.6, help="pulse-echo -6 dB fractional bandwidth")
+    ph.add_argument("--harmonic", action="store_true", help="tissue harmonic imaging")
+    ph.add_argument("--compound", type=int, default=1, help="spatial compounding angles (1 = off)")
+    ph.set_defaults(handler=_phantom)
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``simulate dataset|clip|profiles``."""
+    """Add ``simulate dataset|clip|profiles|phantom``."""
     p = sub.add_parser("simulate", help="simulated B-mode liver phantoms (datasets, clips); not for clinical use")
     ss = p.add_subparsers(dest="sim_command", metavar="WHAT", required=True)
     d = ss.add_parser("dataset", help="write PNG screen frames, fan masks and manifest.csv")
@@ -105,3 +132,4 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pr = ss.add_parser("profiles", help="list the named site/scanner profiles")
     pr.add_argument("extra", nargs="*", help="also show these, e.g. random:7")
     pr.set_defaults(handler=_profiles)
+    _add_phantom(ss)

@@ -1,8 +1,5 @@
-"""Render the simulator figures in docs/img/:
-
-- ``phantoms.png``: each class (rows) x four probes / views (columns), labelled;
-- ``sim_vs_real.png``: the real scanner screens bundled with pydicom (top; all NON-liver: they show what
-  real speckle, grey maps and screens look like) above simulated liver screens of similar probes (bottom).
+"""Render docs/img/phantoms.png: each class (rows) x four probes / views (columns), labelled (the comparison
+with real scanner screens is docs/make_sim_vs_real.py).
 
 Run: ``.venv/bin/python docs/make_phantoms.py [OUT_DIR]``. SIMULATED images, not for clinical use.
 """
@@ -22,11 +19,6 @@ ROWS = (("normal", {}, "normal"), ("steatosis", {"severity": 3}, "steatosis S3")
         ("focal_lesion", {"lesion": "metastasis"}, "metastases"))
 COLUMNS = (("S1", "subcostal"), ("S6", "intercostal"), ("S2", "sagittal"), ("S4", "subcostal"))
 SIZE = (360, 440)
-REAL = (("examples_ybr_color.dcm", "real: SonoSite cardiac (phased)"),
-        ("examples_palette.dcm", "real: Philips obstetric (curvilinear)"),
-        ("examples_rgb_color.dcm", "real: GE lymph node + power Doppler"))
-SIMULATED = (("S3", "intercostal", "steatosis", {"severity": 1}), ("S1", "subcostal", "normal", {}),
-             ("S4", "sagittal", "focal_lesion", {"lesion": "hcc"}))
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
@@ -59,42 +51,13 @@ def render_grid() -> np.ndarray:
                       grid])
 
 
-def _fit(img: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    s = min(SIZE[0] / h, SIZE[1] / w)
-    small = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    out = np.zeros((*SIZE, 3), np.uint8)
-    y, x = (SIZE[0] - small.shape[0]) // 2, (SIZE[1] - small.shape[1]) // 2
-    out[y:y + small.shape[0], x:x + small.shape[1]] = small
-    return out
-
-
-def render_sim_vs_real() -> np.ndarray:
-    """Real pydicom example screens (top) above simulated screens (bottom)."""
-    from pydicom.data import get_testdata_file
-
-    from liveredge.edge.preprocess.dicom import read_dicom
-
-    top = [_label(_fit(read_dicom(get_testdata_file(name), max_frames=1).frames[0]), title) for name, title in REAL]
-    bottom = []
-    for site, view, condition, kw in SIMULATED:
-        profile = get_profile(site)
-        patient = make_patient("compare", condition, seed=2, view=view, profile=profile, **kw)  # type: ignore[arg-type]
-        img = Scanner(patient, profile, size=(480, 640), seed=1).frame(5).image
-        bottom.append(_label(_fit(img), f"SIMULATED liver: {site} {profile.kind}, {condition}"))
-    grid = np.vstack([np.hstack(top), np.hstack(bottom)])
-    return np.vstack([_banner(grid.shape[1], "top: real scanner screens (pydicom examples, not liver) | "
-                                             "bottom: SIMULATED, not for clinical use"), grid])
-
-
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else Path(__file__).resolve().parent / "img"
     out.mkdir(parents=True, exist_ok=True)
-    for name, img in (("phantoms.png", render_grid()), ("sim_vs_real.png", render_sim_vs_real())):
-        if not cv2.imwrite(str(out / name), img):
-            print(f"could not write {out / name}", file=sys.stderr)
-            return 1
-        print(out / name)
+    if not cv2.imwrite(str(out / "phantoms.png"), render_grid()):
+        print(f"could not write {out / 'phantoms.png'}", file=sys.stderr)
+        return 1
+    print(out / "phantoms.png")
     return 0
 
 

@@ -62,7 +62,11 @@ def test_steatosis_raises_hepatorenal_ratio_and_attenuation_monotonically(site: 
 @pytest.mark.parametrize("site", DEEP_SITES)
 def test_cirrhosis_is_coarse_and_nodular(site: str) -> None:
     normal, f4 = _scanner("normal", site), _scanner("fibrosis", site, severity=4)
-    assert heterogeneity(f4, 0) > 1.6 * heterogeneity(normal, 0)
+
+    def het(s: Scanner) -> float:  # over three frames: coarse-speckle probes (S5) make one frame noisy
+        return float(np.mean([heterogeneity(s, i) for i in (0, 10, 20)]))
+
+    assert het(f4) > 1.6 * het(normal)
     assert surface_roughness(f4, 0) > 2.5 * surface_roughness(normal, 0) + 0.5
     assert normal.region_maps(0)["ascites"].sum() == 0
 

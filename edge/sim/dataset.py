@@ -114,7 +114,7 @@ def exam_columns(scanner: Scanner) -> dict[str, str | float]:
     the diameters of the patient's lesions (visible or not; boxes say what is visible)."""
     geo = scanner.geometries[0]
     return {"depth_cm": round(geo.depth_cm, 3), "mm_per_px": round(10.0 / geo.px_per_cm, 4),
-            "view": scanner.patient.view.name,  # a scene's view is named after the scene "probe": scanner.profile.kind,
+            "view": scanner.patient.view.name, "probe": scanner.profile.kind,  # a scene's view is its name
             "lesion_diameters_mm": json.dumps([round(les.diameter_mm, 1) for les in scanner.patient.lesions])}
 
 

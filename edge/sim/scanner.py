@@ -90,7 +90,7 @@ class Scanner:
         self.panels = layout(size, profile, dual_panel)
         self.geometries = tuple(fit_geometry(profile, p) for p in self.panels)
         self.grids: tuple[PolarGrid, ...] = tuple(polar_grid(g, size) for g in self.geometries)
-        self.plan = make_plan(profile, self.grids[0])
+        self.plan = make_plan(profile, self.grids[0], fat_cm=patient.fat_cm)
         self.tissue = anatomy.tissue_map(patient)
         self._body = tuple(body_layers(patient, g.body_x, g.body_z) for g in self.grids)
         self._anat = tuple(patient.view.to_anatomy(g.body_x, g.body_z) for g in self.grids)
@@ -157,10 +157,16 @@ class Scanner:
         return np.where(body.mask, body.amp, s[:, :, 0]), np.where(body.mask, body.att, s[:, :, 1])
 
     def bmode(self, i: int, panel: int = 0) -> np.ndarray:
-        """Beam-space uint8 B-mode (n_r, n_l) of content index ``i`` (fast path, no screen)."""
+        """Beam-space uint8 B-mode (n_r, n_l) of content index ``i`` (fast path, no screen). With the profile's
+        persistence, frame ``i - 1`` (rendered without persistence, so every frame stays deterministic and
+        independent of render order) is blended in."""
+        previous = self._render(i - 1, panel, None) if self.plan.persistence > 0 and i > 0 else None
+        return self._render(i, panel, previous)
+
+    def _render(self, i: int, panel: int, previous: np.ndarray | None) -> np.ndarray:
         amp, att = self._sample(panel, i)
         field, noise = self._field(i, panel)
-        return render_polar(self.plan, amp, att, field, noise)
+        return render_polar(self.plan, amp, att, field, noise, previous=previous)
 
     def _screen(self, j: int) -> np.ndarray:
         screen = self._layer.copy()
