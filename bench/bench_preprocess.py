@@ -50,7 +50,7 @@ def _ms_per_call(fn: Callable[[int], object], n: int, repeats: int = 5) -> float
 
 
 def _site(site: str, k: int) -> dict[str, float]:
-    scanner = Scanner(make_patient(f"bench{k}", CLASSES[k % 4]), get_profile(site), size=(480, 640), seed=k)
+    scanner = Scanner(make_patient(f"bench{k}", CLASSES[k % 4], view="subcostal"), get_profile(site), size=(480, 640), seed=k)
     frames = [scanner.frame(i).image for i in range(30)]
     region = detect_region(frames[0])
     pre128 = Preprocessor.from_region(PreprocessSpec(), region)

@@ -20,7 +20,7 @@ from liveredge.edge.sim import Scanner, get_profile, make_patient
 
 @pytest.fixture(scope="module")
 def sim_frame() -> tuple[np.ndarray, np.ndarray]:
-    frame = Scanner(make_patient("A1", "steatosis", severity=2), get_profile("S2"), size=(480, 640)).frame(3)
+    frame = Scanner(make_patient("A1", "steatosis", severity=2, view="subcostal"), get_profile("S2"), size=(480, 640)).frame(3)
     return frame.image, frame.fan_mask
 
 
@@ -134,7 +134,7 @@ def test_grey_bgra_and_odd_sized_frames_work(sim_frame: tuple[np.ndarray, np.nda
     assert np.array_equal(detect_region(gray).mask, detect_region(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)).mask)
     bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
     assert np.array_equal(detect_region(bgra).mask, base.mask)
-    odd = Scanner(make_patient("A2", "normal"), get_profile("S3"), size=(359, 479)).frame(0)
+    odd = Scanner(make_patient("A2", "normal", view="subcostal"), get_profile("S3"), size=(359, 479)).frame(0)
     region = detect_region(odd.image)
     assert region.ok and region.mask.shape == (359, 479)
     inter = np.count_nonzero((region.mask > 0) & (odd.fan_mask > 0))

@@ -24,7 +24,7 @@ def _outputs(out: Path, stem: str) -> tuple[np.ndarray, np.ndarray, dict]:  # ty
 
 
 def test_crop_png_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    frame = Scanner(make_patient("C1", "fibrosis"), get_profile("S3"), size=(480, 640), doppler=True).frame(4)
+    frame = Scanner(make_patient("C1", "fibrosis", view="subcostal"), get_profile("S3"), size=(480, 640), doppler=True).frame(4)
     src = tmp_path / "screen one.png"
     cv2.imwrite(str(src), frame.image)
     assert main(["crop", str(src), "--out", str(tmp_path / "out")]) == 0
@@ -40,7 +40,7 @@ def test_crop_png_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_crop_video_uses_the_warmup_window(tmp_path: Path) -> None:
-    scanner = Scanner(make_patient("C2", "normal"), get_profile("S4"), size=(360, 480), dual_panel=True)
+    scanner = Scanner(make_patient("C2", "normal", view="subcostal"), get_profile("S4"), size=(360, 480), dual_panel=True)
     src = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(src), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (480, 360))
     assert writer.isOpened()

@@ -38,10 +38,11 @@ def _cases() -> list[tuple[str, bool, bool, tuple[int, int], int]]:
 )
 def test_detected_masks_match_ground_truth_on_every_named_profile() -> None:
     """>= 300 frames: every named site, single and dual panel, with and without colour Doppler, three screen
-    sizes, all four conditions; the union of detected panels against the simulator's fan mask."""
+    sizes, all four conditions, subcostal and sagittal views; the union of detected panels against the
+    simulator's fan mask. (Intercostal views: see the rib-shadow test below.)"""
     ious, worst = [], (1.0, "")
     for site, dual, doppler, size, k in _cases():
-        patient = make_patient(f"T{k}", CLASSES[k % 4], seed=k)
+        patient = make_patient(f"T{k}", CLASSES[k % 4], seed=k, view=("subcostal", "sagittal")[k % 2])
         scanner = Scanner(patient, get_profile(site), size=size, dual_panel=dual, doppler=doppler, seed=k)
         for i in (0, 9, 23, 41, 66):
             frame = scanner.frame(i)
@@ -59,7 +60,7 @@ def test_detected_masks_match_ground_truth_on_every_named_profile() -> None:
 
 
 def test_sector_parameters_are_recovered() -> None:
-    frame = Scanner(make_patient("G1", "normal"), get_profile("S1"), size=(480, 640)).frame(0)
+    frame = Scanner(make_patient("G1", "normal", view="subcostal"), get_profile("S1"), size=(480, 640)).frame(0)
     region = detect_region(frame.image)
     geo, sector = frame.geometry, region.sector
     assert sector is not None and geo.apex is not None
@@ -70,7 +71,7 @@ def test_sector_parameters_are_recovered() -> None:
 
 
 def test_linear_probe_gives_the_rectangle() -> None:
-    frame = Scanner(make_patient("G2", "steatosis"), get_profile("S4"), size=(480, 640)).frame(0)
+    frame = Scanner(make_patient("G2", "steatosis", view="subcostal"), get_profile("S4"), size=(480, 640)).frame(0)
     region = detect_region(frame.image)
     assert region.kind == "linear" and region.sector is None
     x, y, w, h = frame.geometry.rect
@@ -80,7 +81,7 @@ def test_linear_probe_gives_the_rectangle() -> None:
 
 def _frozen_panel_frames(freeze: int, n: int = 12) -> tuple[list[np.ndarray], Scanner]:
     """Dual-panel frames where panel ``freeze`` keeps showing frame 0 (a frozen reference view)."""
-    scanner = Scanner(make_patient("V1", "fibrosis"), get_profile("S2"), size=(360, 480), dual_panel=True)
+    scanner = Scanner(make_patient("V1", "fibrosis", view="subcostal"), get_profile("S2"), size=(360, 480), dual_panel=True)
     first = scanner.frame(0).image
     x, y, w, h = scanner.panels[freeze]
     frames = []
@@ -107,7 +108,7 @@ def test_video_window_picks_the_moving_panel_as_live(freeze: int) -> None:
 
 
 def test_video_window_masks_static_text_and_matches_single_frame_accuracy() -> None:
-    scanner = Scanner(make_patient("V2", "steatosis", severity=3), get_profile("S5"), size=(480, 640))
+    scanner = Scanner(make_patient("V2", "steatosis", severity=3, view="subcostal"), get_profile("S5"), size=(480, 640))
     frames = [scanner.frame(i).image for i in range(0, 40, 2)]
     region = detect_region_video(frames)
     assert region.ok and region.panels[0].motion is not None
@@ -115,7 +116,7 @@ def test_video_window_masks_static_text_and_matches_single_frame_accuracy() -> N
 
 
 def test_tracker_is_quiet_on_the_same_geometry_and_fires_on_depth_and_size_changes() -> None:
-    patient = make_patient("R1", "normal")
+    patient = make_patient("R1", "normal", view="subcostal")
     base = get_profile("S1")
     scanner = Scanner(patient, base, size=(480, 640))
     first = scanner.frame(0).image
@@ -129,3 +130,18 @@ def test_tracker_is_quiet_on_the_same_geometry_and_fires_on_depth_and_size_chang
     fresh = deeper.frame(1).image
     tracker.reset(detect_region(fresh), fresh)
     assert not tracker.update(deeper.frame(2).image)
+
+
+def test_intercostal_rib_shadows_cost_some_fan_but_never_the_region() -> None:
+    """Black rib shadows reach the sides of an intercostal fan, so one frame cannot show where the sector ends:
+    the detector fits the visible part. Measured when simulator v2 added ribs: mean IoU 0.93, worst 0.61 over
+    these 18 frames (recovering the full sector is the fan-detection issue's job); a region is always found."""
+    ious = []
+    for k, site in enumerate(list_profiles() * 3):
+        profile = get_profile(site)
+        patient = make_patient(f"I{k}", CLASSES[k % 4], seed=k, view="intercostal", profile=profile)
+        frame = Scanner(patient, profile, size=(480, 640), seed=k).frame(5)
+        region = detect_region(frame.image)
+        assert region.ok, f"{site} intercostal: {region.message}"
+        ious.append(iou(_union(region), frame.fan_mask))
+    assert float(np.mean(ious)) >= 0.90 and min(ious) >= 0.5, ious

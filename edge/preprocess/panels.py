@@ -34,8 +34,20 @@ def find_panels(comps: list[np.ndarray], kernel: int, ev: np.ndarray | None = No
     for i in seeds:
         own = [comps[j] for j in pieces if areas[j] >= PIECE_FRAC * areas[i] and _within(comps[j], comps[i])]
         panels.extend(_fit_seed(comps[i], own, _Fitter(kernel, ev, thr)))
+    panels = _distinct(panels)
     panels.sort(key=lambda p: p.bbox[0])
     return panels
+
+
+def _distinct(panels: list[Panel]) -> list[Panel]:
+    """Drop a panel that mostly overlaps one already kept: two large pieces of ONE image split by a full-width
+    anechoic band (ascites across a linear image) each fit the whole image; panels never overlap."""
+    kept: list[Panel] = []
+    for p in sorted(panels, key=lambda q: -int(np.count_nonzero(q.mask))):
+        area = max(int(np.count_nonzero(p.mask)), 1)
+        if all(int(np.count_nonzero((p.mask > 0) & (k.mask > 0))) < 0.5 * area for k in kept):
+            kept.append(p)
+    return kept
 
 
 def _within(piece: np.ndarray, seed: np.ndarray) -> bool:

@@ -13,12 +13,15 @@ from liveredge.edge.errors import ConfigError, SourceError
 from liveredge.edge.sources.base import ReadResult, SourceStatus, as_bgr
 from liveredge.edge.sources.paced import PacedSource, Produced
 
-SIM_KEYS = ("condition", "site", "fps", "seed", "severity", "lesion", "size", "freeze", "patient", "dual")
+SIM_KEYS = ("condition", "site", "fps", "seed", "severity", "lesion", "size", "freeze", "patient", "dual", "view",
+            "scene")
 
 
 @dataclass(frozen=True)
 class SimOptions:
-    """``sim://`` query parameters. ``size`` is (height, width) in pixels; ``freeze`` a per-frame probability."""
+    """``sim://`` query parameters. ``size`` is (height, width) in pixels; ``freeze`` a per-frame probability;
+    ``view`` subcostal (default) | intercostal | sagittal; ``scene`` a NON-liver scene (cardiac, bladder, ...,
+    air) instead of a liver patient."""
 
     condition: str = "normal"
     site: str = "S1"
@@ -30,6 +33,8 @@ class SimOptions:
     freeze: float = 0.0
     patient: str = "sim"
     dual: bool = False
+    view: str = "subcostal"
+    scene: str | None = None
 
 
 def sim_options(params: dict[str, str], uri: str = "sim://") -> SimOptions:
@@ -50,6 +55,8 @@ def sim_options(params: dict[str, str], uri: str = "sim://") -> SimOptions:
             freeze=float(params.get("freeze", "0")),
             patient=params.get("patient", "sim"),
             dual=params.get("dual", "0").lower() in ("1", "true", "yes"),
+            view=params.get("view", "subcostal"),
+            scene=params.get("scene") or None,
         )
     except ValueError as exc:
         raise ConfigError(f"source {uri}: bad parameter value ({exc}); e.g. fps=30&seed=1&size=480x640") from exc
@@ -76,8 +83,14 @@ class SimSource(PacedSource):
 
         o = self.options
         try:
-            patient = sim.make_patient(o.patient, o.condition, severity=o.severity, lesion=o.lesion, seed=o.seed)
             profile = sim.get_profile(o.site)
+            if o.scene:
+                from liveredge.edge.sim.scenes import make_scene
+
+                patient = make_scene(o.patient, o.scene, seed=o.seed)
+            else:
+                patient = sim.make_patient(o.patient, o.condition, severity=o.severity, lesion=o.lesion, seed=o.seed,
+                                           view=o.view, profile=profile)
             self._scanner = sim.Scanner(patient, profile, seed=o.seed, fps=o.fps, size=o.size,
                                         dual_panel=o.dual, freeze_prob=o.freeze)
         except (ValueError, KeyError, TypeError) as exc:
