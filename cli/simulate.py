@@ -20,6 +20,23 @@ def _size(text: str) -> tuple[int, int]:
     return h, w
 
 
+def _sites(text: str) -> list[str]:
+    """Comma-separated profile names; ``random:A-B`` expands to random:A .. random:B-1 (e.g. random:0-150)."""
+    out: list[str] = []
+    for item in (s.strip() for s in text.split(",")):
+        head, _, rng = item.partition(":")
+        if head == "random" and "-" in rng:
+            a, _, b = rng.partition("-")
+            if not (a.isdigit() and b.isdigit() and int(a) < int(b)):
+                from liveredge.edge.errors import ConfigError
+
+                raise ConfigError(f"--sites {item!r}: a range is random:START-STOP with START < STOP")
+            out += [f"random:{k}" for k in range(int(a), int(b))]
+        elif item:
+            out.append(item)
+    return out
+
+
 def _dataset(args: argparse.Namespace) -> int:
     from liveredge.edge.errors import ConfigError
     from liveredge.edge.sim.dataset import plan_dataset, write_dataset
@@ -28,8 +45,8 @@ def _dataset(args: argparse.Namespace) -> int:
         stages = [int(v) for v in args.fibrosis_stages.split(",") if v]
     except ValueError as exc:
         raise ConfigError(f"--fibrosis-stages {args.fibrosis_stages!r}: use e.g. 2,3,4") from exc
-    specs = plan_dataset(args.patients, [s.strip() for s in args.sites.split(",") if s.strip()], args.seed, stages,
-                         negatives=args.negatives)
+    specs = plan_dataset(args.patients, _sites(args.sites), args.seed, stages, negatives=args.negatives,
+                         purpose=args.purpose)
     manifest = write_dataset(Path(args.out), specs, args.frames_per_patient, _size(args.size),
                              progress=not args.quiet)
     print(f"wrote {manifest} ({len(specs)} patients x {args.frames_per_patient} frames; SIMULATED, not for clinical use)")
@@ -102,10 +119,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d.add_argument("out", help="output folder (must not exist or be empty)")
     d.add_argument("--patients", type=int, required=True, help="number of patients (classes round-robin)")
     d.add_argument("--frames-per-patient", type=int, default=4)
-    d.add_argument("--sites", default="S1,S2,S3,S4,S5,S6", help="comma-separated profiles, e.g. S1,S2,random:7")
+    d.add_argument("--sites", default="S1,S2,S3,S4,S5,S6",
+                   help="comma-separated profiles, e.g. S1,S2,random:7 or random:0-150 (random:0 .. random:149)")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--size", default="256x256", help="screen HEIGHTxWIDTH in px")
     d.add_argument("--fibrosis-stages", default="2,3,4", help="stages drawn for the fibrosis class (F1 is mild)")
+    d.add_argument("--purpose", choices=("training", "validation", "benchmark"), default=None,
+                   help="check every site against that purpose's seed range and draw patient seeds from it "
+                   "(docs/benchmark.md); default: unassigned seeds, for tests and ad hoc use")
     d.add_argument("--negatives", type=int, default=0,
                    help="extra non-liver scenes (label not_liver: heart, bladder, pregnancy, thyroid, lung, air, ...)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")

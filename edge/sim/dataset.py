@@ -27,6 +27,7 @@ from liveredge.edge.sim.patient import CLASSES, LESIONS, NOT_LIVER, make_patient
 from liveredge.edge.sim.profiles import get_profile
 from liveredge.edge.sim.scanner import Scanner
 from liveredge.edge.sim.scenes import SCENES, make_scene
+from liveredge.edge.sim.seeds import check_profile, seed_range
 
 MANIFEST_COLUMNS = ("path", "mask_path", "label", "severity", "patient_id", "site_id", "condition", "lesion",
                     "frame", "frozen", "lesion_boxes", "depth_cm", "mm_per_px", "view", "probe", "lesion_diameters_mm")
@@ -50,23 +51,47 @@ class PatientSpec:
 
 
 def plan_dataset(n_patients: int, sites: Sequence[str], seed: int,
-                 fibrosis_stages: Sequence[int] = (2, 3, 4), negatives: int = 0) -> list[PatientSpec]:
+                 fibrosis_stages: Sequence[int] = (2, 3, 4), negatives: int = 0,
+                 purpose: str | None = None) -> list[PatientSpec]:
     """Plan ``n_patients`` liver patients over ``sites`` (validated with ``get_profile``), then
     ``negatives`` non-liver scenes (label ``not_liver``, kinds cycled over ``scenes.SCENES``, sites
-    cycled too, so no probe type marks them)."""
+    cycled too, so no probe type marks them). With a ``purpose`` ("training" | "validation" |
+    "benchmark", see ``seeds``) every site must belong to that purpose and every patient seed is drawn
+    from its patient-seed range; without one, seeds are unassigned (tests, ad hoc use)."""
     if n_patients < 0 or negatives < 0:
         raise ConfigError(f"--patients and --negatives must be >= 0, got {n_patients} and {negatives}")
     if not sites:
         raise ConfigError("--sites needs at least one profile name")
     for s in sites:
         get_profile(s)
+        if purpose is not None:
+            check_profile(s, purpose)
+    out = _plan_liver(n_patients, sites, seed, fibrosis_stages, purpose)
+    for k in range(negatives):
+        i = n_patients + k
+        kind = SCENES[k % len(SCENES)]
+        site = sites[(k // len(SCENES) + k) % len(sites)]
+        out.append(PatientSpec(i, f"s{seed}-n{k:05d}", NOT_LIVER, None, None, site, _patient_seed(seed, i, purpose), kind))
+    return out
+
+
+def _patient_seed(seed: int, index: int, purpose: str | None) -> int:
+    h = zlib.crc32(f"{seed}:{index}".encode())
+    if purpose is None:
+        return h
+    r = seed_range("patient", purpose)
+    return r.start + h % (r.stop - r.start)
+
+
+def _plan_liver(n_patients: int, sites: Sequence[str], seed: int, fibrosis_stages: Sequence[int],
+                purpose: str | None) -> list[PatientSpec]:
     if not fibrosis_stages or any(st not in (1, 2, 3, 4) for st in fibrosis_stages):
         raise ConfigError(f"fibrosis stages must be in 1..4, got {list(fibrosis_stages)}")
     out = []
     for p in range(n_patients):
         group = p // len(CLASSES)
         condition = CLASSES[p % len(CLASSES)]
-        cycle = group // len(sites)
+        cycle = group  # severities / lesion kinds rotate over groups, so many sites still see every grade
         severity = lesion = None
         if condition == "steatosis":
             severity = 1 + cycle % 3
@@ -74,13 +99,8 @@ def plan_dataset(n_patients: int, sites: Sequence[str], seed: int,
             severity = fibrosis_stages[cycle % len(fibrosis_stages)]
         elif condition == "focal_lesion":
             lesion = LESIONS[cycle % len(LESIONS)]
-        pseed = zlib.crc32(f"{seed}:{p}".encode())
+        pseed = _patient_seed(seed, p, purpose)
         out.append(PatientSpec(p, f"s{seed}-p{p:05d}", condition, severity, lesion, sites[group % len(sites)], pseed))
-    for k in range(negatives):
-        i = n_patients + k
-        kind = SCENES[k % len(SCENES)]
-        site = sites[(k // len(SCENES) + k) % len(sites)]
-        out.append(PatientSpec(i, f"s{seed}-n{k:05d}", NOT_LIVER, None, None, site, zlib.crc32(f"{seed}:{i}".encode()), kind))
     return out
 
 

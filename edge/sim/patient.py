@@ -46,7 +46,7 @@ _ST_FAT = (0.0, 0.3, 0.5, 0.7)
 _FIB_TEXTURE = ((0.03, 0.09), (0.05, 0.12), (0.08, 0.2), (0.2, 0.45), (0.55, 0.85))
 _FIB_SCALE = (0.35, 0.4, 0.5, 0.65, 0.8)
 _FIB_BUMPS = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.04), (0.0, 0.15), (0.25, 0.5))
-LESION_DIAMETER_MM = (5.0, 50.0)  # log-uniform
+LESION_DIAMETER_MM = (5.0, 50.0)  # 3/4 log-uniform over the range, 1/4 uniform over its upper half (see _diameter)
 FLUID_AMP, FLUID_ATT = 0.012, 0.02  # anechoic fluid (cysts, gallbladder, ascites): amplitude, attenuation
 
 
@@ -211,11 +211,20 @@ def _lesion_count(rng: np.random.Generator, kind: str) -> int:
     return 1 + int(rng.choice(3, p=probs))
 
 
+def _diameter(rng: np.random.Generator) -> float:
+    """A lesion diameter in mm: log-uniform over LESION_DIAMETER_MM (small lesions common), mixed 1:3 with
+    uniform over its upper half, so large lesions still reach the top decile after the shrinking that
+    small fields of view (linear probes under a thick wall) force."""
+    lo, hi = LESION_DIAMETER_MM
+    if rng.uniform() < 0.25:
+        return float(rng.uniform((lo + hi) / 2, hi))
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
 def _place_one(rng: np.random.Generator, p: Patient, fov: tuple[np.ndarray, np.ndarray, np.ndarray],
                kind: str, diameter_mm: float | None) -> Lesion | None:
     xa, za, depth = fov
-    lo, hi = np.log(LESION_DIAMETER_MM[0]), np.log(LESION_DIAMETER_MM[1])
-    r = (float(np.exp(rng.uniform(lo, hi))) if diameter_mm is None else float(diameter_mm)) / 20.0  # radius cm
+    r = (_diameter(rng) if diameter_mm is None else float(diameter_mm)) / 20.0  # radius cm
     while r >= 0.24:
         idx = np.flatnonzero(parenchyma_ok(p, xa, za, depth, r))
         if idx.size:
@@ -233,7 +242,7 @@ def place_lesions(rng: np.random.Generator, p: Patient, kind: str, fov_xz: tuple
                   count: int | None = None, diameter_mm: float | None = None) -> Patient:
     """``p`` with ``count`` (default: drawn) more lesions of ``kind`` placed at random in the liver
     parenchyma seen from the probe-frame points ``fov_xz`` (see ``geometry.fov_points``; pass a subset to
-    choose where), diameters ``diameter_mm`` or log-uniform in :data:`LESION_DIAMETER_MM`, shrunk when the
+    choose where), diameters ``diameter_mm`` or drawn over :data:`LESION_DIAMETER_MM`, shrunk when the
     visible liver is too small. At least one lesion always results."""
     x, z = fov_xz
     fov = (*p.view.to_anatomy(np.asarray(x, np.float32), np.asarray(z, np.float32)), np.asarray(z, np.float32))
