@@ -50,6 +50,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "add not_liver to train the 'not a liver' class on non-liver scenes)")
     t.set_defaults(handler=_train)
 
+    c = sub.add_parser("calibrate", help="choose temperature and 'not a liver' gate thresholds on validation data",
+                       description="Runs MODEL.keras on the validation split of DATA, writes operating_point "
+                       "(temperature, not_liver_threshold, energy_threshold) into its .liveredge.json sidecar "
+                       "(liveredge convert copies it into the .tflite) and calibration.json beside it.")
+    c.add_argument("model", help=".keras file written by liveredge train (with its sidecar and splits.json)")
+    c.add_argument("dataset", help="folder with manifest.csv")
+    c.add_argument("--split", default="val", choices=("val",), help="validation only: it chooses thresholds")
+    c.add_argument("--region", choices=("detect", "mask"), default="detect")
+    c.set_defaults(handler=_calibrate)
+
     e = sub.add_parser("evaluate", help="evaluate a .keras / SavedModel / .tflite model on a manifest dataset",
                        description="Writes REPORT_DIR/report.json and report.html (ROC, confusion, reliability, per site).")
     e.add_argument("model", help=".keras file, SavedModel folder, or .tflite (float or int8)")
@@ -61,6 +71,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e.add_argument("--region", choices=("detect", "mask"), default="detect")
     e.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples for the 95%% CIs")
     e.set_defaults(handler=_evaluate)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from liveredge.models.calibrate import calibrate
+
+    result = calibrate(args.model, args.dataset, args.split, args.region)
+    g = result.gate
+    print(f"{args.model}: temperature {result.temperature} (ECE {result.ece_before} -> {result.ece_after} on "
+          f"{result.frames} {result.split} frames); gate: not_liver >= {g.not_liver_threshold}, energy > "
+          f"{g.energy_threshold}: flags {g.liver_flagged:.1%} of liver frames, catches "
+          f"{'-' if g.not_liver_caught is None else f'{g.not_liver_caught:.1%}'} of non-liver ones (SIMULATED data)")
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

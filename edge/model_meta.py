@@ -53,6 +53,8 @@ class OperatingPoint:
 
     ``not_liver_threshold`` (probability of the model's ``not_liver`` label) and ``energy_threshold`` (energy
     score of the liver logits) configure the "not a liver" gate (``decisions.liver_gate``); None disables each.
+    ``temperature`` calibrates the probabilities: the runtime reports ``p ** (1/T)`` renormalised (= softmax of
+    the logits / T); 1 leaves them as the model gives them.
     """
 
     min_confidence: float = 0.5
@@ -60,6 +62,7 @@ class OperatingPoint:
     smoothing_tau_s: float = 0.5
     not_liver_threshold: float | None = None
     energy_threshold: float | None = None
+    temperature: float = 1.0
 
 
 @dataclass(frozen=True)

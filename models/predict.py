@@ -13,12 +13,13 @@ sidecar → the default spec and class names (recorded as ``spec_source="default
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from liveredge.edge.decisions.calibration import tempered
 from liveredge.edge.errors import ModelError
 from liveredge.edge.preprocess.spec import PreprocessSpec
 from liveredge.models.augment import to_model_input
@@ -37,6 +38,7 @@ class ModelInfo:
     spec_source: str  # "metadata" | "sidecar" | "default"
     input_dtype: str = "float32"
     input_quant: tuple[float, int] | None = None
+    temperature: float = 1.0  # from the operating point: predictions are reported at it, as on the device
 
 
 class Predictor(Protocol):
@@ -67,10 +69,12 @@ def _describe(path: Path, kind: str) -> ModelInfo:
         meta = read_metadata(path)
         if meta is not None:
             quant = (meta.input_quant.scale, meta.input_quant.zero_point) if meta.input_quant else None
-            return ModelInfo(path, kind, meta.name, meta.labels, meta.preprocess, "metadata", input_quant=quant)
+            return ModelInfo(path, kind, meta.name, meta.labels, meta.preprocess, "metadata", input_quant=quant,
+                             temperature=meta.operating_point.temperature)
     sidecar = read_sidecar(path)
     if sidecar is not None:
-        return ModelInfo(path, kind, sidecar.name, sidecar.labels, sidecar.preprocess, "sidecar")
+        t = sidecar.operating_point.temperature if sidecar.operating_point else 1.0
+        return ModelInfo(path, kind, sidecar.name, sidecar.labels, sidecar.preprocess, "sidecar", temperature=t)
     return ModelInfo(path, kind, path.name.split(".")[0], DEFAULT_LABELS, PreprocessSpec(), "default")
 
 
@@ -116,7 +120,8 @@ class KerasPredictor:
                 outs = self._model(**{self._input_name: tf.constant(x)})
                 p = outs["output_0"] if "output_0" in outs else [v for v in outs.values() if len(v.shape) == 2][0]
             out.append(np.asarray(p, dtype=np.float32))
-        return np.concatenate(out) if out else np.zeros((0, len(self.info.labels)), np.float32)
+        probs = np.concatenate(out) if out else np.zeros((0, len(self.info.labels)), np.float32)
+        return tempered(probs, self.info.temperature)
 
 
 class TFLitePredictor:
@@ -143,7 +148,7 @@ class TFLitePredictor:
             if not scale:
                 raise ModelError(f"{path}: integer input without quantisation parameters")
             quant = (float(scale), int(zp))
-        self.info = ModelInfo(path, "tflite", info.name, info.labels, info.spec, info.spec_source, dtype, quant)
+        self.info = replace(info, input_dtype=dtype, input_quant=quant)
         check_input(self.info, tuple(int(v) for v in inp["shape"]), int(self._out["shape"][-1]))
 
     def _feed(self, gray: np.ndarray) -> np.ndarray:
@@ -160,7 +165,7 @@ class TFLitePredictor:
             self._interp.invoke()
             raw = self._interp.get_tensor(self._out["index"])[0]
             out[i] = (raw.astype(np.float32) - zp) * scale if np.issubdtype(raw.dtype, np.integer) else raw
-        return out
+        return tempered(out, self.info.temperature)
 
 
 def load_predictor(path: str | Path) -> Predictor:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from liveredge.edge.decisions import DecisionConfig, DecisionEngine, ExamAggregator, GateConfig, ImageGate, cam_heatmap
+from liveredge.edge.decisions.calibration import tempered
 from liveredge.edge.events import ExamSummary, FrameResult, Quality
 from liveredge.edge.runtime.model import LoadedModel
 from liveredge.edge.runtime.region import RegionState
@@ -57,11 +58,12 @@ class FrameProcessor:
         return x, quality
 
     def infer(self, x: np.ndarray) -> np.ndarray:
-        """Run the model on one prepared input; float32 probabilities (n_classes,)."""
+        """Run the model on one prepared input; float32 probabilities (n_classes,) at the model's calibrated
+        temperature (operating point)."""
         runner = self.model.runner
         runner.set_input(x)
         runner.invoke()
-        return runner.probs()
+        return tempered(runner.probs(), self.model.meta.operating_point.temperature)
 
     def process(self, frame: Frame, t_taken: float | None = None, t_media: float | None = None) -> FrameResult:
         """One frame → its result; ``t_taken`` is when the inference thread took it (defaults to now).
