@@ -131,7 +131,7 @@ def calibrate(model_path: str | Path, dataset: str | Path, split: str = "val", r
     split column, or the run's own splits.json beside the model); update the sidecar; write the report."""
     from liveredge.models import dataset as ds
     from liveredge.models.export import read_sidecar, sidecar_path, write_sidecar
-    from liveredge.models.frames import load_frames
+    from liveredge.models.frames import load_usable_frames
 
     path = Path(model_path)
     side = read_sidecar(path)
@@ -140,10 +140,12 @@ def calibrate(model_path: str | Path, dataset: str | Path, split: str = "val", r
     manifest = ds.read_manifest(dataset, side.labels)
     splits_file = path.parent / "splits.json"
     splits = json.loads(splits_file.read_text()) if splits_file.is_file() else ds.split_patients(manifest)
+    all_images, usable = load_usable_frames(manifest, side.preprocess, region=region)
     idx = ds.split_indices(manifest, splits).get(split, np.array([], int))
+    idx = idx[usable[idx]]  # frames without a region are never classified on the device
     if len(idx) == 0:
-        raise DataError(f"{dataset}: the {split!r} split is empty; calibration needs validation frames")
-    images = load_frames(manifest, side.preprocess, region=region, indices=idx)
+        raise DataError(f"{dataset}: the {split!r} split has no usable frames; calibration needs validation frames")
+    images = all_images[idx]
     probs, logits = _outputs(path, images, side.preprocess)
     result = choose(probs, logits, manifest.y[idx], side.labels, split)
     write_sidecar(sidecar_path(path), replace(side, operating_point=result.operating_point(side.operating_point or OperatingPoint())))

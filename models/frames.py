@@ -77,6 +77,38 @@ def load_frames(
     return images if indices is None else images[indices]
 
 
+def load_usable_frames(manifest: Manifest, spec: PreprocessSpec, *, region: str = "detect") -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 (N, h, w) images, bool (N,) usable) for the whole manifest: a frame in which the runtime's detector
+    finds no ultrasound region (a preset so dark the screen is black, the probe in air) is one the device flags
+    NO_REGION and never classifies, so training and calibration leave it out instead of failing; its image is
+    zeros and ``usable`` False. Unreadable files still raise DataError. Cached like :func:`load_frames`."""
+    if region != "detect":
+        images = load_frames(manifest, spec, region=region)
+        return images, np.ones(len(images), bool)
+    cache = manifest.root / CACHE_DIR / f"usable-{cache_key(manifest, spec, region)}.npz"
+    try:
+        with np.load(cache) as data:
+            if len(data["images"]) == len(manifest.records):
+                return data["images"], data["usable"]
+    except (OSError, KeyError, ValueError):
+        pass
+    images = np.zeros((len(manifest.records), *spec.input_size), np.uint8)
+    usable = np.ones(len(manifest.records), bool)
+    for i, r in enumerate(tqdm(manifest.records, desc="preprocess frames", unit="frame", file=sys.stderr, leave=False)):
+        try:
+            images[i] = gray_frame(r, spec, region)
+        except DataError as exc:
+            if not isinstance(exc.__cause__, PreprocessError):
+                raise
+            usable[i] = False
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, images=images, usable=usable)
+    except OSError:
+        pass
+    return images, usable
+
+
 def _read_cache(path: Path) -> np.ndarray | None:
     try:
         with np.load(path) as data:

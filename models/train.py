@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from liveredge.edge.errors import ConfigError
 from liveredge.edge.preprocess.spec import PreprocessSpec
 from liveredge.models import dataset as ds
 from liveredge.models.augment import AugmentConfig, augment, to_model_input
-from liveredge.models.frames import load_frames
+from liveredge.models.frames import load_usable_frames
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,12 @@ def _prepare(dataset: str | Path, cfg: TrainConfig) -> tuple[ds.Manifest, dict[s
     splits = ds.split_patients(manifest, holdout_site=cfg.holdout_site, val_frac=cfg.val_frac,
                                test_frac=cfg.test_frac, seed=cfg.seed)
     idx = ds.split_indices(manifest, splits)
+    images, usable = load_usable_frames(manifest, cfg.spec, region=cfg.region)
+    if not usable.all():  # the device never classifies a frame without a region: neither train nor score on it
+        print(f"{int((~usable).sum())} of {len(usable)} frames have no ultrasound region the runtime can find "
+              "(it would flag them NO_REGION); left out", file=sys.stderr)
+        idx = {name: ix[usable[ix]] for name, ix in idx.items()}
     ds.check_classes(manifest, idx, required=[s for s in ("train", "val") if s == "train" or cfg.val_frac > 0])
-    images = load_frames(manifest, cfg.spec, region=cfg.region)
     return manifest, splits, idx, images
 
 

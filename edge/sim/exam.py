@@ -100,10 +100,11 @@ def draw_view(rng: np.random.Generator, name: str | None = None) -> View:
 
 
 def draw_operator(rng: np.random.Generator) -> Operator:
-    """Operator settings of one exam: gain +-6 dB, TGC sliders +-4 dB each, compensation 30-100 %,
-    depth 85-110 % of the profile's (profiles add their own, wider, gain/TGC spread)."""
-    tgc = tuple(float(v) for v in rng.uniform(-4.0, 4.0, size=5))
-    return Operator(float(rng.uniform(-6.0, 6.0)), tgc, float(rng.uniform(0.3, 1.0)),  # type: ignore[arg-type]
+    """Operator settings of one exam, on top of the profile's preset (random profiles already spread gain
+    +-12 dB and TGC sliders +-8 dB): gain +-3 dB, TGC sliders +-2 dB each, compensation of the liver's extra
+    attenuation 30-100 %, depth 85-110 % of the preset's."""
+    tgc = tuple(float(v) for v in rng.uniform(-2.0, 2.0, size=5))
+    return Operator(float(rng.uniform(-3.0, 3.0)), tgc, float(rng.uniform(0.3, 1.0)),  # type: ignore[arg-type]
                     float(rng.uniform(0.85, 1.1)))
 
 
