@@ -54,6 +54,7 @@ class FrameSet:
     samples: tuple[Sample, ...]
     hashes: tuple[str, ...]
     digest: str
+    skipped_no_region: int = 0  # frames left out because the runtime's detector finds no ultrasound in them
 
     @property
     def labels(self) -> np.ndarray:
@@ -69,34 +70,37 @@ class FrameSet:
         return {"frames": rows, "count": len(rows), "digest": self.digest}
 
 
-def _label(value: str) -> int:
+def _label(value: str, labels: Sequence[str] = CLASSES) -> int:
     value = (value or "").strip()
-    if value in CLASSES:
-        return CLASSES.index(value)
+    if value in labels:
+        return list(labels).index(value)
     if value.lstrip("-").isdigit():
         return int(value)
     return -1
 
 
-def discover(source: str | Path, video_step: int = 5) -> list[Sample]:
-    """All frame references of a source (see module docstring); DataError when there are none."""
+def discover(source: str | Path, video_step: int = 5, labels: Sequence[str] = CLASSES,
+             strict: bool = False) -> list[Sample]:
+    """All frame references of a source (see module docstring); DataError when there are none. Label names
+    map to indices in ``labels`` (the MODEL's class order); with ``strict`` a name the model does not have is
+    an error (a validation set must speak the model's classes)."""
     path = Path(source)
     if not path.exists():
         raise DataError(f"{path}: calibration/validation data not found; pass a manifest CSV, image folder, video or DICOM")
     if path.is_dir() and (path / "manifest.csv").is_file():
         path = path / "manifest.csv"
     if path.is_file() and path.suffix.lower() == ".csv":
-        samples = _from_manifest(path)
+        samples = _from_manifest(path, labels, strict)
     elif path.is_dir():
-        samples = [s for f in sorted(path.rglob("*")) if f.is_file() for s in _from_file(f, path, video_step)]
+        samples = [s for f in sorted(path.rglob("*")) if f.is_file() for s in _from_file(f, path, video_step, labels)]
     else:
-        samples = _from_file(path, path.parent, video_step)
+        samples = _from_file(path, path.parent, video_step, labels)
     if not samples:
         raise DataError(f"{source}: no frames found (images {sorted(IMAGE_EXT)}, videos, DICOM or manifest.csv)")
     return samples
 
 
-def _from_manifest(csv_path: Path) -> list[Sample]:
+def _from_manifest(csv_path: Path, labels: Sequence[str], strict: bool) -> list[Sample]:
     try:
         with open(csv_path, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
@@ -104,16 +108,21 @@ def _from_manifest(csv_path: Path) -> list[Sample]:
         raise DataError(f"{csv_path}: cannot read the manifest ({exc})") from exc
     if rows and "path" not in rows[0]:
         raise DataError(f"{csv_path}: manifest has no 'path' column (columns: {sorted(rows[0])})")
+    unknown = sorted({(r.get("label") or "").strip() for r in rows} - set(labels) - {""})
+    unknown = [u for u in unknown if not u.lstrip("-").isdigit()]
+    if strict and unknown:
+        raise DataError(f"{csv_path}: labels {unknown} are not among the model's labels {list(labels)}; give the "
+                        "model's labels (sidecar or --spec) or drop those rows")
     return [
-        Sample(str(csv_path.parent / r["path"]), int(r.get("frame") or 0), _label(r.get("label", "")),
+        Sample(str(csv_path.parent / r["path"]), int(r.get("frame") or 0), _label(r.get("label", ""), labels),
                r.get("site_id", "") or "", r.get("patient_id", "") or "")
         for r in rows
     ]
 
 
-def _from_file(f: Path, root: Path, video_step: int) -> list[Sample]:
+def _from_file(f: Path, root: Path, video_step: int, labels: Sequence[str] = CLASSES) -> list[Sample]:
     ext = f.suffix.lower()
-    label = next((_label(p) for p in reversed(f.relative_to(root).parts[:-1]) if p in CLASSES), -1) if f != root else -1
+    label = next((_label(p, labels) for p in reversed(f.relative_to(root).parts[:-1]) if p in labels), -1) if f != root else -1
     if ext in IMAGE_EXT or ext in DICOM_EXT:
         return [Sample(str(f), 0, label)]
     if ext in VIDEO_EXT:
@@ -175,22 +184,29 @@ def _read_dicom(sample: Sample) -> np.ndarray:
 
 
 def load_frames(
-    samples: Sequence[Sample], spec: PreprocessSpec, progress: Callable[[int], None] | None = None
+    samples: Sequence[Sample], spec: PreprocessSpec, progress: Callable[[int], None] | None = None,
+    skip_no_region: bool = False,
 ) -> FrameSet:
-    """Preprocess every sample with the runtime's ``prepare_frame``; frames with no ultrasound are an error."""
+    """Preprocess every sample with the runtime's ``prepare_frame``. Frames with no ultrasound are an error, or,
+    with ``skip_no_region``, left out and counted (the device flags them NO_REGION and never classifies them)."""
     from liveredge.edge.preprocess import prepare_frame
 
     if not samples:
         raise DataError("no frames given: calibration and validation data are required (no defaults)")
-    xs, hashes = [], []
+    xs, hashes, kept = [], [], []
     for s in samples:
         frame = read_frame(s)
-        hashes.append(hashlib.sha256(np.ascontiguousarray(frame).tobytes()).hexdigest())
         try:
             xs.append(np.asarray(prepare_frame(frame, spec), dtype=np.float32))
         except PreprocessError as exc:
-            raise DataError(f"{s.path} frame {s.frame}: {exc}") from exc
+            if not skip_no_region:
+                raise DataError(f"{s.path} frame {s.frame}: {exc}") from exc
+            continue
+        kept.append(s)
+        hashes.append(hashlib.sha256(np.ascontiguousarray(frame).tobytes()).hexdigest())
         if progress is not None:
             progress(1)
+    if not xs:
+        raise DataError(f"none of the {len(samples)} frames shows an ultrasound region the runtime can find")
     digest = hashlib.sha256("\n".join(hashes).encode("ascii")).hexdigest()  # path-independent
-    return FrameSet(np.stack(xs), tuple(samples), tuple(hashes), digest)
+    return FrameSet(np.stack(xs), tuple(kept), tuple(hashes), digest, len(samples) - len(kept))

@@ -66,12 +66,12 @@ class ConvertResult:
 
 
 def _frames(req: ConvertRequest, src: SourceModel) -> tuple[data.FrameSet, data.FrameSet, list[data.Sample]]:
-    pool = data.discover(req.calib)
-    calib = data.load_frames(data.stratify(pool, req.max_calib, req.seed), src.spec)
-    val_samples = data.discover(req.val)
+    pool = data.discover(req.calib, labels=src.labels)
+    calib = data.load_frames(data.stratify(pool, req.max_calib, req.seed), src.spec, skip_no_region=True)
+    val_samples = data.discover(req.val, labels=src.labels, strict=True)
     if any(s.label < 0 for s in val_samples):
         raise DataError(f"{req.val}: validation frames need labels (manifest 'label' column or class folders)")
-    val = data.load_frames(val_samples, src.spec)
+    val = data.load_frames(val_samples, src.spec, skip_no_region=True)
     return calib, val, pool
 
 
