@@ -116,3 +116,17 @@ def _print_report(fit: Any, frames: dict[str, Any], out: str, site_hash: str) ->
     print(f"  after       {rep['after']}")
     print(f"  {rep['summary']}")
     print(f"wrote {out} (sha256 {site_hash[:16]}...). Apply it with --site {out}. {NOTICE}")
+
+
+def with_site(model: Any, site_path: str | None) -> Any:
+    """``model`` with SITE.json composed into its input table (``--site`` / config ``site``); unchanged when None."""
+    if not site_path:
+        return model
+    from liveredge.edge.site import apply_site, read_site
+
+    site = read_site(site_path)
+    adapted = apply_site(model, site)
+    summary = site.document.get("report", {}).get("summary", "")
+    print(f"liveredge: site {site_path} (sha256 {site.sha256[:16]}...) applied through the input LUT: {summary}",
+          file=sys.stderr)
+    return adapted

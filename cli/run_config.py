@@ -2,7 +2,7 @@
 
 Sections and keys (all optional; a key given on the command line wins)::
 
-    [model]      path, threads, device, pubkey, allow_unverified, cpu_fallback
+    [model]      path, threads, device, pubkey, allow_unverified, cpu_fallback, site (SITE.json from adapt)
     [source]     uri, rate ("realtime" | "max"), fps, loop, timeout (s), max_frames
     [decisions]  min_confidence (0..1), ood_threshold (0..1), smoothing_tau_s (s), margin (0..1), min_dwell_s (s)
     [serial]     port
@@ -24,7 +24,7 @@ from typing import Any
 KEYS: dict[tuple[str, str], str] = {
     ("model", "path"): "model", ("model", "threads"): "threads", ("model", "device"): "device",
     ("model", "pubkey"): "pubkey", ("model", "allow_unverified"): "allow_unverified",
-    ("model", "cpu_fallback"): "cpu_fallback",
+    ("model", "cpu_fallback"): "cpu_fallback", ("model", "site"): "site",
     ("source", "uri"): "source", ("source", "rate"): "rate", ("source", "fps"): "fps", ("source", "loop"): "loop",
     ("source", "timeout"): "timeout", ("source", "max_frames"): "max_frames",
     ("decisions", "min_confidence"): "min_confidence", ("decisions", "ood_threshold"): "ood_threshold",

@@ -142,13 +142,15 @@ def landmarks(hist: np.ndarray, percentiles: Iterable[float] = PERCENTILES) -> n
     return np.interp(np.asarray(tuple(percentiles), float) / 100.0, cdf, np.arange(257, dtype=np.float64))
 
 
-def reference_from_images(images: Iterable[np.ndarray], source: str, rule: TissueRule = TissueRule(),
-                          regions: Iterable[np.ndarray | None] | None = None) -> IntensityReference:
-    """The reference of a set of model-view images (training or calibration frames); DataError when none is usable."""
+def reference_from_images(images: Iterable[np.ndarray], source: str, rule: TissueRule = TissueRule()) -> IntensityReference:
+    """The reference of model-view images whose outside is 0 (training or calibration frames, ``region=None``)."""
+    return reference_from_checks((check_frame(g, None, rule) for g in images), source, rule)
+
+
+def reference_from_checks(checks: Iterable[FrameCheck], source: str, rule: TissueRule = TissueRule()) -> IntensityReference:
+    """The reference of checked frames (their usable frames' pooled histogram); DataError when none is usable."""
     pooled, used = np.zeros(256, np.int64), 0
-    masks = iter(regions) if regions is not None else None
-    for gray in images:
-        check = check_frame(gray, next(masks) if masks is not None else None, rule)
+    for check in checks:
         if check.verdict == FRAME_OK:
             pooled += check.hist
             used += 1
@@ -198,10 +200,10 @@ def fit_mapping(source: np.ndarray, reference: np.ndarray, bounds: tuple[float, 
                 tolerance: float = 0.5, end_slope_max: float = 4.0) -> Mapping:
     """Monotone piecewise-linear map of ``source`` landmarks onto ``reference``: knots (0, 0), (s_i, y_i)..., (255, 255).
 
-    Between landmarks each slope is the target slope clipped to ``bounds``; the common offset is the least-squares
-    one, limited so the two end segments (0 → first landmark, last landmark → 255) keep slopes within
-    [1 / end_slope_max, end_slope_max] (they absorb a gain offset). Landmarks all within ``tolerance`` of the
-    reference give the exact identity.
+    Between landmarks each slope is the target slope clipped to ``bounds`` (shifted together when needed so the
+    end segments stay possible); the common offset is the least-squares one, limited so the two end segments
+    (0 → first landmark, last landmark → 255) keep slopes within [1 / end_slope_max, end_slope_max] (they absorb
+    a gain offset). Landmarks all within ``tolerance`` of the reference give the exact identity.
     """
     s, r = np.asarray(source, np.float64), np.asarray(reference, np.float64)
     if s.shape != r.shape or s.size < 2 or np.any(np.diff(s) < 0) or np.any(np.diff(r) < 0):
@@ -209,10 +211,15 @@ def fit_mapping(source: np.ndarray, reference: np.ndarray, bounds: tuple[float, 
     if float(np.max(np.abs(s - r))) <= tolerance:
         return Mapping((0.0, 255.0), (0.0, 255.0), np.arange(256, dtype=np.uint8), float(np.max(np.abs(s - r))))
     xs, target = _knots(s, r)
-    slopes = np.clip(np.diff(target) / np.diff(xs), *bounds)
-    cum = np.concatenate([[0.0], np.cumsum(slopes * np.diff(xs))])
-    first = _first_knot(float(np.mean(target - cum)), xs, float(cum[-1]), end_slope_max)
-    ky = np.clip(first + cum, 0.5, 254.5)
+    dx, x0, xk = np.diff(xs), float(xs[0]), float(xs[-1])
+    # the end segments' slope limits bound the span between the first and last landmark
+    smin = 255.0 - end_slope_max * (255.0 - xk) - end_slope_max * x0
+    smax = 255.0 - (255.0 - xk) / end_slope_max - x0 / end_slope_max
+    slopes = _slopes_with_span(np.diff(target) / dx if dx.size else np.zeros(0), dx, bounds, smin, smax)
+    cum = np.concatenate([[0.0], np.cumsum(slopes * dx)])
+    lo = max(x0 / end_slope_max, 255.0 - end_slope_max * (255.0 - xk) - cum[-1])
+    hi = min(x0 * end_slope_max, 255.0 - (255.0 - xk) / end_slope_max - cum[-1])
+    ky = float(np.clip(np.mean(target - cum), lo, max(lo, hi))) + cum
     kx, kyy = np.concatenate([[0.0], xs, [255.0]]), np.concatenate([[0.0], ky, [255.0]])
     lut = np.clip(np.round(np.interp(np.arange(256), kx, kyy)), 0, 255).astype(np.uint8)
     residual = float(np.max(np.abs(np.interp(s, kx, kyy) - r)))
@@ -228,11 +235,19 @@ def _knots(s: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs, np.bincount(inverse, weights=r[inside]) / np.bincount(inverse)
 
 
-def _first_knot(wanted: float, xs: np.ndarray, span: float, end_max: float) -> float:
-    """The first knot's output level, as close to ``wanted`` as the end-segment slope limits allow."""
-    lo = max(xs[0] / end_max, 255.0 - end_max * (255.0 - xs[-1]) - span)
-    hi = min(xs[0] * end_max, 255.0 - (255.0 - xs[-1]) / end_max - span)
-    return float(np.clip(wanted, lo, hi)) if lo <= hi else 0.5 * (lo + hi)
+def _slopes_with_span(target: np.ndarray, dx: np.ndarray, bounds: tuple[float, float], smin: float,
+                      smax: float) -> np.ndarray:
+    """Target slopes clipped to ``bounds``; shifted by one common offset when their span leaves [smin, smax]."""
+    slopes = np.clip(target, *bounds)
+    span = float(np.sum(slopes * dx))
+    if smin <= span <= smax or dx.size == 0:
+        return slopes
+    goal = smax if span > smax else smin
+    a, b = bounds[0] - float(target.max()), bounds[1] - float(target.min())
+    for _ in range(100):  # sum(clip(target + lam) * dx) is non-decreasing in lam: bisection
+        mid = 0.5 * (a + b)
+        a, b = (mid, b) if float(np.sum(np.clip(target + mid, *bounds) * dx)) < goal else (a, mid)
+    return np.clip(target + 0.5 * (a + b), *bounds)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from liveredge.edge.errors import ConfigError, VerificationError
+from liveredge.edge.errors import ConfigError
 from liveredge.edge.harmonize import check_lut, compose
 
 if TYPE_CHECKING:
@@ -99,9 +99,9 @@ def read_site(path: str | Path) -> SiteFile:
 
 
 def check_model(site: SiteFile, model_sha256: str, model_path: str) -> None:
-    """VerificationError unless the site file was fitted for exactly this model file."""
+    """ConfigError (exit 2) unless the site file was fitted for exactly this model file."""
     if site.model_sha256 != model_sha256.lower():
-        raise VerificationError(
+        raise ConfigError(
             f"site file {site.path} was fitted for the model with sha256 {site.model_sha256[:16]}..., but "
             f"{model_path} has sha256 {model_sha256[:16]}...; re-run 'liveredge adapt' with this model")
 

@@ -3,7 +3,11 @@
 Sidecar contract (read by the convert toolchain; decided)::
 
     RUN_DIR/<name>.liveredge.json = {"name": str, "labels": [str, ...],
-                                     "preprocess": PreprocessSpec.to_dict(), "cam_output": int | null}
+                                     "preprocess": PreprocessSpec.to_dict(), "cam_output": int | null,
+                                     "intensity_reference": IntensityReference.to_dict() | null}
+
+``intensity_reference`` (optional) is the tissue grey-level landmarks of the training frames, the distribution
+``liveredge adapt`` maps a new scanner onto (``liveredge convert`` records its own from the calibration frames).
 
 A SavedModel folder gets the same JSON as ``liveredge.json`` inside it. Output 0 of every model is the
 softmax probabilities (batch, n_classes); ``cam_output`` is the index of the class-activation-map output
@@ -17,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from liveredge.edge.errors import ModelError
+from liveredge.edge.errors import ConfigError, ModelError
+from liveredge.edge.harmonize import IntensityReference
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
 SIDECAR_SUFFIX = ".liveredge.json"
@@ -32,18 +37,21 @@ class Sidecar:
     labels: tuple[str, ...]
     preprocess: PreprocessSpec
     cam_output: int | None = None
+    intensity_reference: IntensityReference | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        ref = None if self.intensity_reference is None else self.intensity_reference.to_dict()
         return {"name": self.name, "labels": list(self.labels), "preprocess": self.preprocess.to_dict(),
-                "cam_output": self.cam_output}
+                "cam_output": self.cam_output, "intensity_reference": ref}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "sidecar") -> Sidecar:
         try:
-            cam = data.get("cam_output")
+            cam, ref = data.get("cam_output"), data.get("intensity_reference")
             return cls(str(data["name"]), tuple(str(v) for v in data["labels"]),
-                       PreprocessSpec.from_dict(data["preprocess"]), None if cam is None else int(cam))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                       PreprocessSpec.from_dict(data["preprocess"]), None if cam is None else int(cam),
+                       None if ref is None else IntensityReference.from_dict(ref))
+        except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
             raise ModelError(f"{source}: malformed liveredge sidecar ({exc!r}); expected keys name, labels, "
                              "preprocess, cam_output") from exc
 
