@@ -44,7 +44,7 @@ class TissueRule:
     saturated_level: int = 250
     min_tissue_fraction: float = 0.35
     max_saturated_fraction: float = 0.10
-    min_region_pixels: int = 500
+    min_region_fraction: float = 0.05  # of the model input: less than this is no usable region
 
     def __post_init__(self) -> None:
         if not 0 <= self.dark_level < self.saturated_level <= 255:
@@ -119,7 +119,7 @@ def check_frame(gray: np.ndarray, region: np.ndarray | None, rule: TissueRule = 
     values = gray[region] if region is not None else gray[gray > 0]
     hist = np.bincount(values.ravel(), minlength=256).astype(np.int64)
     empty = np.zeros(256, np.int64)
-    if values.size < rule.min_region_pixels:
+    if values.size < rule.min_region_fraction * gray.size:
         return FrameCheck("no_region", empty)
     tissue = hist.copy()
     tissue[: rule.dark_level + 1] = 0
