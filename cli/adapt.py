@@ -35,13 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _adapt(args: argparse.Namespace) -> int:
+    from liveredge.edge.errors import ConfigError
     from liveredge.edge.harmonize import fit_site
     from liveredge.edge.runtime.adapt import check_frames, read_frames
     from liveredge.edge.site import site_document, write_site
 
     if args.frames < 1:
-        from liveredge.edge.errors import ConfigError
-
         raise ConfigError(f"--frames must be >= 1, got {args.frames}")
     digest, meta = _model(args.model)
     reference, ref_note = _reference(args, meta)

@@ -266,9 +266,8 @@ class SiteFit:
     frames_rejected: dict[str, int]
 
     def report(self) -> dict[str, Any]:
-        r2 = lambda v: [round(float(x), 2) for x in v]  # noqa: E731
-        return {"percentiles": list(self.percentiles), "reference": r2(self.reference), "before": r2(self.before),
-                "after": r2(self.after), "landmark_error_before": round(_err(self.before, self.reference), 2),
+        return {"percentiles": list(self.percentiles), "reference": _r2(self.reference), "before": _r2(self.before),
+                "after": _r2(self.after), "landmark_error_before": round(_err(self.before, self.reference), 2),
                 "landmark_error_after": round(_err(self.after, self.reference), 2),
                 "max_grey_shift": self.max_shift, "identity": self.identity, "summary": self.summary()}
 
@@ -279,6 +278,10 @@ class SiteFit:
         return (f"median tissue grey {self.before[mid]:.1f} -> {self.after[mid]:.1f} (reference "
                 f"{self.reference[mid]:.1f}); mean landmark error {_err(self.before, self.reference):.1f} -> "
                 f"{_err(self.after, self.reference):.1f} grey levels; largest grey shift {self.max_shift}")
+
+
+def _r2(values: Iterable[float]) -> list[float]:
+    return [round(float(v), 2) for v in values]
 
 
 def _err(a: Iterable[float], b: Iterable[float]) -> float:
