@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liveredge.cli.train",
     "liveredge.cli.convert",
     "liveredge.cli.run",
+    "liveredge.cli.adapt",
     "liveredge.cli.bridge",
     "liveredge.cli.demo",
 )

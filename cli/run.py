@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from liveredge.cli.adapt import with_site
 from liveredge.cli.run_config import add_decision_args, apply_config
 from liveredge.cli.trust_args import add_trust_args, policy_from_args
 
@@ -30,6 +31,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu | edgetpu | edgetpu:usb:0 | edgetpu:pci:0")
     p.add_argument("--cpu-fallback", action="store_true", help="run on the CPU when the Edge TPU cannot be used")
     add_trust_args(p)
+    p.add_argument("--site", default=None, metavar="SITE.json", help="scanner harmonisation from 'liveredge adapt'")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -128,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     effective = apply_config(args, args.parser_defaults)
     if args.timeout <= 0 or (args.max_frames is not None and args.max_frames < 1):
         raise ConfigError("--timeout must be > 0 and --max-frames >= 1")
-    model = _with_overrides(_load(args), args)
+    model = with_site(_with_overrides(_load(args), args), args.site)
     effective["operating_point"] = vars(model.meta.operating_point)
     finite = parse_uri(args.source).kind in ("video", "image", "folder", "dicom")
     policy = WatchPolicy(timeout_s=args.timeout, max_attempts=3 if finite and not args.loop else None)
@@ -231,7 +233,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.frames < 30 or args.fps <= 0:
         raise ConfigError("--frames must be >= 30 and --fps > 0")
-    model = _load(args)
+    model = with_site(_load(args), args.site)
     if args.source is None:
         clip = PrerenderedClip.from_sim(DEFAULT_SIM, args.frames, fps=args.fps)
     else:

@@ -3,7 +3,7 @@
 Sections and keys (all optional; a key given on the command line wins)::
 
     [model]      path, threads, device, pubkey (a path or a list: extra trusted keys), allow_unverified,
-                 allow_dev, allow_rollback, state_dir, cpu_fallback
+                 allow_dev, allow_rollback, state_dir, cpu_fallback, site (SITE.json from adapt)
     [source]     uri, rate ("realtime" | "max"), fps, loop, timeout (s), max_frames
     [decisions]  min_confidence (0..1), ood_threshold (0..1), smoothing_tau_s (s), margin (0..1), min_dwell_s (s)
     [serial]     port
@@ -26,7 +26,7 @@ KEYS: dict[tuple[str, str], str] = {
     ("model", "path"): "model", ("model", "threads"): "threads", ("model", "device"): "device",
     ("model", "pubkey"): "pubkey", ("model", "allow_unverified"): "allow_unverified",
     ("model", "cpu_fallback"): "cpu_fallback", ("model", "allow_dev"): "allow_dev",
-    ("model", "allow_rollback"): "allow_rollback", ("model", "state_dir"): "state_dir",
+    ("model", "allow_rollback"): "allow_rollback", ("model", "state_dir"): "state_dir", ("model", "site"): "site",
     ("source", "uri"): "source", ("source", "rate"): "rate", ("source", "fps"): "fps", ("source", "loop"): "loop",
     ("source", "timeout"): "timeout", ("source", "max_frames"): "max_frames",
     ("decisions", "min_confidence"): "min_confidence", ("decisions", "ood_threshold"): "ood_threshold",

@@ -70,6 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e.add_argument("--split", default=None, choices=("train", "val", "test", "holdout"))
     e.add_argument("--region", choices=("detect", "mask"), default="detect")
     e.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples for the 95%% CIs")
+    e.add_argument("--site", default=None, metavar="SITE.json", help="scanner harmonisation from 'liveredge adapt' "
+                   "(must be fitted for this model file)")
     e.set_defaults(handler=_evaluate)
 
 
@@ -117,7 +119,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     sites = tuple(s.strip() for s in args.sites.split(",") if s.strip())
     cfg = EvalConfig(sites=sites, split=args.split, splits_path=Path(args.splits) if args.splits else None,
-                     region=args.region, n_boot=args.n_boot)
+                     region=args.region, n_boot=args.n_boot, site=Path(args.site) if args.site else None)
     report = evaluate(args.model, args.dataset, args.out, cfg)
     print(headline(report))
     print(f"wrote {Path(args.out) / 'report.json'} and report.html. SIMULATED data: not for clinical use.",

@@ -28,6 +28,7 @@ from liveredge.convert.gate import GateBudget
 from liveredge.convert.ingest import SourceModel, SpecSource, ingest
 from liveredge.convert.signing import SignRequest, sign_model
 from liveredge.edge.errors import ConfigError, DataError, VerificationError
+from liveredge.edge.harmonize import IntensityReference, images_from_inputs, reference_from_images
 from liveredge.edge.model_meta import ModelMetadata, QuantParams
 
 STAGES = ("ingest", "frames", "float parity", "quantise + gate", "per-layer", "write + sign")
@@ -131,7 +132,8 @@ def _more_pool(req: ConvertRequest, src: SourceModel, pool: list[data.Sample], u
     return lambda: data.load_frames(data.stratify(pool, min(len(pool), used * 4), req.seed + 1), src.spec).x
 
 
-def _edgetpu(req: ConvertRequest, model: Path, src: SourceModel, prov: dict[str, Any], gate: Any) -> str | None:
+def _edgetpu(req: ConvertRequest, model: Path, src: SourceModel, prov: dict[str, Any], gate: Any,
+             ref: IntensityReference | None = None) -> str | None:
     """Compile for the Edge TPU when the compiler exists; re-inject the metadata it strips. None when skipped."""
     if req.target != "edgetpu":
         return None
@@ -146,7 +148,8 @@ def _edgetpu(req: ConvertRequest, model: Path, src: SourceModel, prov: dict[str,
         return None
     compiled, log = edgetpu.compile_model(model, model.parent)
     data = compiled.read_bytes()
-    compiled.write_bytes(embed_metadata(data, _metadata(src, model.read_bytes(), {**prov, "edgetpu_ops": len(log.ops)}, gate)))
+    meta = _metadata(src, model.read_bytes(), {**prov, "edgetpu_ops": len(log.ops)}, gate, ref)
+    compiled.write_bytes(embed_metadata(data, meta))
     return str(compiled)
 
 
@@ -165,7 +168,8 @@ def _output_positions(model: bytes) -> list[int]:
     return [positions[int(details[name]["index"])] for name in sorted(details)]
 
 
-def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: dict[str, Any] | None) -> ModelMetadata:
+def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: dict[str, Any] | None,
+              reference: IntensityReference | None = None) -> ModelMetadata:
     inputs, outputs = contract.io_tensors(model)
     order = _output_positions(model)
     if src.cam_output is not None and not 0 <= src.cam_output < len(order):
@@ -178,7 +182,16 @@ def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: 
     cam = None if src.cam_output is None else order[src.cam_output]
     return ModelMetadata(name=src.name, labels=src.labels, preprocess=src.spec, input_quant=qp(inputs[0]),
                          output_quant=qp(probs), operating_point=src.operating_point, cam_output=cam,
-                         provenance=provenance, gate=gate)
+                         provenance=provenance, gate=gate, intensity_reference=reference)
+
+
+def _intensity_reference(calib: data.FrameSet, spec: Any) -> IntensityReference | None:
+    """Tissue landmarks of the calibration frames (the training distribution ``liveredge adapt`` maps onto)."""
+    images = images_from_inputs(calib.x, spec.float_lut())
+    try:
+        return reference_from_images(images, source=f"calibration frames {calib.digest[:16]}")
+    except DataError:
+        return None  # no calibration frame shows tissue: adapt then asks for --reference
 
 
 def _write(req: ConvertRequest, ctx: dict[str, Any], float_tflite: bytes) -> ConvertResult:
@@ -190,10 +203,12 @@ def _write(req: ConvertRequest, ctx: dict[str, Any], float_tflite: bytes) -> Con
     target = out.with_suffix(".rejected.tflite") if not passed else (out.with_suffix(".16x8.tflite") if sixteen else out)
     provenance = report.provenance(src, ctx["calib"], outcome, req.target)
     gate = outcome.gate.to_dict() if outcome.gate else None
-    target.write_bytes(embed_metadata(outcome.model, _metadata(src, outcome.model, provenance, gate)))
+    ref = _intensity_reference(ctx["calib"], src.spec)
+    target.write_bytes(embed_metadata(outcome.model, _metadata(src, outcome.model, provenance, gate, ref)))
     twin = out.with_suffix(".float32.tflite")
-    twin.write_bytes(embed_metadata(float_tflite, _metadata(src, float_tflite, {**provenance, "format": "float32"}, None)))
-    edgetpu = _edgetpu(req, target, src, provenance, gate) if passed else None
+    twin.write_bytes(embed_metadata(float_tflite, _metadata(src, float_tflite, {**provenance, "format": "float32"},
+                                                            None, ref)))
+    edgetpu = _edgetpu(req, target, src, provenance, gate, ref) if passed else None
     role = "release" if passed else "rejected"
     roles = [(target, role), (twin, "dev")] + ([(Path(edgetpu), "release")] if edgetpu else [])
     signed = [sign_model(p, req.key, SignRequest(r, req.version, gate=None if r != "dev" else "none"))

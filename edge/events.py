@@ -48,6 +48,7 @@ class FrameResult:
     quality: Quality = Quality.OK
     exam_id: str | None = None
     stage_ms: dict[str, float] = field(default_factory=dict)
+    site_sha256: str | None = None  # the site file (scanner harmonisation) the frame went through, if any
 
     @property
     def latency_ms(self) -> float:
@@ -75,6 +76,7 @@ class ExamSummary:
     t_start: float
     t_end: float
     wall_time: float
+    site_sha256: str | None = None  # the site file (scanner harmonisation) the exam's frames went through, if any
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -12,8 +12,12 @@ JSON layout (``schema_version`` 1)::
      "input_quant": {"scale": s, "zero_point": z, "dtype": "int8"} | null,
      "output_quant": {...} | null,
      "operating_point": {"min_confidence": 0.6, "ood_threshold": null, "smoothing_tau_s": 0.5,
-                         "not_liver_threshold": null, "energy_threshold": null},
-     "cam_output": null | int, "provenance": {...}, "gate": {...} | null}
+                         "not_liver_threshold": null, "energy_threshold": null, "temperature": 1.0},
+     "cam_output": null | int, "provenance": {...}, "gate": {...} | null,
+     "intensity_reference": null | {IntensityReference.to_dict()}}
+
+``intensity_reference`` (optional; written by ``liveredge convert`` from its calibration frames) holds the tissue
+grey-level landmarks of the training distribution that ``liveredge adapt`` maps a new scanner onto.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from liveredge.edge.errors import ModelError
+from liveredge.edge.errors import ConfigError, ModelError
+from liveredge.edge.harmonize import IntensityReference
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
 METADATA_NAME = "liveredge.metadata"
@@ -79,6 +84,7 @@ class ModelMetadata:
     provenance: dict[str, Any] = field(default_factory=dict)
     gate: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
+    intensity_reference: IntensityReference | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +98,7 @@ class ModelMetadata:
             "cam_output": self.cam_output,
             "provenance": self.provenance,
             "gate": self.gate,
+            "intensity_reference": None if self.intensity_reference is None else self.intensity_reference.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -113,6 +120,7 @@ class ModelMetadata:
                 cam_output=data.get("cam_output"),
                 provenance=dict(data.get("provenance") or {}),
                 gate=data.get("gate"),
+                intensity_reference=_reference(data.get("intensity_reference")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"model metadata is malformed: {exc!r}") from exc
@@ -123,6 +131,13 @@ class ModelMetadata:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
             raise ModelError(f"model metadata is not valid JSON: {exc}") from exc
+
+
+def _reference(data: dict[str, Any] | None) -> IntensityReference | None:
+    try:
+        return None if data is None else IntensityReference.from_dict(data)
+    except ConfigError as exc:
+        raise ModelError(f"model metadata is malformed: {exc}") from exc
 
 
 def _quant(data: dict[str, Any] | None) -> QuantParams | None:

@@ -4,6 +4,10 @@ Frames go through the runtime's preprocessing with the MODEL's spec (metadata / 
 training. Subsets: ``sites`` (e.g. only the held-out site) and/or ``split`` + ``splits_path`` (a run's
 ``splits.json``: evaluate exactly the patients of one split). Confidence intervals bootstrap over patients.
 
+With ``site`` (a SITE.json from ``liveredge adapt``, refused unless fitted for this model file) the images go
+through the site's grey-level LUT first — the same table the runtime composes into its input LUT — and the
+report records ``site`` (path, sha256, summary).
+
 report.json (top level): n, labels, macro_auc, balanced_accuracy, accuracy, ece (+ ``*_ci95``), per_class,
 confusion, reliability, per_site, plus ``model`` (path, kind, name, input dtype/quant, spec source),
 ``dataset``, ``manifest_sha256``, ``subset``, ``n_patients``, ``n_boot`` and ``note`` (simulated data only).
@@ -37,6 +41,7 @@ class EvalConfig:
     region: str = "detect"
     n_boot: int = 500
     seed: int = 0
+    site: Path | None = None
 
 
 def select(manifest: ds.Manifest, cfg: EvalConfig) -> np.ndarray:
@@ -65,9 +70,12 @@ def select(manifest: ds.Manifest, cfg: EvalConfig) -> np.ndarray:
 def evaluate_predictor(predictor: Predictor, dataset: str | Path, cfg: EvalConfig) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """(report dict, y_true, probs) for a loaded predictor on the dataset subset."""
     info = predictor.info
+    site = _site(cfg.site, info.path)
     manifest = ds.read_manifest(dataset, info.labels)
     idx = select(manifest, cfg)
     images = load_frames(manifest, info.spec, region=cfg.region)[idx]
+    if site is not None:
+        images = site.lut[images]
     probs = predictor.predict(images)
     y = manifest.y[idx]
     metrics = summarize(y, probs, info.labels, sites=manifest.sites[idx], groups=manifest.patients[idx],
@@ -77,8 +85,24 @@ def evaluate_predictor(predictor: Predictor, dataset: str | Path, cfg: EvalConfi
              "input_shape": list(info.spec.input_shape)}
     report = {**metrics, "model": model, "dataset": str(Path(dataset)), "manifest_sha256": manifest.sha256,
               "subset": {"sites": list(cfg.sites), "split": cfg.split}, "n_patients": int(len(set(manifest.patients[idx]))),
-              "n_boot": cfg.n_boot, "note": NOTE}
+              "n_boot": cfg.n_boot, "note": NOTE,
+              "site": None if site is None else {"path": site.path, "sha256": site.sha256,
+                                                 "summary": site.document.get("report", {}).get("summary", "")}}
     return report, y, probs
+
+
+def _site(path: Path | None, model_path: Path) -> Any:
+    """The site file checked against the model file's SHA-256 (ConfigError when fitted for another model)."""
+    if path is None:
+        return None
+    import hashlib
+
+    from liveredge.edge.site import check_model, read_site
+
+    site = read_site(path)
+    digest = hashlib.sha256(Path(model_path).read_bytes()).hexdigest() if Path(model_path).is_file() else ""
+    check_model(site, digest, str(model_path))
+    return site
 
 
 def evaluate(model_path: str | Path, dataset: str | Path, out_dir: str | Path, cfg: EvalConfig) -> dict[str, Any]:

@@ -4,10 +4,13 @@ Sidecar contract (read by the convert toolchain; decided)::
 
     RUN_DIR/<name>.liveredge.json = {"name": str, "labels": [str, ...],
                                      "preprocess": PreprocessSpec.to_dict(), "cam_output": int | null,
-                                     "operating_point": {OperatingPoint fields} (optional)}
+                                     "operating_point": {OperatingPoint fields} (optional),
+                                     "intensity_reference": IntensityReference.to_dict() | null}
 
 ``operating_point`` carries what was chosen on VALIDATION data (confidence threshold, the "not a liver"
-gate's thresholds, ...); ``liveredge convert`` copies it into the ``.tflite`` metadata.
+gate's thresholds, temperature); ``liveredge convert`` copies it into the ``.tflite`` metadata.
+``intensity_reference`` (optional) is the tissue grey-level landmarks of the training frames, the distribution
+``liveredge adapt`` maps a new scanner onto (``liveredge convert`` records its own from the calibration frames).
 
 A SavedModel folder gets the same JSON as ``liveredge.json`` inside it. Output 0 of every model is the
 softmax probabilities (batch, n_classes); ``cam_output`` is the index of the class-activation-map output
@@ -21,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from liveredge.edge.errors import ModelError
+from liveredge.edge.errors import ConfigError, ModelError
+from liveredge.edge.harmonize import IntensityReference
 from liveredge.edge.model_meta import OperatingPoint
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
@@ -37,11 +41,13 @@ class Sidecar:
     labels: tuple[str, ...]
     preprocess: PreprocessSpec
     cam_output: int | None = None
+    intensity_reference: IntensityReference | None = None
     operating_point: OperatingPoint | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        ref = None if self.intensity_reference is None else self.intensity_reference.to_dict()
         data = {"name": self.name, "labels": list(self.labels), "preprocess": self.preprocess.to_dict(),
-                "cam_output": self.cam_output}
+                "cam_output": self.cam_output, "intensity_reference": ref}
         if self.operating_point is not None:
             data["operating_point"] = vars(self.operating_point).copy()
         return data
@@ -49,11 +55,12 @@ class Sidecar:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "sidecar") -> Sidecar:
         try:
-            cam, op = data.get("cam_output"), data.get("operating_point")
+            cam, ref, op = data.get("cam_output"), data.get("intensity_reference"), data.get("operating_point")
             return cls(str(data["name"]), tuple(str(v) for v in data["labels"]),
                        PreprocessSpec.from_dict(data["preprocess"]), None if cam is None else int(cam),
+                       None if ref is None else IntensityReference.from_dict(ref),
                        None if op is None else OperatingPoint(**op))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
             raise ModelError(f"{source}: malformed liveredge sidecar ({exc!r}); expected keys name, labels, "
                              "preprocess, cam_output") from exc
 

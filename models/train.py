@@ -186,6 +186,7 @@ def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 
 
 def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume: bool = True) -> TrainResult:
     """Run (or resume) training; export; evaluate every split. See the module docstring for the outputs."""
+    from liveredge.edge.harmonize import reference_from_images
     from liveredge.models.export import Sidecar, export_model
     from liveredge.models.metrics import summarize
 
@@ -199,7 +200,8 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
     (out / "config.json").write_text(json.dumps({**cfg.to_dict(), "manifest_sha256": manifest.sha256}, indent=1))
     model, ckpt = _fit(manifest, idx, images, cfg, out, resume)
     final = with_cam(model, cfg)
-    paths = export_model(final, out, Sidecar(cfg.model_name, cfg.labels, cfg.spec, 1 if cfg.cam else None))
+    reference = reference_from_images(images[idx["train"]], source=f"training frames of {manifest.sha256[:16]}")
+    paths = export_model(final, out, Sidecar(cfg.model_name, cfg.labels, cfg.spec, 1 if cfg.cam else None, reference))
     metrics = {name: summarize(manifest.y[ix], predict_probs(final, images[ix], cfg.spec), cfg.labels,
                                sites=manifest.sites[ix], groups=manifest.patients[ix], n_boot=cfg.n_boot, seed=cfg.seed)
                for name, ix in idx.items() if len(ix)}

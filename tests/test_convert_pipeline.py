@@ -69,7 +69,8 @@ def _convert(model: Path, data: dict[str, Path], out: Path, *extra: object) -> i
 
 
 def test_keras_cnn_converts_verifies_and_carries_metadata(
-    cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cnn: Path, convert_sim_dataset: dict[str, Path], frames: tuple[np.ndarray, np.ndarray], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str]
 ) -> None:
     from liveredge.convert.signing import generate_keypair
     from liveredge.edge.model_meta import read_metadata
@@ -87,8 +88,14 @@ def test_keras_cnn_converts_verifies_and_carries_metadata(
     assert meta.input_quant is not None and meta.input_quant.zero_point == -128
     assert abs(meta.input_quant.scale - 1 / 255) < 1e-6  # the spec's full [0, 1] range, not the calib max
     assert meta.provenance["source_sha256"] == doc["source"]["sha256"] and meta.gate["passed"]
+    from liveredge.edge.harmonize import images_from_inputs, reference_from_images
+
+    expected = reference_from_images(images_from_inputs(frames[0], SPEC.float_lut()), "calibration frames")
+    assert meta.intensity_reference is not None and meta.intensity_reference.n_frames == expected.n_frames >= 40
+    assert meta.intensity_reference.landmarks == tuple(round(v, 3) for v in expected.landmarks)  # for adapt
     twin = out.with_suffix(".float32.tflite")
     assert read_metadata(twin).name == "tiny" and twin.stat().st_size > out.stat().st_size
+    assert read_metadata(twin).intensity_reference == meta.intensity_reference
     assert _cli("verify", out, "--pubkey", tmp_path / "k.pub") == 0
     roles = {p.name: json.loads(Path(str(p) + ".statement.json").read_text())["statement"] for p in (out, twin)}
     assert roles[out.name]["role"] == "release" and roles[out.name]["gate"] == "passed"

@@ -65,9 +65,14 @@ def test_architectures_are_int8_friendly_with_cam(arch: str) -> None:
 
 def test_training_writes_models_sidecar_splits_and_metrics(run: Path) -> None:
     sidecar = json.loads((run / "liver_cnn.liveredge.json").read_text())
+    ref = read_sidecar(run / "liver_cnn.keras").intensity_reference  # what 'liveredge adapt' maps a scanner onto
+    train_frames = 2 * len(json.loads((run / "splits.json").read_text())["train"])
+    assert ref is not None and 0 < ref.n_frames <= train_frames and ref.source.startswith("training frames")
+    assert sidecar.pop("intensity_reference") == ref.to_dict()
     assert sidecar == {"name": "liver_cnn", "labels": ["normal", "steatosis", "fibrosis", "focal_lesion"],
                        "preprocess": SPEC.to_dict(), "cam_output": 1}
-    assert json.loads((run / "liver_cnn_savedmodel" / "liveredge.json").read_text()) == sidecar
+    inside = json.loads((run / "liver_cnn_savedmodel" / "liveredge.json").read_text())
+    assert inside.pop("intensity_reference") == ref.to_dict() and inside == sidecar
     splits = json.loads((run / "splits.json").read_text())
     assert all(p.startswith("S3") for p in splits["holdout"]) and splits["train"] and splits["val"]
     assert not set(splits["train"]) & set(splits["val"])

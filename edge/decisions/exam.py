@@ -24,12 +24,14 @@ _NO_IMAGE = Quality.DARK | Quality.NO_REGION
 class ExamAggregator:
     """Collects :class:`FrameResult` s of one exam at a time."""
 
-    def __init__(self, labels: tuple[str, ...], min_confidence: float, min_frames: int = 5) -> None:
+    def __init__(self, labels: tuple[str, ...], min_confidence: float, min_frames: int = 5,
+                 site_sha256: str | None = None) -> None:
         if min_frames < 1:
             raise ConfigError(f"an exam needs min_frames >= 1, got {min_frames}")
         self.labels = labels
         self.min_confidence = min_confidence
         self.min_frames = min_frames
+        self.site_sha256 = site_sha256
         self.exam_id: str | None = None
         self._t_start = 0.0
         self._sum = np.zeros(len(labels), dtype=np.float64)
@@ -88,6 +90,7 @@ class ExamAggregator:
             t_start=self._t_start,
             t_end=t,
             wall_time=time.time(),
+            site_sha256=self.site_sha256,
         )
         self.exam_id = None
         return summary

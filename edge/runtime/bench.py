@@ -146,7 +146,7 @@ def run_bench(model: LoadedModel, clip: Any, config: BenchConfig, threads: int |
     frames = list(clip.frames)
     processor = FrameProcessor(model)
     out: dict[str, Any] = {"notice": NOTICE, "model": model.path, "model_sha256": model.sha256,
-                           "verified": model.verified, "device": model.device, "threads": threads,
+                           "site_sha256": model.site_sha256, "verified": model.verified, "device": model.device, "threads": threads,
                            "source": clip.uri, "frames": len(frames), "frame_size": list(frames[0].shape[:2])}
     out["invoke_fps"] = round(invoke_fps(processor, frames[0], config.invoke_runs), 2)
     out["stages_fps"] = round(stages_fps(processor, frames), 2)

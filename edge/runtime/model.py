@@ -46,7 +46,8 @@ class LoadedModel:
     meta: ModelMetadata
     runner: ClassifierRunner
     device: str
-    input_lut: np.ndarray | None  # 256-entry pixel → quantised input table, None for float inputs
+    input_lut: np.ndarray | None  # 256-entry pixel → model input table (quantised, or float with a site map); None: spec's
+    site_sha256: str | None = None  # SHA-256 of the site file composed into input_lut (liveredge.edge.site)
 
     @property
     def base_quality(self) -> Quality:

@@ -39,7 +39,7 @@ class FrameProcessor:
         self.gate = ImageGate(config.gate)
         op = model.meta.operating_point
         self.engine = DecisionEngine(model.meta.labels, op, config.decisions)
-        self.exam = ExamAggregator(model.meta.labels, op.min_confidence, config.min_exam_frames)
+        self.exam = ExamAggregator(model.meta.labels, op.min_confidence, config.min_exam_frames, model.site_sha256)
         self.heatmap = heatmap and model.runner.cam_index is not None
         self.last_heatmap: np.ndarray | None = None  # uint8 (height, width) CAM of the last frame, when enabled
 
@@ -88,7 +88,7 @@ class FrameProcessor:
             probs=tuple(round(float(p), 6) for p in probs),
             smoothed=tuple(round(p, 6) for p in decision.smoothed),
             label=decision.label, confidence=round(decision.confidence, 6), quality=decision.quality,
-            exam_id=self.exam.exam_id,
+            exam_id=self.exam.exam_id, site_sha256=self.model.site_sha256,
             stage_ms={"wait": _ms(frame.t_capture, t0), "preprocess": _ms(t0, t1), "invoke": _ms(t1, t2),
                       "post": _ms(t2, t3)},
         )
