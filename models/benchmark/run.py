@@ -16,6 +16,7 @@ import hashlib
 import sys
 import time
 from collections import Counter
+from importlib import metadata
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -218,10 +219,18 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
         "model": {"path": str(info.path), "kind": info.kind, "name": info.name, "input_dtype": info.input_dtype,
                   "spec_source": info.spec_source, "labels": list(labels)},
         "suite": {"config": asdict(cfg), "digest": digest(cases), "n_cases": len(cases),
+                  "liveredge_version": _version(),
                   "profiles": list(suite_profiles(cfg.profiles)), "status": dict(Counter(status)),
                   "sweep_definitions": _sweep_definitions()},
         "seeds": _seeds(cases),
     }
+
+
+def _version() -> str:
+    try:
+        return metadata.version("liveredge")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _sweep_definitions() -> dict[str, Any]:
