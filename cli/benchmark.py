@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b.add_argument("--sweep-profiles", type=int, default=8, help="profiles of the gain/TGC/view sweeps")
     b.add_argument("--sweep-patients", type=int, default=2, help="patients per class in those sweeps")
     b.add_argument("--lesion-patients", type=int, default=24, help="lesions per size point")
-    b.add_argument("--position-patients", type=int, default=12, help="lesions per position point")
+    b.add_argument("--position-patients", type=int, default=16, help="lesions per position point")
     b.add_argument("--no-sweeps", action="store_true", help="per-profile suite only")
     b.add_argument("--quiet", action="store_true", help="no progress bars (they only show on a terminal anyway)")
     b.set_defaults(handler=_run)

@@ -15,11 +15,12 @@ import pytest
 
 from liveredge.cli.main import main
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.sim.exam import VIEWS
 from liveredge.edge.sim import anatomy
-from liveredge.edge.sim.patient import make_patient
+from liveredge.edge.sim.patient import CLASSES
 from liveredge.edge.sim.profiles import KINDS, get_profile
 from liveredge.edge.sim.seeds import PURPOSES, RANGES, check_profile, check_seed, purpose_of, seed_range
-from liveredge.models.benchmark.render import Renderer, lesion_fully_visible, make_scanner
+from liveredge.models.benchmark.render import Renderer, lesion_fully_visible, make_patient_for, make_scanner
 from liveredge.models.benchmark.run import plan
 from liveredge.models.benchmark.suite import Case, SuiteConfig, digest, suite_profiles
 from liveredge.models.benchmark.sweeps import place_lesion
@@ -88,27 +89,31 @@ def test_suite_config_refuses_bad_counts(bad: dict[str, object]) -> None:
         SuiteConfig(**bad)  # type: ignore[arg-type]
 
 
-def test_lesion_is_placed_inside_the_liver_at_its_size_and_fully_visible() -> None:
+def test_lesion_sweep_places_one_lesion_of_the_asked_size_where_the_simulator_allows_it() -> None:
     case = Case("lesion_size", "30mm", suite_profiles(1)[0], "bench-test-lesion", "focal_lesion", None, "cyst",
                 seed_range("patient", "benchmark").start, 0, lesion_mm=30.0)
-    patient = make_patient(case.patient_id, "focal_lesion", lesion="cyst", seed=case.patient_seed)
-    placed = place_lesion(patient, case, 0)
-    assert placed is not None and len(placed.lesions) == 1
-    shape = placed.lesions[0].shape
-    assert shape.ax == shape.az == pytest.approx(1.5)
-    label = anatomy.tissue_map(replace(patient, lesions=())).label
-    col, row = int((shape.cx - anatomy.X0) / anatomy.RES), int((shape.cz - anatomy.Z0) / anatomy.RES)
-    r = int(shape.ax / anatomy.RES)
-    disc = label[row - r:row + r + 1, col - r:col + r + 1]
-    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-    inside = disc[xx ** 2 + yy ** 2 <= r * r]
-    assert set(np.unique(inside).tolist()) <= {anatomy.REGION["liver"], anatomy.REGION["vessel"]}
+    patient = make_patient_for(case)
+    profile = get_profile(case.profile)
+    placed = place_lesion(patient, case, profile, 0)
+    assert placed is not None and len(placed.lesions) == 1 and placed.lesions[0].shape.ax == pytest.approx(1.5)
+    les = placed.lesions[0].shape
+    label = anatomy.tissue_map(replace(patient, lesions=())).label  # the liver fills all above the diaphragm
+    row, col = int((les.cz - anatomy.Z0) / anatomy.RES), int((les.cx - anatomy.X0) / anatomy.RES)
+    assert label[row, col] == anatomy.REGION["liver"]
     assert lesion_fully_visible(make_scanner(placed, case, (256, 256)), 0)
-    outside = place_lesion(patient, case, 2)  # this draw lies outside the field of view: the renderer skips it
+    outside = place_lesion(patient, case, profile, 1)  # this draw crosses the fan edge: the renderer skips it
     assert outside is not None and not lesion_fully_visible(make_scanner(outside, case, (256, 256)), 0)
+    assert place_lesion(patient, replace(case, lesion_target_cm=(40.0, 0.0)), profile, 0) is None
     rendered = Renderer(PreprocessSpec(), (256, 256)).render(case)
-    assert rendered.status == "ok" and rendered.lesion_cm == (shape.cx, shape.cz)
+    assert rendered.status == "ok" and rendered.lesion_cm == (les.cx, les.cz)
     assert rendered.image is not None and rendered.image.shape == (128, 128)
+
+
+def test_view_sweep_covers_every_simulator_view() -> None:
+    cfg = SuiteConfig(profiles=2, patients=1, sweep_profiles=1, sweep_patients=1)
+    cases = [c for c in plan(cfg) if c.sweep == "view"]
+    assert tuple(dict.fromkeys(c.point for c in cases)) == VIEWS
+    assert all(make_patient_for(c).view.name == c.view for c in cases[:: len(CLASSES)])
 
 
 def test_gain_offset_changes_the_rendered_frame() -> None:
@@ -137,6 +142,7 @@ def test_small_run_json_has_the_headline_first_and_sane_values(small_run: dict[s
     for v in r["per_profile"].values():
         assert v["n"] == 4 and 0.0 <= v["ece"] <= 1.0 and set(v["sensitivity"]) == set(r["model"]["labels"])
     assert set(r["sweeps"]) == {"lesion_size", "lesion_position", "gain", "tgc", "view"}
+    assert list(r["sweeps"]["view"]["points"]) == list(VIEWS)
     assert [p["lesion_mm"] for p in r["sweeps"]["lesion_size"]["points"].values()] == [5, 10, 15, 20, 30, 50]
     assert r["seeds"]["all_in_benchmark_range"] is True
     assert "NOT for clinical use" in r["note"]

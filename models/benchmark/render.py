@@ -22,9 +22,10 @@ from liveredge.edge.sim.patient import Patient, make_patient
 from liveredge.edge.sim.profiles import get_profile
 from liveredge.edge.sim.scanner import Scanner
 from liveredge.models.benchmark.suite import Case
-from liveredge.models.benchmark.sweeps import VIEWS, place_lesion, tgc_curve
+from liveredge.edge.sim.exam import VIEWS
+from liveredge.models.benchmark.sweeps import place_lesion, tgc_curve
 
-LESION_ATTEMPTS = 8  # positions tried per lesion case before it is skipped (lesion not fully in the fan)
+LESION_ATTEMPTS = 12  # positions tried per lesion case before it is skipped (lesion not fully in the fan)
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,21 @@ class Rendered:
     lesion_cm: tuple[float, float] | None = None
 
 
+def make_patient_for(case: Case) -> Patient:
+    """The case's patient, examined in ``case.view`` (drawn per exam when None) with lesions placed where
+    the case's scanner sees liver (as ``liveredge simulate dataset`` does)."""
+    if case.view is not None and case.view not in VIEWS:
+        raise ConfigError(f"view {case.view!r} is not one of the simulator's views {VIEWS}")
+    return make_patient(case.patient_id, case.condition, severity=case.severity, lesion=case.lesion,
+                        seed=case.patient_seed, view=case.view, profile=get_profile(case.profile))
+
+
 def make_scanner(patient: Patient, case: Case, size: tuple[int, int]) -> Scanner:
-    """The case's scanner: its profile with the gain offset and TGC tilt applied, at ``size``."""
+    """The case's scanner: its profile with the gain offset and TGC tilt applied (the exam's operator
+    settings come on top, inside ``Scanner``), at ``size``."""
     profile = get_profile(case.profile)
     profile = replace(profile, gain_db=profile.gain_db + case.gain_offset_db,
                       tgc_curve_db=tgc_curve(profile.tgc_curve_db, case.tgc_tilt_db))
-    if case.view not in VIEWS:
-        raise ConfigError(f"view {case.view!r} is not one of the simulator's views {VIEWS}")
-    # TODO(simulator v2): Scanner(..., view=case.view) once the simulator takes a view.
     return Scanner(patient, profile, seed=case.patient_seed, size=size)
 
 
@@ -71,14 +79,13 @@ class Renderer:
         key = replace(case, frame=0)
         if key == self._key:
             return self._scanner, self._where
-        patient = make_patient(case.patient_id, case.condition, severity=case.severity, lesion=case.lesion,
-                               seed=case.patient_seed)
+        patient = make_patient_for(case)
         scanner, where = None, None
         if case.lesion_mm is None:
             scanner = make_scanner(patient, case, self.size)
         else:
             for attempt in range(LESION_ATTEMPTS):
-                placed = place_lesion(patient, case, attempt)
+                placed = place_lesion(patient, case, get_profile(case.profile), attempt)
                 if placed is None:
                     break
                 candidate = make_scanner(placed, case, self.size)

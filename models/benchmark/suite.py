@@ -41,7 +41,7 @@ class SuiteConfig:
     sweep_profiles: int = 8
     sweep_patients: int = 2
     lesion_patients: int = 24
-    position_patients: int = 12
+    position_patients: int = 16
     sweeps: bool = True
 
     def __post_init__(self) -> None:
@@ -61,7 +61,8 @@ class Case:
     """One frame of the suite. ``sweep`` "profile" (the per-profile suite) or a sweep name; ``point`` the
     profile name or the sweep point; the patient (``patient_id``, ``condition``, ``severity``, ``lesion``,
     ``patient_seed``); ``frame`` cine index; scanner changes: ``gain_offset_db`` added to the profile's gain,
-    ``tgc_tilt_db`` (TGC bands get ``tilt x (-1, -0.5, 0, 0.5, 1)`` dB, near to far), ``view``; lesion sweeps:
+    ``tgc_tilt_db`` (TGC bands get ``tilt x (-1, -0.5, 0, 0.5, 1)`` dB, near to far), ``view`` (None: drawn
+    per exam by the simulator); lesion sweeps:
     ``lesion_mm`` diameter and ``lesion_target_cm`` (depth, lateral) of the centre, None = anywhere."""
 
     sweep: str
@@ -75,7 +76,7 @@ class Case:
     frame: int
     gain_offset_db: float = 0.0
     tgc_tilt_db: float = 0.0
-    view: str = "default"
+    view: str | None = None
     lesion_mm: float | None = None
     lesion_target_cm: tuple[float, float] | None = None
 

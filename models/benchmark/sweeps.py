@@ -4,14 +4,15 @@ simulator changes).
 - ``lesion_size``: focal-lesion sensitivity vs lesion diameter (:data:`LESION_SIZES_MM`), lesions placed
   anywhere in the visible liver.
 - ``lesion_position``: sensitivity of a :data:`POSITION_LESION_MM` lesion vs its centre's (depth, lateral)
-  position (:data:`POSITIONS_CM`; depth below the skin, lateral from the probe axis, anatomy cm).
+  position (:data:`POSITIONS_CM`; probe frame, cm: depth below the skin, lateral from the probe axis).
 - ``gain`` / ``tgc``: balanced accuracy with the operator's gain (:data:`GAIN_OFFSETS_DB`) or a TGC tilt
   (:data:`TGC_TILTS_DB`) changed on the sweep profiles' core patients (paired with the per-profile suite).
-- ``view``: balanced accuracy per probe view (:data:`VIEWS`).
+- ``view``: balanced accuracy per probe view (the simulator's :data:`VIEWS`).
 
-Lesions are placed by :func:`place_lesion` (sampling inside the liver of ``anatomy.tissue_map``), so the
-sweeps only rely on ``Patient.lesions``, ``tissue_map(p).label`` and its grid (``RES``, ``X0``, ``Z0``).
-SIMULATED data, not for clinical use.
+Lesions are placed by :func:`place_lesion` through the simulator's own ``place_lesions`` (its
+``parenchyma_ok`` rule: inside liver parenchyma, clear of vessels, kidney, gallbladder, diaphragm) on the
+probe-frame points it would use itself (:func:`lesion_fov`), restricted to a target for the position sweep;
+the sweep then replaces ``Patient.lesions`` with that ONE lesion. SIMULATED data, not for clinical use.
 """
 
 from __future__ import annotations
@@ -19,28 +20,22 @@ from __future__ import annotations
 import zlib
 from dataclasses import replace
 
-import cv2
 import numpy as np
 
-from liveredge.edge.sim import anatomy
-from liveredge.edge.sim.patient import CLASSES, LESIONS, Ellipse, Lesion, Patient
+from liveredge.edge.sim.exam import VIEWS
+from liveredge.edge.sim.geometry import fov_points
+from liveredge.edge.sim.patient import CLASSES, LESIONS, Patient, place_lesions
+from liveredge.edge.sim.profiles import SiteProfile
 from liveredge.models.benchmark.suite import Case, SuiteConfig, patient_cases, patient_seed, suite_profiles
 
 LESION_SIZES_MM: tuple[float, ...] = (5, 10, 15, 20, 30, 50)
 POSITION_LESION_MM = 20.0
 POSITIONS_CM: tuple[tuple[float, float], ...] = tuple((d, x) for d in (4.0, 6.0, 8.0, 10.0)
-                                                      for x in (-4.5, -1.5, 1.5))
-POSITION_TOLERANCE_CM = 0.75  # a position point's lesion centre lies within this distance of the target
+                                                      for x in (-2.0, 0.0, 2.0))
+POSITION_TOLERANCE_CM = 1.0  # a position point's lesion centre lies within this distance of the target
 GAIN_OFFSETS_DB: tuple[float, ...] = (-12, -6, 0, 6, 12)
 TGC_TILTS_DB: tuple[float, ...] = (-8, -4, 4, 8)
 TGC_BAND_WEIGHTS = (-1.0, -0.5, 0.0, 0.5, 1.0)  # tilt x weight = dB added to each TGC band (near -> far)
-# TODO(simulator v2): list the simulator's views here (its VIEWS tuple) once Scanner(view=...) lands;
-# render.make_scanner then passes view= through. Until then only the default view exists.
-VIEWS: tuple[str, ...] = ("default",)
-FOCAL = CLASSES.index("focal_lesion")
-# The lesion centre needs this margin of liver (or vessel) around the disc, so it never cuts the capsule,
-# kidney, gallbladder or diaphragm.
-LESION_MARGIN_CM = 0.2
 
 
 def _lesion_cases(sweep: str, points: list[tuple[str, float, tuple[float, float] | None]], per_point: int,
@@ -91,7 +86,7 @@ def tgc_cases(cfg: SuiteConfig) -> list[Case]:
 
 
 def view_cases(cfg: SuiteConfig) -> list[Case]:
-    """Each view in :data:`VIEWS` on the sweep subset."""
+    """Each of the simulator's views (``exam.VIEWS``) on the sweep subset (elsewhere the view is drawn per exam)."""
     return [c for v in VIEWS for c in _core_subset(cfg, "view", v, view=v)]
 
 
@@ -104,31 +99,32 @@ def tgc_curve(base: tuple[float, ...], tilt_db: float) -> tuple[float, ...]:
     return tuple(float(b + tilt_db * w) for b, w in zip(base, TGC_BAND_WEIGHTS))
 
 
-def lesion_candidates(patient: Patient, diameter_mm: float, target: tuple[float, float] | None) -> np.ndarray:
-    """(N, 2) canonical (x, z) cm of grid cells where a lesion of ``diameter_mm`` fits inside the liver
-    (``tissue_map(patient without lesions).label``), optionally within tolerance of ``target`` (depth, lateral)."""
-    label = anatomy.tissue_map(replace(patient, lesions=())).label
-    liver = label == anatomy.REGION["liver"]
-    tissue = (liver | (label == anatomy.REGION["vessel"])).astype(np.uint8)
-    r = int(np.ceil((diameter_mm / 20.0 + LESION_MARGIN_CM) / anatomy.RES))
-    fits = cv2.erode(tissue, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)),
-                     borderValue=0).astype(bool) & liver
-    rows, cols = np.nonzero(fits)
-    xz = np.stack([anatomy.X0 + anatomy.RES * (cols + 0.5), anatomy.Z0 + anatomy.RES * (rows + 0.5)], axis=1)
-    if target is not None:
-        depth, lateral = target
-        xz = xz[np.hypot(xz[:, 0] - lateral, xz[:, 1] - depth) <= POSITION_TOLERANCE_CM]
-    return xz
+def lesion_fov(patient: Patient, profile: SiteProfile) -> tuple[np.ndarray, np.ndarray]:
+    """Probe-frame (x, z) cm where the simulator may put a lesion in this exam, as ``make_patient`` does:
+    ``fov_points`` of the profile at the operator's depth, less the rib shadows (rib depth as there)."""
+    exam = patient.operator.apply(profile, patient.liver_att)
+    x, z = fov_points(exam)
+    apex = None if exam.kind == "linear" else exam.probe_radius_cm
+    rib_depth = patient.fat_cm + 0.45 * (patient.wall_cm - patient.fat_cm)
+    clear = ~patient.view.in_rib_shadow(x, z, rib_depth, apex)
+    return x[clear], z[clear]
 
 
-def place_lesion(patient: Patient, case: Case, attempt: int) -> Patient | None:
-    """``patient`` with ONE circular lesion of ``case.lesion`` kind and ``case.lesion_mm`` diameter at a
-    deterministic random fitting position (``attempt`` draws another one); None when nothing fits."""
-    xz = lesion_candidates(patient, float(case.lesion_mm or 0.0), case.lesion_target_cm)
-    if len(xz) == 0:
+def place_lesion(patient: Patient, case: Case, profile: SiteProfile, attempt: int) -> Patient | None:
+    """``patient`` with exactly ONE lesion of ``case.lesion`` kind and ``case.lesion_mm`` diameter, placed by
+    the simulator in its field of view (near ``case.lesion_target_cm`` when set); ``attempt`` draws another
+    spot. None when no spot in view fits a lesion of that size (the simulator would have shrunk it)."""
+    x, z = lesion_fov(patient, profile)
+    if case.lesion_target_cm is not None:
+        depth, lateral = case.lesion_target_cm
+        near = np.hypot(x - lateral, z - depth) <= POSITION_TOLERANCE_CM
+        x, z = x[near], z[near]
+    mm = float(case.lesion_mm or 0.0)
+    if x.size == 0 or mm <= 0:
         return None
     rng = np.random.default_rng([zlib.crc32(case.patient_id.encode()), case.patient_seed & 0xFFFFFFFF, attempt])
-    x, z = xz[int(rng.integers(0, len(xz)))]
-    r = float(case.lesion_mm or 0.0) / 20.0
-    lesion = Lesion(case.lesion or LESIONS[0], Ellipse(float(x), float(z), r, r, 0.0))
-    return replace(patient, lesions=(lesion,))
+    placed = place_lesions(rng, replace(patient, lesions=()), case.lesion or LESIONS[0], (x, z), count=1,
+                           diameter_mm=mm)
+    if len(placed.lesions) != 1 or abs(20.0 * placed.lesions[0].shape.ax - mm) > 1e-6:
+        return None
+    return placed
