@@ -99,11 +99,11 @@ def _row(cells: list[Any], tag: str = "td") -> str:
 def _profile_table(r: dict[str, Any]) -> str:
     labels = r["model"]["labels"]
     twin = r["int8_agreement"] is not None
-    head = ["profile", "probe", "frames", "balanced acc.", "macro AUC", "ECE"] + [f"sens. {c}" for c in labels]
+    head = ["profile", "probe", "frames", "no region", "balanced acc.", "macro AUC", "ECE"] + [f"sens. {c}" for c in labels]
     head += ["int8 agreement"] if twin else []
     rows = [_row(head, "th")]
     for name, v in r["per_profile"].items():
-        cells = [name, v["kind"], v["n"], v["balanced_accuracy"], v["macro_auc"], v["ece"]]
+        cells = [name, v["kind"], v["n"], v["no_region"], v["balanced_accuracy"], v["macro_auc"], v["ece"]]
         cells += [v["sensitivity"][c] for c in labels] + ([v["int8_agreement"]] if twin else [])
         rows.append(_row(cells))
     return "<table>" + "".join(rows) + "</table>"
@@ -136,10 +136,10 @@ def write_html(path: Path, r: dict[str, Any], plots: dict[str, Path]) -> None:
         _row([c, v["worst_profile"], v["worst_sensitivity"], v["median_sensitivity"]]) for c, v in r["per_class"].items()) + "</table>"
     sw = r["sweeps"]
     parts = []
-    for name, keys in (("lesion_size", ["n", "skipped", "sensitivity", "called_normal", "mean_prob"]),
-                       ("lesion_position", ["n", "skipped", "sensitivity", "called_normal"]),
-                       ("gain", ["n", "balanced_accuracy", "macro_auc", "ece"]), ("tgc", ["n", "balanced_accuracy", "macro_auc", "ece"]),
-                       ("view", ["n", "balanced_accuracy", "macro_auc", "ece"])):
+    scored = ["n", "no_region", "balanced_accuracy", "macro_auc", "ece"]
+    for name, keys in (("lesion_size", ["n", "skipped", "no_region", "sensitivity", "called_normal", "mean_prob"]),
+                       ("lesion_position", ["n", "skipped", "no_region", "sensitivity", "called_normal"]),
+                       ("gain", scored), ("tgc", scored), ("view", scored)):
         if name in sw:
             img = f'<img src="{plots[name].name}" alt="{name}">' if name in plots else ""
             parts.append(f"<h3>{name} ({html.escape(sw[name]['metric'])})</h3>{_sweep_table(sw[name], keys)}{img}")
