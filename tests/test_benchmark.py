@@ -21,6 +21,8 @@ from liveredge.edge.sim.patient import CLASSES
 from liveredge.edge.sim.profiles import KINDS, get_profile
 from liveredge.edge.sim.seeds import PURPOSES, RANGES, check_profile, check_seed, purpose_of, seed_range
 from liveredge.models.benchmark.render import Renderer, lesion_fully_visible, make_patient_for, make_scanner
+from liveredge.edge.sim.scenes import SCENES
+from liveredge.models.benchmark import score
 from liveredge.models.benchmark.run import plan
 from liveredge.models.benchmark.suite import Case, SuiteConfig, digest, suite_profiles
 from liveredge.models.benchmark.sweeps import place_lesion
@@ -29,6 +31,7 @@ from liveredge.edge.preprocess.spec import PreprocessSpec
 ROOT = Path(__file__).resolve().parents[1]
 INT8 = ROOT / "models" / "zoo" / "liver_cnn_int8.tflite"
 TINY = ROOT / "tests" / "fixtures" / "tiny_int8.tflite"
+LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
 SMALL = ["--profiles", "2", "--patients", "1", "--frames", "1", "--sweep-profiles", "1", "--sweep-patients", "1",
          "--lesion-patients", "1", "--position-patients", "1", "--quiet"]
 
@@ -77,7 +80,7 @@ def test_plan_uses_only_benchmark_seeds_every_probe_kind_and_is_fixed() -> None:
         assert not any(s in seed_range("patient", purpose) for s in pat_seeds)
     assert {get_profile(p).kind for p in suite_profiles(3)} == set(KINDS)
     assert len(suite_profiles(24)) == len(set(suite_profiles(24))) == 24
-    assert {c.sweep for c in cases} == {"profile", "lesion_size", "lesion_position", "gain", "tgc", "view"}
+    assert {c.sweep for c in cases} == {"profile", "lesion_size", "lesion_position", "gain", "tgc", "view", "ood"}
     core = [c for c in cases if c.sweep == "profile"]
     assert len(core) == 3 * 4 and {c.condition for c in core} == {"normal", "steatosis", "fibrosis", "focal_lesion"}
     assert digest(plan(cfg)) == digest(cases) != digest(plan(replace(cfg, patients=2)))
@@ -146,6 +149,26 @@ def test_small_run_json_has_the_headline_first_and_sane_values(small_run: dict[s
     assert [p["lesion_mm"] for p in r["sweeps"]["lesion_size"]["points"].values()] == [5, 10, 15, 20, 30, 50]
     assert r["seeds"]["all_in_benchmark_range"] is True
     assert "NOT for clinical use" in r["note"]
+
+
+def test_small_run_reports_ood_on_every_scene_kind(small_run: dict[str, object]) -> None:
+    r = small_run["r"]
+    assert isinstance(r, dict)
+    ood = r["ood"]
+    assert ood["n_scenes"] + ood["scenes_no_region"] == len(SCENES) and ood["n_liver"] == 8
+    assert 0.0 <= ood["max_softmax"]["auroc"] <= 1.0 and 0.0 <= ood["max_softmax"]["fpr_at_95tpr"] <= 1.0
+    assert "not_liver" not in ood and 0.0 <= ood["scenes_called_disease"] <= 1.0
+
+
+def test_ood_scores_a_perfect_and_a_useless_separator() -> None:
+    liver = np.array([[0.97, 0.01, 0.01, 0.01]] * 20)
+    unsure = np.full((10, 4), 0.25)
+    perfect = score.ood(liver, unsure, ["air"] * 10, LABELS)
+    assert perfect["max_softmax"]["auroc"] == 1.0 and perfect["max_softmax"]["fpr_at_95tpr"] == 0.0
+    confident_disease = np.array([[0.01, 0.01, 0.97, 0.01]] * 10)
+    useless = score.ood(liver, confident_disease, ["cardiac"] * 10, (*LABELS[:3], "not_liver"))
+    assert useless["max_softmax"]["auroc"] == 0.5 and useless["max_softmax"]["fpr_at_95tpr"] == 1.0
+    assert useless["scenes_called_disease"] == 1.0 and useless["not_liver"]["auroc_per_scene"] == {"cardiac": 0.5}
 
 
 def test_small_run_reports_int8_agreement_with_the_float_twin(small_run: dict[str, object]) -> None:

@@ -21,6 +21,7 @@ from liveredge.edge.sim import anatomy
 from liveredge.edge.sim.patient import Patient, make_patient
 from liveredge.edge.sim.profiles import get_profile
 from liveredge.edge.sim.scanner import Scanner
+from liveredge.edge.sim.scenes import make_scene
 from liveredge.models.benchmark.suite import Case
 from liveredge.edge.sim.exam import VIEWS
 from liveredge.models.benchmark.sweeps import place_lesion, tgc_curve
@@ -39,8 +40,10 @@ class Rendered:
 
 
 def make_patient_for(case: Case) -> Patient:
-    """The case's patient, examined in ``case.view`` (drawn per exam when None) with lesions placed where
-    the case's scanner sees liver (as ``liveredge simulate dataset`` does)."""
+    """The case's patient (or non-liver scene), examined in ``case.view`` (drawn per exam when None), with
+    lesions placed where the case's scanner sees liver (as ``liveredge simulate dataset`` does)."""
+    if case.scene is not None:
+        return make_scene(case.patient_id, case.scene, seed=case.patient_seed)
     if case.view is not None and case.view not in VIEWS:
         raise ConfigError(f"view {case.view!r} is not one of the simulator's views {VIEWS}")
     return make_patient(case.patient_id, case.condition, severity=case.severity, lesion=case.lesion,

@@ -130,6 +130,20 @@ def _headline(r: dict[str, Any]) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
+def _ood_section(ood: dict[str, Any] | None) -> str:
+    if ood is None:
+        return ""
+    rows = [_row(["score", "AUROC", "FPR at 95 % TPR", *[f"AUROC {k}" for k in ood["max_softmax"]["auroc_per_scene"]]], "th")]
+    for name in ("max_softmax", "not_liver"):
+        if name in ood:
+            v = ood[name]
+            rows.append(_row([name, v["auroc"], v["fpr_at_95tpr"], *v["auroc_per_scene"].values()]))
+    return (f"<h2>Not a liver (out of distribution)</h2><p>{ood['n_scenes']} simulated non-liver scenes vs "
+            f"{ood['n_liver']} liver frames of the suite ({ood['scenes_no_region']} more scenes had no detected "
+            f"region, so no result); scenes called a disease: {_fmt(ood['scenes_called_disease'])}. "
+            "max_softmax (1 - top probability) is the weak baseline.</p><table>" + "".join(rows) + "</table>")
+
+
 def write_html(path: Path, r: dict[str, Any], plots: dict[str, Path]) -> None:
     """The human page: notice, headline, per-profile and per-class tables, sweeps, plots."""
     pcls = "<table>" + _row(["class", "worst profile", "worst sensitivity", "median sensitivity"], "th") + "".join(
@@ -150,7 +164,7 @@ from the BENCHMARK seed range; these numbers are reported only and must never be
 <h2>Headline</h2>{_headline(r)}<p>Frames: {r['suite']['status']} (suite digest {r['suite']['digest'][:16]}, wall time {r.get('wall_s', 'n/a')} s).</p>
 <h2>Per profile</h2><img src="{plots['profiles'].name}" alt="per-profile balanced accuracy">{_profile_table(r)}
 <h2>Per class over profiles</h2>{pcls}<h2>Calibration (all profiles pooled)</h2><img src="{plots['reliability'].name}" alt="reliability">
-<h2>Sweeps</h2>{''.join(parts)}</body></html>"""
+<h2>Sweeps</h2>{''.join(parts)}{_ood_section(r.get("ood"))}</body></html>"""
     path.write_text(body)
 
 

@@ -46,6 +46,7 @@ def plan(cfg: SuiteConfig) -> list[Case]:
     if cfg.sweeps:
         for build in sweeps.SWEEPS.values():
             cases += build(cfg)
+        cases += sweeps.ood_cases(cfg)
     return cases
 
 
@@ -89,11 +90,12 @@ def float_twin(predictor: Predictor) -> Predictor | None:
 
 
 def class_indices(cases: list[Case], labels: tuple[str, ...]) -> np.ndarray:
-    """The model's class index of each case's condition; ModelError when the model lacks a class."""
+    """The model's class index of each case's condition (-1 for a non-liver scene the model has no class for);
+    ModelError when the model lacks one of the liver classes."""
     missing = sorted(set(CLASSES) - set(labels))
     if missing:
         raise ModelError(f"the model's labels {list(labels)} lack {missing}; the benchmark scores {list(CLASSES)}")
-    return np.array([labels.index(c.condition) for c in cases], dtype=np.int64)
+    return np.array([labels.index(c.condition) if c.condition in labels else -1 for c in cases], dtype=np.int64)
 
 
 def render_all(cases: list[Case], renderer: Renderer, progress: bool | None) -> tuple[list[str], list[np.ndarray]]:
@@ -207,6 +209,8 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
         agreement = {"twin": twin.info.path.name, "twin_sha256": sha256_file(twin.info.path),
                      "worst": float(np.nanmin(values)), "median": float(np.nanmedian(values)),
                      "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1)))}  # type: ignore[union-attr]
+    scene = np.array([c.sweep == "ood" for c, o in zip(cases, ok) if o], dtype=bool)
+    kinds = [c.scene or "" for c, o in zip(cases, ok) if o and c.sweep == "ood"]
     overall = score.group_metrics(y[core], probs[core], labels)
     overall["reliability"] = reliability(y[core], probs[core])
     return {
@@ -215,6 +219,9 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
         "per_profile": per_profile,
         "per_class": score.worst_per_class(per_profile, labels),
         "sweeps": _sweeps(cases, status, ok, y, probs, labels),
+        "ood": score.ood(probs[core], probs[scene], kinds, labels,
+                         sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status)))
+        if scene.any() else None,
         "overall": overall,
         "model": {"path": str(info.path), "kind": info.kind, "name": info.name, "input_dtype": info.input_dtype,
                   "spec_source": info.spec_source, "labels": list(labels)},
@@ -238,4 +245,4 @@ def _sweep_definitions() -> dict[str, Any]:
             "positions_depth_lateral_cm": [list(p) for p in sweeps.POSITIONS_CM],
             "position_tolerance_cm": sweeps.POSITION_TOLERANCE_CM, "gain_offsets_db": list(sweeps.GAIN_OFFSETS_DB),
             "tgc_tilts_db": list(sweeps.TGC_TILTS_DB), "tgc_band_weights": list(sweeps.TGC_BAND_WEIGHTS),
-            "views": list(sweeps.VIEWS)}
+            "views": list(sweeps.VIEWS), "ood_scenes": list(sweeps.SCENES)}

@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from liveredge.models.metrics import balanced_accuracy, ece, macro_auc, per_class
+from liveredge.models.metrics import balanced_accuracy, ece, macro_auc, per_class, roc_auc
 
 FOCAL_LABEL = "focal_lesion"
+NOT_LIVER_LABEL = "not_liver"
+DISEASES = ("steatosis", "fibrosis", "focal_lesion")
 
 
 def group_metrics(y: np.ndarray, probs: np.ndarray, labels: Sequence[str], twin: np.ndarray | None = None) -> dict[str, Any]:
@@ -67,4 +69,35 @@ def worst_per_class(per_profile: dict[str, dict[str, Any]], labels: Sequence[str
         worst = min(vals, key=vals.__getitem__)
         out[name] = {"worst_profile": worst, "worst_sensitivity": vals[worst],
                      "median_sensitivity": float(np.median(list(vals.values())))}
+    return out
+
+
+def _detection(is_ood: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    """AUROC of ``score`` (higher = more out-of-distribution) and the false-alarm rate on liver frames at the
+    threshold that flags 95 % of the non-liver frames."""
+    if not is_ood.any() or is_ood.all():
+        return {"auroc": float("nan"), "fpr_at_95tpr": float("nan")}
+    threshold = np.quantile(score[is_ood], 0.05)
+    return {"auroc": roc_auc(is_ood, score), "fpr_at_95tpr": float(np.mean(score[~is_ood] >= threshold))}
+
+
+def ood(liver: np.ndarray, scenes: np.ndarray, kinds: Sequence[str], labels: Sequence[str],
+        no_region: int = 0) -> dict[str, Any]:
+    """Non-liver scenes vs the suite's liver frames: per score ("max_softmax" = 1 - top probability, the weak
+    baseline; "not_liver" = that output's probability when the model has one) AUROC and FPR at 95 % TPR,
+    overall and per scene kind; how often a scene is called a disease (the dangerous failure). Scenes where
+    the runtime finds no ultrasound region (``no_region``: no result at all) are counted, not scored."""
+    probs = np.concatenate([liver, scenes])
+    is_ood = np.r_[np.zeros(len(liver), bool), np.ones(len(scenes), bool)]
+    scores = {"max_softmax": 1.0 - probs.max(axis=1)}
+    if NOT_LIVER_LABEL in labels:
+        scores["not_liver"] = probs[:, list(labels).index(NOT_LIVER_LABEL)]
+    kinds_arr = np.r_[np.array([""] * len(liver)), np.asarray(kinds, dtype=str)]
+    out: dict[str, Any] = {"n_liver": int(len(liver)), "n_scenes": int(len(scenes)), "scenes_no_region": no_region}
+    for name, score in scores.items():
+        per_kind = {k: _detection(is_ood[(kinds_arr == k) | ~is_ood], score[(kinds_arr == k) | ~is_ood])["auroc"]
+                    for k in dict.fromkeys(kinds)}
+        out[name] = {**_detection(is_ood, score), "auroc_per_scene": per_kind}
+    disease = [list(labels).index(d) for d in DISEASES if d in labels]
+    out["scenes_called_disease"] = float(np.isin(scenes.argmax(axis=1), disease).mean()) if len(scenes) else float("nan")
     return out

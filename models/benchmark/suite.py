@@ -24,7 +24,7 @@ from liveredge.edge.sim.seeds import check_profile, check_seed, seed_range
 SUITE_VERSION = 1
 FIBROSIS_STAGES = (2, 3, 4)  # the model class "fibrosis" means F2-F4
 # Patient-seed index blocks inside the benchmark range, one per part of the suite (disjoint patients).
-PATIENT_BLOCK = {"profile": 0, "lesion_size": 10_000_000, "lesion_position": 20_000_000}
+PATIENT_BLOCK = {"profile": 0, "lesion_size": 10_000_000, "lesion_position": 20_000_000, "ood": 30_000_000}
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ class Case:
     ``patient_seed``); ``frame`` cine index; scanner changes: ``gain_offset_db`` added to the profile's gain,
     ``tgc_tilt_db`` (TGC bands get ``tilt x (-1, -0.5, 0, 0.5, 1)`` dB, near to far), ``view`` (None: drawn
     per exam by the simulator); lesion sweeps:
-    ``lesion_mm`` diameter and ``lesion_target_cm`` (depth, lateral) of the centre, None = anywhere."""
+    ``lesion_mm`` diameter and ``lesion_target_cm`` (depth, lateral) of the centre, None = anywhere; ``scene``
+    a non-liver scene kind (``scenes.SCENES``; condition "not_liver") for the out-of-distribution part."""
 
     sweep: str
     point: str
@@ -79,6 +80,7 @@ class Case:
     view: str | None = None
     lesion_mm: float | None = None
     lesion_target_cm: tuple[float, float] | None = None
+    scene: str | None = None
 
 
 def suite_profiles(n: int) -> tuple[str, ...]:

@@ -8,6 +8,9 @@ simulator changes).
 - ``gain`` / ``tgc``: balanced accuracy with the operator's gain (:data:`GAIN_OFFSETS_DB`) or a TGC tilt
   (:data:`TGC_TILTS_DB`) changed on the sweep profiles' core patients (paired with the per-profile suite).
 - ``view``: balanced accuracy per probe view (the simulator's :data:`VIEWS`).
+- ``ood`` (not a sweep: scored by :func:`..score.ood`): the simulator's non-liver scenes (``scenes.SCENES``)
+  on the sweep profiles, to measure how well a model's confidence (or its ``not_liver`` output) tells them
+  from the liver frames of the per-profile suite.
 
 Lesions are placed by :func:`place_lesion` through the simulator's own ``place_lesions`` (its
 ``parenchyma_ok`` rule: inside liver parenchyma, clear of vessels, kidney, gallbladder, diaphragm) on the
@@ -26,6 +29,7 @@ from liveredge.edge.sim.exam import VIEWS
 from liveredge.edge.sim.geometry import fov_points
 from liveredge.edge.sim.patient import CLASSES, LESIONS, Patient, place_lesions
 from liveredge.edge.sim.profiles import SiteProfile
+from liveredge.edge.sim.scenes import SCENES
 from liveredge.models.benchmark.suite import Case, SuiteConfig, patient_cases, patient_seed, suite_profiles
 
 LESION_SIZES_MM: tuple[float, ...] = (5, 10, 15, 20, 30, 50)
@@ -88,6 +92,18 @@ def tgc_cases(cfg: SuiteConfig) -> list[Case]:
 def view_cases(cfg: SuiteConfig) -> list[Case]:
     """Each of the simulator's views (``exam.VIEWS``) on the sweep subset (elsewhere the view is drawn per exam)."""
     return [c for v in VIEWS for c in _core_subset(cfg, "view", v, view=v)]
+
+
+def ood_cases(cfg: SuiteConfig) -> list[Case]:
+    """``sweep_patients`` scenes of each non-liver kind on each of the first ``sweep_profiles`` profiles."""
+    out: list[Case] = []
+    for p, profile in enumerate(suite_profiles(cfg.profiles)[:min(cfg.sweep_profiles, cfg.profiles)]):
+        for k, kind in enumerate(SCENES):
+            for j in range(cfg.sweep_patients):
+                index = (p * len(SCENES) + k) * cfg.sweep_patients + j
+                out.append(Case("ood", kind, profile, f"bench1-ood-{index:06d}", "not_liver", None, None,
+                                patient_seed("ood", index), 0, scene=kind))
+    return out
 
 
 SWEEPS = {"lesion_size": lesion_size_cases, "lesion_position": lesion_position_cases, "gain": gain_cases,
