@@ -30,7 +30,7 @@ from liveredge.edge.sim.geometry import fov_points
 from liveredge.edge.sim.patient import CLASSES, LESIONS, Patient, place_lesions
 from liveredge.edge.sim.profiles import SiteProfile
 from liveredge.edge.sim.scenes import SCENES
-from liveredge.models.benchmark.suite import Case, SuiteConfig, patient_cases, patient_seed, suite_profiles
+from liveredge.models.benchmark.suite import SUITE_VERSION, Case, SuiteConfig, patient_cases, patient_seed, suite_profiles
 
 LESION_SIZES_MM: tuple[float, ...] = (5, 10, 15, 20, 30, 50)
 POSITION_LESION_MM = 20.0
@@ -49,7 +49,7 @@ def _lesion_cases(sweep: str, points: list[tuple[str, float, tuple[float, float]
         for j in range(per_point):
             index = i * per_point + j
             kind = LESIONS[index % len(LESIONS)]
-            out.append(Case(sweep, name, profiles[index % len(profiles)], f"bench1-{sweep}-{index:06d}",
+            out.append(Case(sweep, name, profiles[index % len(profiles)], f"bench{SUITE_VERSION}-{sweep}-{index:06d}",
                             "focal_lesion", None, kind, patient_seed(sweep, index), 0, lesion_mm=float(mm),
                             lesion_target_cm=target))
     return out
@@ -101,7 +101,7 @@ def ood_cases(cfg: SuiteConfig) -> list[Case]:
         for k, kind in enumerate(SCENES):
             for j in range(cfg.sweep_patients):
                 index = (p * len(SCENES) + k) * cfg.sweep_patients + j
-                out.append(Case("ood", kind, profile, f"bench1-ood-{index:06d}", "not_liver", None, None,
+                out.append(Case("ood", kind, profile, f"bench{SUITE_VERSION}-ood-{index:06d}", "not_liver", None, None,
                                 patient_seed("ood", index), 0, scene=kind))
     return out
 
