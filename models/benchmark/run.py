@@ -224,7 +224,7 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
         if scene.any() else None,
         "overall": overall,
         "model": {"path": str(info.path), "kind": info.kind, "name": info.name, "input_dtype": info.input_dtype,
-                  "spec_source": info.spec_source, "labels": list(labels)},
+                  "spec_source": info.spec_source, "labels": list(labels), "temperature": info.temperature},
         "suite": {"config": asdict(cfg), "digest": digest(cases), "n_cases": len(cases),
                   "liveredge_version": _version(),
                   "profiles": list(suite_profiles(cfg.profiles)), "status": dict(Counter(status)),
