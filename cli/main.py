@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liveredge.cli.simulate",
     "liveredge.cli.crop",
     "liveredge.cli.train",
+    "liveredge.cli.benchmark",
     "liveredge.cli.convert",
     "liveredge.cli.run",
     "liveredge.cli.adapt",
