@@ -21,6 +21,7 @@ import numpy as np
 
 from liveredge.edge.decisions.calibration import tempered
 from liveredge.edge.errors import ModelError
+from liveredge.edge.model_meta import OperatingPoint
 from liveredge.edge.preprocess.spec import PreprocessSpec
 from liveredge.models.augment import to_model_input
 from liveredge.models.dataset import DEFAULT_LABELS
@@ -39,6 +40,7 @@ class ModelInfo:
     input_dtype: str = "float32"
     input_quant: tuple[float, int] | None = None
     temperature: float = 1.0  # from the operating point: predictions are reported at it, as on the device
+    not_liver_threshold: float | None = None  # the "not a liver" gate's probability check, when the model has one
 
 
 class Predictor(Protocol):
@@ -69,12 +71,14 @@ def _describe(path: Path, kind: str) -> ModelInfo:
         meta = read_metadata(path)
         if meta is not None:
             quant = (meta.input_quant.scale, meta.input_quant.zero_point) if meta.input_quant else None
+            op = meta.operating_point
             return ModelInfo(path, kind, meta.name, meta.labels, meta.preprocess, "metadata", input_quant=quant,
-                             temperature=meta.operating_point.temperature)
+                             temperature=op.temperature, not_liver_threshold=op.not_liver_threshold)
     sidecar = read_sidecar(path)
     if sidecar is not None:
-        t = sidecar.operating_point.temperature if sidecar.operating_point else 1.0
-        return ModelInfo(path, kind, sidecar.name, sidecar.labels, sidecar.preprocess, "sidecar", temperature=t)
+        op = sidecar.operating_point or OperatingPoint()
+        return ModelInfo(path, kind, sidecar.name, sidecar.labels, sidecar.preprocess, "sidecar",
+                         temperature=op.temperature, not_liver_threshold=op.not_liver_threshold)
     return ModelInfo(path, kind, path.name.split(".")[0], DEFAULT_LABELS, PreprocessSpec(), "default")
 
 

@@ -209,3 +209,17 @@ def test_cli_errors_exit_2_with_a_clear_message(tmp_path: Path, capsys: pytest.C
         assert main(["benchmark", *argv]) == 2
         err = capsys.readouterr().err
         assert msg in err and "Traceback" not in err
+
+
+def test_ood_reports_the_runtime_gate_at_the_models_threshold() -> None:
+    import numpy as np
+
+    from liveredge.models.benchmark import score
+
+    labels = ("normal", "steatosis", "fibrosis", "focal_lesion", "not_liver")
+    liver = np.array([[0.7, 0.1, 0.1, 0.05, 0.05]] * 9 + [[0.2, 0.1, 0.1, 0.0, 0.6]])
+    scenes = np.array([[0.0, 0.0, 0.1, 0.0, 0.9]] * 3 + [[0.1, 0.1, 0.6, 0.0, 0.2]])
+    out = score.ood(liver, scenes, ["cardiac"] * 4, labels, not_liver_threshold=0.5)
+    assert out["gate"] == {"not_liver_threshold": 0.5, "liver_flagged": 0.1, "scenes_caught": 0.75,
+                           "scenes_called_disease": 0.25}
+    assert "gate" not in score.ood(liver, scenes, ["cardiac"] * 4, labels)

@@ -220,7 +220,8 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
         "per_class": score.worst_per_class(per_profile, labels),
         "sweeps": _sweeps(cases, status, ok, y, probs, labels),
         "ood": score.ood(probs[core], probs[scene], kinds, labels,
-                         sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status)))
+                         sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status)),
+                         info.not_liver_threshold)
         if scene.any() else None,
         "overall": overall,
         "model": {"path": str(info.path), "kind": info.kind, "name": info.name, "input_dtype": info.input_dtype,

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from liveredge.edge.events import NOT_LIVER as NOT_LIVER_LABEL
 from liveredge.models.metrics import balanced_accuracy, ece, macro_auc, per_class, roc_auc
 
 FOCAL_LABEL = "focal_lesion"
-NOT_LIVER_LABEL = "not_liver"
 DISEASES = ("steatosis", "fibrosis", "focal_lesion")
 
 
@@ -82,7 +82,7 @@ def _detection(is_ood: np.ndarray, score: np.ndarray) -> dict[str, float]:
 
 
 def ood(liver: np.ndarray, scenes: np.ndarray, kinds: Sequence[str], labels: Sequence[str],
-        no_region: int = 0) -> dict[str, Any]:
+        no_region: int = 0, not_liver_threshold: float | None = None) -> dict[str, Any]:
     """Non-liver scenes vs the suite's liver frames: per score ("max_softmax" = 1 - top probability, the weak
     baseline; "not_liver" = that output's probability when the model has one) AUROC and FPR at 95 % TPR,
     overall and per scene kind; how often a scene is called a disease (the dangerous failure). Scenes where
@@ -100,4 +100,16 @@ def ood(liver: np.ndarray, scenes: np.ndarray, kinds: Sequence[str], labels: Seq
         out[name] = {**_detection(is_ood, score), "auroc_per_scene": per_kind}
     disease = [list(labels).index(d) for d in DISEASES if d in labels]
     out["scenes_called_disease"] = float(np.isin(scenes.argmax(axis=1), disease).mean()) if len(scenes) else float("nan")
+    if not_liver_threshold is not None and NOT_LIVER_LABEL in labels:
+        out["gate"] = _gate(liver, scenes, disease, list(labels).index(NOT_LIVER_LABEL), not_liver_threshold)
     return out
+
+
+def _gate(liver: np.ndarray, scenes: np.ndarray, disease: list[int], nl: int, threshold: float) -> dict[str, Any]:
+    """The runtime gate's probability check at the model's own threshold (chosen on validation data): liver
+    frames it flags (false alarms), scenes it catches, scenes that still reach a disease label."""
+    caught = scenes[:, nl] >= threshold
+    return {"not_liver_threshold": threshold, "liver_flagged": float(np.mean(liver[:, nl] >= threshold)),
+            "scenes_caught": float(np.mean(caught)) if len(scenes) else float("nan"),
+            "scenes_called_disease": float(np.mean(~caught & np.isin(scenes.argmax(axis=1), disease)))
+            if len(scenes) else float("nan")}
