@@ -223,3 +223,18 @@ def test_ood_reports_the_runtime_gate_at_the_models_threshold() -> None:
     assert out["gate"] == {"not_liver_threshold": 0.5, "liver_flagged": 0.1, "scenes_caught": 0.75,
                            "scenes_called_disease": 0.25}
     assert "gate" not in score.ood(liver, scenes, ["cardiac"] * 4, labels)
+
+
+def test_model_card_section_is_filled_from_the_report(small_run: dict[str, object], tmp_path: Path) -> None:
+    from liveredge.models import card_bench
+
+    out = Path(str(small_run["out"]))
+    card = tmp_path / "CARD.md"
+    card.write_text(f"# card\n\n{card_bench.BEGIN}\nold text\n{card_bench.END}\n\n## after\n")
+    assert card_bench.main([str(out), "--card", str(card)]) == 0
+    text = card.read_text()
+    doc = json.loads((out / "benchmark.json").read_text())
+    assert "old text" not in text and text.endswith("## after\n")
+    assert f"| {doc['median_balanced_accuracy']:.2f} |" in text and "BENCHMARK seed range" in text
+    with pytest.raises(ConfigError, match="no benchmark report"):
+        card_bench.render([tmp_path])

@@ -1,0 +1,84 @@
+"""Fill the benchmark section of ``models/zoo/MODEL_CARD.md`` from ``liveredge benchmark`` reports (numbers never
+typed by hand): ``python -m liveredge.models.card_bench DIR [DIR ...] [--card CARD]`` reads ``DIR/benchmark.json``
+for each model and replaces the text between ``<!-- benchmark:begin -->`` and ``<!-- benchmark:end -->``.
+
+The suite's profiles and patients come from the benchmark seed range (``liveredge.edge.sim.seeds``), which no
+training, model selection, threshold or gate ever used. Everything is SIMULATED data: not for clinical use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from liveredge.edge.errors import ConfigError
+
+BEGIN, END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
+SIZES = ("5mm", "10mm", "20mm", "50mm")
+
+
+def _f(v: Any, digits: int = 2) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+def _row(doc: dict[str, Any]) -> str:
+    worst, agree = doc["worst_profile"], doc.get("int8_agreement")
+    cls = doc["per_class"]
+    lesion = doc["sweeps"].get("lesion_size", {}).get("points", {})
+    ood, eces = doc.get("ood") or {}, [v["ece"] for v in doc["per_profile"].values() if v.get("ece") is not None]
+    gate = ood.get("gate")
+    cells = [
+        f"`{Path(doc['model']['path']).name}`",
+        f"{_f(worst['balanced_accuracy'])} ({worst['profile']}, {worst.get('kind')})",
+        _f(doc["median_balanced_accuracy"]),
+        f"{_f(doc['overall']['ece'])} / {_f(max(eces) if eces else None)}",
+        " / ".join(_f(cls[c]["median_sensitivity"]) for c in ("normal", "steatosis", "fibrosis", "focal_lesion")),
+        " / ".join(_f(lesion.get(s, {}).get("sensitivity")) for s in SIZES),
+        "-" if not agree else f"{_f(agree['worst'], 3)} / {_f(agree['median'], 3)}",
+        _f((ood.get("max_softmax") or {}).get("auroc")) + (f" / {_f((ood.get('not_liver') or {}).get('auroc'))}"
+                                                          if ood.get("not_liver") else ""),
+        "-" if not gate else f"{gate['liver_flagged']:.1%} / {gate['scenes_caught']:.0%} / {gate['scenes_called_disease']:.0%}",
+        _f(ood.get("scenes_called_disease")),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def render(dirs: list[Path]) -> str:
+    docs = []
+    for d in dirs:
+        p = d / "benchmark.json"
+        if not p.is_file():
+            raise ConfigError(f"{p}: no benchmark report; run 'liveredge benchmark MODEL --out {d}' first")
+        docs.append(json.loads(p.read_text()))
+    versions = sorted({d["suite_version"] for d in docs})
+    head = ("| model | worst profile bal. acc. | median bal. acc. | ECE pooled / worst profile | median sensitivity "
+            "normal / steatosis / fibrosis / lesion | lesion sensitivity 5 / 10 / 20 / 50 mm | int8 vs float "
+            "agreement worst / median profile | not-a-liver AUROC max-softmax / not_liver output | gate: liver "
+            "frames flagged / scenes caught / scenes still a disease | scenes called a disease (argmax) |\n"
+            "|" + "---|" * 10)
+    return (f"{BEGIN}\nSuite v{', '.join(map(str, versions))} (`liveredge benchmark`, docs/benchmark.md): "
+            f"{docs[0]['suite']['config']['profiles']} scanner profiles and every patient from the BENCHMARK seed "
+            "range, never used to train or choose anything; lesion size/position, gain/TGC and view sweeps; "
+            "non-liver scenes. Chance balanced accuracy is 0.25.\n\n" + head + "\n"
+            + "\n".join(_row(d) for d in docs) + f"\n{END}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("dirs", type=Path, nargs="+", help="benchmark output folders (each with benchmark.json)")
+    ap.add_argument("--card", type=Path, default=Path("models/zoo/MODEL_CARD.md"))
+    args = ap.parse_args(argv)
+    text = args.card.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{args.card}: no {BEGIN} ... {END} section to fill")
+    section = render(args.dirs)
+    args.card.write_text(text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):])
+    print(f"wrote the benchmark section of {args.card}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
