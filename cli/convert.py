@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--std", type=float, default=None)
     p.add_argument("--max-calib", type=int, default=300, help="calibration frames (stratified by class and site)")
     p.add_argument("--no-recover", action="store_true", help="one attempt only (no recovery loop)")
+    p.add_argument("--require-liver-gate", action="store_true",
+                   help="refuse a model whose operating point sets no 'not a liver' gate threshold (the zoo does)")
     p.set_defaults(handler=_convert)
     _register_tools(sub)
 
@@ -94,7 +96,8 @@ def _convert(args: argparse.Namespace) -> int:
 
     req = ConvertRequest(model=args.model, calib=args.calib, val=args.val, out=args.out, target=args.target,
                          io=args.io, budget=GateBudget.parse(args.budget), key=args.key, version=args.version,
-                         spec=_spec_source(args), max_calib=args.max_calib, recover=not args.no_recover)  # type: ignore[arg-type]
+                         spec=_spec_source(args), max_calib=args.max_calib, recover=not args.no_recover,  # type: ignore[arg-type]
+                         require_liver_gate=args.require_liver_gate)
     try:
         result = convert(req)
     except GateFailed:

@@ -51,6 +51,7 @@ class ConvertRequest:
     max_calib: int = 300
     recover: bool = True
     seed: int = 0
+    require_liver_gate: bool = False  # the zoo: refuse a model whose operating point has no "not a liver" gate
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,18 @@ def _frames(req: ConvertRequest, src: SourceModel) -> tuple[data.FrameSet, data.
     return calib, val, pool
 
 
+def check_liver_gate(src: SourceModel) -> None:
+    """ConfigError unless the model's operating point sets a "not a liver" gate threshold (a model that would
+    diagnose hearts and bladders never joins the zoo)."""
+    op = src.operating_point
+    if op.not_liver_threshold is None and op.energy_threshold is None:
+        raise ConfigError(f"{src.path}: its operating point has no 'not a liver' gate (not_liver_threshold and "
+                          "energy_threshold are both null); run 'liveredge calibrate MODEL DATA --split val' on "
+                          "validation data with non-liver scenes first")
+    if op.not_liver_threshold is not None and "not_liver" not in src.labels:
+        raise ConfigError(f"{src.path}: not_liver_threshold is set but the model has no not_liver label")
+
+
 def convert(req: ConvertRequest) -> ConvertResult:
     """Run the whole pipeline; raises GateFailed (exit 3) after writing the reports when the gate fails."""
     if req.target not in recover.TARGETS:
@@ -85,6 +98,8 @@ def convert(req: ConvertRequest) -> ConvertResult:
     step = lambda name: (bar.set_postfix_str(name), bar.update(1))  # noqa: E731
     bar.set_postfix_str("ingest")
     src = ingest(req.model, req.spec, workdir=str(Path(req.out).parent))
+    if req.require_liver_gate:
+        check_liver_gate(src)
     step("frames")
     calib, val, pool = _frames(req, src)
     small = checks.warn_small(len(calib.x))

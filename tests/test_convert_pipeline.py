@@ -221,6 +221,19 @@ def test_input_size_disagreeing_with_spec_is_an_error(cnn: Path, convert_sim_dat
     assert "32x32" in capsys.readouterr().err
 
 
+def test_the_zoo_refuses_a_model_without_a_liver_gate(cnn: Path, convert_sim_dataset: dict[str, Path],
+                                                      tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    model = tmp_path / "ungated.keras"
+    shutil.copy(cnn, model)
+    _sidecar(model)  # no operating_point: no not_liver_threshold, no energy_threshold
+    assert _convert(model, convert_sim_dataset, tmp_path / "u.tflite", "--require-liver-gate") == 2
+    err = capsys.readouterr().err
+    assert "has no 'not a liver' gate" in err and "liveredge calibrate" in err and "Traceback" not in err
+    assert not (tmp_path / "u.tflite").exists()
+
+
 def _outlier_model(frames: tuple[np.ndarray, np.ndarray]) -> Any:
     """A float model int8 cannot represent: one activation channel sits at ~1000 while the decision rests on
     channels of size ~0.01 in the same per-tensor-quantised tensor (the classic outlier-channel failure)."""
