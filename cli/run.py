@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from liveredge.cli.run_config import add_decision_args, apply_config
+from liveredge.cli.run_config import add_decision_args, apply_config, cli_defaults
 
 NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "zoo" / "liver_cnn_int8.tflite"
@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--display", action="store_true", help="show a window with the overlay (headless by default)")
     run.add_argument("--serial", default=None, metavar="PORT", help="send results to the MCU on PORT")
     add_decision_args(run)
-    run.set_defaults(handler=_run, parser_defaults={a.dest: a.default for a in run._actions})
+    run.set_defaults(handler=_run, parser_defaults=cli_defaults(run))
     bench = sub.add_parser("bench", help="measure invoke/stages/pipeline/baseline fps and latency in one run",
                            description="Runtime benchmark on a clip pre-rendered once. " + NOTICE)
     _model_args(bench)
@@ -89,10 +89,11 @@ class _ConsoleSummary:
     """Prints each exam summary on stderr as it is made, so the person at the device sees the outcome."""
 
     def emit(self, event: Any) -> None:
+        from liveredge.edge.bounds import console_safe
         from liveredge.edge.events import ExamSummary
 
         if isinstance(event, ExamSummary):
-            print(f"liveredge run: exam {event.exam_id}: {event.label} (confidence {event.confidence:.2f}, "
+            print(f"liveredge run: exam {console_safe(event.exam_id)}: {event.label} (confidence {event.confidence:.2f}, "
                   f"{event.frames_used}/{event.frames_total} frames used)", file=sys.stderr, flush=True)
 
     def close(self) -> None:
