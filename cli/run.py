@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -103,7 +102,7 @@ class _ConsoleSummary:
 def _sinks(args: argparse.Namespace, labels: tuple[str, ...]) -> list[Any]:
     from liveredge.edge import sinks as s
 
-    out: list[Any] = [_ConsoleSummary()]
+    out: list[Any] = [_ConsoleSummary(), s.ConsoleAlerts()]
     if args.jsonl is not None or not (args.db or args.record or args.display or args.serial):
         out.append(s.JsonlSink(args.jsonl or "-"))
     if args.db:
@@ -198,21 +197,18 @@ def _stdin_control(pipe: Any) -> None:
 
 
 def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:
-    from liveredge.edge.runtime.pipeline import state
+    from liveredge.edge.runtime.session import run_session
 
-    previous = {sig: signal.signal(sig, lambda *_: pipe.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        stats = pipe.run()
-        pipe.finish()
-        pipe.emit(state("stopped", f"{stats.end}: {stats.detail}; processed {stats.processed}, "
-                        f"dropped {stats.dropped}"))
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for sink in sinks:
-            sink.close()
+    end = run_session(pipe, sinks)  # SIGINT/SIGTERM stop it within a second, exam summarised, sinks closed
+    stats = end.stats
     print(f"liveredge run: {stats.end} ({stats.detail}); {stats.processed} frames processed, {stats.dropped} "
           f"dropped in {stats.elapsed_s:.1f} s. {NOTICE}", file=sys.stderr)
+    for line in [r.line() for r in end.closed.reports] + [f"warning: {e}" for e in end.closed.errors]:
+        print(f"liveredge run: {line}", file=sys.stderr)
+    if end.closed.not_stored:
+        print(f"liveredge run: error: {end.closed.not_stored} records could not be stored (see above)",
+              file=sys.stderr)
+        return 1
     if stats.end == "error":
         print(f"liveredge run: error: the source failed: {stats.detail}", file=sys.stderr)
         return 1

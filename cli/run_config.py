@@ -169,7 +169,8 @@ def apply_config(args: argparse.Namespace, defaults: dict[str, Any]) -> dict[str
         if given is UNSET:
             setattr(args, dest, from_file.get(dest, defaults.get(dest)))
         elif given is not None:
-            setattr(args, dest, check_value(spec, given, f"--{dest.replace('_', '-')}"))
+            flag = f"--{dest.replace('_', '-')} ([{spec.section}] {spec.key})"
+            setattr(args, dest, check_value(spec, given, flag))
     _apply_limits(args)
     return {dest: getattr(args, dest, None) for dest in sorted(BY_DEST)}
 

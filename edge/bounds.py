@@ -12,8 +12,8 @@ Everything a crafted file could make unbounded is checked against :class:`Limits
 - exam ids (printable, <= 64 characters) and anything echoed to a console (:func:`console_safe`).
 
 Limits are process-wide (:func:`configure`, set once by ``liveredge run`` from ``[limits]`` / the CLI) because
-sources and readers are built in many places; OpenCV's own backstop ``OPENCV_IO_MAX_IMAGE_PIXELS`` is set from
-them before the first decode (OpenCV reads it once).
+sources and readers are built in many places; OpenCV's own backstop ``OPENCV_IO_MAX_IMAGE_PIXELS`` is set when
+this module loads (see :data:`OPENCV_BACKSTOP_PIXELS`).
 """
 
 from __future__ import annotations
@@ -52,15 +52,18 @@ def limits() -> Limits:
 
 
 def configure(new: Limits) -> None:
-    """Set the process-wide limits (call before any decoding); also OpenCV's backstop for formats we do not parse."""
+    """Set the process-wide limits (call before any decoding)."""
     global _current
     if new.max_frame_pixels < 1 or new.max_decoded_bytes < 1 or new.max_config_bytes < 1:
         raise ConfigError(f"limits must be >= 1, got {new}")
     _current = new
-    os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = str(new.max_frame_pixels)
 
 
-os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(DEFAULT_LIMITS.max_frame_pixels))
+OPENCV_BACKSTOP_PIXELS = 1 << 28
+"""OpenCV's own refusal (``OPENCV_IO_MAX_IMAGE_PIXELS``, read once when cv2 loads) for formats whose header we do
+not read (TIFF, PPM, ...): 16384x16384; its default is 2**30. ``max_frame_pixels`` above it is not reachable
+for those formats."""
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(OPENCV_BACKSTOP_PIXELS))
 
 
 # --- files and paths --------------------------------------------------------------------------------------

@@ -72,7 +72,10 @@ def load_input(path: str | os.PathLike[str], warmup: int = 60) -> Loaded:
 
 def _load_image(p: Path) -> Loaded:
     check_image_file(p)
-    img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    try:
+        img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # OpenCV's own size backstop, or a decoder failure
+        raise DataError(f"{p}: cannot be decoded ({str(exc).strip().splitlines()[-1][:160]})") from exc
     if img is None or img.size == 0:
         raise DataError(f"{p}: not a readable image (empty or corrupt)")
     if img.dtype != np.uint8:

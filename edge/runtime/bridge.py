@@ -3,7 +3,8 @@ the MCU's exam start/end events into the pipeline.
 
 Quality bits differ between :class:`liveredge.edge.events.Quality` and the wire's ``messages.Quality``; the map
 is :data:`WIRE_QUALITY` (UNVERIFIED_MODEL has no wire bit and is not sent). Class index:
-the label's position in the model labels, 255 for "uncertain". Exam ids on the wire are u32: a numeric
+the label's position in the model labels, 255 for "uncertain". A ``storage_failed`` state event (a record the
+exam log or JSONL could not store) is sent as ALERT STORAGE_FAILED (severity 2). Exam ids on the wire are u32: a numeric
 ``exam_id`` is sent as is, any other string as its CRC-32.
 """
 
@@ -13,7 +14,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from liveredge.edge.events import UNCERTAIN, Event, ExamSummary, FrameResult, Quality
+from liveredge.edge.events import UNCERTAIN, Event, ExamSummary, FrameResult, Quality, StateEvent
 
 # events.Quality bit -> firmware_bridge.messages.Quality bit
 WIRE_QUALITY: dict[Quality, int] = {
@@ -25,6 +26,7 @@ WIRE_QUALITY: dict[Quality, int] = {
     Quality.LOW_CONFIDENCE: 1 << 7,
 }
 UNCERTAIN_INDEX = 255
+STORAGE_FAILED_ALERT = 4  # firmware_bridge.messages.AlertCode.STORAGE_FAILED (edge/ does not import the bridge)
 
 
 def wire_quality(quality: Quality) -> int:
@@ -56,6 +58,8 @@ class BridgeSink:
                 class_index=self._index(event.label), confidence=min(1.0, max(0.0, event.confidence)),
                 quality_flags=wire_quality(event.quality),
             )
+        elif isinstance(event, StateEvent) and event.state == "storage_failed":
+            self.bridge.publish_alert(STORAGE_FAILED_ALERT, severity=2, detail=0)
         elif isinstance(event, ExamSummary):
             worst = Quality.OK if event.frames_used == event.frames_total else Quality.LOW_CONFIDENCE
             self.bridge.publish_summary(

@@ -25,7 +25,10 @@ def read_image(path: Path) -> np.ndarray | None:
         return None
     if data.size == 0:
         return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # OpenCV's own size backstop, or a decoder failure
+        raise DataError(f"image {path}: cannot be decoded ({str(exc).strip().splitlines()[-1][:160]})") from exc
     return None if image is None else as_bgr(image)
 
 
