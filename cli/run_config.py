@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from liveredge.edge.bounds import check_exam_id, check_path, read_bounded
+from liveredge.edge.bounds import DEFAULT_LIMITS, check_exam_id, check_path, read_bounded
 from liveredge.edge.errors import ConfigError
 
 
@@ -96,9 +96,10 @@ SCHEMA: tuple[Key, ...] = (
     Key("sinks", "display", "display", "bool", "overlay window when a display exists"),
     Key("exam", "id", "exam", "str", "record the whole run as one exam (1..64 printable characters)"),
     Key("limits", "max_frame_pixels", "max_frame_pixels", "int",
-        "largest frame (width x height) decoded or processed; default 16777216 (4096x4096)", low=1),
+        f"largest frame (width x height) decoded or processed; default {DEFAULT_LIMITS.max_frame_pixels}", low=1),
     Key("limits", "max_dicom_mib", "max_dicom_mib", "int",
-        "largest DICOM dataset inflated / pixel data decoded at once, MiB; default 512", low=1),
+        "largest DICOM dataset inflated / pixel data decoded at once, MiB; default "
+        f"{DEFAULT_LIMITS.max_decoded_bytes >> 20}", low=1),
 )
 BY_PLACE: dict[tuple[str, str], Key] = {(k.section, k.key): k for k in SCHEMA}
 BY_DEST: dict[str, Key] = {k.dest: k for k in SCHEMA}
@@ -177,7 +178,7 @@ def apply_config(args: argparse.Namespace, defaults: dict[str, Any]) -> dict[str
 
 def _apply_limits(args: argparse.Namespace) -> None:
     """Make ``[limits]`` / ``--max-frame-pixels`` / ``--max-dicom-mib`` the process-wide input limits."""
-    from liveredge.edge.bounds import DEFAULT_LIMITS, Limits, configure
+    from liveredge.edge.bounds import Limits, configure
 
     pixels, mib = getattr(args, "max_frame_pixels", None), getattr(args, "max_dicom_mib", None)
     configure(Limits(max_frame_pixels=pixels or DEFAULT_LIMITS.max_frame_pixels,

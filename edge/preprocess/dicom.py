@@ -139,13 +139,16 @@ def _check_inflated_size(name: str) -> None:
             return
         cap = limits().max_decoded_bytes
         inflater, total = zlib.decompressobj(-zlib.MAX_WBITS), 0
-        while chunk := handle.read(1 << 16):
-            while chunk and total <= cap:
-                total += len(inflater.decompress(chunk, 1 << 20))  # at most 1 MiB of output per step
-                chunk = inflater.unconsumed_tail
-            if total > cap:
-                raise DataError(f"{name}: the deflated DICOM dataset inflates to more than the limit of "
-                                f"{cap >> 20} MiB (max_dicom_mib); refused before decoding")
+        while not inflater.eof and (data := handle.read(1 << 16)):
+            while data and not inflater.eof:
+                out = inflater.decompress(data, 1 << 20)  # at most 1 MiB of output per step
+                total += len(out)
+                if total > cap:
+                    raise DataError(f"{name}: the deflated DICOM dataset inflates to more than the limit of "
+                                    f"{cap >> 20} MiB (max_dicom_mib); refused before decoding")
+                if not out and inflater.unconsumed_tail == data:
+                    break  # no progress: a damaged stream; pydicom reports it in its own words
+                data = inflater.unconsumed_tail
 
 
 def _check_decoded_size(info: DicomInfo, ds: Any, n: int) -> None:
