@@ -35,11 +35,13 @@ def jpeg_header_bomb(path: Path, width: int = 30000, height: int = 30000) -> Pat
 
 
 def deflated_dicom_bomb(path: Path, inflated_mib: int) -> Path:
-    """A Deflated Explicit VR Little Endian DICOM whose dataset inflates to about ``inflated_mib`` MiB (zeros):
-    a single-frame 8-bit MONOCHROME2 image of (inflated_mib * 1024) x 1024 pixels... limited to 65535 rows, so the
-    remaining size is carried by NumberOfFrames."""
+    """A Deflated Explicit VR Little Endian DICOM whose dataset inflates to about ``inflated_mib`` MiB: an 8-bit
+    MONOCHROME2 cine of ``inflated_mib`` frames of 1024x1024 zeros (1.5 GiB is ~1.5 MB on disk). Written as a
+    stream, so making a big one needs no memory."""
     import pydicom
     from pydicom.dataset import FileMetaDataset
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset, write_file_meta_info
     from pydicom.uid import DeflatedExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
     meta = FileMetaDataset()
@@ -47,15 +49,27 @@ def deflated_dicom_bomb(path: Path, inflated_mib: int) -> Path:
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
     ds = pydicom.Dataset()
-    ds.file_meta = meta
     ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.PatientName = "US", "SIMULATED^BOMB"
-    frames, rows, cols = max(1, inflated_mib), 1024, 1024
-    ds.Rows, ds.Columns, ds.NumberOfFrames = rows, cols, frames
+    frames, side = max(1, inflated_mib), 1024
+    ds.Rows, ds.Columns, ds.NumberOfFrames = side, side, frames
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.PixelData = np.zeros(frames * rows * cols, np.uint8).tobytes()
-    ds.save_as(path, enforce_file_format=True)
+    head, body = DicomBytesIO(), DicomBytesIO()
+    head.is_little_endian, head.is_implicit_VR = True, False
+    body.is_little_endian, body.is_implicit_VR = True, False
+    write_file_meta_info(head, meta)
+    write_dataset(body, ds)
+    n = frames * side * side
+    pixel_header = b"\xe0\x7f\x10\x00OB\x00\x00" + struct.pack("<I", n)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    with path.open("wb") as out:
+        out.write(b"\0" * 128 + b"DICM" + head.getvalue())
+        out.write(comp.compress(body.getvalue() + pixel_header))
+        for _ in range(n >> 20):
+            out.write(comp.compress(zeros))
+        out.write(comp.flush())
     return path
 
 
