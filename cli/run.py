@@ -92,7 +92,8 @@ class _ConsoleSummary:
         from liveredge.edge.events import ExamSummary
 
         if isinstance(event, ExamSummary):
-            print(f"liveredge run: exam {console_safe(event.exam_id)}: {event.label} (confidence {event.confidence:.2f}, "
+            exam = console_safe(event.exam_id)
+            print(f"liveredge run: exam {exam}: {event.label} (confidence {event.confidence:.2f}, "
                   f"{event.frames_used}/{event.frames_total} frames used)", file=sys.stderr, flush=True)
 
     def close(self) -> None:
@@ -197,7 +198,7 @@ def _stdin_control(pipe: Any) -> None:
 
 
 def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:
-    from liveredge.edge.runtime.session import run_session
+    from liveredge.edge.runtime.session import hard_exit, run_session
 
     end = run_session(pipe, sinks)  # SIGINT/SIGTERM stop it within a second, exam summarised, sinks closed
     stats = end.stats
@@ -205,14 +206,17 @@ def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:
           f"dropped in {stats.elapsed_s:.1f} s. {NOTICE}", file=sys.stderr)
     for line in [r.line() for r in end.closed.reports] + [f"warning: {e}" for e in end.closed.errors]:
         print(f"liveredge run: {line}", file=sys.stderr)
+    code = 0
     if end.closed.not_stored:
         print(f"liveredge run: error: {end.closed.not_stored} records could not be stored (see above)",
               file=sys.stderr)
-        return 1
-    if stats.end == "error":
+        code = 1
+    elif stats.end == "error":
         print(f"liveredge run: error: the source failed: {stats.detail}", file=sys.stderr)
-        return 1
-    return 0
+        code = 1
+    if end.abandoned:  # a frame is still inside OpenCV/LiteRT on another thread: leave without C++ destructors
+        hard_exit(code)
+    return code
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -23,7 +23,6 @@ import stat
 import struct
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from liveredge.edge.errors import ConfigError, DataError
 
@@ -195,11 +194,3 @@ def check_image_file(path: str | os.PathLike[str], what: str = "image") -> None:
 def check_frame(shape: tuple[int, ...], what: str) -> None:
     """A decoded frame (H, W[, C]) against ``max_frame_pixels`` (before preprocessing)."""
     check_pixels(int(shape[1]), int(shape[0]), what)
-
-
-def is_regular_file(path: Path) -> bool:
-    """``Path.is_file`` that says False (instead of raising) for over-long names."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False

@@ -24,7 +24,11 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
+from liveredge.edge.bounds import read_bounded
 from liveredge.edge.errors import ConfigError, VerificationError
+
+KEY_FILE_MAX = 64 << 10
+"""Largest public-key or signature file read (bytes); both are well under 1 KiB."""
 
 SHA256_SUFFIX = ".sha256"
 SIG_SUFFIX = ".sig"
@@ -133,10 +137,7 @@ def load_public_key(key: str | Path | bytes) -> bytes:
     """Raw public key from a file path or from the key bytes themselves."""
     if isinstance(key, bytes):
         return raw_public_key(key)
-    try:
-        return raw_public_key(Path(key).read_bytes())
-    except OSError as exc:
-        raise ConfigError(f"{key}: cannot read the public key ({exc.strerror or exc})") from exc
+    return raw_public_key(read_bounded(key, "public key", KEY_FILE_MAX))  # a FIFO or /dev/zero fails at once
 
 
 def decode_signature(data: bytes, source: str = "signature") -> bytes:
@@ -186,7 +187,7 @@ def verify_model(
     sig_file = signature_path(model)
     if not sig_file.is_file():
         raise VerificationError(f"{model}: a public key was given but {sig_file.name} is missing; sign the model")
-    signature = decode_signature(sig_file.read_bytes(), str(sig_file))
+    signature = decode_signature(read_bounded(sig_file, "signature", KEY_FILE_MAX), str(sig_file))
     verify_signature(model.read_bytes(), signature, raw_key, str(model))
     return VerifyResult(str(model), digest, sidecar, "ok", key_id(raw_key))
 

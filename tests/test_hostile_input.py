@@ -36,7 +36,7 @@ def _limit_memory() -> None:
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``liveredge ARGS`` in a child limited to 2 GiB of address space."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MALLOC_ARENA_MAX": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, "-m", "liveredge.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, preexec_fn=_limit_memory, stdin=subprocess.DEVNULL)
 

@@ -55,8 +55,9 @@ def small_disk(path: Path) -> Iterator[tuple[Path, object]]:
 def run_cli(args: list[str], preexec: object, frames: int = 400) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(MODEL), "--source",
-                           SIM, "--rate", "max", "--max-frames", str(frames), "--exam", "FULL", *args], capture_output=True,
-                          text=True, timeout=120, env=env, preexec_fn=preexec)  # type: ignore[arg-type]
+                           SIM, "--rate", "max", "--max-frames", str(frames), "--exam", "FULL", *args],
+                          capture_output=True, text=True, timeout=120, env=env,
+                          preexec_fn=preexec)  # type: ignore[arg-type]
 
 
 def claimed(stderr: str, sink: str) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from liveredge.edge.bounds import check_exam_id, check_frame
-from liveredge.edge.errors import ConfigError, DataError, LiveredgeError
+from liveredge.edge.errors import ConfigError, LiveredgeError
 from liveredge.edge.events import Event, FrameResult, StateEvent
 from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor

@@ -5,12 +5,15 @@ interpreter call (a 12000x12000 frame took > 30 s) does not see SIGTERM, and sys
 So :func:`run_session` runs the pipeline (capture and inference) on worker threads and keeps the main thread
 waiting on an event: a signal stops the pipeline at once; when the frame in flight does not finish within
 ``grace_s`` it is abandoned (its thread is a daemon), and the open exam is still summarised, the ``stopped``
-state emitted and every sink closed (:func:`~liveredge.edge.sinks.close_sinks`), well within a second.
+state emitted and every sink closed (:func:`~liveredge.edge.sinks.close_sinks`), well within a second; the
+caller then ends the process with :func:`hard_exit` (a normal exit would run C++ destructors under that thread).
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -85,6 +88,18 @@ def _finish(pipe: Pipeline, sinks: Sequence[Any], box: dict[str, Any], received:
     pipe.finish()
     pipe.emit(state("stopped", f"{stats.end}: {stats.detail}; processed {stats.processed}, dropped {stats.dropped}"))
     return SessionEnd(stats, close_sinks(sinks), received[0] if received else None, abandoned)
+
+
+def hard_exit(code: int) -> None:
+    """End the process now with ``code`` (after :func:`run_session` closed every sink): used when a frame was
+    abandoned, because C++ static destructors (OpenCV, LiteRT) running under a thread still inside them call
+    ``std::terminate`` (SIGABRT) on a normal interpreter exit."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _install(handler: Any) -> dict[int, Any]:

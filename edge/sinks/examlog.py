@@ -83,7 +83,8 @@ def connect(path: str | Path, *, synchronous: str = "NORMAL") -> sqlite3.Connect
 def _quick_check(conn: sqlite3.Connection, path: str | Path) -> None:
     rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
     if rows != ["ok"]:
-        raise DataError(f"exam log {path}: corrupt (quick_check: {' '.join(str(r) for r in rows).replace(chr(10), ' ')[:200]}); move it "
+        found = " ".join(str(r) for r in rows).replace("\n", " ")[:200]
+        raise DataError(f"exam log {path}: corrupt (quick_check: {found}); move it "
                         "aside and start a new one (sqlite3 .recover can salvage its readable records)")
 
 

@@ -12,7 +12,6 @@ and reported in :class:`StorageReport`. Nothing counted as ``stored`` was not co
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -20,7 +19,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from liveredge.edge.events import Event, StateEvent
 from liveredge.edge.sinks.base import NOTICE, dumps, event_dict
@@ -159,10 +157,3 @@ def write_all(fd: int, data: bytes, start: int) -> None:
         except OSError:
             pass
         raise
-
-
-def read_unstored(path: str) -> list[dict[str, Any]]:
-    """The ``unstored`` lines of a JSONL file (tests and tools)."""
-    with open(path, encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [r for r in rows if r.get("type") == "unstored"]
