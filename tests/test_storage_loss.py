@@ -173,3 +173,17 @@ def test_storage_failure_reaches_the_mcu_as_an_alert() -> None:
             time.sleep(0.1)
             alerts = [m for m in mcu.take_received() if isinstance(m, Alert)]
     assert alerts and alerts[0].code == AlertCode.STORAGE_FAILED and alerts[0].severity == 2
+
+
+def test_stdout_whose_reader_left_is_not_a_storage_failure() -> None:
+    read_end, write_end = os.pipe()
+    stream = os.fdopen(write_end, "w")
+    sink = JsonlSink(stream)  # like `liveredge run | head -1`: the header goes out, then the reader leaves
+    os.close(read_end)
+    for i in range(5):
+        sink.emit(_state(i))
+    sink.close()
+    with contextlib.suppress(BrokenPipeError):
+        stream.close()
+    report = sink.report()
+    assert sink.reader_gone and report.not_stored == 0 and not report.lost

@@ -3,7 +3,8 @@
 No silent loss: a file target is written with ``os.write`` at its end; a line that cannot be written whole (disk
 full) is cut off again, so the file only ever holds whole lines, and the event is counted and kept in the sink's
 :class:`~liveredge.edge.sinks.ledger.Ledger` spill (reported at the end, ``storage_failed`` state event). Closing
-never raises: a failure there is recorded in :meth:`JsonlSink.report`, and other sinks still close.
+never raises: a failure there is recorded in :meth:`JsonlSink.report`, and other sinks still close. Stdout whose
+reader has left (``liveredge run | head``) is a pipe closed on purpose, not storage: writing stops quietly.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class JsonlSink:
         self.on_state: Callable[[StateEvent], None] | None = None  # liveredge run: the pipeline's post_state
         self.ledger = Ledger(f"JSONL {self.path or 'stdout'}", lambda ev: self.on_state(ev) if self.on_state else None)
         self.close_error = ""
+        self.reader_gone = False
         try:
             self._write(dumps({"type": "header", "notice": NOTICE, "wall_time": time.time()}))
         except OSError as exc:
@@ -57,8 +59,15 @@ class JsonlSink:
         self._worker.submit(event)
 
     def _handle(self, event: Event) -> None:
+        if self.reader_gone:
+            return
         try:
             self._write(dumps(event_dict(event)))
+        except BrokenPipeError:
+            if self.path is not None:
+                raise
+            self.reader_gone = True  # stdout's reader left (`liveredge run | head`): not storage, nothing to keep
+            return
         except (OSError, ValueError) as exc:  # ValueError: a closed stream
             self.ledger.fail(event, exc)
             return
