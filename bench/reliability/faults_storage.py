@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from common import ROOT
+from common import ROOT, limit_memory
 from faults import SIM, Child, Fault, _outcome
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -34,16 +34,19 @@ FAST = SIM.replace("fps=30", "fps=120")
 
 @contextlib.contextmanager
 def small_disk(path: Path, size: int) -> Iterator[tuple[str, Any]]:
-    """(how, preexec_fn): a ``size``-byte tmpfs on ``path`` when mounting works, else RLIMIT_FSIZE in the child."""
+    """(how, preexec_fn): a ``size``-byte tmpfs on ``path`` when mounting works, else RLIMIT_FSIZE in the child;
+    the child also runs under the 2 GiB address-space limit."""
     path.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
                              capture_output=True).returncode == 0
 
-    def fsize() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    def limits() -> None:  # and the hostile-input address-space limit
+        limit_memory()
+        if not mounted:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
     try:
-        yield (f"tmpfs {size >> 10} KiB", None) if mounted else (f"RLIMIT_FSIZE {size >> 10} KiB", fsize)
+        yield (f"tmpfs {size >> 10} KiB" if mounted else f"RLIMIT_FSIZE {size >> 10} KiB"), limits
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(path)], capture_output=True)
