@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from liveredge.edge.bounds import console_safe
 from liveredge.edge.errors import LiveredgeError
 
 # Modules that register subcommands, in help order. A module missing from the
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except LiveredgeError as exc:
-        print(f"liveredge {args.command}: error: {exc}", file=sys.stderr)
+        print(f"liveredge {args.command}: error: {console_safe(str(exc), multiline=True)}", file=sys.stderr)
         return exc.exit_code
     except ModuleNotFoundError as exc:
         top = (exc.name or "").split(".")[0]

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from liveredge.cli.adapt import with_site
-from liveredge.cli.run_config import add_decision_args, apply_config
+from liveredge.cli.run_config import add_decision_args, apply_config, cli_defaults
 from liveredge.cli.trust_args import add_trust_args, policy_from_args
 
 NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
@@ -57,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--display", action="store_true", help="show a window with the overlay (headless by default)")
     run.add_argument("--serial", default=None, metavar="PORT", help="send results to the MCU on PORT")
     add_decision_args(run)
-    run.set_defaults(handler=_run, parser_defaults={a.dest: a.default for a in run._actions})
+    run.set_defaults(handler=_run, parser_defaults=cli_defaults(run))
     bench = sub.add_parser("bench", help="measure invoke/stages/pipeline/baseline fps and latency in one run",
                            description="Runtime benchmark on a clip pre-rendered once. " + NOTICE)
     _model_args(bench)
@@ -90,11 +89,13 @@ class _ConsoleSummary:
     """Prints each exam summary on stderr as it is made, so the person at the device sees the outcome."""
 
     def emit(self, event: Any) -> None:
+        from liveredge.edge.bounds import console_safe
         from liveredge.edge.events import ExamSummary
 
         if isinstance(event, ExamSummary):
+            exam = console_safe(event.exam_id)
             unverified = " - UNVERIFIED MODEL" if event.quality_counts.get("unverified_model") else ""
-            print(f"liveredge run: exam {event.exam_id}: {event.label} (confidence {event.confidence:.2f}, "
+            print(f"liveredge run: exam {exam}: {event.label} (confidence {event.confidence:.2f}, "
                   f"{event.frames_used}/{event.frames_total} frames used){unverified}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
@@ -104,7 +105,7 @@ class _ConsoleSummary:
 def _sinks(args: argparse.Namespace, labels: tuple[str, ...]) -> list[Any]:
     from liveredge.edge import sinks as s
 
-    out: list[Any] = [_ConsoleSummary()]
+    out: list[Any] = [_ConsoleSummary(), s.ConsoleAlerts()]
     if args.jsonl is not None or not (args.db or args.record or args.display or args.serial):
         out.append(s.JsonlSink(args.jsonl or "-"))
     if args.db:
@@ -204,26 +205,26 @@ def _stdin_control(pipe: Any) -> None:
 
 
 def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:
-    from liveredge.edge.runtime.pipeline import state
+    from liveredge.edge.runtime.session import hard_exit, run_session
 
-    previous = {sig: signal.signal(sig, lambda *_: pipe.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        stats = pipe.run()
-        pipe.finish()
-        pipe.emit(state("stopped", f"{stats.end}: {stats.detail}; processed {stats.processed}, "
-                        f"dropped {stats.dropped}"))
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for sink in sinks:
-            sink.close()
+    end = run_session(pipe, sinks)  # SIGINT/SIGTERM stop it within a second, exam summarised, sinks closed
+    stats = end.stats
     unverified = " UNVERIFIED MODEL (--allow-unverified)." if pipe.processor.model.base_quality else ""
     print(f"liveredge run: {stats.end} ({stats.detail}); {stats.processed} frames processed, {stats.dropped} "
           f"dropped in {stats.elapsed_s:.1f} s.{unverified} {NOTICE}", file=sys.stderr)
-    if stats.end == "error":
+    for line in [r.line() for r in end.closed.reports] + [f"warning: {e}" for e in end.closed.errors]:
+        print(f"liveredge run: {line}", file=sys.stderr)
+    code = 0
+    if end.closed.not_stored:
+        print(f"liveredge run: error: {end.closed.not_stored} records could not be stored (see above)",
+              file=sys.stderr)
+        code = 1
+    elif stats.end == "error":
         print(f"liveredge run: error: the source failed: {stats.detail}", file=sys.stderr)
-        return 1
-    return 0
+        code = 1
+    if end.abandoned:  # a frame is still inside OpenCV/LiteRT on another thread: leave without C++ destructors
+        hard_exit(code)
+    return code
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -19,7 +19,11 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
+from liveredge.edge.bounds import read_bounded
 from liveredge.edge.errors import ConfigError, VerificationError
+
+KEY_FILE_MAX = 64 << 10
+"""Largest public-key or signature file read (bytes); both are well under 1 KiB."""
 
 SHA256_SUFFIX = ".sha256"
 _CHUNK = 1 << 20
@@ -115,10 +119,7 @@ def load_public_key(key: str | Path | bytes) -> bytes:
     """Raw public key from a file path or from the key bytes themselves."""
     if isinstance(key, bytes):
         return raw_public_key(key)
-    try:
-        return raw_public_key(Path(key).read_bytes())
-    except OSError as exc:
-        raise ConfigError(f"{key}: cannot read the public key ({exc.strerror or exc})") from exc
+    return raw_public_key(read_bounded(key, "public key", KEY_FILE_MAX))  # a FIFO or /dev/zero fails at once
 
 
 def verify_signature(payload: bytes, signature: bytes, raw_key: bytes, source: str = "model") -> None:

@@ -65,6 +65,7 @@ class AlertCode(enum.IntEnum):
     SOURCE_LOST = 1
     MODEL_ERROR = 2
     LOW_QUALITY = 3
+    STORAGE_FAILED = 4
 
 
 class NackReason(enum.IntEnum):

@@ -93,3 +93,16 @@ def tiny_model_path(folder: Path, cam: bool = False) -> Path:
     else:
         _build(folder, cam)
     return sign_test_model(path)
+
+
+_SIGNED: list[Path] = []
+
+
+def signed_fixture_model() -> Path:
+    """The tiny fixture model, copied once per test process into a temp folder and signed by its test key (use
+    :func:`pubkey_args` / :func:`trusted` to trust it)."""
+    import tempfile
+
+    if not _SIGNED:
+        _SIGNED.append(tiny_model_path(Path(tempfile.mkdtemp(prefix="liveredge-signed-"))))
+    return _SIGNED[0]

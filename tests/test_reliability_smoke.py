@@ -1,7 +1,8 @@
 """The reliability suite itself must not rot: its --quick version (~30 s) runs end to end and its JSON holds.
 
-Runs ``bench/reliability/run.py --quick`` (every corpus case kind, every fault, a 10 s soak at 240 fps) as a
-child and checks the report's numbers against the acceptance targets. SIMULATED data only.
+Runs ``bench/reliability/run.py --quick`` (every corpus case kind including the hostile inputs of issue 15, every
+fault including full disks and SIGTERM with a slow frame, a 10 s soak at 240 fps) as a child and checks the
+report's numbers against the acceptance targets. SIMULATED data only.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ def test_quick_reliability_suite_runs_and_meets_its_targets(tmp_path: Path) -> N
     assert report["quick"] is True and "SIMULATED" in report["notice"]
     assert report["crashes"] == 0, [c for c in report["cases"] if c["crash"]] + report["faults"]
     assert report["records_lost"] == 0
-    assert report["faults_survived"] == report["faults_total"] == 4, report["faults"]
+    assert report["faults_survived"] == report["faults_total"] == 7, report["faults"]
+    assert report["acceptance"]["storage_loss_reported"] and report["acceptance"]["sigterm_within_1s"]
+    full = {f["name"]: f for f in report["faults"]}
+    for name in ("disk_full_examlog", "disk_full_jsonl"):  # non-zero exit, the count said, all it stored reads back
+        numbers = full[name]["numbers"]
+        assert numbers["said_not_stored"] > 0 and numbers["read_back"] == numbers["said_stored"], full[name]
+    assert full["sigterm_slow_frame"]["numbers"]["stop_s"] <= 1.0
     assert 0 < report["reconnect_s"] <= 2.0
     assert report["rss_growth_pct"] is not None and report["rss_growth_pct"] <= 5.0
     assert len(report["p99_ms_over_time"]) >= 3 and all(v > 0 for v in report["p99_ms_over_time"])
@@ -36,5 +43,8 @@ def test_quick_reliability_suite_runs_and_meets_its_targets(tmp_path: Path) -> N
             "open_source+read", "detect_region", "read_dicom", "FrameDecoder.feed"} <= entries
     inputs = " ".join(c["input"] for c in report["cases"])
     for kind in ("model:truncated", "model:wrong_shape", "video:mp4_truncated_half", "dicom:truncated",
-                 "dicom:flipped", "dicom:wrong_frames", "frames:black", "frames:frozen", "frames:photo", "serial:"):
+                 "dicom:flipped", "dicom:wrong_frames", "frames:black", "frames:frozen", "frames:photo", "serial:",
+                 "bomb:png_30000x30000", "bomb:jpeg_header", "bomb:dicom_deflate", "config:/dev/zero",
+                 "config:allow_unverified_string", "config:timeout_nan", "path:component_300_bytes",
+                 "exam:control_characters", "db:'#'", "db:corrupt_page_at_start"):
         assert kind in inputs

@@ -14,6 +14,8 @@ from runtime_fixtures import pubkey_args, signer_pub, tiny_model_path
 from liveredge.cli.run_config import read_config
 from liveredge.edge.errors import ConfigError
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -71,3 +73,53 @@ def test_out_of_range_override_is_a_usage_error(tmp_path: Path, model: Path) -> 
                            "--min-confidence", "1.5", "--max-frames", "1"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and "min_confidence" in proc.stderr
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[model]\nallow_unverified = "false"\n', ["[model] allow_unverified", "expected true/false", "str given"]),
+    ('[model]\nthreads = "four"\n', ["[model] threads", "expected integer"]),
+    ('[source]\nmax_frames = "3"\n', ["[source] max_frames", "expected integer"]),
+    ("[model]\ndevice = 5\n", ["[model] device", "expected string", "int given"]),
+    ("[source]\ntimeout = nan\n", ["[source] timeout", "out of range", "number > 0"]),
+    ("[source]\nfps = inf\n", ["[source] fps", "out of range"]),
+    ("[source]\nmax_frames = -1\n", ["[source] max_frames", "integer >= 1"]),
+    ("[model]\nthreads = true\n", ["[model] threads", "bool given"]),
+    ("[sinks]\ndisplay = 1\n", ["[sinks] display", "expected true/false"]),
+    ('[source]\nrate = "fast"\n', ["[source] rate", '"realtime" or "max"']),
+    ('[exam]\nid = "a\\u001b[2J"\n', ["[exam] id", "a\\x1b[2J", "printable"]),
+    ("[limits]\nmax_frame_pixels = 0\n", ["[limits] max_frame_pixels", "integer >= 1"]),
+])
+def test_wrong_types_and_ranges_name_the_key_and_the_type(tmp_path: Path, text: str, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        read_config(_write(tmp_path, text))
+    assert info.value.exit_code == 2
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_the_command_line_wins_even_when_it_repeats_the_default(tmp_path: Path) -> None:
+    from liveredge.cli.main import build_parser
+    from liveredge.cli.run_config import apply_config
+
+    cfg = _write(tmp_path, '[source]\nrate = "max"\ntimeout = 9.0\nloop = true\n[model]\ndevice = "edgetpu"\n')
+    args = build_parser().parse_args(["run", "--config", str(cfg), "--rate", "realtime", "--timeout", "2.0"])
+    effective = apply_config(args, args.parser_defaults)
+    assert (args.rate, args.timeout) == ("realtime", 2.0)  # equal to the defaults, still given: they win
+    assert (args.loop, args.device) == (True, "edgetpu")  # not given: the file's
+    assert effective["rate"] == "realtime" and effective["loop"] is True
+    plain = build_parser().parse_args(["run"])
+    apply_config(plain, plain.parser_defaults)
+    assert (plain.rate, plain.timeout, plain.loop, plain.max_frames) == ("realtime", 2.0, False, None)
+
+
+def test_the_docs_table_matches_the_schema() -> None:
+    from liveredge.cli.run_config import SCHEMA
+
+    rows, section = {}, ""
+    for line in (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[1].startswith("`"):
+            section = cells[0].strip("`[]") or section
+            rows[(section, cells[1].strip("`"))] = (cells[2], cells[4].strip("`"))
+    expected = {(k.section, k.key): (k.expected, f"--{k.dest.replace('_', '-')}") for k in SCHEMA}
+    assert rows == expected

@@ -9,6 +9,7 @@ the first line of the message). Everything runs on 127.0.0.1 and local files onl
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -60,15 +61,26 @@ def first_line(text: str) -> str:
     return (lines[-1] if lines else "")[:240]
 
 
+MEMORY_LIMIT = 2 << 30
+"""Address-space limit (RLIMIT_AS) of the hostile-input children: a bomb must be refused, not fit."""
+
+
+def limit_memory() -> None:
+    """preexec_fn: cap the child's address space at :data:`MEMORY_LIMIT`."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
 def run_cli(entry: str, args: list[str], input_name: str, expected_exits: set[int], expected: str, *,
-            timeout_s: float = 60.0, check: Callable[[str, str], str | None] | None = None) -> Case:
+            timeout_s: float = 60.0, check: Callable[[str, str], str | None] | None = None,
+            limit_as: bool = False) -> Case:
     """Run ``liveredge ARGS`` as a child; a crash is a traceback, a signal, a hang or an undocumented exit.
-    ``check(stdout, stderr)`` may return a reason the outcome is wrong (e.g. a confident label on a black frame)."""
+    ``check(stdout, stderr)`` may return a reason the outcome is wrong (e.g. a confident label on a black frame);
+    ``limit_as``: under a 2 GiB address-space limit."""
     t0 = time.monotonic()
     try:
         proc = subprocess.run([*CLI, *args], capture_output=True, text=True, errors="replace", timeout=timeout_s,
-                              env=ENV,
-                              stdin=subprocess.DEVNULL, cwd=ROOT)
+                              env=ENV, stdin=subprocess.DEVNULL, cwd=ROOT,
+                              preexec_fn=limit_memory if limit_as else None)
     except subprocess.TimeoutExpired:
         return Case(entry, input_name, expected, "hang", f"no exit within {timeout_s:g} s", True, False,
                     round(time.monotonic() - t0, 2))

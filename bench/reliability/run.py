@@ -26,6 +26,8 @@ sys.path.insert(0, str(HERE))
 from common import ENV, ROOT, Case, pick_model  # noqa: E402
 from corpus import Corpus  # noqa: E402
 from faults import Fault, run_faults  # noqa: E402
+from faults_storage import run_storage_faults  # noqa: E402
+from hostile import hostile_cases  # noqa: E402
 from supply import supply_chain_cases  # noqa: E402
 
 NOTICE = "SIMULATED data; not for clinical use"
@@ -39,7 +41,7 @@ def run_corpus(work: Path, model: Path, flags: list[str], quick: bool, say: Call
                                            progress=False).frames)
     corpus = Corpus(work / "corpus", model, flags, quick, say)
     for part in (corpus.models, lambda: corpus.videos(frames), lambda: corpus.frames(frames), corpus.dicoms,
-                 corpus.serial):
+                 corpus.serial, lambda: hostile_cases(work / "hostile", model, flags, quick, corpus.add)):
         part()
     for case in supply_chain_cases(work / "corpus", quick):
         corpus.add(case)
@@ -70,6 +72,8 @@ def summarize(model_name: str, quick: bool, cases: list[Case], faults: list[Faul
         "zero_records_lost": lost == 0 and any(f.records_lost is not None for f in faults),
         "reconnect_within_2s": len(reconnects) == 2 and max(reconnects) <= TARGETS["reconnect_s_max"],
         "rss_growth_within_5pct": growth is not None and growth <= TARGETS["rss_growth_pct_max"],
+        "storage_loss_reported": all(f.survived for f in faults if f.name.startswith(("disk_full", "db_locked"))),
+        "sigterm_within_1s": all(f.survived for f in faults if f.name == "sigterm_slow_frame"),
         "every_fault_survived": all(f.survived for f in faults),
         "every_case_as_expected": all(c.ok for c in cases),
     }
@@ -78,7 +82,7 @@ def summarize(model_name: str, quick: bool, cases: list[Case], faults: list[Faul
         "crashes": crashes, "records_lost": lost, "faults_survived": sum(f.survived for f in faults),
         "faults_total": len(faults), "reconnect_s": max(reconnects) if reconnects else None,
         "rss_growth_pct": growth, "p99_ms_over_time": soak.get("p99_ms_over_time", []),
-        "targets": TARGETS, "acceptance": checks, "ok": all(checks[k] for k in list(checks)[:4]),
+        "targets": TARGETS, "acceptance": checks, "ok": all(checks[k] for k in list(checks)[:6]),
         "cases_total": len(cases), "cases_unexpected": [c.to_dict() for c in cases if not c.ok],
         "faults": [f.to_dict() for f in faults], "soak": {k: v for k, v in soak.items() if k != "rss_samples"},
         "soak_rss_samples": soak.get("rss_samples", []), "cases": [c.to_dict() for c in cases],
@@ -106,6 +110,7 @@ def main() -> int:
         ENV["XDG_STATE_HOME"] = os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")  # anti-rollback state
         cases = run_corpus(Path(tmp), model, flags, args.quick, say)
         faults = run_faults(["--model", str(model), *flags], Path(tmp), args.quick, say)
+        faults += run_storage_faults(["--model", str(model), *flags], Path(tmp), args.quick, say)
     soak = run_soak(args.soak_s or (10.0 if args.quick else 600.0), args.quick, say)
     bar.close()
     report = summarize(model_name, args.quick, cases, faults, soak, time.monotonic() - t0)

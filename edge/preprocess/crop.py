@@ -21,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from liveredge.edge.bounds import check_image_file, check_path, check_pixels
 from liveredge.edge.errors import DataError
 from liveredge.edge.preprocess.detect import detect_region, detect_region_video
 from liveredge.edge.preprocess.region import Region
@@ -56,7 +57,7 @@ def is_dicom(path: Path) -> bool:
 
 def load_input(path: str | os.PathLike[str], warmup: int = 60) -> Loaded:
     """Read an image, the first ``warmup`` frames of a video, or a DICOM file; DataError when unusable."""
-    p = Path(path)
+    p = Path(check_path(path, "input"))
     if not p.is_file():
         raise DataError(f"{p}: no such file")
     if is_dicom(p):
@@ -70,7 +71,11 @@ def load_input(path: str | os.PathLike[str], warmup: int = 60) -> Loaded:
 
 
 def _load_image(p: Path) -> Loaded:
-    img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    check_image_file(p)
+    try:
+        img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # OpenCV's own size backstop, or a decoder failure
+        raise DataError(f"{p}: cannot be decoded ({str(exc).strip().splitlines()[-1][:160]})") from exc
     if img is None or img.size == 0:
         raise DataError(f"{p}: not a readable image (empty or corrupt)")
     if img.dtype != np.uint8:
@@ -87,6 +92,7 @@ def _load_video(p: Path, warmup: int) -> Loaded:
     try:
         if not cap.isOpened():
             raise DataError(f"{p}: cannot open the video (unsupported codec or corrupt file)")
+        check_pixels(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), f"video {p}")
         fps = float(cap.get(cv2.CAP_PROP_FPS)) or None
         frames = []
         while len(frames) < warmup:

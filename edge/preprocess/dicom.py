@@ -28,6 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from liveredge.edge.bounds import check_pixels, limits
 from liveredge.edge.errors import DataError
 from liveredge.edge.preprocess.detect import detect_region, detect_region_video
 from liveredge.edge.preprocess.region import Region, bbox_of, rect_mask
@@ -103,6 +104,7 @@ def read_info(path: str | os.PathLike[str]) -> tuple[DicomInfo, Any]:
     pydicom = _pydicom()
     name = os.fspath(path)
     try:
+        _check_inflated_size(name)
         ds = pydicom.dcmread(name, stop_before_pixels=False, defer_size=1024)
     except (pydicom.errors.InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError,
             zlib.error) as exc:  # zlib.error: a truncated Deflated Explicit VR file
@@ -119,7 +121,45 @@ def read_info(path: str | os.PathLike[str]) -> tuple[DicomInfo, Any]:
         )
     except (AttributeError, TypeError, ValueError) as exc:
         raise DataError(f"{name}: DICOM image header is incomplete or invalid ({exc})") from exc
+    check_pixels(info.columns, info.rows, f"DICOM {name}")
     return info, ds
+
+
+def _check_inflated_size(name: str) -> None:
+    """A Deflated Explicit VR file: inflate it once without keeping the output and refuse it when the dataset
+    exceeds ``max_decoded_bytes`` (pydicom would otherwise inflate all of it in memory before we see a header)."""
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    with open(name, "rb") as handle:
+        read_preamble(handle, False)
+        if handle.tell() == 0:
+            return  # no Part 10 preamble: no file meta, so not deflated
+        if _read_file_meta_info(handle).get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+            return
+        cap = limits().max_decoded_bytes
+        inflater, total = zlib.decompressobj(-zlib.MAX_WBITS), 0
+        while not inflater.eof and (data := handle.read(1 << 16)):
+            while data and not inflater.eof:
+                out = inflater.decompress(data, 1 << 20)  # at most 1 MiB of output per step
+                total += len(out)
+                if total > cap:
+                    raise DataError(f"{name}: the deflated DICOM dataset inflates to more than the limit of "
+                                    f"{cap >> 20} MiB (max_dicom_mib); refused before decoding")
+                if not out and inflater.unconsumed_tail == data:
+                    break  # no progress: a damaged stream; pydicom reports it in its own words
+                data = inflater.unconsumed_tail
+
+
+def _check_decoded_size(info: DicomInfo, ds: Any, n: int) -> None:
+    """Frames decoded together (``n`` × rows × columns × samples × bytes, and as uint8 BGR) within the limit."""
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    depth = max(1, int(ds.get("BitsAllocated", 8) or 8) // 8)
+    need = n * info.rows * info.columns * max(samples * depth, 3)
+    cap = limits().max_decoded_bytes
+    if need > cap:
+        raise DataError(f"{info.path}: {n} frames of {info.columns}x{info.rows}x{samples} would decode to "
+                        f"{need >> 20} MiB, more than the limit of {cap >> 20} MiB (max_dicom_mib)")
 
 
 def _syntax_name(ds: Any) -> str:
@@ -170,6 +210,7 @@ def main_region(regions: tuple[UltrasoundRegion, ...]) -> UltrasoundRegion | Non
 def read_dicom(path: str | os.PathLike[str], max_frames: int | None = None) -> DicomCine:
     """Decode a DICOM file's frames (all, or the first ``max_frames``) to uint8 BGR (N, H, W, 3)."""
     info, ds = read_info(path)
+    _check_decoded_size(info, ds, info.n_frames if max_frames is None else max(0, min(info.n_frames, max_frames)))
     frames = list(_frames(info, ds, max_frames))
     return DicomCine(info=info, frames=np.stack(frames))
 

@@ -4,8 +4,9 @@ the MCU's exam start/end events into the pipeline.
 Quality bits differ between :class:`liveredge.edge.events.Quality` and the wire's ``messages.Quality``; the map
 is :data:`WIRE_QUALITY` (UNVERIFIED_MODEL is wire bit 8, on every RESULT and EXAM_SUMMARY of such a run). Class index:
 the wire's fixed code for the label's NAME (``firmware_bridge.messages.CLASS_CODES``: 4 is ``not_liver``), whatever
-order the model lists its labels in; a label the wire does not know goes out as 255 ("uncertain"). Exam ids on the
-wire are u32: a numeric ``exam_id`` is sent as is, any other string as its CRC-32.
+order the model lists its labels in; a label the wire does not know goes out as 255 ("uncertain"). A
+``storage_failed`` state event (a record the exam log or JSONL could not store) is sent as ALERT STORAGE_FAILED
+(severity 2). Exam ids on the wire are u32: a numeric ``exam_id`` is sent as is, any other string as its CRC-32.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from liveredge.edge.events import UNCERTAIN, Event, ExamSummary, FrameResult, Quality
+from liveredge.edge.events import Event, ExamSummary, FrameResult, Quality, StateEvent
 
 # events.Quality bit -> firmware_bridge.messages.Quality bit
 WIRE_QUALITY: dict[Quality, int] = {
@@ -27,6 +28,7 @@ WIRE_QUALITY: dict[Quality, int] = {
     Quality.UNVERIFIED_MODEL: 1 << 8,
 }
 UNCERTAIN_INDEX = 255
+STORAGE_FAILED_ALERT = 4  # firmware_bridge.messages.AlertCode.STORAGE_FAILED (edge/ does not import the bridge)
 
 
 def wire_quality(quality: Quality) -> int:
@@ -60,6 +62,8 @@ class BridgeSink:
                 class_index=self._index(event.label), confidence=min(1.0, max(0.0, event.confidence)),
                 quality_flags=wire_quality(event.quality),
             )
+        elif isinstance(event, StateEvent) and event.state == "storage_failed":
+            self.bridge.publish_alert(STORAGE_FAILED_ALERT, severity=2, detail=0)
         elif isinstance(event, ExamSummary):
             worst = Quality.OK if event.frames_used == event.frames_total else Quality.LOW_CONFIDENCE
             if event.quality_counts.get(Quality.UNVERIFIED_MODEL.name.lower()):  # type: ignore[union-attr]

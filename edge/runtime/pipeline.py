@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from liveredge.edge.errors import LiveredgeError
+from liveredge.edge.bounds import check_exam_id, check_frame
+from liveredge.edge.errors import ConfigError, LiveredgeError
 from liveredge.edge.events import Event, FrameResult, StateEvent
 from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor
@@ -82,6 +83,13 @@ class Pipeline:
         self._control.put(("state", event))
 
     def start_exam(self, exam_id: str) -> None:
+        """Start exam ``exam_id`` between frames; an id that is not 1..64 printable characters is refused with an
+        ``exam_refused`` state event (ids come from stdin, the MCU and the command line)."""
+        try:
+            check_exam_id(exam_id)
+        except ConfigError as exc:
+            self._control.put(("state", state("exam_refused", str(exc))))
+            return
         self._control.put(("exam_start", exam_id))
 
     def end_exam(self) -> None:
@@ -112,6 +120,8 @@ class Pipeline:
             while not self._stop.is_set():
                 result = self.source.read(self.config.read_timeout_s)
                 if result.status is SourceStatus.OK and result.frame is not None:
+                    check_frame(result.frame.image.shape, f"source {getattr(self.source, 'uri', '?')} frame "
+                                f"{result.frame.seq}")  # before any preprocessing touches it
                     self.mailbox.put(result.frame, block=self.config.backpressure)
                     count += 1
                     if limit is not None and count >= limit:

@@ -12,15 +12,19 @@ from typing import Protocol, runtime_checkable
 
 from liveredge.edge.events import Event, FrameResult
 from liveredge.edge.sinks.base import NOTICE, Worker
+from liveredge.edge.sinks.closing import Closed, close_sinks
+from liveredge.edge.sinks.console import ConsoleAlerts
 from liveredge.edge.sinks.display import DisplaySink, DisplayUnavailable, display_available, draw_overlay
 from liveredge.edge.sinks.examlog import ExamLog, read_exams, read_records
 from liveredge.edge.sinks.jsonl import JsonlSink
+from liveredge.edge.sinks.ledger import StorageReport
 from liveredge.edge.sinks.recorder import Recorder
 from liveredge.edge.sources.base import Frame
 
 __all__ = [
-    "NOTICE", "DisplaySink", "DisplayUnavailable", "ExamLog", "FrameSink", "JsonlSink", "Recorder", "Sink",
-    "Worker", "display_available", "draw_overlay", "read_exams", "read_records",
+    "NOTICE", "Closed", "ConsoleAlerts", "DisplaySink", "DisplayUnavailable", "ExamLog", "FrameSink", "JsonlSink",
+    "Recorder", "Sink", "StorageReport", "Worker", "close_sinks", "display_available", "draw_overlay", "read_exams",
+    "read_records",
 ]
 
 

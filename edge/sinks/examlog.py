@@ -12,6 +12,13 @@ An exam row is opened by a ``StateEvent("exam_started", detail=<exam_id>)`` or b
 a new ``exam_id``, and closed by its ``ExamSummary``. Writes run on a worker thread (the inference loop never
 waits on the disk); frame results are dropped (counted) when the queue is full, summaries and state events wait.
 ``synchronous="NORMAL"`` (default) survives a killed process; ``"FULL"`` also survives power loss (slower).
+
+No silent loss: an existing file must pass ``PRAGMA quick_check`` at open (a corrupt one is refused with a
+:class:`DataError` naming it); a locked database is waited for ``BUSY_TIMEOUT_S`` per attempt, ``RETRIES`` times
+with back-off; every commit is checked, and a record that still fails is counted and kept in the sink's
+:class:`~liveredge.edge.sinks.ledger.Ledger` spill (re-stored after the next good commit, reported as
+``storage_failed`` / ``storage_resumed`` state events, and in :meth:`ExamLog.report`). The database is opened
+by plain file name (never a URI), so ``#`` and ``?`` in the path name exactly that file.
 """
 
 from __future__ import annotations
@@ -19,12 +26,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from liveredge.edge.errors import ConfigError, DataError
 from liveredge.edge.events import Event, ExamSummary, FrameResult, StateEvent
 from liveredge.edge.sinks.base import NOTICE, Worker, dumps, event_dict
+from liveredge.edge.sinks.ledger import Ledger, StorageReport
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -37,20 +47,50 @@ CREATE INDEX IF NOT EXISTS records_exam ON records(exam_id, id);
 """
 
 
+BUSY_TIMEOUT_S = 1.0
+RETRIES = 3
+
+
 def connect(path: str | Path, *, synchronous: str = "NORMAL") -> sqlite3.Connection:
-    """Open (and create) an exam log database in WAL mode."""
+    """Open (and create) an exam log database in WAL mode; an existing one must pass ``quick_check``."""
     if synchronous not in ("NORMAL", "FULL"):
         raise ConfigError(f"exam log synchronous={synchronous!r}: use NORMAL or FULL")
+    existed = Path(path).is_file() and Path(path).stat().st_size > 0
     try:
-        conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"exam log {path}: cannot open as SQLite ({exc}); give a writable .db path") from exc
+    try:
+        if existed:
+            _quick_check(conn, path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.executescript(_SCHEMA)
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?), ('notice', ?), ('created', ?)",
                      (SCHEMA_VERSION, NOTICE, str(time.time())))
-    except sqlite3.Error as exc:
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if existed and not _busy(exc):
+            raise DataError(f"exam log {path}: damaged or not an exam log ({exc}); move it aside and start a new "
+                            "one (its readable records can be recovered with sqlite3 .recover)") from exc
         raise ConfigError(f"exam log {path}: cannot open as SQLite ({exc}); give a writable .db path") from exc
+    except DataError:
+        conn.close()
+        raise
     return conn
+
+
+def _quick_check(conn: sqlite3.Connection, path: str | Path) -> None:
+    rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+    if rows != ["ok"]:
+        found = " ".join(str(r) for r in rows).replace("\n", " ")[:200]
+        raise DataError(f"exam log {path}: corrupt (quick_check: {found}); move it "
+                        "aside and start a new one (sqlite3 .recover can salvage its readable records)")
+
+
+def _busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 class ExamLog:
@@ -62,6 +102,8 @@ class ExamLog:
         self._synchronous = synchronous
         self._conn: sqlite3.Connection | None = None
         self._open_exams: set[str] = set()
+        self.on_state: Callable[[StateEvent], None] | None = None  # liveredge run: the pipeline's post_state
+        self.ledger = Ledger(f"exam log {self.path}", lambda ev: self.on_state(ev) if self.on_state else None)
         self._worker: Worker[Event] = Worker("exam log", self._handle, maxsize=maxsize, on_stop=self._close_conn)
 
     def emit(self, event: Event) -> None:
@@ -69,12 +111,12 @@ class ExamLog:
         self._worker.submit(event, block=not isinstance(event, FrameResult))
 
     def flush(self, timeout_s: float = 10.0) -> bool:
-        """Wait until everything emitted so far is committed."""
+        """Wait until everything emitted so far is committed (or counted as failed)."""
         return self._worker.flush(timeout_s)
 
     @property
     def committed(self) -> int:
-        return self._worker.handled
+        return self.ledger.stored
 
     @property
     def dropped(self) -> int:
@@ -82,17 +124,53 @@ class ExamLog:
 
     @property
     def errors(self) -> int:
-        return self._worker.errors
+        return self.ledger.failed + self._worker.errors
 
     def close(self) -> None:
         self._worker.close()
 
+    def report(self) -> StorageReport:
+        """Stored / not stored after :meth:`close` (the spill is what :func:`close_sinks` rescues)."""
+        return self.ledger.report(self._worker.dropped)
+
     # -- writer thread ---------------------------------------------------------------------------------
     def _handle(self, event: Event) -> None:
+        if self._store(event):
+            while self.ledger.spill and self._commit_quietly(self.ledger.spill[0]):
+                self.ledger.restored()
+
+    def _store(self, event: Event) -> bool:
+        """Commit ``event`` with bounded retries on a locked database; False (counted, spilled) when it failed."""
+        for attempt in range(RETRIES + 1):
+            try:
+                self._commit(event)
+            except sqlite3.Error as exc:
+                if _busy(exc) and attempt < RETRIES:
+                    time.sleep(0.05 * 2 ** attempt)
+                    continue
+                self._open_exams.clear()  # the exam row may not have been committed: insert it again next time
+                self.ledger.fail(event, exc)
+                return False
+            self.ledger.ok()
+            return True
+        return False
+
+    def _commit_quietly(self, event: Event) -> bool:
+        try:
+            self._commit(event)
+        except sqlite3.Error:
+            self._open_exams.clear()
+            return False
+        return True
+
+    def _commit(self, event: Event) -> None:
         if self._conn is None:
-            self._conn = connect(self.path, synchronous=self._synchronous)
+            try:
+                self._conn = connect(self.path, synchronous=self._synchronous)
+            except (ConfigError, DataError) as exc:
+                raise sqlite3.OperationalError(str(exc)) from exc
         conn = self._conn
-        with conn:  # one transaction per event
+        with conn:  # one transaction per event; rolled back when any statement fails
             conn.execute("BEGIN IMMEDIATE")
             self._write(conn, event)
 
@@ -133,7 +211,10 @@ class ExamLog:
 
     def _close_conn(self) -> None:
         if self._conn is not None:
-            self._conn.close()
+            try:
+                self._conn.close()  # the WAL checkpoint may fail on a full disk: the WAL still holds the records
+            except sqlite3.Error:
+                pass
             self._conn = None
 
     # -- readers ---------------------------------------------------------------------------------------
@@ -148,7 +229,8 @@ def _read(path: str | Path, sql: str, args: tuple[Any, ...]) -> list[dict[str, A
     if not Path(path).is_file():
         raise DataError(f"exam log {path}: no such file")
     try:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=10.0)
+        uri = f"file:{quote(str(Path(path).resolve()), safe='/')}?mode=ro"  # '#', '?' and '%' quoted
+        conn = sqlite3.connect(uri, uri=True, timeout=10.0)
         try:
             conn.row_factory = sqlite3.Row
             rows = [dict(row) for row in conn.execute(sql, args)]

@@ -7,21 +7,28 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from liveredge.edge.errors import SourceError
+from liveredge.edge.bounds import check_image_file
+from liveredge.edge.errors import DataError, SourceError
 from liveredge.edge.sources.base import ReadResult, SourceStatus, SourceUnavailable, as_bgr
 from liveredge.edge.sources.paced import PacedSource, Produced
 from liveredge.edge.sources.uri import IMAGE_EXTS
 
 
 def read_image(path: Path) -> np.ndarray | None:
-    """Decode ``path`` to (H, W, 3) uint8 BGR, or None when it is missing or not a decodable image."""
+    """Decode ``path`` to (H, W, 3) uint8 BGR, or None when it is missing or not a decodable image.
+
+    DataError (before decoding) when its header declares more than ``max_frame_pixels``."""
+    check_image_file(path)
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError:
         return None
     if data.size == 0:
         return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # OpenCV's own size backstop, or a decoder failure
+        raise DataError(f"image {path}: cannot be decoded ({str(exc).strip().splitlines()[-1][:160]})") from exc
     return None if image is None else as_bgr(image)
 
 
@@ -38,7 +45,10 @@ class ImageSource(PacedSource):
     def _open(self) -> None:
         if not self.path.is_file():
             raise SourceUnavailable(f"image {self.path}: no such file; check the path")
-        image = read_image(self.path)
+        try:
+            image = read_image(self.path)
+        except DataError as exc:
+            raise SourceError(f"source {self.uri}: {exc}") from exc
         if image is None:
             raise SourceError(f"image {self.path}: cannot be decoded (corrupt or not an image)")
         self._image = image
@@ -89,7 +99,10 @@ class FolderSource(PacedSource):
         index = self._index
         self._index += 1
         path = self._files[index]
-        image = read_image(path)
+        try:
+            image = read_image(path)
+        except DataError as exc:
+            return ReadResult(SourceStatus.ERROR, detail=str(exc))
         if image is None:
             why = "vanished" if not path.exists() else "cannot be decoded"
             return ReadResult(SourceStatus.ERROR, detail=f"image folder {self.path}: frame {path.name} {why}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from liveredge.edge.bounds import check_path, console_safe
 from liveredge.edge.errors import ConfigError
 
 VIDEO_EXTS = frozenset({".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv", ".ogv"})
@@ -60,14 +61,14 @@ def parse_uri(uri: str) -> SourceSpec:
     if scheme == "v4l2":
         return SourceSpec("v4l2", _v4l2_target(text), {}, text)
     if scheme == "dicom":
-        return SourceSpec("dicom", _path_part(text), {}, text)
+        return SourceSpec("dicom", check_path(_path_part(text), f"source {uri!r}"), {}, text)
     if scheme == "file":
-        return _from_path(_path_part(text), text)
+        return _from_path(check_path(_path_part(text), f"source {uri!r}"), text)
     if scheme:
         raise SourceURIError(
             f"source {uri!r}: unknown scheme {scheme!r}; use sim://, file://, dicom://, v4l2://, rtsp:// or http://"
         )
-    return _from_path(text, text)
+    return _from_path(check_path(text, f"source {console_safe(uri)!r}"), text)
 
 
 def _query(text: str) -> dict[str, str]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import cv2
 
-from liveredge.edge.errors import SourceError
+from liveredge.edge.bounds import check_pixels
+from liveredge.edge.errors import DataError, SourceError
 from liveredge.edge.sources.base import ReadResult, SourceStatus, SourceUnavailable, as_bgr
 from liveredge.edge.sources.paced import PacedSource, Produced
 
@@ -36,6 +37,12 @@ class VideoFileSource(PacedSource):
             raise SourceError(
                 f"video {self.path}: cannot be decoded (truncated, corrupt or not a video); re-export or re-copy it"
             )
+        try:
+            check_pixels(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+                         f"video {self.path}")
+        except DataError as exc:
+            cap.release()
+            raise SourceError(str(exc)) from exc
         self._cap = cap
         self._expected = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
         self._index = 0
