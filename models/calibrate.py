@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from liveredge.edge.decisions.calibration import tempered
 from liveredge.edge.decisions.liver_gate import energy_score
 from liveredge.edge.errors import DataError, InputError
 from liveredge.edge.events import NOT_LIVER
@@ -103,10 +104,12 @@ class Calibration:
 
 
 def choose(probs: np.ndarray, logits: np.ndarray, y: np.ndarray, labels: tuple[str, ...], split: str = "val") -> Calibration:
-    """Temperature + gate from validation outputs (numpy only)."""
+    """Temperature + gate from validation outputs (numpy only). The gate's probability threshold is chosen on
+    the TEMPERED probabilities, which is what the device compares it with; the energy check uses raw logits on
+    both sides."""
     t = fit_temperature(logits, y)
     return Calibration(t, round(ece(y, softmax(logits)), 4), round(ece(y, softmax(logits, t)), 4),
-                       gate_thresholds(probs, logits, y, labels), len(y), split)
+                       gate_thresholds(tempered(probs, t), logits, y, labels), len(y), split)
 
 
 def _outputs(model_path: Path, images: np.ndarray, spec: Any) -> tuple[np.ndarray, np.ndarray]:
