@@ -144,7 +144,8 @@ def _preflight(req: ConvertRequest, float_tflite: bytes) -> list[str]:
 def _more_pool(req: ConvertRequest, src: SourceModel, pool: list[data.Sample], used: int) -> Any:
     if len(pool) <= used:
         return None
-    return lambda: data.load_frames(data.stratify(pool, min(len(pool), used * 4), req.seed + 1), src.spec).x
+    return lambda: data.load_frames(data.stratify(pool, min(len(pool), used * 4), req.seed + 1), src.spec,
+                                    skip_no_region=True).x
 
 
 def _edgetpu(req: ConvertRequest, model: Path, src: SourceModel, prov: dict[str, Any], gate: Any,
