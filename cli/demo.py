@@ -1,6 +1,7 @@
 """``liveredge demo`` — the whole chain on embedded defaults, in well under two minutes.
 
-A simulated probe scans four simulated patients (normal, steatosis, fibrosis, focal lesion) → the shipped,
+A simulated probe scans four simulated patients (normal, steatosis, fibrosis, focal lesion), then a simulated
+heart (the probe on the wrong organ: the exam must end "not_liver", never a disease) → the shipped,
 signed int8 reference model → smoothing, quality gating, exam aggregation → results over a real serial link (a
 pty) to the MCU emulator, whose buttons start and end each exam → live lines in the terminal, an exam summary per
 patient, and an HTML exam report. Module level: argparse and the standard library only.
@@ -35,7 +36,8 @@ PATIENTS = (
     DemoPatient("patient 1", "normal", "condition=normal"),
     DemoPatient("patient 2", "steatosis", "condition=steatosis&severity=2"),
     DemoPatient("patient 3", "fibrosis", "condition=fibrosis&severity=4"),
-    DemoPatient("patient 4", "focal_lesion", "condition=focal_lesion&lesion=cyst"),
+    DemoPatient("patient 4", "focal_lesion", "condition=focal_lesion&lesion=cyst&lesion_mm=30"),
+    DemoPatient("probe on the heart", "not_liver", "scene=cardiac"),
 )
 
 
@@ -68,9 +70,26 @@ def _demo(args: argparse.Namespace) -> int:
     wrong = [r for r in records if r.summary is None or r.summary.label != r.truth]
     print(f"\nHTML exam report: {report.resolve()}")
     print(f"exam log (SQLite): {(out / 'exams.db').resolve()}")
-    print(f"{len(records) - len(wrong)}/{len(records)} exams report the simulated condition.")
+    print(f"{len(records) - len(wrong)}/{len(records)} exams report the simulated condition (a model misses some "
+          "simulated cases: see models/zoo/MODEL_CARD.md for how often).")
     print(BANNER, flush=True)
-    return 1 if wrong else 0
+    return _exit_code(records)
+
+
+def _exit_code(records: list[Any]) -> int:
+    """1 when the chain failed (an exam without a summary over the serial link) or a safety rule broke (a
+    non-liver exam reported a disease); a wrong class on a liver exam is a model error, reported above, not a
+    failure of the demo."""
+    from liveredge.edge.events import NOT_LIVER, UNCERTAIN
+
+    missing = [r.name for r in records if r.summary is None]
+    unsafe = [r.name for r in records if r.truth == NOT_LIVER and r.summary is not None
+              and r.summary.label not in (NOT_LIVER, UNCERTAIN)]
+    for name in missing:
+        print(f"demo: {name}: no exam summary arrived", file=sys.stderr)
+    for name in unsafe:
+        print(f"demo: {name}: a scan that is not a liver was reported as a diagnosis", file=sys.stderr)
+    return 1 if missing or unsafe else 0
 
 
 class _Rig:

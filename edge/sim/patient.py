@@ -288,15 +288,19 @@ def _tissue(rng: np.random.Generator, disease: np.random.Generator, g_st: int, g
 
 
 def make_patient(patient_id: str, condition: str, *, severity: int | None = None, lesion: str | None = None,
-                 seed: int = 0, view: str | None = None, profile: SiteProfile | None = None) -> Patient:
+                 seed: int = 0, view: str | None = None, profile: SiteProfile | None = None,
+                 lesion_mm: float | None = None) -> Patient:
     """Make a simulated patient with a consistent anatomy and the exam it gets.
 
     ``condition``: "normal" | "steatosis" (``severity`` 1..3, default 3) | "fibrosis" (1..4, default 4;
     the model class "fibrosis" means F2-F4, F1 is simulable but mild) | "focal_lesion" (``lesion``
     "cyst" | "haemangioma" | "hcc" | "metastasis", default "cyst"). ``view``: one of ``exam.VIEWS``
     (default: drawn). ``profile``: the scanner the exam uses, so lesions are placed where its field of
-    view (at the operator's depth) sees liver (default S1). Invalid input -> ConfigError.
+    view (at the operator's depth) sees liver (default S1); ``lesion_mm``: exactly one lesion of that diameter
+    (default: 1-3 lesions of drawn sizes). Invalid input -> ConfigError.
     """
+    if lesion_mm is not None and not 2.0 <= lesion_mm <= 80.0:
+        raise ConfigError(f"lesion_mm must be between 2 and 80 mm, got {lesion_mm!r}")
     sev, lesion = _check(condition, severity, lesion)
     # Anatomy and exam depend on (patient_id, seed) only, so one patient can be shown with every condition.
     rng = np.random.default_rng([zlib.crc32(patient_id.encode()), seed & 0xFFFFFFFF])
@@ -328,4 +332,5 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     x, z = fov_points(exam_profile)
     apex = None if exam_profile.kind == "linear" else exam_profile.probe_radius_cm
     clear = ~the_view.in_rib_shadow(x, z, p.fat_cm + 0.45 * (p.wall_cm - p.fat_cm), apex)
-    return place_lesions(disease, p, lesion, (x[clear], z[clear]))
+    return place_lesions(disease, p, lesion, (x[clear], z[clear]), count=None if lesion_mm is None else 1,
+                         diameter_mm=lesion_mm)

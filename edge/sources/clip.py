@@ -14,14 +14,14 @@ from liveredge.edge.sources.base import ReadResult, SourceStatus, as_bgr
 from liveredge.edge.sources.paced import PacedSource, Produced
 
 SIM_KEYS = ("condition", "site", "fps", "seed", "severity", "lesion", "size", "freeze", "patient", "dual", "view",
-            "scene")
+            "scene", "lesion_mm")
 
 
 @dataclass(frozen=True)
 class SimOptions:
     """``sim://`` query parameters. ``size`` is (height, width) in pixels; ``freeze`` a per-frame probability;
     ``view`` subcostal (default) | intercostal | sagittal; ``scene`` a NON-liver scene (cardiac, bladder, ...,
-    air) instead of a liver patient."""
+    air) instead of a liver patient; ``lesion_mm`` one focal lesion of that diameter."""
 
     condition: str = "normal"
     site: str = "S1"
@@ -35,6 +35,7 @@ class SimOptions:
     dual: bool = False
     view: str = "subcostal"
     scene: str | None = None
+    lesion_mm: float | None = None
 
 
 def sim_options(params: dict[str, str], uri: str = "sim://") -> SimOptions:
@@ -57,6 +58,7 @@ def sim_options(params: dict[str, str], uri: str = "sim://") -> SimOptions:
             dual=params.get("dual", "0").lower() in ("1", "true", "yes"),
             view=params.get("view", "subcostal"),
             scene=params.get("scene") or None,
+            lesion_mm=float(params["lesion_mm"]) if params.get("lesion_mm") else None,
         )
     except ValueError as exc:
         raise ConfigError(f"source {uri}: bad parameter value ({exc}); e.g. fps=30&seed=1&size=480x640") from exc
@@ -90,7 +92,7 @@ class SimSource(PacedSource):
                 patient = make_scene(o.patient, o.scene, seed=o.seed)
             else:
                 patient = sim.make_patient(o.patient, o.condition, severity=o.severity, lesion=o.lesion, seed=o.seed,
-                                           view=o.view, profile=profile)
+                                           view=o.view, profile=profile, lesion_mm=o.lesion_mm)
             self._scanner = sim.Scanner(patient, profile, seed=o.seed, fps=o.fps, size=o.size,
                                         dual_panel=o.dual, freeze_prob=o.freeze)
         except (ValueError, KeyError, TypeError) as exc:
