@@ -38,9 +38,10 @@ def _row(report_path: Path) -> str:
     status = (f"**shipped** `{shipped.name}`" if shipped.is_file()
               else f"rejected: {failed} outside its budget (`{int8_file.name}`, not shipped)")
     ci = agree["ci95"]
+    budget = ", ".join(f"{k} {v}" for k, v in doc.get("budget", {}).items()) or "defaults"
     return (f"| {stem} | {status} | {agree['value']:.4f} [{ci[0]:.3f}, {ci[1]:.3f}] | {dauc['value']:+.4f} | "
             f"{gate['float_auc']:.4f} / {gate['int8_auc']:.4f} | {gate['n_frames']} | {_kb(int8_file)} / {_kb(twin)} | "
-            f"{len(doc['attempts'])} |")
+            f"{len(doc['attempts'])} | {budget} |")
 
 
 def section(zoo: Path) -> str:
@@ -48,16 +49,15 @@ def section(zoo: Path) -> str:
     reports = sorted(zoo.glob("*_int8.report.json"))
     if not reports:
         raise ConfigError(f"{zoo}: no *_int8.report.json yet; run `make zoo-int8` first")
-    budget = json.loads(reports[0].read_text()).get("budget", {})
     lines = [
         BEGIN,
-        "Converted with `make zoo-int8` (`liveredge convert --target cpu`): calibration on 300 frames of sites S1-S5 "
-        "(stratified by class and site), gate on every frame of the held-out site S6, both models run in the LiteRT "
-        f"interpreter. Budgets: {', '.join(f'{k} {v}' for k, v in budget.items()) or 'defaults'}. "
-        "Agreement = top-1 int8 vs float; brackets are patient-bootstrap 95 % intervals. SIMULATED data only.",
+        "Converted with `liveredge convert --target cpu` (calibration frames stratified by class and site; the gate "
+        "runs float and int8 in the LiteRT interpreter on the model's validation frames: which data and budget each "
+        "model used is in its report and in the sections above). Agreement = top-1 int8 vs float; brackets are "
+        "patient-bootstrap 95 % intervals. SIMULATED data only.",
         "",
-        "| model | status | agreement [95 % CI] | ΔAUC (int8 − float) | macro AUC float / int8 | frames | size int8 / float32 | attempts |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | status | agreement [95 % CI] | ΔAUC (int8 − float) | macro AUC float / int8 | frames | size int8 / float32 | attempts | budget |",
+        "|---|---|---|---|---|---|---|---|---|",
         *(_row(r) for r in reports),
         "",
         "Per-layer error plots and every recovery attempt: `models/zoo/*_int8.report.html`. The device runs only",

@@ -83,13 +83,14 @@ def _detection(is_ood: np.ndarray, score: np.ndarray) -> dict[str, float]:
 
 def ood(liver: np.ndarray, scenes: np.ndarray, kinds: Sequence[str], labels: Sequence[str],
         no_region: int = 0, not_liver_threshold: float | None = None) -> dict[str, Any]:
-    """Non-liver scenes vs the suite's liver frames: per score ("max_softmax" = 1 - top probability, the weak
+    """Non-liver scenes vs the suite's liver frames: per score ("max_softmax" = 1 - top liver-class probability, the weak
     baseline; "not_liver" = that output's probability when the model has one) AUROC and FPR at 95 % TPR,
     overall and per scene kind; how often a scene is called a disease (the dangerous failure). Scenes where
     the runtime finds no ultrasound region (``no_region``: no result at all) are counted, not scored."""
     probs = np.concatenate([liver, scenes])
     is_ood = np.r_[np.zeros(len(liver), bool), np.ones(len(scenes), bool)]
-    scores = {"max_softmax": 1.0 - probs.max(axis=1)}
+    liver_cols = [i for i, name in enumerate(labels) if name != NOT_LIVER_LABEL]
+    scores = {"max_softmax": 1.0 - probs[:, liver_cols].max(axis=1)}  # over the liver classes: the usual baseline
     if NOT_LIVER_LABEL in labels:
         scores["not_liver"] = probs[:, list(labels).index(NOT_LIVER_LABEL)]
     kinds_arr = np.r_[np.array([""] * len(liver)), np.asarray(kinds, dtype=str)]
