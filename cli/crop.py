@@ -9,6 +9,7 @@ no ultrasound region (the files are still written, the mask is empty), 2 for unu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 
@@ -23,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument("--warmup", type=_positive, default=60, metavar="N",
                         help="frames of a video or cine used to estimate the region (default 60)")
+    parser.add_argument("--max-frame-pixels", type=_positive, default=None, metavar="N",
+                        help="refuse frames larger than N pixels (default 4096x4096), as 'liveredge run' does")
     parser.set_defaults(handler=_handle)
 
 
@@ -37,8 +40,11 @@ def _positive(text: str) -> int:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from liveredge.edge.bounds import DEFAULT_LIMITS, configure
     from liveredge.edge.preprocess.crop import crop_file
 
+    if args.max_frame_pixels is not None:
+        configure(dataclasses.replace(DEFAULT_LIMITS, max_frame_pixels=args.max_frame_pixels))
     region, doc = crop_file(args.input, args.out, warmup=args.warmup)
     stem = doc["input"].rsplit("/", 1)[-1].rsplit(".", 1)[0]
     if not region.ok:

@@ -101,3 +101,16 @@ def test_bad_inputs_exit_2_naming_the_file(tmp_path: Path, capsys: pytest.Captur
     with pytest.raises(SystemExit) as info:
         main(["crop", str(deep), "--out", str(tmp_path), "--warmup", "0"])
     assert info.value.code == 2
+
+
+def test_crop_takes_the_frame_size_limit_its_error_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from liveredge.edge import bounds
+
+    image = tmp_path / "screen.png"
+    cv2.imwrite(str(image), np.zeros((200, 300, 3), np.uint8))
+    try:
+        assert main(["crop", str(image), "--out", str(tmp_path / "o"), "--max-frame-pixels", "1000"]) == 2
+    finally:
+        bounds.configure(bounds.DEFAULT_LIMITS)
+    err = capsys.readouterr().err
+    assert str(image) in err and "60000 pixels exceeds the limit of 1000" in err and "--max-frame-pixels" in err
