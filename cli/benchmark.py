@@ -11,26 +11,17 @@ from __future__ import annotations
 import argparse
 
 
-def _size(text: str) -> tuple[int, int]:
-    from liveredge.edge.errors import ConfigError
-
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError as exc:
-        raise ConfigError(f"--size {text!r}: use HEIGHTxWIDTH, e.g. 256x256") from exc
-    return h, w
-
-
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from liveredge.cli.simulate import parse_size
     from liveredge.edge.errors import InputError
     from liveredge.models.benchmark.run import run_benchmark
     from liveredge.models.benchmark.suite import SuiteConfig
 
     if not Path(args.model).exists():
         raise InputError(f"{args.model}: no such model file or folder (give a .keras, SavedModel folder or .tflite)")
-    cfg = SuiteConfig(profiles=args.profiles, patients=args.patients, frames=args.frames, size=_size(args.size),
+    cfg = SuiteConfig(profiles=args.profiles, patients=args.patients, frames=args.frames, size=parse_size(args.size),
                       sweep_profiles=args.sweep_profiles, sweep_patients=args.sweep_patients,
                       lesion_patients=args.lesion_patients, position_patients=args.position_patients,
                       sweeps=not args.no_sweeps)

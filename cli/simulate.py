@@ -9,8 +9,8 @@ import argparse
 from pathlib import Path
 
 
-def _size(text: str) -> tuple[int, int]:
-    """Parse ``HxW`` (e.g. ``256x256``) into (height, width)."""
+def parse_size(text: str) -> tuple[int, int]:
+    """Parse ``HxW`` (e.g. ``256x256``) into (height, width) (shared by the simulator and benchmark commands)."""
     from liveredge.edge.errors import ConfigError
 
     try:
@@ -47,7 +47,7 @@ def _dataset(args: argparse.Namespace) -> int:
         raise ConfigError(f"--fibrosis-stages {args.fibrosis_stages!r}: use e.g. 2,3,4") from exc
     specs = plan_dataset(args.patients, _sites(args.sites), args.seed, stages, negatives=args.negatives,
                          purpose=args.purpose)
-    manifest = write_dataset(Path(args.out), specs, args.frames_per_patient, _size(args.size),
+    manifest = write_dataset(Path(args.out), specs, args.frames_per_patient, parse_size(args.size),
                              progress=not args.quiet)
     print(f"wrote {manifest} ({len(specs)} patients x {args.frames_per_patient} frames; SIMULATED, not for clinical use)")
     return 0
@@ -68,7 +68,7 @@ def _clip(args: argparse.Namespace) -> int:
     else:
         patient = make_patient(args.patient_id, args.condition, severity=args.severity, lesion=args.lesion,
                                seed=args.seed, view=args.view, profile=profile)
-    scanner = Scanner(patient, profile, seed=args.seed, fps=args.fps, size=_size(args.size),
+    scanner = Scanner(patient, profile, seed=args.seed, fps=args.fps, size=parse_size(args.size),
                       dual_panel=args.dual_panel, doppler=args.doppler, freeze_prob=args.freeze_prob)
     meta = write_clip(Path(args.out), scanner, max(1, round(args.seconds * args.fps)), progress=not args.quiet)
     print(f"wrote {args.out} and {meta} (SIMULATED, not for clinical use)")
@@ -88,7 +88,7 @@ def _phantom(args: argparse.Namespace) -> int:
     from liveredge.edge.sim.phantom import PhantomSpec, write_phantom
 
     spec = PhantomSpec(probe=args.probe, frequency_mhz=args.frequency, depth_cm=args.depth_cm,
-                       dynamic_range_db=args.dynamic_range, tgc=args.tgc == "on", seed=args.seed, size=_size(args.size),
+                       dynamic_range_db=args.dynamic_range, tgc=args.tgc == "on", seed=args.seed, size=parse_size(args.size),
                        frac_bandwidth=args.bandwidth, harmonic=args.harmonic, compound_angles=args.compound)
     png, meta = write_phantom(args.out, spec)
     print(f"wrote {png} and {meta} (SIMULATED homogeneous phantom, not for clinical use)")

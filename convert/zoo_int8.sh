@@ -16,7 +16,9 @@ LR="${LIVEREDGE:-.venv/bin/liveredge}"
 PY="${PYTHON:-.venv/bin/python}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 shopt -s nullglob
-models=(models/zoo/*.keras)
+# The reference CNN v2 is converted by models/recipe_v2.sh (validation-range gate); this script keeps the v1 recipe
+# for the hybrid (calibration S1-S5, gate S6).
+models=(models/zoo/liver_hybrid.keras)
 if [ ${#models[@]} -eq 0 ]; then
     echo "zoo-int8: no models/zoo/*.keras yet (run models/recipe.sh first)" >&2
     exit 2

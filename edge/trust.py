@@ -84,6 +84,11 @@ def default_state_dir() -> Path:
 def read_model_bytes(path: str | Path, max_bytes: int = MAX_MODEL_BYTES) -> bytes:
     """The model file's bytes, read once through one file descriptor (a regular file, at most ``max_bytes``).
     The caller checks and loads exactly these bytes and never re-opens ``path``."""
+    return _read_regular(path, max_bytes, "the model file", "not a model this device runs")
+
+
+def _read_regular(path: str | Path, max_bytes: int, what: str, too_big: str) -> bytes:
+    """At most ``max_bytes`` of a REGULAR file (a FIFO or a device such as /dev/zero is refused at once)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
@@ -91,9 +96,9 @@ def read_model_bytes(path: str | Path, max_bytes: int = MAX_MODEL_BYTES) -> byte
                 raise VerificationError(f"{path}: not a regular file")
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise VerificationError(f"{path}: cannot read the model file ({exc.strerror or exc})") from exc
+        raise VerificationError(f"{path}: cannot read {what} ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:
-        raise VerificationError(f"{path}: larger than {max_bytes} bytes; not a model this device runs")
+        raise VerificationError(f"{path}: larger than {max_bytes} bytes; {too_big}")
     return data
 
 
@@ -136,14 +141,7 @@ def _read_statement(path: str | Path) -> SignedStatement | None:
 
 
 def _read_small(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_STATEMENT_BYTES + 1)
-    except OSError as exc:
-        raise VerificationError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
-    if len(data) > MAX_STATEMENT_BYTES:
-        raise VerificationError(f"{path}: larger than {MAX_STATEMENT_BYTES} bytes; not a sidecar")
-    return data
+    return _read_regular(path, MAX_STATEMENT_BYTES, "it", "not a sidecar")
 
 
 def _check_statement(s: Statement, digest: str, path: str | Path, policy: TrustPolicy) -> None:

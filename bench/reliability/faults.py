@@ -260,6 +260,11 @@ def run_faults(model: list[str], work: Path, quick: bool, progress: Callable[[st
         ("runtime_kill9_mid_exam", lambda: runtime_kill9_mid_exam(model, work, 30 if quick else 300)),
         ("disk_full_recording", lambda: disk_full_recording(model, work, 60 if quick else 300)),
     ]
+    return run_plan(plan, progress)
+
+
+def run_plan(plan: list[tuple[str, Callable[[], Fault]]], progress: Callable[[str], None]) -> list[Fault]:
+    """Run each (name, fault) in turn; a harness that breaks is reported as a fault not survived."""
     out = []
     for name, fn in plan:
         try:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from common import ROOT, limit_memory
-from faults import SIM, Child, Fault, _outcome
+from faults import SIM, Child, Fault, _outcome, run_plan
 
 sys.path.insert(0, str(ROOT / "tests"))
 from hostile_inputs import big_bmp  # noqa: E402
@@ -152,12 +152,4 @@ def run_storage_faults(model: list[str], work: Path, quick: bool, progress: Any)
             ("sigterm_slow_frame", lambda: sigterm_slow_frame(model, work, 4000 if quick else 12000))]
     if not quick:
         plan.append(("db_locked", lambda: db_locked(model, work, 14.0)))
-    out = []
-    for name, fn in plan:
-        try:
-            fault = fn()
-        except Exception as exc:  # noqa: BLE001 - the harness failing is reported as a fault not survived
-            fault = Fault(name, False, False, None, None, f"harness error: {type(exc).__name__}: {exc}")
-        progress(f"fault {name}: survived={fault.survived} {fault.detail}")
-        out.append(fault)
-    return out
+    return run_plan(plan, progress)
