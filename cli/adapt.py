@@ -42,10 +42,11 @@ def _adapt(args: argparse.Namespace) -> int:
 
     if args.frames < 1:
         raise ConfigError(f"--frames must be >= 1, got {args.frames}")
-    digest, meta = _model(args.model)
+    data, digest, meta = _model(args.model)
     reference, ref_note = _reference(args, meta)
     print(f"liveredge adapt: reference: {ref_note}", file=sys.stderr)
     frames = read_frames(args.source, args.frames)
+    _refuse_not_liver(data, digest, args, frames)
     checks = check_frames(frames, meta.preprocess, reference.rule)
     fit = fit_site(checks, reference, source=f"--source {args.source}")
     frame_counts = {"requested": args.frames, "read": len(frames), "used": fit.frames_used,
@@ -58,19 +59,32 @@ def _adapt(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model(path: str) -> tuple[str, Any]:
-    """(sha256, metadata) of a model file; ModelError when it carries no liveredge metadata."""
-    from liveredge.edge.errors import ConfigError, ModelError
+def _model(path: str) -> tuple[bytes, str, Any]:
+    """(bytes, sha256, metadata) of a model file (read once, bounded); ModelError when it has no liveredge metadata."""
+    from liveredge.edge.errors import ConfigError, ModelError, VerificationError
     from liveredge.edge.model_meta import read_metadata
+    from liveredge.edge.trust import read_model_bytes
 
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"--model {path}: cannot read it ({exc.strerror or exc})") from exc
+        data = read_model_bytes(path)
+    except VerificationError as exc:
+        raise ConfigError(f"--model {exc}") from exc
     meta = read_metadata(data)
     if meta is None:
         raise ModelError(f"--model {path}: the model carries no liveredge metadata; convert it with 'liveredge convert'")
-    return hashlib.sha256(data).hexdigest(), meta
+    return data, hashlib.sha256(data).hexdigest(), meta
+
+
+def _refuse_not_liver(data: bytes, digest: str, args: argparse.Namespace, frames: list[Any]) -> None:
+    """DataError when the model's own "not a liver" gate fires on most frames (a heart, a pregnancy, air):
+    grey levels alone cannot tell such a scan from a liver, and a site fitted on it would be nonsense."""
+    from liveredge.edge.errors import DataError
+    from liveredge.edge.runtime.adapt import not_liver_fraction
+
+    fraction = not_liver_fraction(data, digest, str(args.model), frames)
+    if fraction is not None and fraction > 0.5:
+        raise DataError(f"--source {args.source}: refused: the model's 'not a liver' gate fires on {fraction:.0%} "
+                        "of the frames, so these are not liver scans. Fit a site on liver exams of this scanner.")
 
 
 def _reference(args: argparse.Namespace, meta: Any) -> tuple[Any, str]:

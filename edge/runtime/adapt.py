@@ -56,3 +56,28 @@ def read_frames(uri: str, n: int, timeout_s: float = 5.0) -> list[np.ndarray]:
     if not frames:
         raise SourceError(f"--source {uri}: no frames could be read ({detail or 'timed out'})")
     return frames
+
+
+def not_liver_fraction(data: bytes, sha256: str, path: str, images: list[np.ndarray]) -> float | None:
+    """Fraction of the frames that show an image on which the model's own "not a liver" gate fires (the runtime's
+    per-frame decision), or None when the model has no gate. Only a guard: nothing here is reported as a result."""
+    from liveredge.edge.decisions.liver_gate import LiverGate
+    from liveredge.edge.events import NOT_LIVER, Quality
+    from liveredge.edge.model_meta import read_metadata
+    from liveredge.edge.runtime.model import LoadOptions, build_model
+    from liveredge.edge.runtime.processor import FrameProcessor
+    from liveredge.edge.sources.base import Frame
+    from liveredge.edge.trust import Trust
+
+    meta = read_metadata(data)
+    if meta is None or not LiverGate.for_model(meta.labels, meta.operating_point).active:
+        return None
+    model = build_model(data, Trust(path, sha256, verified=False), path, LoadOptions(num_threads=1))
+    proc = FrameProcessor(model)
+    shown = fired = 0
+    for i, image in enumerate(images):
+        result = proc.process(Frame(image, i, i / 30.0, i), t_media=i / 30.0)
+        if not result.quality & (Quality.NO_REGION | Quality.DARK):
+            shown += 1
+            fired += result.label == NOT_LIVER
+    return fired / shown if shown else None
