@@ -11,7 +11,6 @@ import argparse
 import hashlib
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 NOTICE = ("Models are trained on SIMULATED ultrasound data; not for clinical use. Harmonisation does not replace "
