@@ -50,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "add not_liver to train the 'not a liver' class on non-liver scenes)")
     t.set_defaults(handler=_train)
 
+    _register_calibrate(sub)
+    _register_evaluate(sub)
+
+
+def _register_calibrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = sub.add_parser("calibrate", help="choose temperature and 'not a liver' gate thresholds on validation data",
                        description="Runs MODEL.keras on the validation split of DATA, writes operating_point "
                        "(temperature, not_liver_threshold, energy_threshold) into its .liveredge.json sidecar "
@@ -60,6 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--region", choices=("detect", "mask"), default="detect")
     c.set_defaults(handler=_calibrate)
 
+
+def _register_evaluate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = sub.add_parser("evaluate", help="evaluate a .keras / SavedModel / .tflite model on a manifest dataset",
                        description="Writes REPORT_DIR/report.json and report.html (ROC, confusion, reliability, per site).")
     e.add_argument("model", help=".keras file, SavedModel folder, or .tflite (float or int8)")

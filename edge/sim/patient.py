@@ -287,6 +287,18 @@ def _tissue(rng: np.random.Generator, disease: np.random.Generator, g_st: int, g
                 surface_bump_cm=at(_FIB_BUMPS[g_fib], q[5]), ascites_cm=_ascites(disease, g_fib))
 
 
+def _organs(rng: np.random.Generator, shift: float) -> dict[str, object]:
+    """Diaphragm, kidney, gallbladder (or None) and vessels; ``shift`` cm deeper behind a thicker wall."""
+    diaphragm = (rng.uniform(11.2, 12.4) + shift, rng.uniform(0.035, 0.06), rng.uniform(-7.0, -4.0))
+    kidney = Ellipse(rng.uniform(3.4, 4.6), rng.uniform(9.6, 10.8) + shift, rng.uniform(3.9, 4.6),
+                     rng.uniform(1.7, 2.1), rng.uniform(-28, -15))
+    gallbladder = Ellipse(rng.uniform(-3.0, -1.0), rng.uniform(4.2, 5.2) + shift, rng.uniform(1.5, 2.1),
+                          rng.uniform(0.7, 1.0), rng.uniform(5, 25))
+    has_gb = rng.uniform() < 0.75
+    return {"diaphragm": tuple(float(v) for v in diaphragm), "kidney": kidney,
+            "gallbladder": gallbladder if has_gb else None, "vessels": _vessels(rng, diaphragm[0], shift)}
+
+
 def make_patient(patient_id: str, condition: str, *, severity: int | None = None, lesion: str | None = None,
                  seed: int = 0, view: str | None = None, profile: SiteProfile | None = None,
                  lesion_mm: float | None = None) -> Patient:
@@ -312,19 +324,10 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     tissue = _tissue(rng, disease, g_st, g_fib)
     fat = float(rng.uniform(0.4, 2.6) + _ST_FAT[g_st] * disease.uniform(0.0, 1.0))
     wall_cm = fat + float(rng.uniform(0.8, 1.5))
-    shift = wall_cm - 2.2  # organs sit deeper behind a thicker wall
-    diaphragm = (rng.uniform(11.2, 12.4) + shift, rng.uniform(0.035, 0.06), rng.uniform(-7.0, -4.0))
-    kidney = Ellipse(rng.uniform(3.4, 4.6), rng.uniform(9.6, 10.8) + shift, rng.uniform(3.9, 4.6),
-                     rng.uniform(1.7, 2.1), rng.uniform(-28, -15))
-    gallbladder = Ellipse(rng.uniform(-3.0, -1.0), rng.uniform(4.2, 5.2) + shift, rng.uniform(1.5, 2.1),
-                          rng.uniform(0.7, 1.0), rng.uniform(5, 25))
-    has_gb = rng.uniform() < 0.75
-    vessels = _vessels(rng, diaphragm[0], shift)
     p = Patient(
         patient_id=patient_id, condition=condition, label=condition, severity=sev, lesion=lesion, seed=seed,
-        wall_cm=float(wall_cm), diaphragm=tuple(float(v) for v in diaphragm),  # type: ignore[arg-type]
-        kidney=kidney, gallbladder=gallbladder if has_gb else None, vessels=vessels, lesions=(),
-        fat_cm=fat, view=the_view, operator=operator, **tissue,  # type: ignore[arg-type]
+        wall_cm=float(wall_cm), lesions=(), fat_cm=fat, view=the_view, operator=operator,
+        **_organs(rng, wall_cm - 2.2), **tissue,  # type: ignore[arg-type]
     )
     if lesion is None:
         return p
