@@ -90,7 +90,7 @@ def _spec_source(args: argparse.Namespace) -> object:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from liveredge.convert.gate import GateBudget, format_gate
+    from liveredge.convert.gate import GateBudget
     from liveredge.convert.pipeline import ConvertRequest, convert
     from liveredge.edge.errors import GateFailed
 

@@ -23,7 +23,8 @@ import cv2
 from tqdm import tqdm
 
 from liveredge.edge.errors import ConfigError, DataError, InputError
-from liveredge.edge.sim.patient import CLASSES, LESIONS, NOT_LIVER, make_patient
+from liveredge.edge.events import NOT_LIVER
+from liveredge.edge.sim.patient import CLASSES, LESIONS, make_patient
 from liveredge.edge.sim.profiles import get_profile
 from liveredge.edge.sim.scanner import Scanner
 from liveredge.edge.sim.scenes import SCENES, make_scene

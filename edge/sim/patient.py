@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from liveredge.edge.errors import ConfigError
-from liveredge.edge.events import NOT_LIVER  # re-exported: the label of simulated non-liver scenes (``scenes``)
 from liveredge.edge.sim.exam import NEUTRAL, Operator, View, draw_operator, draw_view, exam_rng
 from liveredge.edge.sim.geometry import fov_points
 from liveredge.edge.sim.profiles import SiteProfile, get_profile

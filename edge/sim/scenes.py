@@ -26,8 +26,9 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.events import NOT_LIVER
 from liveredge.edge.sim.exam import View, draw_operator, exam_rng
-from liveredge.edge.sim.patient import FLUID_AMP, FLUID_ATT, NOT_LIVER, Ellipse, Patient, ellipse_radius
+from liveredge.edge.sim.patient import FLUID_AMP, FLUID_ATT, Ellipse, Patient, ellipse_radius
 
 SCENES: tuple[str, ...] = ("cardiac", "bladder", "obstetric", "kidney", "thyroid", "vessels", "lung", "air", "gel")
 AIRLIKE: frozenset[str] = frozenset({"air", "gel"})  # nothing below the probe face but reverberation
