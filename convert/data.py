@@ -64,6 +64,10 @@ class FrameSet:
     def patients(self) -> np.ndarray:
         return np.array([s.patient or s.path for s in self.samples])
 
+    @property
+    def sites(self) -> np.ndarray:
+        return np.array([s.site or "" for s in self.samples])
+
     def manifest(self) -> dict[str, object]:
         """Calibration manifest: [(path, frame, sha256 of the decoded frame)] and the digest over them."""
         rows = [[s.path, s.frame, h] for s, h in zip(self.samples, self.hashes)]

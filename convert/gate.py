@@ -71,6 +71,7 @@ class GateResult:
     float_auc: float
     int8_auc: float
     passed: bool
+    per_site: dict[str, dict[str, float]] | None = None  # {site: {"n", "agreement"}}: reported, not gated
 
     @property
     def failures(self) -> tuple[MetricRow, ...]:
@@ -81,7 +82,8 @@ class GateResult:
         return {"passed": self.passed, "n_frames": self.n_frames, "float_auc": clean(self.float_auc),
                 "int8_auc": clean(self.int8_auc),
                 "metrics": [{"name": r.name, "value": clean(r.value), "ci95": [clean(r.low), clean(r.high)],
-                             "budget": r.budget, "ok": r.ok} for r in self.rows]}
+                             "budget": r.budget, "ok": r.ok} for r in self.rows],
+                "per_site_agreement": self.per_site}
 
     def raise_if_failed(self) -> None:
         if not self.passed:
@@ -138,8 +140,10 @@ def _judge(name: str, value: float, limits: dict[str, float]) -> tuple[float | N
 def run_gate(
     y: np.ndarray, p_float: np.ndarray, p_int8: np.ndarray, labels: Sequence[str], *,
     groups: np.ndarray | None = None, budget: GateBudget = GateBudget(), n_boot: int = 300, seed: int = 0,
+    sites: np.ndarray | None = None,
 ) -> GateResult:
-    """Compare int8 with float probabilities (N, K) on labelled frames ``y`` (N,)."""
+    """Compare int8 with float probabilities (N, K) on labelled frames ``y`` (N,); with ``sites`` also the top-1
+    agreement per site / scanner profile (reported, so a weak profile is seen, not hidden by the pooled number)."""
     y = np.asarray(y)
     if len(y) == 0 or p_float.shape != p_int8.shape:
         raise ConfigError(f"gate needs matching non-empty predictions, got {p_float.shape} vs {p_int8.shape}")
@@ -151,7 +155,16 @@ def run_gate(
         limit, ok = _judge(name, value, budget.limits)
         rows.append(MetricRow(name, float(value), low, high, limit, ok))
     passed = all(r.ok for r in rows)
-    return GateResult(tuple(rows), len(y), M.macro_auc(y, p_float), M.macro_auc(y, p_int8), passed)
+    return GateResult(tuple(rows), len(y), M.macro_auc(y, p_float), M.macro_auc(y, p_int8), passed,
+                      _per_site(p_float, p_int8, sites))
+
+
+def _per_site(p_float: np.ndarray, p_int8: np.ndarray, sites: np.ndarray | None) -> dict[str, dict[str, float]] | None:
+    if sites is None or not any(sites):
+        return None
+    same = p_float.argmax(axis=1) == p_int8.argmax(axis=1)
+    return {str(s): {"n": int((sites == s).sum()), "agreement": round(float(same[sites == s].mean()), 6)}
+            for s in sorted(set(sites.tolist()))}
 
 
 def format_gate(result: GateResult) -> str:

@@ -112,7 +112,7 @@ def convert(req: ConvertRequest) -> ConvertResult:
     more = _more_pool(req, src, pool, len(calib.x))
     lut = src.spec.float_lut()
     inp = recover.Inputs(src.converter, float_tflite, calib.x, more, val.x, val.labels, val.patients, src.labels,
-                         (float(lut.min()), float(lut.max())))
+                         (float(lut.min()), float(lut.max())), val.sites)
     outcome = recover.run(inp, req.target, req.budget, recover=req.recover, io=req.io,
                           progress=lambda r: bar.set_postfix_str(f"quantise: {r}"))
     step("per-layer")

@@ -64,6 +64,7 @@ class Inputs:
     val_groups: np.ndarray
     labels: tuple[str, ...]
     input_range: tuple[float, float] = (0.0, 1.0)
+    val_sites: np.ndarray | None = None  # per-site agreement in the report
 
 
 def _try(inp: Inputs, calibrated: bytes, opts: quantize.QuantOptions, budget: GateBudget,
@@ -73,7 +74,8 @@ def _try(inp: Inputs, calibrated: bytes, opts: quantize.QuantOptions, budget: Ga
     io = "int16" if opts.activations == "int16" else opts.io
     report = contract.require(model, io, float_ok=opts.float_layers, activations=opts.activations)
     p_int8 = runner.predict(model, inp.val_x)
-    gate = run_gate(inp.val_y, p_float, p_int8, inp.labels, groups=inp.val_groups, budget=budget)
+    gate = run_gate(inp.val_y, p_float, p_int8, inp.labels, groups=inp.val_groups, budget=budget,
+                    sites=inp.val_sites)
     return model, gate, report.kind
 
 

@@ -80,6 +80,9 @@ def test_keras_cnn_converts_verifies_and_carries_metadata(
     assert _convert(cnn, convert_sim_dataset, out, "--key", tmp_path / "k.key") == 0
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["passed"] and doc["contract"] == {"kind": "int8", "ok": True, "problems": []}
+    per_site = doc["gate"]["per_site_agreement"]  # the validation set's sites, each reported (S3 here)
+    assert set(per_site) == {"S3"} and per_site["S3"]["n"] == doc["gate"]["n_frames"]
+    assert 0.0 <= per_site["S3"]["agreement"] <= 1.0
     assert doc["float_parity"]["max_abs_diff"] < 1e-3 and doc["calibration"]["count"] == 48
     assert doc["layers"] and all(0 <= r["rmse_scale"] < 50 for r in doc["layers"])
     assert "SIMULATED" in out.with_suffix(".report.html").read_text()
