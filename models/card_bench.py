@@ -38,8 +38,8 @@ def _row(doc: dict[str, Any]) -> str:
         " / ".join(_f(cls[c]["median_sensitivity"]) for c in ("normal", "steatosis", "fibrosis", "focal_lesion")),
         " / ".join(_f(lesion.get(s, {}).get("sensitivity")) for s in SIZES),
         "-" if not agree else f"{_f(agree['worst'], 3)} / {_f(agree['median'], 3)}",
-        _f((ood.get("max_softmax") or {}).get("auroc")) + (f" / {_f((ood.get('not_liver') or {}).get('auroc'))}"
-                                                          if ood.get("not_liver") else ""),
+        _f((ood.get("max_softmax") or {}).get("auroc"), 3)  # 3 digits: the target is 0.98, 0.977 must not read as met
+        + (f" / {_f((ood.get('not_liver') or {}).get('auroc'), 3)}" if ood.get("not_liver") else ""),
         "-" if not gate else f"{gate['liver_flagged']:.1%} / {gate['scenes_caught']:.0%} / {gate['scenes_called_disease']:.0%}",
         _f(ood.get("scenes_called_disease")),
     ]
