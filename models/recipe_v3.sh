@@ -7,8 +7,10 @@
 # of the training step, keeping the best epoch), THREADS (CPU threads for
 # preprocessing/augmentation, default: the CPU count), KERAS_BACKEND (any Keras 3 backend: jax or torch run where
 # TensorFlow is not installed, e.g. on a GPU machine; the .keras it writes loads anywhere), LIVEREDGE (the CLI).
-# Only data + training happen here; calibrate, convert (int8 gate), sign and benchmark follow as in recipe_v2.sh
-# (`models/recipe_v3.sh` prints the commands). Everything is SIMULATED ultrasound: NOT for clinical use.
+# Where TensorFlow is installed, calibrate, convert (int8 gate), sign and benchmark follow as in recipe_v2.sh;
+# elsewhere (a GPU machine with JAX) it stops after training and prints those commands. The shipped v3 was trained
+# on one H200 (16 cores, KERAS_BACKEND=jax) in two calls of ~5 min (the second resumed the first's checkpoint), then
+# calibrated/converted/benchmarked on the 2-core workstation. Everything is SIMULATED ultrasound: NOT for clinical use.
 # Seed discipline as v2 (edge/sim/seeds.py, docs/benchmark.md): training profiles random:0-600 + S1-S5 with training
 # patient seeds; validation = the v2 validation set exactly (seed 2027, random:100000-100048 + S6); the benchmark
 # range is never touched here.
@@ -62,11 +64,24 @@ EOF
 RUN="$WORK/runs/cnn"
 "$LR" train "$DATA" --arch cnn --out "$RUN" --labels "$LABELS" --epochs "$EPOCHS" --patience 8 --seed 0 \
     --threads "$THREADS" --width 2 --head 1280 --last-stage 160 ${TRAIN_MINUTES:+--time-budget "$TRAIN_MINUTES"}
-cat <<EOF
-recipe v3 trained: $RUN (SIMULATED data; not for clinical use). Next, on a workstation with TensorFlow:
+KEY="${ZOO_KEY:-/work/keys/liveredge-zoo.key}"
+if ! "$PY" -c "import tensorflow" 2>/dev/null; then
+    cat <<EOF
+recipe v3 trained: $RUN (SIMULATED data; not for clinical use). No TensorFlow here: on a workstation with it run
   liveredge calibrate $RUN/liver_cnn.keras $DATA --split val
   liveredge convert $RUN/liver_cnn.keras --calib $DATA/train/manifest.csv --val $DATA/val/manifest.csv \\
       --target cpu --out $WORK/int8/liver_cnn_int8.tflite --require-liver-gate --budget agreement=0.985,auc=0.005 \\
       --key KEY --version 3
   liveredge benchmark $WORK/int8/liver_cnn_int8.tflite --out $WORK/bench/int8
 EOF
+    exit 0
+fi
+# As v2: temperature + gate thresholds on validation; int8 calibrated on training frames, gated on validation.
+"$LR" calibrate "$RUN/liver_cnn.keras" "$DATA" --split val
+sign=(); [ -f "$KEY" ] && sign=(--key "$KEY" --version 3)
+"$LR" convert "$RUN/liver_cnn.keras" --calib "$DATA/train/manifest.csv" --val "$DATA/val/manifest.csv" \
+    --target cpu --out "$WORK/int8/liver_cnn_int8.tflite" --require-liver-gate --budget agreement=0.985,auc=0.005 \
+    "${sign[@]}"
+"$LR" benchmark "$WORK/int8/liver_cnn_int8.tflite" --out "$WORK/bench/int8"
+"$LR" benchmark "$RUN/liver_cnn.keras" --out "$WORK/bench/keras"
+echo "recipe v3 done: $RUN, $WORK/int8, $WORK/bench (SIMULATED data; not for clinical use)"
