@@ -138,6 +138,7 @@ class PtyEmulator:
         self.received: list[Event] = []
         self.path = ""
         self.write_drops = 0
+        self._stalled = threading.Event()
 
     def start(self) -> str:
         """Create the pty, boot the MCU and start the thread; returns the path the host should open."""
@@ -198,6 +199,14 @@ class PtyEmulator:
             self._flush()
         return str(self.link_path or self.path)
 
+    def stall(self) -> None:
+        """The MCU stops reading its UART (hung firmware, flow control held): the pty's buffer fills and the
+        host's writes block. Timers and output go on. :meth:`resume` reads again."""
+        self._stalled.set()
+
+    def resume(self) -> None:
+        self._stalled.clear()
+
     def take_received(self) -> list[Event]:
         """Events the MCU received since the last call."""
         with self._lock:
@@ -225,7 +234,7 @@ class PtyEmulator:
         while not self._stop.is_set():
             master = self._master
             data = b""
-            if master is None:
+            if master is None or self._stalled.is_set():
                 self._stop.wait(0.01)
             else:
                 data = self._read(master)

@@ -12,6 +12,12 @@ port reopened with exponential back-off (50 ms doubling to 0.5 s by default). Ev
    and boot noise), then the handshake (0x00 + HELLO).
 
 Time is ``time.monotonic()`` seconds, passed to the session as a number.
+
+Writing never holds the session lock (the lock the reader thread and :meth:`SerialLink.send` share): the session's
+output is appended, under the lock, to a bounded outbound buffer (``max_out_bytes``; whole frames beyond it are
+dropped and counted in :attr:`SerialLink.out_dropped`), and whichever thread finds the writer free writes it, in
+order, outside the lock. A port that stops accepting writes therefore blocks only the thread writing (up to
+``write_timeout_s``, then the port counts as lost), never a caller of ``send``/``take_events`` waiting for the lock.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class LinkConfig:
     exclusive: bool = True
     low_latency: bool = True
     max_events: int = 10000  # events kept for take_events(); the oldest are dropped beyond this
+    max_out_bytes: int = 65536  # bytes waiting for the port; further frames are dropped (counted) beyond this
 
 
 def _default_opener(url: str, **kwargs: Any) -> Any:
@@ -69,7 +76,11 @@ class SerialLink:
         self.config = config or LinkConfig()
         self._opener = opener or _default_opener
         self._clock = clock
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the session, the port reference, the event and outbound buffers
+        self._write_lock = threading.Lock()  # held by the one thread writing; never taken under ``_lock``
+        self._out: deque[bytes] = deque()
+        self._out_bytes = 0
+        self.out_dropped = 0
         self._stop = threading.Event()
         self._port: Any = None
         self._thread: threading.Thread | None = None
@@ -110,8 +121,9 @@ class SerialLink:
         """Send now if the link is up; reliable messages are queued until acknowledged. False: dropped."""
         with self._lock:
             ok = self.session.send(message, self._clock())
-            self._flush()
-            return ok
+            self._collect()
+        self._drain()
+        return ok
 
     def take_events(self) -> list[Event]:
         """Events since the last call (LinkUp, LinkDown, messages, ...)."""
@@ -182,7 +194,8 @@ class SerialLink:
             self._port = port
             self.opens += 1
             self.session.open(self._clock())
-            self._flush()
+            self._collect()
+        self._drain()
         return True
 
     def _service(self) -> None:
@@ -195,27 +208,56 @@ class SerialLink:
             if data:
                 self.session.receive(data, now)
             self.session.tick(now)
-            self._flush()
+            self._collect()
+        self._drain()
 
-    def _flush(self) -> None:
-        """Write pending output and move events; caller holds the lock. Port errors close the port."""
+    def _collect(self) -> None:
+        """Move the session's output to the outbound buffer and its events to ours; caller holds ``_lock``."""
         out = self.session.take_output()
         self._events.extend(self.session.take_events())
         if not out or self._port is None:
             return
-        try:
-            self._port.write(out)
-        except _port_errors() as exc:
-            self._lost(exc)
+        if self._out_bytes + len(out) > self.config.max_out_bytes:
+            self.out_dropped += 1  # the port is not taking bytes: drop whole frames, never block
+            return
+        self._out.append(out)
+        self._out_bytes += len(out)
 
-    def _lost(self, exc: BaseException) -> None:
+    def _drain(self) -> None:
+        """Write the outbound buffer in order, outside ``_lock``; returns at once when another thread is writing
+        (that thread writes what was queued meanwhile). Port errors close the port."""
+        while self._out:
+            if not self._write_lock.acquire(blocking=False):
+                return
+            try:
+                while True:
+                    with self._lock:
+                        port = self._port
+                        chunk = b"".join(self._out)
+                        self._out.clear()
+                        self._out_bytes = 0
+                    if not chunk or port is None:
+                        break
+                    try:
+                        port.write(chunk)
+                    except _port_errors() as exc:
+                        self._lost(exc, port)
+                        break
+            finally:
+                self._write_lock.release()
+
+    def _lost(self, exc: BaseException, port: Any = None) -> None:
         with self._lock:
+            if port is not None and port is not self._port:
+                return  # that port was already closed and replaced
             self.port_failures += 1
             self.last_error = f"{self.url}: {exc}"
             log.warning("bridge link lost: %s", self.last_error)
             self.session.close(self._clock(), f"port lost: {exc}")
             self._events.extend(self.session.take_events())
             self.session.take_output()
+            self._out.clear()
+            self._out_bytes = 0
             self._close_port()
 
     def _close_port(self) -> None:

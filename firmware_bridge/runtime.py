@@ -58,6 +58,8 @@ class RuntimeBridge(Protocol):
 
     def poll_events(self) -> list[InboundEvent]: ...
 
+    def close(self) -> None: ...
+
 
 def _check(name: str, value: int, bits: int) -> int:
     if not isinstance(value, int) or not 0 <= value < (1 << bits):
@@ -192,3 +194,6 @@ class NullBridge:
 
     def poll_events(self) -> list[InboundEvent]:
         return []
+
+    def close(self) -> None:
+        """Nothing to release."""

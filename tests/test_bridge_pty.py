@@ -164,3 +164,62 @@ def test_open_delay_and_input_flush_drop_boot_noise(tmp_path: Path) -> None:
     finally:
         link.stop()
         emulator.stop()
+
+
+def test_a_port_that_stops_accepting_writes_blocks_only_the_writer(tmp_path: Path) -> None:
+    """The MCU stops reading: the pty fills and a write blocks (write timeout 3 s). Meanwhile ``send`` and
+    ``poll_events`` from other threads return at once (the write does not hold the session lock), and a
+    :class:`BridgeSink` emit never waits."""
+    import threading
+
+    from liveredge.edge.events import FrameResult
+    from liveredge.edge.runtime.bridge import BridgeSink
+    from liveredge.firmware_bridge.link import LinkConfig
+
+    emulator = PtyEmulator(Handheld(seed=1), link_path=tmp_path / "ttyMCU")
+    link = SerialLink(emulator.start(), config=LinkConfig(write_timeout_s=3.0)).start()
+    bridge = SerialBridge(link)
+    stop = threading.Event()
+    try:
+        assert link.wait_until_up(2.0), link.last_error
+        emulator.stall()
+
+        def flood() -> None:  # the sink worker's role: publish until told to stop
+            i = 0
+            while not stop.is_set():
+                bridge.publish_result(frame_seq=i, timestamp_ns=i, class_index=0, confidence=0.5)
+                i += 1
+
+        writer = threading.Thread(target=flood, daemon=True)
+        writer.start()
+        since: list[float] = []
+
+        def blocked_for(seconds: float) -> bool:  # the writer has held the port for a while: the pty is full
+            if not link._write_lock.locked():
+                since.clear()
+                return False
+            since[:] = since or [time.monotonic()]
+            return time.monotonic() - since[0] >= seconds
+
+        assert _wait(lambda: blocked_for(0.3), 10.0), "the pty never filled"
+        t0 = time.monotonic()
+        bridge.poll_events()
+        ok = bridge.publish_result(frame_seq=1, timestamp_ns=1, class_index=1, confidence=0.5)
+        sink = BridgeSink(bridge)
+        p = (0.5, 0.5)
+        for i in range(500):
+            sink.emit(FrameResult(i, 1.0, 1.0, 0.0, p, p, "normal", 0.5))
+        elapsed = time.monotonic() - t0
+        assert link._write_lock.locked(), "the writer must still be blocked for the comparison to mean anything"
+        assert elapsed < 1.0, f"callers waited {elapsed:.2f} s behind a blocked write"
+        assert isinstance(ok, bool)
+        stop.set()
+        emulator.resume()
+        writer.join(timeout=5.0)
+        sink._worker.close(timeout_s=5.0)
+        assert not writer.is_alive()
+    finally:
+        stop.set()
+        emulator.resume()
+        link.stop()
+        emulator.stop()

@@ -135,6 +135,8 @@ def test_bridge_sink_sends_valid_wire_values(model_path: Path) -> None:
     sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, UNCERTAIN, 1.2, Quality.UNVERIFIED_MODEL))
     sink.emit(ExamSummary("exam-A", "steatosis", 0.7, {}, 10, 8, {}, 0.0, 1.0, 0.0))
     sink.emit(ExamSummary("exam-B", "steatosis", 0.7, {}, 10, 10, {"unverified_model": 10}, 0.0, 1.0, 0.0))
+    sink.close()
+    assert sink.errors == 0 and sink.dropped == 0, "NullBridge validates every value: none refused"
     assert wire_quality(Quality.FROZEN | Quality.LOW_CONFIDENCE | Quality.UNVERIFIED_MODEL) == (1 << 5) | (1 << 7) | (1 << 8)
     assert wire_exam_id("42") == 42 and 0 <= wire_exam_id("exam-A") < 2**32
 
@@ -149,11 +151,36 @@ def test_bridge_sink_maps_classes_by_name_whatever_the_model_order() -> None:
             super().publish_result(**kw)
             self.sent.append(kw["class_index"])
 
-    sink = BridgeSink(Recording())
+    states: list[Any] = []
+    sink = BridgeSink(Recording(), on_state=states.append)
     p = (0.2,) * 5  # e.g. a model listing ("not_liver", "focal_lesion", "normal", "fibrosis", "steatosis")
-    for label in ("normal", "focal_lesion", "not_liver", UNCERTAIN, "some_fifth_label"):
+    for label in ("normal", "focal_lesion", "not_liver", UNCERTAIN, "some_fifth_label", "some_fifth_label"):
         sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, label, 0.5, Quality.OK))
-    assert Recording.sent == [0, 3, 4, 255, 255], "wire codes come from the label NAME, unknown labels are 255"
+    sink.close()
+    assert Recording.sent == [0, 3, 4, 255, 255, 255], "wire codes come from the label NAME, unknown labels are 255"
+    assert [(e.state, "some_fifth_label" in e.detail) for e in states] == [("bridge_unknown_label", True)]
+
+
+def test_bridge_sink_failure_never_reaches_the_inference_thread() -> None:
+    from liveredge.firmware_bridge.errors import BridgeValueError
+    from liveredge.firmware_bridge.runtime import NullBridge
+
+    class Failing(NullBridge):
+        def publish_result(self, **kw: Any) -> bool:
+            raise BridgeValueError("confidence does not fit")
+
+        def poll_events(self) -> list[Any]:
+            raise OSError(5, "Input/output error")
+
+    states: list[Any] = []
+    sink = BridgeSink(Failing(), on_state=states.append)
+    p = (0.5, 0.5)
+    for _ in range(3):
+        sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, "normal", 0.5))  # raises on the worker, not here
+    sink.poll(lambda exam: None, lambda: None)
+    assert sink.flush(5.0)
+    sink.close()
+    assert sink.errors == 3 and [e.state for e in states] == ["bridge_error"]
 
 
 def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray]) -> None:
