@@ -143,6 +143,11 @@ class SerialLink:
         with self._lock:
             return self.session.stats
 
+    @property
+    def writing(self) -> bool:
+        """True while a thread is inside a port write (a write that stays True for long: the port is full)."""
+        return self._write_lock.locked()
+
     def wait_until_up(self, timeout_s: float) -> bool:
         """Block until the handshake is done (or ``timeout_s`` passes)."""
         deadline = time.monotonic() + timeout_s

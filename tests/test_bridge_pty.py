@@ -195,7 +195,7 @@ def test_a_port_that_stops_accepting_writes_blocks_only_the_writer(tmp_path: Pat
         since: list[float] = []
 
         def blocked_for(seconds: float) -> bool:  # the writer has held the port for a while: the pty is full
-            if not link._write_lock.locked():
+            if not link.writing:
                 since.clear()
                 return False
             since[:] = since or [time.monotonic()]
@@ -210,7 +210,7 @@ def test_a_port_that_stops_accepting_writes_blocks_only_the_writer(tmp_path: Pat
         for i in range(500):
             sink.emit(FrameResult(i, 1.0, 1.0, 0.0, p, p, "normal", 0.5))
         elapsed = time.monotonic() - t0
-        assert link._write_lock.locked(), "the writer must still be blocked for the comparison to mean anything"
+        assert link.writing, "the writer must still be blocked for the comparison to mean anything"
         assert elapsed < 1.0, f"callers waited {elapsed:.2f} s behind a blocked write"
         assert isinstance(ok, bool)
         stop.set()
