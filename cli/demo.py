@@ -133,20 +133,17 @@ class _Rig:
     def scan(self, patient: DemoPatient) -> Any:
         """Scan one patient: warm-up, MCU exam start button, exam, MCU exam end button, wait for the summary."""
         from liveredge.cli.demo_report import ExamCollector, PatientRecord
-        from liveredge.edge.runtime import FrameProcessor, Pipeline, PipelineConfig
-        from liveredge.edge.runtime.bridge import BridgeSink
-        from liveredge.edge.sources import WatchPolicy, watched_source
+        from liveredge.edge.runtime import RunConfig, compose
 
         a = self.args
         uri = f"sim://?{patient.query}&site={a.site}&fps={a.fps:g}&seed={a.seed}"
         print(f"\n== {patient.name}: simulated {patient.truth} on site {a.site} ({uri})", flush=True)
         record = PatientRecord(patient.name, patient.truth, uri)
-        processor = FrameProcessor(self.model, heatmap=True)
-        collector = ExamCollector(record, lambda img: processor.region.preprocessor.gray(img))
-        bridge_sink = BridgeSink(self.bridge)
-        sinks = [_LiveLines(a.every), collector, self.examlog, bridge_sink]
-        pipe = Pipeline(watched_source(uri, policy=WatchPolicy(timeout_s=2.0)), processor, sinks, PipelineConfig())
-        pipe.pollers.append(lambda: bridge_sink.poll(pipe.start_exam, pipe.end_exam))
+        run = compose(RunConfig(source=uri, heatmap=True), self.model, bridge=self.bridge,
+                      extra_sinks=[_LiveLines(a.every)],
+                      sink_factory=lambda proc: [ExamCollector(record, lambda img: proc.region.preprocessor.gray(img)),
+                                                            self.examlog])
+        pipe = run.pipeline
         thread = threading.Thread(target=pipe.run, name="demo-pipeline", daemon=True)
         thread.start()
         time.sleep(1.0)  # the probe settles; the runtime estimates the fan over its warm-up window
@@ -156,9 +153,11 @@ class _Rig:
         self.emu.act(lambda h, t: h.exam_end(t))
         print(f"  MCU button: EXAM_END {exam}", flush=True)
         _wait(lambda: record.summary is not None, 5.0)
-        time.sleep(0.3)  # let the acknowledged EXAM_SUMMARY reach the MCU before the next patient
         pipe.stop()
         thread.join(timeout=5.0)
+        for sink in run.owned:  # the MCU sink hands its queue to the shared link; the exam log stays open
+            sink.close()
+        _wait(lambda: self.bridge.stats.pending == 0, 2.0)  # the EXAM_SUMMARY acknowledged by the MCU
         _print_summary(record)
         return record
 

@@ -26,9 +26,9 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import DataError, PreprocessError
+from liveredge.edge.events import CLASSES
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
-CLASSES = ("normal", "steatosis", "fibrosis", "focal_lesion")
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 VIDEO_EXT = {".mp4", ".avi", ".mov", ".mkv"}
 DICOM_EXT = {".dcm", ".dicom"}

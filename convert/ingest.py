@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from liveredge.edge.errors import ConfigError, InputError, ModelError
+from liveredge.edge.events import CLASSES
 from liveredge.edge.model_meta import OperatingPoint
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
-DEFAULT_LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
+DEFAULT_LABELS = CLASSES
 
 
 @dataclass(frozen=True)

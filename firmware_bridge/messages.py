@@ -23,12 +23,14 @@ import struct
 from dataclasses import astuple, dataclass, fields
 from typing import ClassVar, Union
 
+from liveredge.edge.events import CLASSES, NOT_LIVER, UNCERTAIN
 from liveredge.firmware_bridge.wire import crc32
 
 PROTOCOL_VERSION = 1
 
-CLASS_NAMES: dict[int, str] = {0: "normal", 1: "steatosis", 2: "fibrosis", 3: "focal_lesion", 4: "not_liver",
-                               255: "uncertain"}
+CLASS_NAMES: dict[int, str] = {**dict(enumerate((*CLASSES, NOT_LIVER))), 255: UNCERTAIN}
+"""The wire's fixed class codes: 0 normal, 1 steatosis, 2 fibrosis, 3 focal_lesion, 4 not_liver, 255 uncertain
+(pinned by SCHEMA_HASH and the vectors; the names come from their one home, ``liveredge.edge.events``)."""
 CLASS_CODES: dict[str, int] = {name: code for code, name in CLASS_NAMES.items()}
 
 

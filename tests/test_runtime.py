@@ -279,41 +279,47 @@ def test_exam_commands_on_stdin_start_and_end_exams(model_path: Path) -> None:
     assert summaries[0]["frames_total"] >= 10
 
 
-def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path: Path,
-                                                                     frames: list[np.ndarray]) -> None:
+def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path: Path, frames: list[np.ndarray],
+                                                                     tmp_path: Path) -> None:
+    """The whole run built by ``compose`` from a RunConfig: MCU buttons over a real pty start and end the exam."""
+    import cv2
+
+    from liveredge.edge.runtime import RunConfig, compose
     from liveredge.firmware_bridge.emulator import PtyEmulator
     from liveredge.firmware_bridge.messages import ExamSummary as WireSummary
     from liveredge.firmware_bridge.messages import Result
-    from liveredge.firmware_bridge.runtime import SerialBridge
 
+    folder = tmp_path / "cine"
+    folder.mkdir()
+    for i in range(90):
+        cv2.imwrite(str(folder / f"f{i:03d}.png"), frames[i % len(frames)])
     model = load_model(model_path, trusted(model_path))
     with PtyEmulator() as mcu:
-        bridge = BridgeSink(SerialBridge.open(mcu.path, wait_s=5.0))
-        collector = Collector()
-        clip = PrerenderedClip([frames[i % len(frames)] for i in range(90)], fps=60.0)
-        pipe = Pipeline(clip, FrameProcessor(model), [bridge, collector])
-        pipe.pollers.append(lambda: bridge.poll(pipe.start_exam, pipe.end_exam))
 
         class McuScript(Collector):  # the MCU presses "exam start" at frame 10 and "exam end" at frame 60
             def emit(self, event: object) -> None:
                 super().emit(event)
                 n = len(self.results)
-                if n == 10:
+                if n == 10 and isinstance(event, FrameResult):
                     mcu.act(lambda h, t: h.exam_start(t, exam_id=77))
-                if n == 60:
+                if n == 60 and isinstance(event, FrameResult):
                     mcu.act(lambda h, t: h.exam_end(t, exam_id=77))
 
-        pipe.sinks.append(McuScript())
-        pipe.run()
-        pipe.finish()
+        script = McuScript()
+        run = compose(RunConfig(source=str(folder), rate="max", fps=60.0, serial=mcu.path), model,
+                      extra_sinks=[script])
+        assert run.pipeline.pollers, "the MCU sink is asked for exam commands"
+        run.pipeline.run()
+        run.pipeline.finish()
         deadline = time.monotonic() + 5.0
         received: list[object] = []
         while time.monotonic() < deadline and not any(isinstance(e, WireSummary) for e in received):
             time.sleep(0.05)
             received += mcu.take_received()
-        bridge.close()
-    summaries = [e for e in collector.events if isinstance(e, ExamSummary)]
-    assert len(summaries) == 1 and summaries[0].exam_id == "77" and 30 <= summaries[0].frames_total <= 55
+        for sink in run.owned:
+            sink.close()
+    summaries = [e for e in script.events if isinstance(e, ExamSummary)]
+    assert len(summaries) == 1 and summaries[0].exam_id == "77" and 0 < summaries[0].frames_total <= 80
     assert sum(isinstance(e, Result) for e in received) > 30
     wire = [e for e in received if isinstance(e, WireSummary)]
     assert len(wire) == 1 and wire[0].exam_id == 77 and wire[0].frames == summaries[0].frames_total

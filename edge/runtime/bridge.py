@@ -91,9 +91,11 @@ class BridgeSink:
     ``bridge_dropped`` (the first event dropped because the queue was full; the count is in :attr:`dropped`).
     """
 
-    def __init__(self, bridge: McuBridge, *, on_state: StateCallback | None = None, maxsize: int = 256) -> None:
+    def __init__(self, bridge: McuBridge, *, on_state: StateCallback | None = None, maxsize: int = 256,
+                 close_bridge: bool = True) -> None:
         self.bridge = bridge
         self.on_state = on_state
+        self.close_bridge = close_bridge
         self._unknown: set[str] = set()
         self._reported: set[str] = set()
         self._worker: Worker[Event] = Worker("bridge sink", self._handle, maxsize=maxsize)
@@ -174,6 +176,8 @@ class BridgeSink:
         return self._worker.errors
 
     def close(self) -> None:
-        """Hand what is queued to the bridge (at most :data:`CLOSE_TIMEOUT_S`), then close the bridge."""
+        """Hand what is queued to the bridge (at most :data:`CLOSE_TIMEOUT_S`), then close the bridge (unless it
+        was given with ``close_bridge=False``: a link shared by several runs)."""
         self._worker.close(timeout_s=CLOSE_TIMEOUT_S)
-        self.bridge.close()
+        if self.close_bridge:
+            self.bridge.close()

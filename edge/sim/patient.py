@@ -20,11 +20,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.events import CLASSES
 from liveredge.edge.sim.exam import NEUTRAL, Operator, View, draw_operator, draw_view, exam_rng
 from liveredge.edge.sim.geometry import fov_points
 from liveredge.edge.sim.profiles import SiteProfile, get_profile
 
-CLASSES: tuple[str, ...] = ("normal", "steatosis", "fibrosis", "focal_lesion")
 LESIONS: tuple[str, ...] = ("cyst", "haemangioma", "hcc", "metastasis")
 MAX_SEVERITY: dict[str, int] = {"steatosis": 3, "fibrosis": 4}
 

@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from liveredge.edge.events import Event
+from liveredge.edge.events import NOTICE, Event
 
-NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
+__all__ = ["NOTICE", "Worker", "dumps", "event_dict"]
 
 T = TypeVar("T")
 _STOP = object()

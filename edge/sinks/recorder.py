@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from liveredge.edge.errors import ConfigError
 from liveredge.edge.events import Event, FrameResult, StateEvent
@@ -56,8 +57,8 @@ class Recorder:
         self._failing = False
         self._worker: Worker[_Item] = Worker("recorder", self._handle, maxsize=maxsize, on_stop=self._results.close)
 
-    def submit(self, frame: Frame, result: FrameResult) -> None:
-        """Record ``frame`` (every ``every``-th seq) with its ``result``."""
+    def submit(self, frame: Frame, result: FrameResult, heatmap: np.ndarray | None = None) -> None:
+        """Record ``frame`` (every ``every``-th seq) with its ``result`` (the heat map is not recorded)."""
         keep = frame.seq % self.every == 0
         self._worker.submit((frame if keep else None, result))
 
