@@ -27,6 +27,7 @@ from liveredge.edge.errors import ConfigError, InputError, ModelError
 from liveredge.edge.events import CLASSES
 from liveredge.edge.model_meta import OperatingPoint
 from liveredge.edge.preprocess.spec import PreprocessSpec
+from liveredge.edge.sidecar import find_sidecar, read_sidecar_json, sidecar_path
 
 DEFAULT_LABELS = CLASSES
 
@@ -69,13 +70,8 @@ def source_sha256(path: Path) -> str:
 
 
 def sidecar_for(path: Path) -> Path | None:
-    """The model's ``.liveredge.json`` sidecar, if any (see module docstring)."""
-    base = path.with_suffix("") if path.is_file() else path
-    candidates = [base.parent / f"{base.name}.liveredge.json"]
-    if path.is_dir():
-        stem = base.name.removesuffix("_savedmodel")
-        candidates += [base.parent / f"{stem}.liveredge.json", path / "liveredge.json"]
-    return next((c for c in candidates if c.is_file()), None)
+    """The model's ``.liveredge.json`` sidecar, if any (:func:`liveredge.edge.sidecar.find_sidecar`)."""
+    return find_sidecar(path)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -93,14 +89,14 @@ def resolve_spec(path: Path, shape: tuple[int, int, int], n_out: int, given: Spe
     side = sidecar_for(path)
     data: dict[str, Any] = {}
     if side is not None:
-        data = _read_json(side)
+        data = read_sidecar_json(side)
     elif given.spec_file:
         data = _read_json(Path(given.spec_file))
         data = data if "preprocess" in data else {"preprocess": data}
     elif given.mean is not None and given.std is not None:
         data = {"preprocess": PreprocessSpec(input_size=shape[:2], channels=1, mean=given.mean, std=given.std).to_dict()}
     else:
-        raise InputError(f"{path}: the model carries no PreprocessSpec (no {path.stem}.liveredge.json); "
+        raise InputError(f"{path}: the model carries no PreprocessSpec (no {sidecar_path(path).name}); "
                          "pass --spec FILE.json or --mean M --std S")
     spec = PreprocessSpec.from_dict(data["preprocess"])
     if tuple(spec.input_size) != tuple(shape[:2]):
