@@ -13,8 +13,9 @@ import sys
 import time
 from typing import Any
 
-NOTICE = ("Models are trained on SIMULATED ultrasound data; not for clinical use. Harmonisation does not replace "
-          "validation on real data from this scanner.")
+from liveredge.edge.events import NOTICE as _NOTICE
+
+NOTICE = f"{_NOTICE} Harmonisation does not replace validation on real data from this scanner."
 MAX_REFERENCE_FRAMES = 300
 
 

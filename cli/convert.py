@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from liveredge.cli.trust_args import add_trust_args, policy_from_args
+from liveredge.edge.events import NOTICE
 
-NOTE = "Models trained on SIMULATED data: not for clinical use."
+NOTE = NOTICE
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -169,8 +169,8 @@ class _Rig:
                       "statement": None if self.model.statement is None else self.model.statement.to_dict(),
                       "name": meta.name, "labels": list(meta.labels), "preprocess": meta.preprocess.to_dict(),
                       "operating_point": vars(meta.operating_point), "provenance": meta.provenance,
-                      "gate": meta.gate, "serial_link": vars(self.bridge.stats) if hasattr(self.bridge.stats,
-                                                                                      "__dict__") else {}}
+                      "gate": meta.gate,
+                      "serial_link": {**self.bridge.stats.counters, "pending": self.bridge.stats.pending}}
         return write_report(records, meta.labels, provenance, self.out)
 
 
