@@ -81,10 +81,10 @@ def fill(bridge: Any, timeout_s: float = 10.0) -> None:
 
 
 def main(frames_n: int = 240, rounds: int = 2) -> int:
+    import logging
+
     from liveredge.edge.runtime import LoadOptions, load_model
     from liveredge.edge.sources import PrerenderedClip
-
-    import logging
 
     logging.getLogger("liveredge.firmware_bridge.link").setLevel(logging.ERROR)  # the stalled runs lose the port
     model = load_model(MODEL, LoadOptions(num_threads=1))

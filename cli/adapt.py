@@ -19,7 +19,7 @@ NOTICE = f"{_NOTICE} Harmonisation does not replace validation on real data from
 MAX_REFERENCE_FRAMES = 300
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``adapt``."""
     p = sub.add_parser("adapt", help="fit a new scanner's grey-level map from unlabeled frames (SITE.json)",
                        description="Map the tissue grey levels of a new scanner/probe/preset onto the model's "

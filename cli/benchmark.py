@@ -38,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``benchmark`` subcommand."""
     b = sub.add_parser("benchmark", help="generalization benchmark on held-out simulated scanners (report only; "
                        "simulated data: not for clinical use)",

@@ -14,7 +14,7 @@ from typing import Any
 NOT_CLINICAL = "results come from models trained on SIMULATED data and are not for clinical use"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``bridge emulate`` and ``bridge monitor``."""
     bridge = sub.add_parser("bridge", help="serial link to the handheld's MCU: emulator and monitor",
                             description="Serial protocol tools (docs/serial-protocol.md).")

@@ -41,7 +41,7 @@ PATIENTS = (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="end-to-end demo: simulated probe -> int8 model -> MCU over serial -> report",
                        description="End-to-end demo on embedded defaults. " + BANNER)
     p.add_argument("--model", default=str(ZOO / "liver_cnn_int8.tflite"), help="int8 model (default: %(default)s)")
@@ -107,7 +107,7 @@ class _Rig:
         trust = TrustPolicy(extra_keys=tuple(self.args.pubkey or ()))
         self.model = load_model(self.args.model, LoadOptions(trust=trust))
         s = self.model.statement
-        print(f"model: {self.args.model} (signed statement verified: {s.name} v{s.version} {s.role}); labels "  # type: ignore[union-attr]
+        print(f"model: {self.args.model} (signed statement verified: {s.name} v{s.version} {s.role}); labels "
               f"{', '.join(self.model.meta.labels)}")
         self.emu = PtyEmulator(link_path=self.out / "mcu-serial", on_event=self._mcu_event)
         link = self.emu.start()

@@ -33,7 +33,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default=None, metavar="SITE.json", help="scanner harmonisation from 'liveredge adapt'")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``run`` and ``bench``."""
     run = sub.add_parser("run", help="classify a live source in real time (JSONL/SQLite/recording/display)",
                          description="Real-time liver ultrasound classification. " + NOTICE)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from liveredge.edge.errors import VerificationError
 
@@ -75,7 +76,7 @@ def parse_model(model: bytes) -> object:
         raise VerificationError("not a TFLite model: the FlatBuffer identifier 'TFL3' is missing")
     try:
         return schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
-    except Exception as exc:  # noqa: BLE001 - the generated parser raises anything on corrupt input
+    except Exception as exc:
         raise VerificationError(f"the TFLite FlatBuffer is corrupt: {exc!r}") from exc
 
 
@@ -105,7 +106,7 @@ def op_rows(model: bytes, float_ok: Iterable[str] = (), activations: str = "int8
     return rows
 
 
-def _ids(values: object) -> list[int]:
+def _ids(values: Any) -> list[int]:
     return [int(t) for t in (values if values is not None else []) if int(t) >= 0]
 
 

@@ -70,7 +70,7 @@ class FrameSet:
 
     def manifest(self) -> dict[str, object]:
         """Calibration manifest: [(path, frame, sha256 of the decoded frame)] and the digest over them."""
-        rows = [[s.path, s.frame, h] for s, h in zip(self.samples, self.hashes)]
+        rows = [[s.path, s.frame, h] for s, h in zip(self.samples, self.hashes, strict=True)]
         return {"frames": rows, "count": len(rows), "digest": self.digest}
 
 
@@ -179,7 +179,7 @@ def _read_dicom(sample: Sample) -> np.ndarray:
 
     try:
         pixels = pydicom.dcmread(sample.path).pixel_array
-    except Exception as exc:  # noqa: BLE001 - pydicom raises many types on bad files
+    except Exception as exc:
         raise DataError(f"{sample.path}: unreadable DICOM ({exc})") from exc
     if pixels.ndim == 4 or (pixels.ndim == 3 and pixels.shape[-1] not in (3, 4)):
         pixels = pixels[min(sample.frame, len(pixels) - 1)]

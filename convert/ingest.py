@@ -173,7 +173,6 @@ def _batch1_factory(call: Callable[[Any], Any], shape: tuple[int, int, int], own
 
 
 def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
-    import tensorflow as tf
 
     try:
         if legacy:
@@ -184,7 +183,7 @@ def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
             import keras
 
             model = keras.models.load_model(p, compile=False)
-    except Exception as exc:  # noqa: BLE001 - keras raises many types on bad files
+    except Exception as exc:
         raise ModelError(f"{p}: cannot load the Keras model ({exc})") from exc
     inputs = model.inputs if isinstance(model.inputs, list) else [model.inputs]
     shape = _shape_of(inputs[0].shape, p)
@@ -206,7 +205,7 @@ def _savedmodel(p: Path, given: SpecSource) -> SourceModel:
     try:
         loaded = tf.saved_model.load(str(p))
         fn = loaded.signatures["serving_default"]
-    except Exception as exc:  # noqa: BLE001 - TF raises many types on bad folders
+    except Exception as exc:
         raise ModelError(f"{p}: not a SavedModel with a 'serving_default' signature ({exc})") from exc
     spec_in = next(iter(fn.structured_input_signature[1].values()))
     out_keys = sorted(fn.structured_outputs)
@@ -227,7 +226,7 @@ def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
 
     try:
         proto = onnx.load(str(p))
-    except Exception as exc:  # noqa: BLE001 - protobuf decode errors vary
+    except Exception as exc:
         raise ModelError(f"{p}: cannot read the ONNX model ({exc})") from exc
     dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
     if len(dims) != 4 or min(dims[1:]) <= 0:
@@ -240,7 +239,8 @@ def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
     in_name = proto.graph.input[0].name
 
     def reference(x: np.ndarray) -> np.ndarray:
-        rows = [evaluator.run(None, {in_name: np.transpose(x[i : i + 1], (0, 3, 1, 2))})[0][0] for i in range(len(x))]
+        rows = [evaluator.run(None, {in_name: np.transpose(x[i : i + 1], (0, 3, 1, 2))})[0][0]  # type: ignore[index]  # onnx types run()'s outputs as a dict or a list
+                for i in range(len(x))]
         return np.stack(rows).astype(np.float32)
 
     import tensorflow as tf
@@ -257,6 +257,6 @@ def _onnx_to_savedmodel(p: Path, workdir: str) -> str:
     try:
         onnx2tf.convert(input_onnx_file_path=str(p), output_folder_path=out, not_use_onnxsim=True,
                         batch_size=1, non_verbose=True, output_signaturedefs=True)
-    except Exception as exc:  # noqa: BLE001 - onnx2tf raises anything
+    except Exception as exc:
         raise ModelError(f"{p}: onnx2tf could not convert the model to NHWC TensorFlow ({exc})") from exc
     return out

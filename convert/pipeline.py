@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
 from liveredge.convert import checks, contract, data, layers, quantize, recover, report
@@ -126,7 +125,7 @@ def convert(req: ConvertRequest) -> ConvertResult:
     result = _write(req, ctx, float_tflite)
     bar.close()
     if not result.passed:
-        outcome.gate.raise_if_failed()  # type: ignore[union-attr]
+        outcome.gate.raise_if_failed()
     return result
 
 

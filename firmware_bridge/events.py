@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias
 
 from liveredge.firmware_bridge.messages import (
     Alert,
@@ -67,8 +67,8 @@ class DeliveryFailed:
     reason: str
 
 
-Event = Union[LinkUp, LinkDown, Incompatible, Delivered, DeliveryFailed, ProbeEvent, ExamStart, ExamEnd, Result,
-              ExamSummary, Alert]
+Event: TypeAlias = (LinkUp | LinkDown | Incompatible | Delivered | DeliveryFailed | ProbeEvent | ExamStart | ExamEnd | Result
+         | ExamSummary | Alert)
 APP_TYPES = frozenset({MsgType.PROBE_EVENT, MsgType.EXAM_START, MsgType.EXAM_END, MsgType.RESULT,
                        MsgType.EXAM_SUMMARY, MsgType.ALERT})
 COUNTER_NAMES: tuple[str, ...] = (

@@ -171,7 +171,7 @@ class SerialLink:
                 self._service()
             except _port_errors() as exc:
                 self._lost(exc)
-            except Exception as exc:  # a bug must not kill the link: log it, reopen  # noqa: BLE001
+            except Exception as exc:  # a bug must not kill the link: log it, reopen
                 log.exception("bridge link: unexpected error on %s", self.url)
                 self._lost(exc)
 

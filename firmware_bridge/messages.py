@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import astuple, dataclass, fields
-from typing import ClassVar, Union
+from typing import ClassVar, TypeAlias
 
 from liveredge.edge.events import CLASSES, NOT_LIVER, UNCERTAIN
 from liveredge.firmware_bridge.wire import crc32
@@ -236,9 +236,9 @@ class Nack(_Message):
     reason: int
 
 
-Message = Union[Hello, HelloAck, Heartbeat, ProbeEvent, ExamStart, ExamEnd, Result, ExamSummary, Alert, Ack, Nack]
+Message: TypeAlias = Hello | HelloAck | Heartbeat | ProbeEvent | ExamStart | ExamEnd | Result | ExamSummary | Alert | Ack | Nack
 
-MESSAGE_CLASSES: dict[int, type] = {
+MESSAGE_CLASSES: dict[int, type[Message]] = {
     cls.TYPE: cls
     for cls in (Hello, HelloAck, Heartbeat, ProbeEvent, ExamStart, ExamEnd, Result, ExamSummary, Alert, Ack, Nack)
 }
@@ -266,7 +266,7 @@ SCHEMA_HASH: int = crc32(schema_text().encode("ascii"))
 def unpack_payload(msg_type: int, payload: bytes) -> Message:
     """Build the message of ``msg_type`` from its payload (caller checked type and size)."""
     cls = MESSAGE_CLASSES[msg_type]
-    return cls(*struct.unpack("<" + cls.LAYOUT, payload))  # type: ignore[no-any-return]
+    return cls(*struct.unpack("<" + cls.LAYOUT, payload))
 
 
 def field_values(message: Message) -> list[int]:
@@ -276,6 +276,6 @@ def field_values(message: Message) -> list[int]:
 
 def reliable_key(message: Message) -> tuple[int, int] | None:
     """Deduplication key ``(type, exam_id)`` of a reliable message; ``None`` for best-effort ones."""
-    if message.TYPE in RELIABLE_TYPES:
-        return (int(message.TYPE), int(getattr(message, "exam_id")))
+    if message.TYPE in RELIABLE_TYPES and isinstance(message, (ExamStart, ExamEnd, ExamSummary)):
+        return (int(message.TYPE), int(message.exam_id))
     return None

@@ -32,9 +32,9 @@ from liveredge.firmware_bridge.codec import (
     encode_frame,
 )
 from liveredge.firmware_bridge.events import (
-    ERROR_COUNTER,
     APP_TYPES,
     COUNTER_NAMES,
+    ERROR_COUNTER,
     Delivered,
     DeliveryFailed,
     Event,
@@ -329,7 +329,7 @@ class Session:
     def _deliver(self, frame: Frame, msg: Message) -> None:
         key = reliable_key(msg)
         if key is None:
-            self._events.append(msg)  # type: ignore[arg-type]
+            self._events.append(msg)
             return
         self._transmit(Ack(frame.seq, frame.msg_type))
         if key in self._seen:
@@ -338,4 +338,4 @@ class Session:
         self._seen[key] = None
         while len(self._seen) > self.config.dedupe_window:
             self._seen.popitem(last=False)
-        self._events.append(msg)  # type: ignore[arg-type]
+        self._events.append(msg)

@@ -214,7 +214,7 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
 
 
 def _fit(manifest: ds.Manifest, idx: dict[str, np.ndarray], images: np.ndarray, cfg: TrainConfig, out: Path,
-         resume: bool):  # type: ignore[no-untyped-def]
+         resume: bool) -> tuple[Any, Any]:
     """Fit (resuming from ``out/checkpoints``), restore the best weights; returns (model, checkpoint callback)."""
     from liveredge.models.callbacks import ResumableCheckpoint, TqdmProgress
 
@@ -223,7 +223,7 @@ def _fit(manifest: ds.Manifest, idx: dict[str, np.ndarray], images: np.ndarray, 
     model, initial = _model(cfg, out / "checkpoints", resume, len(batches))
     ckpt = ResumableCheckpoint(out / "checkpoints", monitor="val_loss" if len(val_idx) else "loss", patience=cfg.patience)
     batches.epoch = initial
-    batches.order = batches._shuffle()
+    batches.order = batches._shuffle()  # noqa: SLF001 - resume: the epoch's order, as the sequence itself makes it
     val = (to_model_input(images[val_idx], cfg.spec), np.eye(len(cfg.labels), dtype=np.float32)[manifest.y[val_idx]])
     history: dict[str, list[float]] = {}
     if initial < cfg.epochs and not ckpt.state["stopped"]:

@@ -18,7 +18,7 @@ from runtime_fixtures import pubkey_args, tiny_model_path, trusted
 
 from liveredge.edge.errors import VerificationError
 from liveredge.edge.events import UNCERTAIN, ExamSummary, FrameResult, Quality
-from liveredge.edge.runtime import FrameProcessor, LatestMailbox, LoadOptions, Pipeline, PipelineConfig, load_model
+from liveredge.edge.runtime import FrameProcessor, LatestMailbox, Pipeline, PipelineConfig, load_model
 from liveredge.edge.runtime.bench import BenchConfig, Collector, run_bench
 from liveredge.edge.runtime.bridge import BridgeSink, wire_exam_id, wire_quality
 from liveredge.edge.sinks import JsonlSink

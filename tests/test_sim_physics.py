@@ -14,12 +14,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sim_measure import cyst_contrast, depth_slope, grey, hepatorenal_ratio, heterogeneity, surface_roughness  # noqa: E402
+from sim_measure import cyst_contrast, depth_slope, grey, hepatorenal_ratio, heterogeneity, surface_roughness
 
-from liveredge.edge.sim import Patient, Scanner, get_profile, make_patient  # noqa: E402
-from liveredge.edge.sim.exam import NEUTRAL  # noqa: E402
-from liveredge.edge.sim.geometry import fov_points  # noqa: E402
-from liveredge.edge.sim.patient import place_lesions  # noqa: E402
+from liveredge.edge.sim import Patient, Scanner, get_profile, make_patient
+from liveredge.edge.sim.exam import NEUTRAL
+from liveredge.edge.sim.geometry import fov_points
+from liveredge.edge.sim.patient import place_lesions
 
 SIZE = (256, 256)
 SITES = ["S1", "S2", "S3", "S4", "S5", "S6"]

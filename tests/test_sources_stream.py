@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from mjpeg_server import MjpegServer
 
 from liveredge.edge.errors import SourceError
 from liveredge.edge.events import StateEvent
 from liveredge.edge.sources import SourceStatus, WatchPolicy, open_source, watched_source
-
-from mjpeg_server import MjpegServer
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from liveredge.edge.errors import ConfigError, SourceError
+from liveredge.edge.errors import ConfigError, PreprocessError, SourceError
 from liveredge.edge.sources import SourceURIError, make_source, open_source, parse_uri, sim_options
-from liveredge.edge.errors import PreprocessError
 from liveredge.edge.sources.base import Pacer, as_bgr, is_frozen
 from liveredge.edge.sources.stream import V4L2Source, device_identity
 

@@ -82,7 +82,7 @@ def _load_video(p: Path, warmup: int) -> Loaded:
             raise DataError(f"{p}: cannot open the video (unsupported codec or corrupt file)")
         check_pixels(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), f"video {p}")
         fps = float(cap.get(cv2.CAP_PROP_FPS)) or None
-        frames = []
+        frames: list[np.ndarray] = []
         while len(frames) < warmup:
             ok, frame = cap.read()
             if not ok or frame is None:

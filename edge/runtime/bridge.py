@@ -123,7 +123,7 @@ class BridgeSink:
             self.bridge.publish_alert(STORAGE_FAILED_ALERT, severity=2, detail=0)
         elif isinstance(event, ExamSummary):
             worst = Quality.OK if event.frames_used == event.frames_total else Quality.LOW_CONFIDENCE
-            if event.quality_counts.get(Quality.UNVERIFIED_MODEL.name.lower()):  # type: ignore[union-attr]  # name is str for a single flag
+            if event.quality_counts.get(Quality.UNVERIFIED_MODEL.name.lower()):
                 worst |= Quality.UNVERIFIED_MODEL
             self.bridge.publish_summary(
                 exam_id=wire_exam_id(event.exam_id), frames=event.frames_total,

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from liveredge.edge.bounds import check_exam_id, check_frame
@@ -80,7 +81,7 @@ class Pipeline:
         self._control: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._end = ("stopped", "")
         self.processed = 0
-        self.pollers: list[Callable[[], None]] = [lambda p=p: p.poll(self.start_exam, self.end_exam) for p in pollers]
+        self.pollers: list[Callable[[], None]] = [partial(p.poll, self.start_exam, self.end_exam) for p in pollers]
         self.exam_notes = exam_notes  # effective configuration, logged again with every exam start
         self._frame_ids = {id(s) for s in self.sinks if isinstance(s, FrameSink)}
 
@@ -179,7 +180,7 @@ class Pipeline:
         """Results go to ``submit(frame, result, heatmap)`` of frame sinks and ``emit`` of the others."""
         for sink in self.sinks:
             if id(sink) in self._frame_ids:
-                sink.submit(frame, result, heatmap=self.processor.last_heatmap)  # type: ignore[attr-defined]  # a FrameSink (see __init__)
+                sink.submit(frame, result, heatmap=self.processor.last_heatmap)
             else:
                 sink.emit(result)
 

@@ -73,9 +73,9 @@ class Operator:
 
     def apply(self, profile: SiteProfile, liver_att: float) -> SiteProfile:
         """The profile as this operator set it up for a liver of attenuation ``liver_att``."""
-        tgc = tuple(float(a + b) for a, b in zip(profile.tgc_curve_db, self.tgc_db))
+        tgc = tuple(float(a + b) for a, b in zip(profile.tgc_curve_db, self.tgc_db, strict=True))
         return replace(profile, gain_db=profile.gain_db + self.gain_db,
-                       tgc_curve_db=tgc,  # type: ignore[arg-type]  # always five values
+                       tgc_curve_db=tgc,
                        tgc_slope=profile.tgc_slope + self.tgc_comp * max(liver_att - 0.5, 0.0),
                        depth_cm=profile.depth_cm * self.depth_scale)
 

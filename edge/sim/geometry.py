@@ -17,7 +17,6 @@ import numpy as np
 from liveredge.edge.sim.profiles import SiteProfile
 
 
-
 @dataclass(frozen=True)
 class FanGeometry:
     """Where the live B-mode region sits on screen.

@@ -253,7 +253,7 @@ def place_lesions(rng: np.random.Generator, p: Patient, kind: str, fov_xz: tuple
         p = replace(p, lesions=(*p.lesions, les))
     if not p.lesions:  # no room at all: a small one just under the capsule in the middle of the view
         zc = p.wall_cm + p.ascites_cm + 2 * p.surface_bump_cm + 0.6
-        xa, za = p.view.to_anatomy(np.float32([0.0]), np.float32([zc]))
+        xa, za = p.view.to_anatomy(np.array([0.0], np.float32), np.array([zc], np.float32))
         p = replace(p, lesions=(Lesion(kind, Ellipse(float(xa[0]), float(za[0]), 0.3, 0.3), LESION_VARIANTS[kind][0]),))
     return p
 
