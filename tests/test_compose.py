@@ -132,3 +132,40 @@ def test_state_relay_keeps_early_events_in_order() -> None:
     relay.connect(got.append)
     relay.post(early[2])
     assert got == early
+
+
+@pytest.mark.parametrize("labels", [("normal", "fibrosis", "focal_lesion", "steatosis"),  # another order
+                                    ("normal", "steatosis", "fibrosis", "cirrhosis")])  # a label the wire lacks
+def test_labels_in_another_order_and_an_unknown_label_drive_the_mcu_by_name(model: Any, cine: Path,
+                                                                           labels: tuple[str, ...]) -> None:
+    """The model lists its labels in another order, or one the wire does not know: every RESULT carries the wire's
+    code for the reported NAME (255 for the unknown one, told once), the run goes on. (The tiny model's top class
+    on this clip is its 4th output, so the 4th label is the one reported once the dwell has passed.)"""
+    import dataclasses
+    import time
+
+    from liveredge.edge.events import FrameResult
+    from liveredge.firmware_bridge.emulator import PtyEmulator
+    from liveredge.firmware_bridge.messages import CLASS_CODES, Result
+
+    odd = dataclasses.replace(model, meta=dataclasses.replace(model.meta, labels=labels))
+    collector = Collector()
+    with PtyEmulator() as mcu:
+        from liveredge.firmware_bridge.runtime import SerialBridge
+
+        bridge = SerialBridge.open(mcu.path, wait_s=5.0)
+        run = compose(RunConfig(source=str(cine), rate="max", fps=30.0), odd, extra_sinks=[collector], bridge=bridge)
+        end = run_session(run.pipeline, run.sinks)
+        deadline, received = time.monotonic() + 5.0, []
+        while time.monotonic() < deadline and len([m for m in received if isinstance(m, Result)]) < 12:
+            time.sleep(0.02)
+            received += mcu.take_received()
+        bridge.close()
+    assert end.stats.end == "end" and end.stats.processed == 12
+    sent = {m.frame_seq: m.class_index for m in received if isinstance(m, Result)}
+    results = {r.seq: r.label for r in collector.events if isinstance(r, FrameResult)}
+    assert len(sent) == 12 and sent == {seq: CLASS_CODES.get(label, 255) for seq, label in results.items()}
+    assert labels[3] in results.values(), "the test needs the 4th label reported"
+    assert sent[max(results)] == CLASS_CODES.get(labels[3], 255) != 3  # not the model's output index
+    shown = [e for e in collector.events if isinstance(e, StateEvent) and e.state == "bridge_unknown_label"]
+    assert len(shown) == (labels[3] not in CLASS_CODES) and all("cirrhosis" in e.detail for e in shown)

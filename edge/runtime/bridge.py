@@ -101,7 +101,10 @@ class BridgeSink:
         self._worker: Worker[Event] = Worker("bridge sink", self._handle, maxsize=maxsize)
 
     def emit(self, event: Event) -> None:
-        """Queue ``event`` for the worker (never blocks, never raises)."""
+        """Queue ``event`` for the worker (never blocks, never raises); a label the wire does not know is reported
+        here, on the caller's thread, so the alert is in order with the results."""
+        if isinstance(event, (FrameResult, ExamSummary)) and event.label not in self._unknown:
+            self._check_label(event.label)
         if not self._worker.submit(event) and not self._worker.closed:
             self._report_once("bridge_dropped", f"MCU link queue full: {self._worker.dropped} events dropped")
 
@@ -131,13 +134,15 @@ class BridgeSink:
                 confidence=_unit(event.confidence), quality_flags=wire_quality(worst),
             )
 
-    def _index(self, label: str) -> int:
-        code = wire_class(label)
-        if code == UNCERTAIN_INDEX and label != UNCERTAIN and label not in self._unknown:
+    @staticmethod
+    def _index(label: str) -> int:
+        return wire_class(label)
+
+    def _check_label(self, label: str) -> None:
+        if wire_class(label) == UNCERTAIN_INDEX and label != UNCERTAIN:
             self._unknown.add(label)
             self._state("bridge_unknown_label", f"label {label!r} has no code on the MCU wire; sent as 255 "
                         "(uncertain)")
-        return code
 
     def _report_once(self, name: str, detail: str) -> None:
         if name not in self._reported:
