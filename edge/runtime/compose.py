@@ -70,8 +70,8 @@ class RunConfig:
     notes: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("source", "jsonl", "db", "record", "serial"):
-            value = getattr(self, name)
+        texts = {"source": self.source, "jsonl": self.jsonl, "db": self.db, "record": self.record, "serial": self.serial}
+        for name, value in texts.items():
             if value is not None and (not isinstance(value, str) or not value):
                 raise ConfigError(f"run config: {name} = {value!r}: expected a non-empty string")
         if self.rate not in RATES:
