@@ -25,6 +25,7 @@ from pathlib import Path
 from liveredge.firmware_bridge.codec import Frame, FrameDecoder
 from liveredge.firmware_bridge.events import Event
 from liveredge.firmware_bridge.messages import ExamEnd, ExamStart, Message, ProbeEvent, ProbeKind
+from liveredge.firmware_bridge.rules import Role
 from liveredge.firmware_bridge.session import Session, SessionConfig
 
 EMULATOR_DEVICE_ID = 0x00E1_0000_0000_0001
@@ -34,7 +35,7 @@ class Handheld:
     """The emulated MCU, sans I/O: call :meth:`receive` / :meth:`tick`, write :meth:`take_output`."""
 
     def __init__(self, config: SessionConfig | None = None, seed: int | None = None) -> None:
-        self.config = config or SessionConfig(device_id=EMULATOR_DEVICE_ID, firmware=(1, 0, 0))
+        self.config = config or SessionConfig(device_id=EMULATOR_DEVICE_ID, firmware=(1, 0, 0), role=Role.MCU)
         self.session = Session(self.config)
         self.frozen, self.depth_mm, self.gain_db, self.preset = 0, 160, 50, 1
         self._rng = random.Random(seed)
@@ -118,7 +119,7 @@ class Handheld:
         return exam
 
     def _device_ms(self, now: float) -> int:
-        return int(now * 1000) & 0xFFFFFFFF
+        return self.session.uptime_ms(now)  # the same clock as HEARTBEAT.uptime_ms: ms since boot
 
 
 class PtyEmulator:
