@@ -151,12 +151,14 @@ class PtyEmulator:
         return str(self.link_path or self.path)
 
     def stop(self) -> None:
-        """Stop the thread and close the pty."""
+        """Stop the thread, close the pty and remove the symlink (a dangling link would look like a device)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
         with self._lock:
             self._unplug_fds()
+            if self.link_path is not None and self.link_path.is_symlink():
+                self.link_path.unlink(missing_ok=True)
 
     def __enter__(self) -> PtyEmulator:
         self.start()
