@@ -1,8 +1,9 @@
 """Acceptance over a real pty pair: host link (pyserial) ⇄ MCU emulator (master fd, raw mode).
 
 Handshake; MCU reset mid-stream resynchronizes within 1 s; a lost ACK makes EXAM_SUMMARY retransmit and arrive
-once; unplug/replug reconnects within 2 s with no reliable message lost or duplicated. Every test has a timeout so
-a hung pty fails instead of hanging.
+once; unplug/replug reconnects with no reliable message lost or duplicated (waits are event-driven with generous
+deadlines; the reconnect time itself, < 2 s, is measured by bench/reliability/faults.py); a port that stops accepting
+writes blocks only its writer. Every test has a timeout so a hung pty fails instead of hanging.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def test_lost_ack_summary_retransmitted_and_delivered_once(rig: tuple[PtyEmulato
     assert emulator.handheld.dropped_frames == 1
 
 
-def test_unplug_replug_reconnects_within_2s_without_losing_reliable(
+def test_unplug_replug_reconnects_without_losing_reliable(
         rig: tuple[PtyEmulator, SerialBridge]) -> None:
     emulator, bridge = rig
     col = _Collector(bridge)
@@ -131,12 +132,11 @@ def test_unplug_replug_reconnects_within_2s_without_losing_reliable(
     bridge.publish_summary(exam_id=42, frames=20, uncertain_frames=1, class_index=1, confidence=0.7)
     emulator.act(lambda h, t: h.exam_end(t, 43))
     assert bridge.publish_result(frame_seq=1, timestamp_ns=1, class_index=0, confidence=0.1) is False
-    time.sleep(0.3)
+    assert _wait(lambda: "cannot open" in bridge.link.last_error, 10.0)  # the host is backing off, reopening
     mark = len(col.link_events_since(0, object))
-    start = time.monotonic()
     emulator.replug()
-    assert _wait(lambda: bool(col.link_events_since(mark, LinkUp)), 2.0), bridge.link.last_error
-    assert time.monotonic() - start < 2.0
+    # event-driven (a loaded machine must not fail it); the "< 2 s" claim is measured by bench/reliability
+    assert _wait(lambda: bool(col.link_events_since(mark, LinkUp)), 10.0), bridge.link.last_error
     want = {Delivered(int(MsgType.EXAM_SUMMARY), 41), Delivered(int(MsgType.EXAM_SUMMARY), 42)}
     assert _wait(lambda: want <= set(col.link_events_since(0, Delivered)), 2.0)
     assert _wait(lambda: (col.poll(), ExamEnd in {type(e) for e in col.inbound})[1], 2.0)
