@@ -245,7 +245,7 @@ def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
 
     import tensorflow as tf
 
-    factory = lambda: tf.lite.TFLiteConverter.from_saved_model(saved)  # noqa: E731
+    factory = lambda: tf.lite.TFLiteConverter.from_saved_model(saved)  # noqa: E731 - a factory value
     info["channels_note"] += "; ONNX NCHW transposed to NHWC by onnx2tf (batch fixed to 1)"
     return SourceModel("onnx", str(p), source_sha256(p), converter=factory, reference=reference, **info)
 

@@ -94,7 +94,7 @@ def convert(req: ConvertRequest) -> ConvertResult:
         raise ConfigError(f"--target must be one of {recover.TARGETS}, got {req.target!r}")
     start = time.perf_counter()
     bar = tqdm(total=len(STAGES), desc="convert", unit="stage", file=sys.stderr, leave=False)
-    step = lambda name: (bar.set_postfix_str(name), bar.update(1))  # noqa: E731
+    step = lambda name: (bar.set_postfix_str(name), bar.update(1))  # noqa: E731 - a local callback
     bar.set_postfix_str("ingest")
     src = ingest(req.model, req.spec, workdir=str(Path(req.out).parent))
     if req.require_liver_gate:

@@ -102,7 +102,7 @@ class _Message:
 
     def pack(self) -> bytes:
         """Payload bytes; raises ``struct.error`` if a field does not fit its width."""
-        return struct.pack("<" + self.LAYOUT, *astuple(self))  # type: ignore[call-overload]
+        return struct.pack("<" + self.LAYOUT, *astuple(self))  # type: ignore[call-overload]  # fields are ints (dataclass of the layout)
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def configure_tf(threads: int, seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: ignore[no-untyped-def]
+def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: ignore[no-untyped-def]  # a keras.utils.PyDataset, defined lazily
     """A keras PyDataset yielding (x, one-hot y, class-weight sample weights) with fresh augmentation."""
     import keras
 
@@ -115,7 +115,7 @@ def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: 
             full = int(np.ceil(len(y) / cfg.batch_size))
             return min(full, cfg.steps_per_epoch) if cfg.steps_per_epoch else full
 
-        def __getitem__(self, i: int):  # type: ignore[no-untyped-def]
+        def __getitem__(self, i: int):  # type: ignore[no-untyped-def]  # keras batch tuple
             idx = self.order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
             rng = np.random.default_rng((cfg.seed, self.epoch, i))
             x = to_model_input(augment(images[idx], cfg.augment, rng), cfg.spec)
@@ -143,7 +143,7 @@ def _prepare(dataset: str | Path, cfg: TrainConfig) -> tuple[ds.Manifest, dict[s
     return manifest, splits, idx, images
 
 
-def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ignore[no-untyped-def]
+def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ignore[no-untyped-def]  # keras types, imported lazily
     """(training model with the probs output only, first epoch) — fresh, or reloaded from ``last.keras``."""
     import keras
 
@@ -166,7 +166,7 @@ def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ign
     return model, 0
 
 
-def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]
+def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]  # keras types, imported lazily
     """The exported model: shared weights, outputs [probs, cam] (cam_output = 1) or probs alone."""
     import keras
 
@@ -175,7 +175,7 @@ def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]
     return keras.Model(model.input, [model.get_layer("probs").output, model.get_layer("cam").output], name=cfg.model_name)
 
 
-def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]
+def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]  # model: a keras model, imported lazily
     """Probabilities (N, K) for uint8 (N, h, w) images (output 0 when the model has several)."""
     out = []
     for s in range(0, len(images), batch):

@@ -40,7 +40,7 @@ def test_seed_ranges_are_disjoint_per_kind_and_fit_32_bits() -> None:
     for kind in ("profile", "patient"):
         spans = sorted((r.start, r.stop) for (k, _), r in RANGES.items() if k == kind)
         assert len(spans) == len(PURPOSES)
-        assert all(a_stop <= b_start for (_, a_stop), (b_start, _) in zip(spans, spans[1:]))
+        assert all(a_stop <= b_start for (_, a_stop), (b_start, _) in zip(spans, spans[1:], strict=False))
         assert spans[-1][1] <= 2**32
 
 

@@ -53,9 +53,9 @@ def test_steatosis_raises_hepatorenal_ratio_and_attenuation_monotonically(site: 
     scanners = [_scanner("normal", site)] + [_scanner("steatosis", site, severity=g) for g in (1, 2, 3)]
     ratios = [np.mean([hepatorenal_ratio(s, i) for i in (0, 20)]) for s in scanners]
     slopes = [np.mean([depth_slope(s, i) for i in (0, 20)]) for s in scanners]
-    assert all(a < b for a, b in zip(ratios, ratios[1:])), f"{site}: liver/kidney ratio not increasing: {ratios}"
+    assert all(a < b for a, b in zip(ratios, ratios[1:], strict=False)), f"{site}: liver/kidney ratio not increasing: {ratios}"
     assert ratios[0] < 1.3 < ratios[3], f"{site}: normal should be near 1, S3 above the 1.3 cut-off: {ratios}"
-    assert all(a > b for a, b in zip(slopes, slopes[1:])), f"{site}: depth slope not falling: {slopes}"
+    assert all(a > b for a, b in zip(slopes, slopes[1:], strict=False)), f"{site}: depth slope not falling: {slopes}"
     assert slopes[3] < slopes[0] - 1.5, f"{site}: S3 attenuation barely visible: {slopes}"
 
 

@@ -107,7 +107,7 @@ def test_recorder_saves_lossless_frames_that_replay_as_a_folder(tmp_path: Path) 
     replay = open_source(str(tmp_path / "rec" / "frames"), rate="max")
     replayed = [replay.read(1.0) for _ in range(6)]
     assert [r.status for r in replayed] == [SourceStatus.OK] * 5 + [SourceStatus.END]
-    for original, again in zip(frames, replayed):
+    for original, again in zip(frames, replayed, strict=False):
         assert np.array_equal(original.image, again.frame.image)
 
 
@@ -157,7 +157,7 @@ def test_display_without_a_screen_fails_cleanly(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(DisplayUnavailable, match="headless is the default"):
         DisplaySink(LABELS)
     monkeypatch.setenv("DISPLAY", ":99")
-    if "NONE" in next(l for l in cv2.getBuildInformation().splitlines() if "GUI:" in l).upper():
+    if "NONE" in next(line for line in cv2.getBuildInformation().splitlines() if "GUI:" in line).upper():
         with pytest.raises(DisplayUnavailable, match="no GUI"):
             DisplaySink(LABELS)
 

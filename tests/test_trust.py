@@ -148,7 +148,7 @@ def test_swap_race_never_loads_unsigned_bytes(tmp_path: Path) -> None:
     def swapper() -> None:
         staged = [tmp_path / "good.tmp", tmp_path / "evil.tmp"]
         while not stop.is_set():
-            for data, tmp in zip((evil, signed), staged):
+            for data, tmp in zip((evil, signed), staged, strict=True):
                 tmp.write_bytes(data)
                 os.replace(tmp, model)
                 swaps[0] += 1

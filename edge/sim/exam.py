@@ -104,7 +104,7 @@ def draw_operator(rng: np.random.Generator) -> Operator:
     +-12 dB and TGC sliders +-8 dB): gain +-3 dB, TGC sliders +-2 dB each, compensation of the liver's extra
     attenuation 30-100 %, depth 85-110 % of the preset's."""
     tgc = tuple(float(v) for v in rng.uniform(-2.0, 2.0, size=5))
-    return Operator(float(rng.uniform(-3.0, 3.0)), tgc, float(rng.uniform(0.3, 1.0)),  # type: ignore[arg-type]
+    return Operator(float(rng.uniform(-3.0, 3.0)), tgc, float(rng.uniform(0.3, 1.0)),  # type: ignore[arg-type]  # tgc has exactly five values
                     float(rng.uniform(0.85, 1.1)))
 
 

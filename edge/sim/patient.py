@@ -326,7 +326,7 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     p = Patient(
         patient_id=patient_id, condition=condition, label=condition, severity=sev, lesion=lesion, seed=seed,
         wall_cm=float(wall_cm), lesions=(), fat_cm=fat, view=the_view, operator=operator,
-        **_organs(rng, wall_cm - 2.2), **tissue,  # type: ignore[arg-type]
+        **_organs(rng, wall_cm - 2.2), **tissue,  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
     )
     if lesion is None:
         return p

@@ -8,7 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from liveredge.edge.events import NOTICE, Event
 
@@ -97,7 +97,7 @@ class Worker(Generic[T]):
                         return  # close() could not queue its stop marker (the queue was full)
                     continue
                 try:
-                    self._handle(item)  # type: ignore[arg-type]
+                    self._handle(cast(T, item))  # the queue holds items and the stop marker
                     self.handled += 1
                 except Exception as exc:  # noqa: BLE001 - a sink failure must not stop the runtime
                     self.errors += 1

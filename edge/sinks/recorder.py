@@ -48,7 +48,7 @@ class Recorder:
             self.frames_dir.mkdir(parents=True, exist_ok=True)
             manifest = {"notice": NOTICE, "created": time.time(), "format": "png", "frames_dir": "frames"}
             (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-            self._results = open(self.directory / "results.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+            self._results = open(self.directory / "results.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - kept open for the sink's life, closed by the worker
         except OSError as exc:
             raise ConfigError(f"--record {directory}: cannot write there ({exc.strerror}); pick another folder") from exc
         self.every, self._png = every, [cv2.IMWRITE_PNG_COMPRESSION, png_level]

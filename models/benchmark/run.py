@@ -208,7 +208,7 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
         values = [v["int8_agreement"] for v in per_profile.values()]
         agreement = {"twin": twin.info.path.name, "twin_sha256": sha256_file(twin.info.path),
                      "worst": float(np.nanmin(values)), "median": float(np.nanmedian(values)),
-                     "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1)))}  # type: ignore[union-attr]
+                     "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1)))}  # type: ignore[union-attr]  # twin_probs is set when twin is
     scene = np.array([c.sweep == "ood" for c, o in zip(cases, ok, strict=True) if o], dtype=bool)
     kinds = [c.scene or "" for c, o in zip(cases, ok, strict=True) if o and c.sweep == "ood"]
     overall = score.group_metrics(y[core], probs[core], labels)

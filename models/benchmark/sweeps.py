@@ -65,7 +65,7 @@ def _lesion_cases(sweep: str, points: list[tuple[str, float, tuple[float, float]
 def lesion_size_cases(cfg: SuiteConfig) -> list[Case]:
     """``lesion_patients`` focal-lesion patients per diameter, profiles cycled, lesion anywhere in view."""
     points = [(f"{mm:g}mm", mm, None) for mm in LESION_SIZES_MM]
-    return _lesion_cases("lesion_size", points, cfg.lesion_patients, suite_profiles(cfg.profiles))  # type: ignore[arg-type]
+    return _lesion_cases("lesion_size", points, cfg.lesion_patients, suite_profiles(cfg.profiles))  # type: ignore[arg-type]  # list invariance: the points' lesion positions are None
 
 
 def lesion_position_cases(cfg: SuiteConfig) -> list[Case]:
