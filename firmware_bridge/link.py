@@ -81,6 +81,7 @@ class SerialLink:
         self._out: deque[bytes] = deque()
         self._out_bytes = 0
         self.out_dropped = 0
+        self._write_failure: tuple[BaseException, Any] | None = None  # (error, port) of a write on another thread
         self._stop = threading.Event()
         self._port: Any = None
         self._thread: threading.Thread | None = None
@@ -109,7 +110,8 @@ class SerialLink:
         if self._thread is not None:
             self._thread.join(timeout=2.0)
         with self._lock:
-            self._close_port()
+            port, self._port = self._port, None
+        self._close(port)
 
     def __enter__(self) -> SerialLink:
         return self.start()
@@ -167,6 +169,10 @@ class SerialLink:
                     backoff = min(backoff * 2.0, self.config.backoff_max_s)
                     continue
                 backoff = self.config.backoff_initial_s
+            failure, self._write_failure = self._write_failure, None
+            if failure is not None and failure[1] is self._port:  # closed by its owner, the reader, not mid-read
+                self._lost(failure[0])
+                continue
             try:
                 self._service()
             except _port_errors() as exc:
@@ -234,6 +240,7 @@ class SerialLink:
         while self._out:
             if not self._write_lock.acquire(blocking=False):
                 return
+            failure: tuple[BaseException, Any] | None = None
             try:
                 while True:
                     with self._lock:
@@ -246,15 +253,25 @@ class SerialLink:
                     try:
                         port.write(chunk)
                     except _port_errors() as exc:
-                        self._lost(exc, port)
+                        failure = (exc, port)
                         break
             finally:
                 self._write_lock.release()
+            if failure is not None:
+                self._write_failed(*failure)
+                return
 
-    def _lost(self, exc: BaseException, port: Any = None) -> None:
+    def _write_failed(self, exc: BaseException, port: Any) -> None:
+        """A write failed: the reader thread closes the port (here when we are it, else on its next turn)."""
+        if threading.current_thread() is self._thread:
+            self._lost(exc)
+            return
         with self._lock:
-            if port is not None and port is not self._port:
-                return  # that port was already closed and replaced
+            if port is self._port:
+                self._write_failure = (exc, port)
+
+    def _lost(self, exc: BaseException) -> None:
+        with self._lock:
             self.port_failures += 1
             self.last_error = f"{self.url}: {exc}"
             log.warning("bridge link lost: %s", self.last_error)
@@ -263,11 +280,15 @@ class SerialLink:
             self.session.take_output()
             self._out.clear()
             self._out_bytes = 0
-            self._close_port()
+            port, self._port = self._port, None
+        self._close(port)
 
-    def _close_port(self) -> None:
-        port, self._port = self._port, None
-        if port is not None:
+    def _close(self, port: Any) -> None:
+        """Close a port already detached from the link; waits for a write in progress on it (at most the write
+        timeout), never closes a port under a writer. Caller must not hold ``_lock``."""
+        if port is None:
+            return
+        with self._write_lock:
             try:
                 port.close()
             except _port_errors():
