@@ -26,7 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "bridge_stall.json"
 MODEL = ROOT / "models" / "zoo" / "liver_cnn_int8.tflite"
 SIM = "sim://?condition=steatosis&site=S1&fps=60&seed=1"
-NOTICE = "SIMULATED images; the model is trained on simulated ultrasound data; not for clinical use."
+
+
+def notice() -> str:
+    from liveredge.edge.events import NOTICE
+
+    return f"SIMULATED images. {NOTICE}"
 
 
 def run_condition(model: Any, frames: list[Any], stalled: bool, fps: float = 60.0, discard: int = 10) -> dict[str, Any]:
@@ -97,7 +102,7 @@ def main(frames_n: int = 240, rounds: int = 2) -> int:
     p99 = {name: min(r["latency_ms"]["p99"] for r in rs) for name, rs in runs.items()}  # best round each
     ok = p99["stalled"] <= max(1.5 * p99["healthy"], p99["healthy"] + 3.0)
     stalled_for_real = all(r["port_failures"] > 0 or r["link_out_dropped"] > 0 for r in runs["stalled"])
-    report = {"notice": NOTICE, "model": str(MODEL), "frames": frames_n, "fps": 60.0, "runs": runs, "p99_ms": p99,
+    report = {"notice": notice(), "model": str(MODEL), "frames": frames_n, "fps": 60.0, "runs": runs, "p99_ms": p99,
               "p99_ratio_stalled_over_healthy": round(p99["stalled"] / p99["healthy"], 3),
               "acceptance": {"stalled_p99_unchanged": ok, "port_really_stalled": stalled_for_real},
               "machine": {"platform": platform.platform(), "python": platform.python_version(),

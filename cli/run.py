@@ -111,10 +111,10 @@ def run_config(args: argparse.Namespace, effective: dict[str, Any]) -> Any:
     base = DecisionConfig()
     decisions = DecisionConfig(margin=base.margin if args.margin is None else float(args.margin),
                                min_dwell_s=base.min_dwell_s if args.min_dwell_s is None else float(args.min_dwell_s))
-    quiet = not (args.db or args.record or args.display or args.serial)
+    no_other_output = not (args.db or args.record or args.display or args.serial)
     return RunConfig(source=args.source, rate=args.rate, fps=args.fps, loop=args.loop, timeout_s=args.timeout,
                      max_frames=args.max_frames, exam=args.exam,
-                     jsonl=args.jsonl if args.jsonl is not None or not quiet else "-", db=args.db,
+                     jsonl=args.jsonl if args.jsonl is not None or not no_other_output else "-", db=args.db,
                      record=args.record, display=args.display, serial=args.serial, decisions=decisions,
                      notes=json.dumps(effective, sort_keys=True, default=str))
 
