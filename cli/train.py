@@ -17,7 +17,7 @@ def _size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` and ``evaluate`` subcommands."""
     t = sub.add_parser("train", help="train a liver classifier on a manifest dataset (simulated data: not for clinical use)",
                        description="Train an int8-friendly liver classifier with patient-level splits. Writes "
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _register_evaluate(sub)
 
 
-def _register_calibrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_calibrate(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("calibrate", help="choose temperature and 'not a liver' gate thresholds on validation data",
                        description="Runs MODEL.keras on the validation split of DATA, writes operating_point "
                        "(temperature, not_liver_threshold, energy_threshold) into its .liveredge.json sidecar "
@@ -69,7 +69,7 @@ def _register_calibrate(sub: argparse._SubParsersAction) -> None:  # type: ignor
     c.set_defaults(handler=_calibrate)
 
 
-def _register_evaluate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_evaluate(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("evaluate", help="evaluate a .keras / SavedModel / .tflite model on a manifest dataset",
                        description="Writes REPORT_DIR/report.json and report.html (ROC, confusion, reliability, per site).")
     e.add_argument("model", help=".keras file, SavedModel folder, or .tflite (float or int8)")

@@ -100,7 +100,7 @@ def configure_tf(threads: int, seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: ignore[no-untyped-def]
+def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: ignore[no-untyped-def]  # a keras.utils.PyDataset, defined lazily
     """A keras PyDataset yielding (x, one-hot y, class-weight sample weights) with fresh augmentation."""
     import keras
 
@@ -121,7 +121,7 @@ def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: 
             full = int(np.ceil(len(y) / cfg.batch_size))
             return min(full, cfg.steps_per_epoch) if cfg.steps_per_epoch else full
 
-        def __getitem__(self, i: int):  # type: ignore[no-untyped-def]
+        def __getitem__(self, i: int):  # type: ignore[no-untyped-def]  # keras batch tuple
             idx = self.order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
             rng = np.random.default_rng((cfg.seed, self.epoch, i))
             x = to_model_input(augment(images[idx], cfg.augment, rng), cfg.spec)
@@ -149,7 +149,7 @@ def _prepare(dataset: str | Path, cfg: TrainConfig) -> tuple[ds.Manifest, dict[s
     return manifest, splits, idx, images
 
 
-def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ignore[no-untyped-def]
+def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ignore[no-untyped-def]  # keras types, imported lazily
     """(training model with the probs output only, first epoch) — fresh, or reloaded from ``last.keras``."""
     import keras
 
@@ -172,7 +172,7 @@ def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ign
     return model, 0
 
 
-def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]
+def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]  # keras types, imported lazily
     """The exported model: shared weights, outputs [probs, cam] (cam_output = 1) or probs alone."""
     import keras
 
@@ -181,7 +181,7 @@ def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]
     return keras.Model(model.input, [model.get_layer("probs").output, model.get_layer("cam").output], name=cfg.model_name)
 
 
-def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]
+def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]  # model: a keras model, imported lazily
     """Probabilities (N, K) for uint8 (N, h, w) images (output 0 when the model has several)."""
     out = []
     for s in range(0, len(images), batch):
@@ -223,7 +223,7 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
 
 
 def _fit(manifest: ds.Manifest, idx: dict[str, np.ndarray], images: np.ndarray, cfg: TrainConfig, out: Path,
-         resume: bool):  # type: ignore[no-untyped-def]
+         resume: bool) -> tuple[Any, Any]:
     """Fit (resuming from ``out/checkpoints``), restore the best weights; returns (model, checkpoint callback)."""
     from liveredge.models.callbacks import ResumableCheckpoint, TimeBudget, TqdmProgress
 
@@ -232,7 +232,7 @@ def _fit(manifest: ds.Manifest, idx: dict[str, np.ndarray], images: np.ndarray, 
     model, initial = _model(cfg, out / "checkpoints", resume, len(batches))
     ckpt = ResumableCheckpoint(out / "checkpoints", monitor="val_loss" if len(val_idx) else "loss", patience=cfg.patience)
     batches.epoch = initial
-    batches.order = batches._shuffle()
+    batches.order = batches._shuffle()  # noqa: SLF001 - resume: the epoch's order, as the sequence itself makes it
     val = (to_model_input(images[val_idx], cfg.spec), np.eye(len(cfg.labels), dtype=np.float32)[manifest.y[val_idx]])
     history: dict[str, list[float]] = {}
     if initial < cfg.epochs and not ckpt.state["stopped"]:

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import PreprocessError
+from liveredge.edge.image import as_bgr
 from liveredge.edge.preprocess.panels import find_panels, inset_panel
 from liveredge.edge.preprocess.refine import evidence_image
 from liveredge.edge.preprocess.region import (
@@ -45,25 +46,6 @@ CLEAN_BG_FRAC = 0.15  # a background level held by this fraction of pixels is ex
 CARVE_AREA = 0.03  # overlays on the image border smaller than this fraction of it are cut out ...
 CARVE_DENSITY = 0.5  # ... when at least this much of their bounding box is overlay (solid bars, not Doppler)
 MIN_SIDE = 32  # frames smaller than this in either dimension have no usable region
-
-
-def as_bgr(frame: np.ndarray, name: str = "frame") -> np.ndarray:
-    """Validate a frame and return it as uint8 BGR (H, W, 3); raise :class:`PreprocessError` if unusable."""
-    if not isinstance(frame, np.ndarray):
-        raise PreprocessError(f"{name}: expected a numpy image array, got {type(frame).__name__}")
-    if frame.size == 0:
-        raise PreprocessError(f"{name}: empty frame (shape {frame.shape}); check the source")
-    if frame.dtype != np.uint8:
-        raise PreprocessError(
-            f"{name}: {frame.dtype} pixels, expected 8-bit (uint8); window/scale 16-bit or float data to 0..255 first"
-        )
-    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
-        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
-    if frame.ndim == 3 and frame.shape[2] == 3:
-        return frame
-    if frame.ndim == 3 and frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    raise PreprocessError(f"{name}: shape {frame.shape} is not an image; expected (H, W), (H, W, 3) or (H, W, 4)")
 
 
 def overlay_mask(bgr: np.ndarray) -> np.ndarray:
