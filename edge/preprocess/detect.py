@@ -29,6 +29,7 @@ import numpy as np
 from liveredge.edge.errors import PreprocessError
 from liveredge.edge.preprocess.panels import find_panels, inset_panel
 from liveredge.edge.preprocess.refine import evidence_image
+from liveredge.edge.preprocess.furniture import carve_flat, flat_mask
 from liveredge.edge.preprocess.region import (
     KIND_FREEFORM,
     STATUS_OK,
@@ -147,13 +148,15 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lo
     comps = trace(gray, overlay)
     if not comps or np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
         return no_region(shape, "no ultrasound region found (nothing but background, text or colour)")
-    ev = evidence_image(gray, overlay)
     lossy = looks_lossy(gray) if lossy is None else lossy
     thr = background_threshold(gray, lossy)
-    panels = find_panels(comps, _kernel(shape), ev, thr)
+    flat = flat_mask(gray, thr, overlay)
+    overlay = overlay | flat
+    ev = evidence_image(gray, overlay)
+    panels = find_panels(comps, _kernel(shape), ev, thr, motion)
     if lossy:  # codec ringing lets edges bleed about a pixel outwards
         panels = [inset_panel(p, 1.0) for p in panels]
-    panels = [carve_edge_overlays(p, overlay) for p in panels]
+    panels = [carve_flat(carve_edge_overlays(p, overlay), flat) for p in panels]
     panels = [p for p in panels if not textured(gray, p.mask)]
     fitted = [p for p in panels if p.kind != KIND_FREEFORM]
     if fitted:  # a freeform shape is a fallback only: beside fitted images it is a text block or a logo

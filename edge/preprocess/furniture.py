@@ -1,0 +1,62 @@
+"""Screen furniture drawn inside the image's box that is neither coloured nor saturated: grey bars, grey icons.
+
+The colour/saturation overlay test (:func:`~liveredge.edge.preprocess.detect.overlay_mask`) misses a grey-scale
+ramp or a grey probe icon drawn over the image. They are flat — a 5x5 window spans at most ``FLAT_RANGE``
+grey levels, where speckle spans tens — and brighter than the background (anechoic fluid is flat too, but
+dark). :func:`flat_mask` finds them; :func:`carve_flat` cuts each one out of a panel's mask: its box grown by
+the window's reach, out to the image's edge when it sits within the rim (a bar along the edge, an icon in a
+corner leave no sliver of image beside them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from liveredge.edge.preprocess.region import Panel, bbox_of
+
+FLAT_RANGE = 10  # a 5x5 window spanning at most this many grey levels is flat (not speckle)
+FLAT_MIN_PX = 24  # flat components smaller than this are left alone (a speckle coincidence)
+FLAT_MAX_FRAC = 0.03  # flat components larger than this fraction of the panel are image (saturated gain), kept
+FLAT_SOLID = 0.5  # ... and so are those filling less than this much of their box (not a drawn shape)
+RIM_FRAC = 0.05  # within this fraction of the panel's smaller side of its edge, a cut runs out to the edge
+
+
+def flat_mask(gray: np.ndarray, thr: float, overlay: np.ndarray) -> np.ndarray:
+    """Boolean (H, W): centres of flat 5x5 windows brighter than ``thr`` and not already ``overlay`` (colour
+    flow is flat too, and stays inside the image), in components of >= ``FLAT_MIN_PX``."""
+    k = np.ones((5, 5), np.uint8)
+    span = cv2.dilate(gray, k).astype(np.int16) - cv2.erode(gray, k)
+    flat = ((span <= FLAT_RANGE) & (gray > thr + 2) & ~cv2.dilate(overlay.astype(np.uint8), k).astype(bool)).astype(np.uint8)
+    if not flat.any():
+        return flat.astype(bool)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
+    keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= FLAT_MIN_PX)
+    return np.isin(labels, keep[keep > 0])
+
+
+def carve_flat(panel: Panel, flat: np.ndarray) -> Panel:
+    """``panel`` with each small, solid flat component inside its mask cut out (see the module docstring)."""
+    inside = ((panel.mask > 0) & flat).astype(np.uint8)
+    if not inside.any():
+        return panel
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+    bx, by, bw, bh = panel.bbox
+    rim = max(3, round(RIM_FRAC * min(bw, bh)))
+    limit = FLAT_MAX_FRAC * np.count_nonzero(panel.mask)
+    mask = panel.mask.copy()
+    for lab in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[lab])
+        if area < FLAT_MIN_PX or area > limit or area < FLAT_SOLID * w * h:
+            continue
+        x0, y0, x1, y1 = x - 4, y - 4, x + w + 4, y + h + 4  # the 5x5 window's reach and the shape's outline
+        x0 = bx if x0 - bx <= rim else x0
+        y0 = by if y0 - by <= rim else y0
+        x1 = bx + bw if bx + bw - x1 <= rim else x1
+        y1 = by + bh if by + bh - y1 <= rim else y1
+        mask[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 0
+    if np.array_equal(mask, panel.mask):
+        return panel
+    return replace(panel, mask=mask, bbox=bbox_of(mask))
