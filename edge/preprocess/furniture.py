@@ -18,7 +18,8 @@ import numpy as np
 from liveredge.edge.preprocess.region import Panel, bbox_of
 
 FLAT_RANGE = 10  # a 5x5 window spanning at most this many grey levels is flat (not speckle)
-FLAT_MIN_PX = 24  # flat components smaller than this are left alone (a speckle coincidence)
+FLAT_MIN_PX = 24  # flat components smaller than this are left alone (a speckle coincidence) ...
+FLAT_MIN_GREY = 32  # ... and so are dim ones: furniture is drawn to be seen, a fading tissue edge is dim and smooth
 FLAT_MAX_FRAC = 0.03  # flat components larger than this fraction of the panel are image (saturated gain), kept
 FLAT_SOLID = 0.5  # ... and so are those filling less than this much of their box (not a drawn shape)
 RIM_FRAC = 0.05  # within this fraction of the panel's smaller side of its edge, a cut runs out to the edge
@@ -26,16 +27,18 @@ RIM_FRAC = 0.05  # within this fraction of the panel's smaller side of its edge,
 
 def flat_mask(gray: np.ndarray, thr: float, overlay: np.ndarray) -> np.ndarray:
     """Boolean (H, W): centres of flat 5x5 windows brighter than ``thr`` and not already ``overlay`` (colour
-    flow is flat too, and stays inside the image), in components of >= ``FLAT_MIN_PX``."""
+    flow is flat too, and stays inside the image), in components of >= ``FLAT_MIN_PX`` whose mean grey level
+    is at least ``FLAT_MIN_GREY``."""
     k = np.ones((5, 5), np.uint8)
     span = cv2.dilate(gray, k).astype(np.int16) - cv2.erode(gray, k)
     flat = ((span <= FLAT_RANGE) & (gray > thr + 2) & ~cv2.dilate(overlay.astype(np.uint8), k).astype(bool)).astype(np.uint8)
     if not flat.any():
         return flat.astype(bool)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
-    keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= FLAT_MIN_PX)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
+    sums = np.bincount(labels.ravel(), weights=gray.ravel().astype(np.float64), minlength=n)
+    means = sums / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    keep = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] >= FLAT_MIN_PX) & (means >= FLAT_MIN_GREY))
     return np.isin(labels, keep[keep > 0])
-
 
 def carve_flat(panel: Panel, flat: np.ndarray) -> Panel:
     """``panel`` with each small, solid flat component inside its mask cut out (see the module docstring)."""

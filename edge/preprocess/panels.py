@@ -96,7 +96,7 @@ class _Fitter:
         fit = fit_geometry(comp, self.kernel, self.ev, self.thr)
         if fit is None:
             return None
-        return Panel(kind=fit.kind, bbox=bbox_of(fit.mask), mask=fit.mask, sector=fit.sector)
+        return Panel(kind=fit.kind, bbox=bbox_of(fit.mask), mask=fit.mask, sector=fit.sector, partial=fit.partial)
 
 
 def _at_seam(panel: Panel, comp: np.ndarray, fitter: _Fitter, motion: np.ndarray | None) -> list[Panel]:
