@@ -147,11 +147,12 @@ def textured(gray: np.ndarray, mask: np.ndarray) -> str:
 
 def _region(
     gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lossy: bool | None,
-    evidence: np.ndarray | None = None, furniture: np.ndarray | None = None,
+    evidence: np.ndarray | None = None, furniture: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Region:
     """Region of a screen traced on ``gray``, fitted and measured on ``evidence`` (default: ``gray``).
 
-    ``furniture``: grey-level image in which flat bars and icons are sought (default: ``gray``).
+    ``furniture``: (grey image, colour mask) in which flat bars and icons are sought (default: ``gray`` and
+    the overlay pixels that are not white).
     """
     shape = gray.shape
     if min(shape) < MIN_SIDE:
@@ -161,7 +162,8 @@ def _region(
         return no_region(shape, NOTHING_FOUND)
     lossy = looks_lossy(gray) if lossy is None else lossy
     thr = background_threshold(gray, lossy)
-    flat = flat_mask(gray if furniture is None else furniture, thr, overlay)
+    grey, colour = (gray, overlay & (gray < SATURATED)) if furniture is None else furniture
+    flat = flat_mask(grey, thr, colour)
     ev = evidence_image(gray if evidence is None else evidence, overlay)
     if np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
         thin = _thin_panel(comps[0], _kernel(shape), ev, thr)
@@ -275,13 +277,14 @@ def detect_region_video(
     """
     grays, overlay = _stack(frames, max_frames, name)
     top = grays.max(axis=0)
+    colour = overlay & (top < SATURATED)
     if len(grays) < 2:
         return _region(top, overlay, None, lossy)
     moving = (top.astype(np.int16) - grays.min(axis=0)) > 6
     if moving.mean() > 0.02:
         overlay = overlay | (~moving & (top >= 200))
     diff = np.abs(np.diff(grays.astype(np.int16), axis=0)).mean(axis=0)
-    still = np.where(moving, 0, grays[0]).astype(np.uint8)  # bars and icons do not move
+    still = (np.where(moving, 0, grays[0]).astype(np.uint8), colour)  # bars and icons do not move
     region = _region(top, overlay, diff, lossy, furniture=still)
     if _settled(region) and not region.partial:
         return region

@@ -25,13 +25,13 @@ FLAT_SOLID = 0.5  # ... and so are those filling less than this much of their bo
 RIM_FRAC = 0.05  # within this fraction of the panel's smaller side of its edge, a cut runs out to the edge
 
 
-def flat_mask(gray: np.ndarray, thr: float, overlay: np.ndarray) -> np.ndarray:
-    """Boolean (H, W): centres of flat 5x5 windows brighter than ``thr`` and not already ``overlay`` (colour
+def flat_mask(gray: np.ndarray, thr: float, colour: np.ndarray) -> np.ndarray:
+    """Boolean (H, W): centres of flat 5x5 windows brighter than ``thr`` and away from ``colour`` pixels (colour
     flow is flat too, and stays inside the image), in components of >= ``FLAT_MIN_PX`` whose mean grey level
-    is at least ``FLAT_MIN_GREY``."""
+    is at least ``FLAT_MIN_GREY``. Saturated pixels count: a grey ramp's white end is part of the bar."""
     k = np.ones((5, 5), np.uint8)
     span = cv2.dilate(gray, k).astype(np.int16) - cv2.erode(gray, k)
-    flat = ((span <= FLAT_RANGE) & (gray > thr + 2) & ~cv2.dilate(overlay.astype(np.uint8), k).astype(bool)).astype(np.uint8)
+    flat = ((span <= FLAT_RANGE) & (gray > thr + 2) & ~cv2.dilate(colour.astype(np.uint8), k).astype(bool)).astype(np.uint8)
     if not flat.any():
         return flat.astype(bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
