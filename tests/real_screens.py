@@ -74,7 +74,6 @@ def _palette(img: np.ndarray) -> np.ndarray:
 def touching_dual_linear(n_frames: int = 12, seed: int = 0) -> DualScreen:
     """Two touching linear panels 304x443 at x = 16 and 320 (together 608x443, as on the real screen)."""
     rng = np.random.default_rng(seed)
-    h, w = SIZE
     left, right = (16, 20, 304, 443), (320, 20, 304, 443)
     amps = [_liver_amp(left[2:][::-1], rng) for _ in range(2)]
     frozen = speckle((443, 304), rng, amps[1])
@@ -102,7 +101,6 @@ def touching_dual_linear(n_frames: int = 12, seed: int = 0) -> DualScreen:
         cv2.putText(bgr, "L12-5  11MHz  D 5.0cm", (8, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1)
         cv2.putText(bgr, "FR 23Hz  2D 60%", (420, 476), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 255, 255), 1)
         frames.append(bgr)
-    _ = w
     return DualScreen(frames, (left, right), bar, icon, caliper, live=0)
 
 

@@ -20,7 +20,7 @@ from liveredge.edge.preprocess.fit import iou
 from real_screens import fluid_far_field_sector, rect_truth, touching_dual_linear
 
 pydicom = pytest.importorskip("pydicom")
-from pydicom.data import get_testdata_file  # noqa: E402
+from pydicom.data import get_testdata_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

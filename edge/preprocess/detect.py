@@ -7,12 +7,18 @@ Steps (all O(pixels) OpenCV/numpy; about 20-45 ms for a 640x480 screen on one co
 2. tracing — a box-filtered grey image above the background level, closed (joins speckle), opened (drops
    text strokes, ruler ticks, thin bars), outer contours filled (anechoic holes are kept inside);
 3. panels (:mod:`.panels`) — components at least 40 % the area of the largest (dual-panel screens give
-   two; touching panels are split at their waist, pieces cut off by a dark band are merged back);
+   two; touching fans are split at their waist, touching rectangles at the seam where the speckle of two
+   images meets or, over a window, where motion steps (:mod:`.seams`); pieces cut off by a dark band are
+   merged back);
 4. fitting (:mod:`.fit`, :mod:`.refine`) — a sector or rectangle fitted robustly to the trace, then its
    edges re-measured on the pixels; a panel that fits neither keeps its traced shape (``"freeform"``);
-   lossy sources are inset by a pixel (codec ringing), solid overlays on the border are cut out;
-5. checks — too small, untextured (uniform) or uncorrelated (noise) regions give ``"no_ultrasound"``
-   instead of a guess.
+   lossy sources are inset by a pixel (codec ringing), solid overlays on the border are cut out, and so
+   are flat grey bars and icons drawn inside the image (:mod:`.furniture`);
+5. partial evidence (:mod:`.partial`) — a sector whose far field is fluid shows tissue only under the
+   probe: apex and angles come from that band, the depth from sparse echoes (over a window: the median
+   projection for the tissue, the maximum for the echoes); the region then says ``partial`` and how;
+6. checks — too small, untextured (uniform) or uncorrelated (noise) regions give ``"no_ultrasound"``
+   instead of a guess (a tissue band too thin to follow says why in ``partial``).
 
 Frames are uint8 BGR (H, W, 3); grey (H, W), (H, W, 1) and BGRA (alpha dropped) are accepted. Other
 dtypes (16-bit, float) and empty frames raise :class:`PreprocessError` naming the frame.

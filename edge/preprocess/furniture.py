@@ -45,7 +45,7 @@ def carve_flat(panel: Panel, flat: np.ndarray) -> Panel:
     inside = ((panel.mask > 0) & flat).astype(np.uint8)
     if not inside.any():
         return panel
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
     bx, by, bw, bh = panel.bbox
     rim = max(3, round(RIM_FRAC * min(bw, bh)))
     limit = FLAT_MAX_FRAC * np.count_nonzero(panel.mask)

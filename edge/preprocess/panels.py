@@ -3,8 +3,9 @@
 A panel starts from a large component (at least ``PANEL_FRAC`` of the largest). Smaller components lying
 within its columns and close below/above it are pieces of the same image cut off by an anechoic band (a
 dark layer across a linear image, a fluid gap under the apex) and are merged when the merged fit holds.
-Two panels that touch (wide fans side by side) trace as one component; when that fails to fit, it is
-split at its narrowest column near the middle and each half is fitted.
+Two panels that touch trace as one component: wide fans side by side fail to fit and are split at their
+narrowest column near the middle; linear panels side by side fit one rectangle, which is split at the seam
+:func:`~liveredge.edge.preprocess.seams.find_seam` finds (texture, motion). Each half is fitted on its own.
 """
 
 from __future__ import annotations
