@@ -17,7 +17,8 @@ import pytest
 from liveredge.cli.main import main
 from liveredge.edge.preprocess import detect_region, detect_region_video
 from liveredge.edge.preprocess.fit import iou
-from real_screens import fluid_far_field_sector, rect_truth, touching_dual_linear
+from liveredge.edge.preprocess.seams import find_seam
+from real_screens import fluid_far_field_sector, rect_truth, speckle, touching_dual_linear
 
 pydicom = pytest.importorskip("pydicom")
 from pydicom.data import get_testdata_file
@@ -129,3 +130,16 @@ def test_every_pydicom_ultrasound_example_crops_with_full_evidence(name: str, tm
     if expected == 2:
         (x0, _, w0, _), (x1, _, _, _) = (p["bbox"] for p in doc["panels"])
         assert x0 + w0 <= x1  # side by side, not overlapping
+
+
+def test_seam_from_motion_where_the_texture_runs_on() -> None:
+    """One continuous speckle image (no texture seam) whose left part moved over the window and right part
+    did not: the seam is where the motion steps, and without the motion map there is none."""
+    img = speckle((440, 600), np.random.default_rng(7)).astype(np.float32)
+    ev = np.zeros((480, 640), np.float32)
+    ev[20:460, 20:620] = img
+    mask = rect_truth((20, 20, 600, 440))
+    assert find_seam(mask, ev) is None
+    motion = np.zeros_like(ev)
+    motion[20:460, 20:330] = 6.0 + np.random.default_rng(8).random((440, 310)).astype(np.float32)
+    assert abs(find_seam(mask, ev, motion) - 329) <= 1
