@@ -6,8 +6,8 @@ every builder returns the ground truth next to the frames:
 
 - :func:`touching_dual_linear` — a 640x480 palette-like screen (grey levels on a 64-entry ramp, colour
   text) with two linear panels that touch (no black gap), a vertical grey ramp bar and a grey probe icon
-  inside the top-left of the left panel, a dotted caliper line in the right panel; the left panel is live,
-  the right one frozen;
+  inside the top-left of the left panel, a white dotted caliper line with '+' ends in the right panel;
+  the left panel is live, the right one frozen;
 - :func:`fluid_far_field_sector` — a curvilinear sector whose far field is fluid: tissue only in a band
   under the probe arc, the rest anechoic with sparse weak echoes that move from frame to frame.
 """
@@ -96,7 +96,7 @@ def touching_dual_linear(n_frames: int = 12, seed: int = 0) -> DualScreen:
         screen[y : y + ih, x : x + iw] = 150  # a grey probe icon: body, darker head, outline
         screen[y + 4 : y + ih, x + 8 : x + iw - 8] = 90
         cv2.rectangle(screen, (x, y), (x + iw - 1, y + ih - 1), 200, 1)
-        screen[caliper] = 230
+        screen[caliper] = 255  # white, as most scanners draw them
         bgr = _palette(screen)
         cv2.putText(bgr, "L12-5  11MHz  D 5.0cm", (8, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1)
         cv2.putText(bgr, "FR 23Hz  2D 60%", (420, 476), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 255, 255), 1)

@@ -47,9 +47,12 @@ def test_touching_dual_panels_give_two_panels_without_bar_or_icon(dual, window: 
         assert not (mask & ~truth).any()  # each mask inside its own panel
         assert not (mask & furniture).any()  # grey bar and icon outside every mask
         assert np.count_nonzero(mask) >= 0.9 * np.count_nonzero(truth & ~furniture)
-    if window:  # the left panel is live, the right one frozen
+    if window:  # the left panel is live, the right one frozen; the caliper marks do not move
         assert region.live_panel == dual.live
         assert region.panels[0].motion > 10 * max(region.panels[1].motion, 1e-3)
+        assert not (region.panels[1].mask > 0)[dual.caliper].any()
+    else:  # one still: a thin white line may be clipped tissue, so the marks stay (and split nothing)
+        assert (region.panels[1].mask > 0)[dual.caliper].all()
 
 
 def test_a_single_linear_image_is_not_split() -> None:

@@ -37,7 +37,7 @@ from liveredge.edge.preprocess.fit import fit_geometry
 from liveredge.edge.preprocess.panels import find_panels, inset_panel
 from liveredge.edge.preprocess.partial import shallow, too_thin
 from liveredge.edge.preprocess.refine import evidence_image
-from liveredge.edge.preprocess.furniture import carve_flat, flat_mask
+from liveredge.edge.preprocess.furniture import SATURATED, carve_flat, carve_marks, flat_mask, mark_mask
 from liveredge.edge.preprocess.region import (
     KIND_FREEFORM,
     STATUS_OK,
@@ -48,7 +48,6 @@ from liveredge.edge.preprocess.region import (
 )
 
 COLOUR_DELTA = 20  # chroma (grey levels) above which a pixel is an overlay
-SATURATED = 250  # grey level at and above which a pixel is treated as overlay text
 MIN_AREA_FRAC = 0.03  # smallest region, as a fraction of the frame
 THIN_AREA_FRAC = 0.004  # smallest tissue band under a probe arc followed into a dark far field (:mod:`.partial`)
 NOTHING_FOUND = "no ultrasound region found (nothing but background, text or colour)"
@@ -154,11 +153,12 @@ def textured(gray: np.ndarray, mask: np.ndarray) -> str:
 def _region(
     gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lossy: bool | None,
     evidence: np.ndarray | None = None, furniture: tuple[np.ndarray, np.ndarray] | None = None,
+    marks: np.ndarray | None = None,
 ) -> Region:
     """Region of a screen traced on ``gray``, fitted and measured on ``evidence`` (default: ``gray``).
 
     ``furniture``: (grey image, colour mask) in which flat bars and icons are sought (default: ``gray`` and
-    the overlay pixels that are not white).
+    the overlay pixels that are not white). ``marks``: caliper marks to take out of the masks (windows only).
     """
     shape = gray.shape
     if min(shape) < MIN_SIDE:
@@ -181,6 +181,8 @@ def _region(
     if lossy:  # codec ringing lets edges bleed about a pixel outwards
         panels = [inset_panel(p, 1.0) for p in panels]
     panels = [carve_flat(carve_edge_overlays(p, overlay), flat) for p in panels]
+    if marks is not None:
+        panels = [carve_marks(p, marks) for p in panels]
     panels = [p for p in panels if not textured(gray, p.mask)]
     fitted = [p for p in panels if p.kind != KIND_FREEFORM]
     if fitted:  # a freeform shape is a fallback only: beside fitted images it is a text block or a logo
@@ -277,9 +279,11 @@ def detect_region_video(
 
     Uses the per-pixel maximum (fills moving dark speckle), the union of colour overlays, static bright
     pixels (text does not change) as overlays, and picks the live panel of a dual-panel screen as the
-    one with the most frame-to-frame change (which also marks where touching panels meet). When that
-    gives no fitted region or a shallow sector, the far field may be fluid: the steady tissue is traced on
-    the per-pixel median and the sector followed outwards through the echoes the maximum accumulated.
+    one with the most frame-to-frame change (which also marks where touching panels meet). Thin white marks
+    that do not move (calipers) are taken out of the masks (in a single still a clipped bright line of
+    tissue looks the same, so there they stay). When that gives no fitted region or a shallow sector, the
+    far field may be fluid: the steady tissue is traced on the per-pixel median and the sector followed
+    outwards through the echoes the maximum accumulated.
     """
     grays, overlay = _stack(frames, max_frames, name)
     top = grays.max(axis=0)
@@ -290,14 +294,15 @@ def detect_region_video(
     if moving.mean() > 0.02:
         overlay = overlay | (~moving & (top >= 200))
     diff = np.abs(np.diff(grays.astype(np.int16), axis=0)).mean(axis=0)
-    still = (np.where(moving, 0, grays[0]).astype(np.uint8), colour)  # bars and icons do not move
-    region = _region(top, overlay, diff, lossy, furniture=still)
+    still = (np.where(moving, 0, grays[0]).astype(np.uint8), colour)  # bars, icons and calipers do not move
+    marks = mark_mask(*still)
+    region = _region(top, overlay, diff, lossy, furniture=still, marks=marks)
     if _settled(region) and not region.partial:
         return region
     # A fluid far field: its sparse echoes leave the maximum projection ragged. Trace the steady tissue on
     # the median projection, then follow the far field on the maximum (:mod:`.partial`).
     steady = np.median(grays, axis=0).astype(np.uint8)
-    alt = _region(steady, overlay, diff, lossy, evidence=top, furniture=still)
+    alt = _region(steady, overlay, diff, lossy, evidence=top, furniture=still, marks=marks)
     return alt if _settled(alt) else region
 
 
