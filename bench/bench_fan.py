@@ -64,7 +64,7 @@ def _dual_report(region: Any, screen: Any) -> dict[str, Any]:
         out["per_panel"].append({
             "bbox": list(panel.bbox), "px_outside_own_panel": int(np.count_nonzero(mask & ~truth)),
             "bar_or_icon_px_in_mask": int(np.count_nonzero(mask & furniture)),
-            "panel_covered": round(np.count_nonzero(mask & truth) / np.count_nonzero(truth & ~furniture), 4),
+            "panel_covered": round(float(np.count_nonzero(mask & truth) / np.count_nonzero(truth & ~furniture)), 4),
         })
     return out
 
