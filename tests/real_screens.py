@@ -108,12 +108,12 @@ TRUE_SECTOR = Sector(apex=(320.0, -40.0), angle_left_deg=-34.0, angle_right_deg=
 
 
 def fluid_far_field_sector(n_frames: int = 30, seed: int = 0, tissue_px: float = 45.0,
-                           echo_density: float = 0.004) -> SectorScreen:
+                           echo_density: float = 0.004, ruler: bool = False) -> SectorScreen:
     """Curvilinear sector (apex above the screen) with tissue only in ``tissue_px`` under the probe arc.
 
     The far field is fluid: black with sparse weak echoes (density ``echo_density`` per pixel per frame,
     2-6 px blobs of grey 10-40) at new places every frame, as floating particles and noise show on a live
-    obstetric screen. A depth ruler (ticks every 50 px of radius) runs down the right of the sector.
+    obstetric screen. ``ruler``: a depth ruler right of the sector (:func:`_depth_ruler`).
     """
     rng = np.random.default_rng(seed)
     truth = sector_mask(SIZE, TRUE_SECTOR)
@@ -129,16 +129,29 @@ def fluid_far_field_sector(n_frames: int = 30, seed: int = 0, tissue_px: float =
         img = np.where(tissue > 0.05, img, echoes * rng.uniform(10, 40, SIZE).astype(np.float32))
         img[truth == 0] = 0
         screen = img.astype(np.uint8)
-        for k in range(1, 9):  # depth ruler beside the right edge
-            rr = TRUE_SECTOR.r_inner + 50 * k
-            a = np.radians(TRUE_SECTOR.angle_right_deg)
-            px, py = TRUE_SECTOR.apex[0] + rr * np.sin(a) + 8, TRUE_SECTOR.apex[1] + rr * np.cos(a)
-            if py < SIZE[0]:
-                cv2.line(screen, (int(px), int(py)), (int(px) + 5, int(py)), 200, 1)
         bgr = cv2.cvtColor(screen, cv2.COLOR_GRAY2BGR)
+        if ruler:
+            _depth_ruler(bgr)
         cv2.putText(bgr, "C5-1 OB  D 16cm", (8, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
         frames.append(bgr)
     return SectorScreen(frames, TRUE_SECTOR, truth, tissue_px)
+
+
+RULER_X = 614  # column of the depth ruler, right of the sector
+DEPTH_CM = 16  # the sector's depth (r_outer - r_inner = 420 px) on the ruler
+
+
+def _depth_ruler(bgr: np.ndarray) -> None:
+    """Ticks every cm of depth along the centre line (y = apex y + r_inner + depth), as scanners and the
+    simulator draw them: white, 3 px, 6 px every 5 cm with the number beside it; the last tick is the depth."""
+    top = TRUE_SECTOR.apex[1] + TRUE_SECTOR.r_inner
+    px_cm = (TRUE_SECTOR.r_outer - TRUE_SECTOR.r_inner) / DEPTH_CM
+    for cm in range(DEPTH_CM + 1):
+        y = int(round(top + cm * px_cm))
+        major = cm % 5 == 0
+        cv2.line(bgr, (RULER_X, y), (RULER_X + (6 if major else 3), y), (255, 255, 255), 1)
+        if major and cm:
+            cv2.putText(bgr, str(cm), (RULER_X + 8, y + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (255, 255, 255), 1)
 
 
 def rect_truth(box: tuple[int, int, int, int]) -> np.ndarray:

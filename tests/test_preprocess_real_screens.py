@@ -100,6 +100,17 @@ def test_a_thin_band_over_a_black_far_field_says_why_in_the_crop_json(tmp_path: 
     assert "too thin" in why and "far field" in why and "apex (3" in why  # apex x near 320, named for the user
 
 
+@pytest.mark.parametrize("tissue", [45.0, 120.0])
+def test_a_black_far_field_takes_its_depth_from_the_depth_ruler(tissue: float) -> None:
+    """No echoes at all, but the screen's depth ruler (ticks every cm along the centre line, the last at the
+    image's depth, row 460) fixes the outer radius: what the issue says determines the geometry."""
+    screen = fluid_far_field_sector(n_frames=1, seed=1, tissue_px=tissue, echo_density=0.0, ruler=True)
+    region = detect_region(screen.frames[0])
+    assert region.ok and region.kind == "curvilinear"
+    assert iou(region.mask, screen.mask) >= 0.95
+    assert "depth ruler" in region.partial and "row 460" in region.partial
+
+
 def test_a_shallow_sector_with_nothing_below_is_flagged_as_maybe_deeper() -> None:
     screen = fluid_far_field_sector(n_frames=1, seed=6, tissue_px=120, echo_density=0.0)
     region = detect_region(screen.frames[0])

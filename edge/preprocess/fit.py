@@ -23,7 +23,7 @@ from liveredge.edge.preprocess.region import (
     rect_mask,
     sector_mask,
 )
-from liveredge.edge.preprocess.partial import RING, extend_sector, shallow, sparse_support
+from liveredge.edge.preprocess.partial import RING, extend_sector, ruler_depth, shallow, sparse_support
 from liveredge.edge.preprocess.refine import refine_rect, refine_sector
 
 _VERTICAL_SLOPE = 0.035  # |dx/dy| below this on both edges → a linear probe
@@ -151,12 +151,17 @@ def _refined(fit: Fit, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit | No
 
 
 def _deepened(fit: Fit, sector: Sector, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit:
-    """A shallow sector followed into its dark far field (:func:`~.partial.extend_sector`); when no echoes
-    lead further, the fit stays as seen and says that its depth may be larger."""
+    """A shallow sector followed into its dark far field (:func:`~.partial.extend_sector`), else deepened to the
+    depth ruler (:func:`~.partial.ruler_depth`); when neither leads further, the fit stays as seen and says
+    that its depth may be larger."""
     deeper = extend_sector(ev, thr, sector)
+    note = (f"depth from sparse echoes beyond the tissue band under the probe "
+            f"(outer radius {sector.r_outer:.0f} -> {deeper.r_outer:.0f} px)")
+    if deeper.r_outer <= sector.r_outer + RING:
+        ruler = ruler_depth(ev, sector)
+        if ruler is not None and ruler[0] > sector.r_outer + RING:
+            deeper, note = replace(sector, r_outer=ruler[0]), ruler[1]
     if deeper.r_outer > sector.r_outer + RING:
-        note = (f"depth from sparse echoes beyond the tissue band under the probe "
-                f"(outer radius {sector.r_outer:.0f} -> {deeper.r_outer:.0f} px)")
         full = sector_mask(fit.mask.shape[:2], deeper)
         return Fit(kind=fit.kind, mask=full, sector=deeper, iou=iou(full, comp), partial=note, core=fit.mask)
     note = (f"shallow sector (depth {sector.r_outer - sector.r_inner:.0f} px under a {sector.r_inner:.0f} px probe "

@@ -6,7 +6,9 @@ The depth is then measured from *sparse* evidence: fluid shows weak echoes (part
 in one frame but far more common inside the sector than beside it, and a warm-up window's maximum
 projection fills them in. :func:`extend_sector` follows that evidence outwards ring by ring;
 :func:`sparse_support` accepts a fit whose inside is clearly brighter than its surroundings even where
-less than the usual share of it is bright. When neither settles the depth, :func:`too_thin` says why.
+less than the usual share of it is bright. Without echoes, :func:`ruler_depth` reads the depth off the
+screen's depth ruler (evenly spaced ticks beside the image; the deepest marks the depth on the centre line).
+When none of these settles the depth, :func:`too_thin` says why.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import cv2
 import numpy as np
 
 from liveredge.edge.preprocess.refine import polar_samples
-from liveredge.edge.preprocess.region import Sector
+from liveredge.edge.preprocess.region import Sector, sector_mask
 
 RING = 8  # px: rings of this width are tested together
 MIN_DENSITY = 0.0015  # a ring with fewer bright samples than this fraction holds no evidence ...
@@ -27,6 +29,10 @@ GAP_PX = 40  # rings without evidence bridged while following the far field outw
 SIDE_DEG = (3.0, 12.0)  # the strips beside the sector: this many degrees outside each edge
 SPARSE_SUPPORT = 0.1  # a fit with at least this share bright ...
 SPARSE_CONTRAST = 5.0  # ... and this many times its surroundings' share is supported (sparse far field)
+TICK_BRIGHT = 150  # ruler ticks are drawn bright (or as white/colour overlay)
+TICK_LEN = (3, 12)  # a tick is a horizontal stroke this many px long, at most 2 px high
+MIN_TICKS = 5  # a ruler has at least this many ticks in one column ...
+TICK_EVEN = 0.15  # ... spaced evenly (each gap within this fraction of the median gap)
 SHALLOW = 2.0  # a sector shallower than this times its inner radius may be cut short by a dark far field
 # (probes: radius 40-60 mm, depth >= 100 mm; simulated curvilinear screens: >= 3.4)
 
@@ -101,6 +107,36 @@ def _bright_share(vals: np.ndarray, thr: float) -> float:
     return float(np.count_nonzero(vals[valid] > thr)) / max(1, int(np.count_nonzero(valid)))
 
 
+def ruler_depth(ev: np.ndarray, sector: Sector) -> tuple[float, str] | None:
+    """Outer radius from a depth ruler, and how it was read; None when the screen shows no ruler beyond the fit.
+
+    Ticks are short horizontal strokes outside the fitted sector whose left ends share a column; ``MIN_TICKS``
+    or more, evenly spaced, make a ruler. Scanners mark depth along the centre line, so the deepest tick's row
+    minus the apex row is the outer radius.
+    """
+    bright = ((ev < 0) | (ev >= TICK_BRIGHT)).astype(np.uint8)
+    bright[cv2.dilate(sector_mask(ev.shape, sector), np.ones((5, 5), np.uint8)) > 0] = 0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
+    x, y, w, h = (stats[1:, i] for i in range(4))
+    tick = (h <= 2) & (w >= TICK_LEN[0]) & (w <= TICK_LEN[1])
+    xs, ys = x[tick], y[tick] + (h[tick] - 1) / 2.0
+    best: np.ndarray | None = None
+    for col in np.unique(xs):
+        rows = np.sort(ys[np.abs(xs - col) <= 1])
+        if len(rows) >= MIN_TICKS and (best is None or len(rows) > len(best)):
+            best = rows
+    if best is None:
+        return None
+    gaps = np.diff(best)
+    step = float(np.median(gaps))
+    if step < 3 or np.any(np.abs(gaps - step) > TICK_EVEN * step) or best[-1] <= sector.apex[1] + sector.r_outer:
+        return None
+    r_outer = float(best[-1] - sector.apex[1])
+    note = (f"depth from the depth ruler: {len(best)} ticks every {step:.1f} px, the deepest at row {best[-1]:.0f} "
+            f"(outer radius {sector.r_outer:.0f} -> {r_outer:.0f} px; the far field shows no echoes)")
+    return r_outer, note
+
+
 def too_thin(sector: Sector) -> str:
     """Why a sector seen only as a band under the probe cannot be used from one frame."""
     depth = sector.r_outer - sector.r_inner
@@ -108,6 +144,7 @@ def too_thin(sector: Sector) -> str:
         f"partial evidence too thin: tissue only in a {depth:.0f} px band under the probe arc "
         f"(apex ({sector.apex[0]:.0f}, {sector.apex[1]:.0f}), angles {sector.angle_left_deg:.1f}.."
         f"{sector.angle_right_deg:.1f} deg, radii {sector.r_inner:.0f}..{sector.r_outer:.0f} px); the far field "
-        "is dark (fluid) with no echoes in it, so the sector's depth cannot be measured from the frames seen: "
-        "a longer cine or video (the region is accumulated over its frames) settles it"
+        "is dark (fluid) with no echoes in it and no depth ruler was found, so the sector's depth cannot be "
+        "measured from the frames seen: a longer cine or video (the region is accumulated over its frames) "
+        "settles it"
     )
