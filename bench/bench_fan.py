@@ -8,7 +8,7 @@ Writes bench/results/fan.json. All frames are SIMULATED (not for clinical use):
   (and the still through JPEG quality 60): panels found, pixels of each mask outside its own panel, grey-bar
   and icon pixels inside any mask, share of each panel covered;
 - ``fluid_far_field``: IoU against the true sector of 30-frame windows and single stills, by far-field echo
-  density (0 = black: the JSON must say why);
+  density (0 = black: the JSON must say why, unless the screen's depth ruler gives the depth);
 - ``apply_ms``: ``Preprocessor.apply`` per 640x480 frame into 128x128 (best of 5 x 200 calls).
 About 1 minute.
 """
@@ -79,12 +79,13 @@ def touching_dual() -> dict[str, Any]:
 
 def fluid_far_field() -> list[dict[str, Any]]:
     rows = []
-    for density, seed in ((0.0, 1), (0.0005, 3), (0.001, 2), (0.002, 5), (0.004, 0)):
-        screen = fluid_far_field_sector(n_frames=30, seed=seed, echo_density=density)
+    for density, seed, ruler in ((0.0, 1, False), (0.0, 1, True), (0.0005, 3, False), (0.001, 2, False),
+                                 (0.002, 5, False), (0.004, 0, False)):
+        screen = fluid_far_field_sector(n_frames=30, seed=seed, echo_density=density, ruler=ruler)
         for mode, region in (("window_30", detect_region_video(screen.frames)), ("still", detect_region(screen.frames[0]))):
-            rows.append({"echo_density": density, "seed": seed, "input": mode, "status": region.status,
+            rows.append({"echo_density": density, "seed": seed, "ruler": ruler, "input": mode, "status": region.status,
                          "iou": round(iou(region.mask, screen.mask), 4), **region.to_dict()["panels"][0]}
-                        if region.ok else {"echo_density": density, "seed": seed, "input": mode,
+                        if region.ok else {"echo_density": density, "seed": seed, "ruler": ruler, "input": mode,
                                            "status": region.status, "iou": 0.0, "why": region.partial})
     return rows
 
@@ -119,7 +120,7 @@ def main() -> int:
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("sim_screens", "apply_ms")}, indent=2))
     for row in result["fluid_far_field"]:
-        print(f"fluid density {row['echo_density']:<6} {row['input']:<9} {row['status']:<13} IoU {row['iou']:.3f} "
+        print(f"fluid density {row['echo_density']:<6} ruler {row['ruler']!s:<5} {row['input']:<9} {row['status']:<13} IoU {row['iou']:.3f} "
               f"{row.get('partial_evidence') or row.get('why') or ''}"[:160])
     for mode, rep in result["touching_dual"].items():
         print(f"touching dual {mode:<12} panels {rep['panels']} live {rep['live_panel']} {rep['per_panel']}")
