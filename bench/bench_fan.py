@@ -82,7 +82,8 @@ def fluid_far_field() -> list[dict[str, Any]]:
     for density, seed, ruler in ((0.0, 1, False), (0.0, 1, True), (0.0005, 3, False), (0.001, 2, False),
                                  (0.002, 5, False), (0.004, 0, False)):
         screen = fluid_far_field_sector(n_frames=30, seed=seed, echo_density=density, ruler=ruler)
-        for mode, region in (("window_30", detect_region_video(screen.frames)), ("still", detect_region(screen.frames[0]))):
+        window, still = detect_region_video(screen.frames), detect_region(screen.frames[0])
+        for mode, region in (("window_30", window), ("still", still)):
             rows.append({"echo_density": density, "seed": seed, "ruler": ruler, "input": mode, "status": region.status,
                          "iou": round(iou(region.mask, screen.mask), 4), **region.to_dict()["panels"][0]}
                         if region.ok else {"echo_density": density, "seed": seed, "ruler": ruler, "input": mode,
@@ -120,7 +121,8 @@ def main() -> int:
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("sim_screens", "apply_ms")}, indent=2))
     for row in result["fluid_far_field"]:
-        print(f"fluid density {row['echo_density']:<6} ruler {row['ruler']!s:<5} {row['input']:<9} {row['status']:<13} IoU {row['iou']:.3f} "
+        print(f"fluid density {row['echo_density']:<6} ruler {row['ruler']!s:<5} {row['input']:<9} "
+              f"{row['status']:<13} IoU {row['iou']:.3f} "
               f"{row.get('partial_evidence') or row.get('why') or ''}"[:160])
     for mode, rep in result["touching_dual"].items():
         print(f"touching dual {mode:<12} panels {rep['panels']} live {rep['live_panel']} {rep['per_panel']}")

@@ -18,7 +18,7 @@ from liveredge.cli.main import main
 from liveredge.edge.preprocess import detect_region, detect_region_video
 from liveredge.edge.preprocess.fit import iou
 from liveredge.edge.preprocess.seams import find_seam
-from real_screens import fluid_far_field_sector, rect_truth, speckle, touching_dual_linear
+from real_screens import DualScreen, fluid_far_field_sector, rect_truth, speckle, touching_dual_linear
 
 pydicom = pytest.importorskip("pydicom")
 from pydicom.data import get_testdata_file
@@ -27,12 +27,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
 @pytest.fixture(scope="module")
-def dual():  # type: ignore[no-untyped-def]
+def dual() -> DualScreen:
     return touching_dual_linear()
 
 
 @pytest.mark.parametrize("window", [False, True])
-def test_touching_dual_panels_give_two_panels_without_bar_or_icon(dual, window: bool) -> None:  # type: ignore[no-untyped-def]
+def test_touching_dual_panels_give_two_panels_without_bar_or_icon(dual: DualScreen, window: bool) -> None:
     """The issue's first failure: one 608x443 region covered both panels and the grey bar. Constraints checked
     by hand on the PNGs: panels at x 16-319 and 320-623 (rows 20-462); bar x 22-31, rows 40-259; icon x 24-49,
     rows 22-37."""

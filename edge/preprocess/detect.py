@@ -171,13 +171,9 @@ def _region(
     grey, colour = (gray, overlay & (gray < SATURATED)) if furniture is None else furniture
     flat = flat_mask(grey, thr, colour)
     ev = evidence_image(gray if evidence is None else evidence, overlay)
-    if np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
-        thin = _thin_panel(comps[0], _kernel(shape), ev, thr)
-        if isinstance(thin, str):
-            return no_region(shape, NOTHING_FOUND if not thin else "the ultrasound region is too thin to use", thin)
-        panels = [thin]
-    else:
-        panels = find_panels(comps, _kernel(shape), ev, thr, motion)
+    panels = _candidates(comps, ev, thr, motion)
+    if isinstance(panels, Region):
+        return panels
     if lossy:  # codec ringing lets edges bleed about a pixel outwards
         panels = [inset_panel(p, 1.0) for p in panels]
     panels = [carve_flat(carve_edge_overlays(p, overlay), flat) for p in panels]
@@ -190,6 +186,18 @@ def _region(
     if not panels:
         return no_region(shape, textured(gray, comps[0]))
     return _chosen(panels, motion, shape)
+
+
+def _candidates(comps: list[np.ndarray], ev: np.ndarray, thr: float, motion: np.ndarray | None) -> list[Panel] | Region:
+    """The panels of the traced components; a component too small for a region is tried as a thin tissue band
+    (:func:`_thin_panel`), and when that fails too the ``no_ultrasound`` region says why."""
+    shape = comps[0].shape
+    if np.count_nonzero(comps[0]) >= MIN_AREA_FRAC * comps[0].size:
+        return find_panels(comps, _kernel(shape), ev, thr, motion)
+    thin = _thin_panel(comps[0], _kernel(shape), ev, thr)
+    if isinstance(thin, str):
+        return no_region(shape, "the ultrasound region is too thin to use" if thin else NOTHING_FOUND, thin)
+    return [thin]
 
 
 def _thin_panel(comp: np.ndarray, kernel: int, ev: np.ndarray, thr: float) -> Panel | str:

@@ -40,7 +40,8 @@ def flat_mask(gray: np.ndarray, thr: float, colour: np.ndarray) -> np.ndarray:
     is at least ``FLAT_MIN_GREY``. Saturated pixels count: a grey ramp's white end is part of the bar."""
     k = np.ones((5, 5), np.uint8)
     span = cv2.dilate(gray, k).astype(np.int16) - cv2.erode(gray, k)
-    flat = ((span <= FLAT_RANGE) & (gray > thr + 2) & ~cv2.dilate(colour.astype(np.uint8), k).astype(bool)).astype(np.uint8)
+    near_colour = cv2.dilate(colour.astype(np.uint8), k).astype(bool)
+    flat = ((span <= FLAT_RANGE) & (gray > thr + 2) & ~near_colour).astype(np.uint8)
     if not flat.any():
         return flat.astype(bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
