@@ -5,7 +5,8 @@
 - ``<stem>_mask.png`` — uint8, the input frame's size, 255 inside the detected ultrasound region, 0 elsewhere;
 - ``<stem>_overlay.png`` — the first frame with the region outline (green; other panels orange) and the status;
 - ``<stem>.json`` — :meth:`Region.to_dict` (status, kind, bbox (x, y, w, h) px, sector apex/angles/radii,
-  panels, cm_per_px) plus the input's kind, frame count used, fps and transfer syntax when known.
+  panels, cm_per_px, ``evidence`` "full"/"partial" with ``partial_evidence`` saying how the geometry rests on
+  partial evidence or why it was too thin) plus the input's kind, frame count used, fps and transfer syntax.
 
 Videos and cines use the first ``warmup`` frames (motion picks the live panel, static text is masked).
 """
