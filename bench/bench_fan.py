@@ -59,7 +59,7 @@ def _dual_report(region: Any, screen: Any) -> dict[str, Any]:
     for x, y, w, h in (screen.greybar, screen.icon):
         furniture[y : y + h, x : x + w] = True
     out: dict[str, Any] = {"panels": len(region.panels), "live_panel": region.live_panel, "per_panel": []}
-    for panel, box in zip(region.panels, screen.panels):
+    for panel, box in zip(region.panels, screen.panels, strict=True):
         truth, mask = rect_truth(box) > 0, panel.mask > 0
         out["per_panel"].append({
             "bbox": list(panel.bbox), "px_outside_own_panel": int(np.count_nonzero(mask & ~truth)),

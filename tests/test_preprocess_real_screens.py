@@ -13,15 +13,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from real_screens import DualScreen, fluid_far_field_sector, rect_truth, speckle, touching_dual_linear
 
 from liveredge.cli.main import main
 from liveredge.edge.preprocess import detect_region, detect_region_video
 from liveredge.edge.preprocess.fit import iou
 from liveredge.edge.preprocess.seams import find_seam
-from real_screens import DualScreen, fluid_far_field_sector, rect_truth, speckle, touching_dual_linear
 
 pydicom = pytest.importorskip("pydicom")
-from pydicom.data import get_testdata_file
+from pydicom.data import get_testdata_file  # noqa: E402 (after the importorskip that guards it)
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -41,7 +41,7 @@ def test_touching_dual_panels_give_two_panels_without_bar_or_icon(dual: DualScre
     furniture = np.zeros(region.frame_shape, bool)
     for x, y, w, h in (dual.greybar, dual.icon):
         furniture[y : y + h, x : x + w] = True
-    for panel, box in zip(region.panels, dual.panels):
+    for panel, box in zip(region.panels, dual.panels, strict=True):
         truth = rect_truth(box) > 0
         mask = panel.mask > 0
         assert not (mask & ~truth).any()  # each mask inside its own panel

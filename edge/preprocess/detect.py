@@ -35,10 +35,10 @@ import numpy as np
 from liveredge.edge.errors import PreprocessError
 from liveredge.edge.image import as_bgr
 from liveredge.edge.preprocess.fit import fit_geometry
+from liveredge.edge.preprocess.furniture import SATURATED, carve_flat, carve_marks, flat_mask, mark_mask
 from liveredge.edge.preprocess.panels import find_panels, inset_panel
 from liveredge.edge.preprocess.partial import shallow, too_thin
 from liveredge.edge.preprocess.refine import evidence_image
-from liveredge.edge.preprocess.furniture import SATURATED, carve_flat, carve_marks, flat_mask, mark_mask
 from liveredge.edge.preprocess.region import (
     KIND_FREEFORM,
     STATUS_OK,
@@ -308,7 +308,8 @@ def _stack(frames: Iterable[np.ndarray], max_frames: int, name: str) -> tuple[np
     if len(items) == 0:
         raise PreprocessError(f"{name}: no frames given")
     step = max(1, len(items) // max_frames)
-    grays, overlay = [], None
+    grays: list[np.ndarray] = []
+    overlay = None
     for i in range(0, len(items), step)[:max_frames]:
         bgr = as_bgr(items[i], f"{name}[{i}]")
         if grays and bgr.shape[:2] != grays[0].shape:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from liveredge.edge.preprocess.partial import RING, extend_sector, ruler_depth, shallow, sparse_support
+from liveredge.edge.preprocess.refine import refine_rect, refine_sector
 from liveredge.edge.preprocess.region import (
     KIND_CURVILINEAR,
     KIND_LINEAR,
@@ -23,8 +25,6 @@ from liveredge.edge.preprocess.region import (
     rect_mask,
     sector_mask,
 )
-from liveredge.edge.preprocess.partial import RING, extend_sector, ruler_depth, shallow, sparse_support
-from liveredge.edge.preprocess.refine import refine_rect, refine_sector
 
 _VERTICAL_SLOPE = 0.035  # |dx/dy| below this on both edges → a linear probe
 _PHASED_RATIO = 0.08  # r_inner / r_outer below this → phased array (near-point apex)
@@ -119,7 +119,7 @@ def fit_geometry(comp: np.ndarray, kernel: int = 3, ev: np.ndarray | None = None
 
 def _supported(fit: Fit, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit | None:
     """The fit when it holds the traced component and the pixels bear it out (densely, or sparsely but clearly)."""
-    contain = np.count_nonzero((fit.mask > 0) & (comp > 0)) / max(1, np.count_nonzero(comp))
+    contain = int(np.count_nonzero((fit.mask > 0) & (comp > 0))) / max(1, int(np.count_nonzero(comp)))
     if contain < _MIN_CONTAIN:
         return None
     core = fit.mask if fit.core is None else fit.core

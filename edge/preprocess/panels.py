@@ -109,7 +109,7 @@ def _at_seam(panel: Panel, comp: np.ndarray, fitter: _Fitter, motion: np.ndarray
     if seam is None:
         return [panel]
     halves = []
-    for side, half in zip((slice(seam + 1, None), slice(None, seam + 1)), split_at(comp, seam)):
+    for side, half in zip((slice(seam + 1, None), slice(None, seam + 1)), split_at(comp, seam), strict=True):
         ev = fitter.ev.copy()
         ev[:, side] = 0.0
         halves.append(replace(fitter, ev=ev)(half))
