@@ -25,14 +25,14 @@ def _f(v: Any, digits: int = 2) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
 
-def _row(doc: dict[str, Any]) -> str:
+def _row(doc: dict[str, Any], label: str | None = None) -> str:
     worst, agree = doc["worst_profile"], doc.get("int8_agreement")
     cls = doc["per_class"]
     lesion = doc["sweeps"].get("lesion_size", {}).get("points", {})
     ood, eces = doc.get("ood") or {}, [v["ece"] for v in doc["per_profile"].values() if v.get("ece") is not None]
     gate = ood.get("gate")
     cells = [
-        f"`{Path(doc['model']['path']).name}`",
+        label or f"`{Path(doc['model']['path']).name}`",
         f"{_f(worst['balanced_accuracy'])} ({worst['profile']}, {worst.get('kind')})",
         _f(doc["median_balanced_accuracy"]),
         f"{_f(doc['overall']['ece'])} / {_f(max(eces) if eces else None)}",
@@ -47,8 +47,8 @@ def _row(doc: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def render(dirs: list[Path]) -> str:
-    docs = []
+def render(dirs: list[Path], labels: list[str | None] | None = None) -> str:
+    docs, labels = [], labels or [None] * len(dirs)
     for d in dirs:
         p = d / "benchmark.json"
         if not p.is_file():
@@ -64,18 +64,20 @@ def render(dirs: list[Path]) -> str:
             f"{docs[0]['suite']['config']['profiles']} scanner profiles and every patient from the BENCHMARK seed "
             "range, never used to train or choose anything; lesion size/position, gain/TGC and view sweeps; "
             "non-liver scenes. Chance balanced accuracy is 0.25.\n\n" + head + "\n"
-            + "\n".join(_row(d) for d in docs) + f"\n{END}")
+            + "\n".join(_row(d, label) for d, label in zip(docs, labels, strict=True)) + f"\n{END}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("dirs", type=Path, nargs="+", help="benchmark output folders (each with benchmark.json)")
+    ap.add_argument("dirs", nargs="+", help="benchmark output folders (each with benchmark.json), each optionally "
+                    "followed by =LABEL, the row's name in the card (default: the model's file name)")
     ap.add_argument("--card", type=Path, default=Path("models/zoo/MODEL_CARD.md"))
     args = ap.parse_args(argv)
     text = args.card.read_text()
     if BEGIN not in text or END not in text:
         raise SystemExit(f"{args.card}: no {BEGIN} ... {END} section to fill")
-    section = render(args.dirs)
+    pairs = [(Path(d.split("=", 1)[0]), d.split("=", 1)[1] if "=" in d else None) for d in args.dirs]
+    section = render([p for p, _ in pairs], [label for _, label in pairs])
     args.card.write_text(text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):])
     print(f"wrote the benchmark section of {args.card}")
     return 0

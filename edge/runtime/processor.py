@@ -15,10 +15,12 @@ import numpy as np
 
 from liveredge.edge.decisions import DecisionConfig, DecisionEngine, ExamAggregator, GateConfig, ImageGate, cam_heatmap
 from liveredge.edge.decisions.calibration import tempered
+from liveredge.edge.decisions.colour import ColourFlowCheck
 from liveredge.edge.events import ExamSummary, FrameResult, Quality
 from liveredge.edge.runtime.model import LoadedModel
 from liveredge.edge.runtime.region import RegionState
 from liveredge.edge.sources.base import Frame
+
 
 @dataclass(frozen=True)
 class ProcessorConfig:
@@ -37,6 +39,8 @@ class FrameProcessor:
         self.model = model
         self.region = RegionState(model.meta.preprocess, config.warmup_frames)
         self.gate = ImageGate(config.gate)
+        self.colour = ColourFlowCheck()
+        self._colour_estimate = -1  # the region estimate the colour check's samples belong to
         op = model.meta.operating_point
         self.engine = DecisionEngine(model.meta.labels, op, config.decisions)
         self.exam = ExamAggregator(model.meta.labels, op.min_confidence, config.min_exam_frames, model.site_sha256)
@@ -55,7 +59,16 @@ class FrameProcessor:
         quality, _ = self.gate.check(gray, self.region.input_region if self.region.ok else None)
         if not self.region.ok:
             quality |= Quality.NO_REGION
+        elif self._colour_flow(image):
+            quality |= Quality.OUT_OF_DISTRIBUTION  # colour/power Doppler: not the grey B-mode the model knows
         return x, quality
+
+    def _colour_flow(self, image: np.ndarray) -> bool:
+        if self._colour_estimate != self.region.estimates:
+            region = self.region.region
+            self.colour.reset(region.mask if region is not None and region.ok else None)
+            self._colour_estimate = self.region.estimates
+        return self.colour.fires(image)
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """Run the model on one prepared input; float32 probabilities (n_classes,) at the model's calibrated
