@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recipe of the reference CNN v3: the v2 recipe (models/recipe_v2.sh) with ~8x the simulated training data drawn
+# Recipe of the reference CNN v3: the v2 recipe (models/recipe_v2.sh) with ~9x the simulated training data drawn
 # from 3x as many random scanner profiles, trained on many cores / a GPU. Usage:
 #     models/recipe_v3.sh [WORK_DIR]            (default out/zoo_v3)
 # Environment: SHARDS (parallel simulator processes, default: the CPU count), PATIENTS (training liver patients in
