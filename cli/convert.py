@@ -1,4 +1,5 @@
-"""Subcommands of the int8 toolchain: ``convert``, ``inspect``, ``verify``, ``keygen``, ``sign``, ``bench-formats``.
+"""Subcommands of the int8 toolchain: ``convert``, ``keygen``, ``sign``, ``bench-formats`` (``inspect`` and
+``verify``: :mod:`liveredge.cli.model_check`).
 
 Module level imports argparse and the standard library only; handlers import the heavy parts.
 """
@@ -10,7 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-from liveredge.cli.trust_args import add_trust_args, policy_from_args
 
 NOTE = "Models trained on SIMULATED data: not for clinical use."
 
@@ -44,18 +44,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _register_tools(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("inspect", help="per-op int8 contract table and metadata summary of a .tflite")
-    p.add_argument("model")
-    p.add_argument("--io", choices=("int8", "uint8"), default=None, help="expected I/O dtype (default: from input)")
-    p.set_defaults(handler=_inspect)
-
-    p = sub.add_parser("verify", help="would 'liveredge run' load this model? Same trust policy and load checks, "
-                       "same options; exit 0 exactly when run would load it (nothing is recorded)")
-    p.add_argument("model")
-    add_trust_args(p)
-    p.add_argument("--no-contract", action="store_true", help="do not print the int8 contract table summary")
-    p.set_defaults(handler=_verify)
-
     p = sub.add_parser("keygen", help="make an Ed25519 key pair for signing models (keep the private key out of git)")
     p.add_argument("private", help="private key path (PEM, mode 0600)")
     p.add_argument("public", help="public key path (PEM)")
@@ -107,58 +95,6 @@ def _convert(args: argparse.Namespace) -> int:
     print(f"wrote {result.model} and {result.float_model} ({result.seconds:.1f} s); "
           f"report {result.report_json}, {result.report_html}")
     print(f"contract: {result.summary['contract']['kind']}; gate: PASS. {NOTE}")
-    return 0
-
-
-def _inspect(args: argparse.Namespace) -> int:
-    from liveredge.convert.contract import check_contract, format_table, io_tensors, read_model
-    from liveredge.edge.model_meta import read_metadata
-
-    data = read_model(args.model)
-    inputs, _ = io_tensors(data)
-    io = args.io or inputs[0].dtype.lower()
-    report = check_contract(data, io if io in ("int8", "uint8", "int16") else "int8")
-    print(format_table(report.rows))
-    for t in report.inputs + report.outputs:
-        print(f"io {t.name}: {t.dtype} {list(t.shape)} scale={t.scale} zero_point={t.zero_point}")
-    print(f"contract: {'full-integer ' + io if report.ok else 'NOT integer: ' + '; '.join(report.problems[:5])}")
-    meta = read_metadata(data)
-    if meta is None:
-        print("metadata: none (not made by liveredge convert)")
-    else:
-        print(f"metadata: name={meta.name} labels={list(meta.labels)} cam_output={meta.cam_output}")
-        print(f"  preprocess={json.dumps(meta.preprocess.to_dict())}")
-        print(f"  input_quant={meta.input_quant} output_quant={meta.output_quant}")
-        print(f"  provenance: source_sha256={meta.provenance.get('source_sha256', '-')[:16]} "
-              f"calibration={str(meta.provenance.get('calibration_digest', '-'))[:16]} "
-              f"gate={'passed' if (meta.gate or {}).get('passed') else 'n/a'}")
-    return 0 if report.ok else 3
-
-
-def _verify(args: argparse.Namespace) -> int:
-    """The decision of ``run`` (:func:`~liveredge.edge.runtime.load_model` without recording the version); the
-    int8 contract is reported, not decided here (``liveredge inspect`` exits 3 when it fails)."""
-    from liveredge.convert.contract import check_contract, check_metadata, io_tensors
-    from liveredge.edge.errors import ConfigError
-    from liveredge.edge.runtime.model import LoadOptions, build_model, decide
-
-    if not Path(args.model).is_file():
-        raise ConfigError(f"{args.model}: model file not found")
-    options = LoadOptions(trust=policy_from_args(args), num_threads=1)
-    data, trust = decide(args.model, options)  # exactly run's decision and load checks (load_model = these two)
-    model = build_model(data, trust, args.model, options)
-    s = model.statement
-    print(f"{args.model}: sha256 {model.sha256}")
-    print("trust: UNVERIFIED (no signed statement; loads only because of --allow-unverified)" if s is None else
-          f"trust: verified - {s.name} v{s.version} role={s.role} target={s.target} gate={s.gate}")
-    if not args.no_contract:
-        io = io_tensors(data)[0][0].dtype.lower()
-        report = check_contract(data, io if io in ("int8", "uint8", "int16") else "int8",
-                                **({"activations": "int16"} if io == "int16" else {}))  # type: ignore[arg-type]
-        print(f"contract: {report.kind}, {len(report.rows)} ops all integer" if report.ok else
-              f"contract: NOT full-integer ({len(report.problems)} problems; see 'liveredge inspect')")
-    print(check_metadata(data, str(args.model)))
-    print(f"run would load it (device {model.device}). {NOTE}")
     return 0
 
 

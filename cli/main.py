@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liveredge.cli.train",
     "liveredge.cli.benchmark",
     "liveredge.cli.convert",
+    "liveredge.cli.model_check",
     "liveredge.cli.run",
     "liveredge.cli.adapt",
     "liveredge.cli.bridge",
@@ -50,6 +51,7 @@ _EXTRAS: dict[str, str] = {
     "pydicom": "edge",
     "cryptography": "edge",
     "flatbuffers": "edge",
+    "ai_edge_litert": "edge",
 }
 
 
