@@ -89,11 +89,15 @@ sbom: $(DEVICE_STAMP) $(STAMP)
 	$(VENV)/bin/cyclonedx-py environment --output-reproducible --of JSON -o build/sbom-device.cdx.json $(DEVICE_PY)
 	$(PY) -c "import json; d = json.load(open('build/sbom-device.cdx.json')); print('build/sbom-device.cdx.json:', d['bomFormat'], d['specVersion'], len(d['components']), 'components')"
 
-# Known vulnerabilities in the locked versions (PyPI advisory database via pip-audit; needs network: offline it
-# stops with a connection error, it never passes silently).
+# Known vulnerabilities in the locked versions (pip-audit, PyPI's advisory data through its JSON API). --strict:
+# a package that cannot be looked up FAILS the audit (no network, or a proxy that serves only /simple) instead of
+# being skipped with "No known vulnerabilities found". AUDIT_SERVICE=osv asks api.osv.dev instead.
+AUDIT_SERVICE ?= pypi
 audit: $(STAMP)
-	$(VENV)/bin/pip-audit --progress-spinner off --disable-pip --no-deps --require-hashes -r $(DEVICE_LOCK)
-	$(VENV)/bin/pip-audit --progress-spinner off --disable-pip --no-deps --require-hashes -r $(DEV_LOCK)
+	$(VENV)/bin/pip-audit --strict --progress-spinner off --vulnerability-service $(AUDIT_SERVICE) --disable-pip \
+		--require-hashes -r $(DEVICE_LOCK)
+	$(VENV)/bin/pip-audit --strict --progress-spinner off --vulnerability-service $(AUDIT_SERVICE) --disable-pip \
+		--require-hashes -r $(DEV_LOCK)
 
 bench: $(STAMP)
 	@mkdir -p bench/results

@@ -38,8 +38,9 @@ def _print_report(r: Any) -> None:
     print("packages: " + ", ".join(f"{k} {v}" for k, v in sorted(r.packages.items())))
     print("interpreters: " + ", ".join(f"{k} {v}" for k, v in r.interpreters.items()))
     m = r.shipped_model
-    state = ("missing" if not m["present"] else f"loads, {'VERIFIED ' + str(m['statement']) if m.get('verified') else 'UNVERIFIED'}"
-             if m.get("loads") else f"does not load: {m.get('error')}")
+    trust = f"VERIFIED {m.get('statement')}" if m.get("verified") else "UNVERIFIED"
+    state = ("missing" if not m["present"] else f"loads, {trust}" if m.get("loads")
+             else f"does not load: {m.get('error')}")
     print(f"shipped model: {m['path']} ({state})")
     tpu = r.edgetpu
     print(f"Edge TPU: library {tpu['library'] or '-'} {'found' if tpu['library_found'] else 'not found'}; "

@@ -25,7 +25,7 @@ class TqdmProgress(keras.callbacks.Callback):
     def __init__(self, epochs: int, steps: int, initial_epoch: int = 0) -> None:
         super().__init__()
         self._bar = tqdm(total=epochs * steps, initial=initial_epoch * steps, desc="train", unit="step",
-                         file=sys.stderr, dynamic_ncols=True)
+                         file=sys.stderr, dynamic_ncols=True, disable=None)  # None: a bar only on a terminal
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._bar.update(1)

@@ -9,7 +9,8 @@ that is not the checkout, with no TensorFlow installed:
 
 Then: ``--version``; ``pip show -f`` lists LICENSE and py.typed; ``run`` with no --model/--pubkey loads the shipped
 model VERIFIED and its JSONL validates against docs/schemas/jsonl-record.schema.json; ``verify --json``;
-``doctor --json`` says ok; mypy sees the installed package's types; ``--demo``: ``demo`` completes. Exit 0 when all hold; the first failure is named.
+``doctor --json`` says ok; mypy sees the installed package's types; ``--demo``: ``demo`` completes. Exit 0 when
+all hold; the first failure is named.
 Models are trained on SIMULATED data and are not for clinical use.
 """
 
