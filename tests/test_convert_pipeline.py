@@ -421,16 +421,35 @@ def test_a_model_with_its_own_class_order_passes_when_given_its_labels(
     assert meta is not None and meta.labels == tuple(ALPHABETICAL)
 
 
-def test_withheld_labels_and_a_below_chance_float_model_stop_with_a_hint(
-    alphabetical_cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+ALPHA_ONNX = Path(__file__).parent / "fixtures" / "onnx" / "alpha_cnn.onnx"  # PyTorch, trained, ImageFolder order
+
+
+def test_a_pytorch_onnx_model_with_alphabetical_labels_passes_given_its_labels(
+    convert_sim_dataset: dict[str, Path], tmp_path: Path
 ) -> None:
-    out = tmp_path / "alpha_int8.tflite"
-    assert _convert(alphabetical_cnn, convert_sim_dataset, out) == 2  # built-in order assumed: wrong columns
+    """tests/fixtures/onnx/make_onnx_alpha.py: trained in PyTorch on the calibration frames with ImageFolder's
+    class numbering. Given its labels, its float model fits the validation set and its int8 twin passes (a tiny
+    model on 24 validation frames: one disagreement is 4 %, so the budget is the ONNX test's)."""
+    out = tmp_path / "alpha_onnx_int8.tflite"
+    rc = _convert(ALPHA_ONNX, convert_sim_dataset, out, "--mean", 0, "--std", 1, "--labels", ",".join(ALPHABETICAL),
+                  "--budget", "agreement=0.9,auc=0.1")
+    doc = json.loads(out.with_suffix(".report.json").read_text())
+    assert rc == 0 and doc["passed"], doc["gate"]
+    agreement = next(m["value"] for m in doc["gate"]["metrics"] if m["name"] == "agreement")
+    assert doc["gate"]["float_auc"] >= 0.6 and agreement >= 0.9
+
+
+def test_withheld_labels_and_a_below_chance_float_model_stop_with_a_hint(
+    convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same PyTorch model without its labels: the built-in order is assumed, the float model scores below
+    0.6 on validation, and convert stops before quantising with a hint (exit 2, no output written)."""
+    out = tmp_path / "alpha_onnx_int8.tflite"
+    assert _convert(ALPHA_ONNX, convert_sim_dataset, out, "--mean", 0, "--std", 1) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "FLOAT model scores a validation AUC of" in err and "Label order?" in err and "--labels" in err
     assert "Preprocessing?" in err and not out.exists()
-    auc = float(err.split("validation AUC of ")[1].split()[0])
-    assert auc < 0.6
+    assert float(err.split("validation AUC of ")[1].split()[0]) < 0.6
 
 
 def test_labels_contradicting_the_sidecar_are_refused(cnn: Path, convert_sim_dataset: dict[str, Path],
