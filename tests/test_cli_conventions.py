@@ -113,3 +113,10 @@ def test_run_output_validates_against_the_published_schema(tmp_path: Path) -> No
     jsonschema.validate(summary, {**SCHEMA["$defs"]["exam_summary"], "$defs": SCHEMA["$defs"]})
     assert not validator.is_valid({**summary, "surprise": 1})
     assert "\r" not in done.stderr  # progress stays quiet when stderr is not a terminal
+
+
+def test_inspect_json_gives_the_contract_table_and_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "--json", str(default_model())]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["contract"]["ok"] and doc["contract"]["rows"] and all(r["status"] == "ok" for r in doc["contract"]["rows"])
+    assert doc["metadata"]["labels"][:4] == ["normal", "steatosis", "fibrosis", "focal_lesion"]
