@@ -330,7 +330,10 @@ def test_legacy_h5_converts_with_uint8_io(frames: tuple[np.ndarray, np.ndarray],
     model.save(path)
     _sidecar(path, name="legacy")
     out = tmp_path / "legacy_uint8.tflite"
-    rc = _convert(path, convert_sim_dataset, out, "--io", "uint8", "--budget", "agreement=0.9,auc=0.05")
+    # this tf_keras twin scores a float AUC of ~0.5 on the S3 validation frames: the test is about .h5 and uint8
+    # I/O, so the float-AUC stop is off
+    rc = _convert(path, convert_sim_dataset, out, "--io", "uint8", "--budget", "agreement=0.9,auc=0.05",
+                  "--min-float-auc", 0)
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["source"]["kind"] == "h5" and doc["contract"]["ok"], doc["contract"]
     assert rc == 0, doc["gate"]
