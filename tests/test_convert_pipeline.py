@@ -168,8 +168,9 @@ def test_hybrid_conv_transformer_fully_quantizes(
     out = tmp_path / "hybrid_int8.tflite"
     # The point is the contract (attention fully int8). This toy model learns little from 48 simulator-v2 frames:
     # its probabilities are nearly flat, int8 agrees on every frame but moves their AUC by ~0.08, so the AUC budget
-    # is loose here; a tight one sends recovery to 16x8 and tests nothing about int8.
-    rc = _convert(path, convert_sim_dataset, out, "--budget", "agreement=0.9,auc=0.12")
+    # is loose here; a tight one sends recovery to 16x8 and tests nothing about int8. For the same reason (float AUC
+    # ~0.56 on the S3 frames) the float-AUC stop is off.
+    rc = _convert(path, convert_sim_dataset, out, "--budget", "agreement=0.9,auc=0.12", "--min-float-auc", 0)
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["contract"]["ok"] and doc["contract"]["kind"] == "int8", doc["contract"]
     assert rc == 0, doc["gate"]
