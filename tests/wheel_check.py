@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,9 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SIM = "sim://?condition=steatosis&site=S1&fps=30&seed=1"
 
 
-def sh(cmd: list[str], cwd: Path, **kw: object) -> subprocess.CompletedProcess[str]:
+def sh(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd``; its anti-rollback state goes to a folder of its own (never the user's: a newer model accepted
+    there would refuse the shipped one, rightly)."""
     print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
-    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    env = {**os.environ, "XDG_STATE_HOME": str(cwd / "state")}
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"wheel-check: {' '.join(cmd)} exited {out.returncode}:\n{out.stdout[-3000:]}"
                          f"\n{out.stderr[-3000:]}")
