@@ -87,7 +87,10 @@ lock: $(STAMP)
 sbom: $(DEVICE_STAMP) $(STAMP)
 	@mkdir -p build
 	$(VENV)/bin/cyclonedx-py environment --output-reproducible --of JSON -o build/sbom-device.cdx.json $(DEVICE_PY)
-	$(PY) -c "import json; d = json.load(open('build/sbom-device.cdx.json')); print('build/sbom-device.cdx.json:', d['bomFormat'], d['specVersion'], len(d['components']), 'components')"
+	$(PY) -c "import json, sys; from cyclonedx.validation.json import JsonStrictValidator as V; \
+		from cyclonedx.schema import SchemaVersion as S; t = open('build/sbom-device.cdx.json').read(); \
+		e = V(S.V1_6).validate_str(t); d = json.loads(t); print('build/sbom-device.cdx.json: CycloneDX', \
+		d['specVersion'], len(d['components']), 'components,', 'schema-valid' if e is None else e); sys.exit(e is not None)"
 
 # Known vulnerabilities in the locked versions (pip-audit, PyPI's advisory data through its JSON API). --strict:
 # a package that cannot be looked up FAILS the audit (no network, or a proxy that serves only /simple) instead of
