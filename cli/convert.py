@@ -11,7 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-
 NOTE = "Models trained on SIMULATED data: not for clinical use."
 
 
