@@ -8,33 +8,50 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test test-main test-device lint bench reliability clean help zoo zoo-v2 zoo-v1 zoo-int8
+.PHONY: setup demo test test-main test-device wheel-check lint bench reliability clean help zoo zoo-v2 zoo-v1 \
+	zoo-int8 lock sbom audit wheel
+
+# Hash-pinned locks (uv pip compile --generate-hashes, universal markers, Python 3.11): the workstation set
+# (extra dev) and the device set (extras device + test: tflite-runtime 2.14, numpy < 2). `make lock` refreshes
+# them, keeping every pin it can (the existing lock is uv's preference); `make lock UPGRADE=--upgrade` moves all.
+DEV_LOCK := requirements/dev.lock
+DEVICE_LOCK := requirements/device.lock
+UV_COMPILE = $(VENV)/bin/uv pip compile --no-config --index-url https://pypi.org/simple pyproject.toml \
+	--generate-hashes --universal --python-version 3.11 --custom-compile-command 'make lock' --quiet $(UPGRADE)
 
 help:
-	@echo "make demo   - run the end-to-end demo on embedded defaults (sets up on first run)"
-	@echo "make test   - run the whole test suite (sets up on first run)"
-	@echo "make lint   - ruff (lint) over the code, tests and benches; mypy over the package code"
-	@echo "make bench  - run the benchmarks, JSON under bench/results/"
-	@echo "make setup  - create $(VENV) from pyproject.toml"
+	@echo "make demo        - run the end-to-end demo on embedded defaults (sets up on first run)"
+	@echo "make test        - run the whole test suite, the device venv's tests and the wheel check"
+	@echo "make lint        - ruff (lint + format check) and mypy over the package code"
+	@echo "make bench       - run the benchmarks, JSON under bench/results/"
+	@echo "make setup       - create $(VENV) from the hash-pinned lock $(DEV_LOCK)"
+	@echo "make wheel       - build dist/liveredge-*.whl (ships the signed reference model)"
+	@echo "make wheel-check - install the wheel into fresh venvs ([edge] and [device]) and run it from there"
+	@echo "make lock        - refresh $(DEV_LOCK) and $(DEVICE_LOCK) (needs PyPI)"
+	@echo "make sbom        - CycloneDX JSON of the device install: build/sbom-device.cdx.json"
+	@echo "make audit       - pip-audit of both locks against the PyPI advisory database (needs network)"
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# pip --require-hashes: every package of the lock must match its SHA-256; the project itself goes in editable
+# without dependencies (they are all in the lock).
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/liveredge demo
 
-test: test-main test-device
+test: test-main test-device wheel-check
 
 test-main: $(STAMP)
 	$(PY) -m pytest -q tests
 
-# Device-style venv: the edge extra with tflite-runtime 2.14 (numpy < 2) and NO TensorFlow/ai-edge-litert;
-# runs the device-relevant tests there (tests/device_requirements.py derives the list from pyproject.toml).
+# Device-style venv from $(DEVICE_LOCK): the device extra (tflite-runtime 2.14, numpy < 2) and the test tools,
+# NO TensorFlow/ai-edge-litert; runs the device-relevant tests there.
 DEVICE_VENV := .venv-device
 DEVICE_PY := $(DEVICE_VENV)/bin/python
 DEVICE_STAMP := $(DEVICE_VENV)/.installed
@@ -42,12 +59,11 @@ DEVICE_TESTS = $(wildcard tests/test_layout.py tests/test_sources*.py tests/test
 	tests/test_device*.py tests/test_interpreter*.py tests/test_decisions*.py tests/test_runtime*.py \
 	tests/test_preprocess*.py tests/test_dicom*.py)
 
-$(DEVICE_STAMP): pyproject.toml tests/device_requirements.py
+$(DEVICE_STAMP): pyproject.toml $(DEVICE_LOCK)
 	@test -x $(DEVICE_PY) || $(PYTHON) -m venv $(DEVICE_VENV)
 	$(DEVICE_PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(DEVICE_PY) tests/device_requirements.py > $(DEVICE_VENV)/requirements.txt
-	$(DEVICE_PY) -m pip install --quiet -r $(DEVICE_VENV)/requirements.txt
-	$(DEVICE_PY) -m pip install --quiet --no-deps -e .
+	$(DEVICE_PY) -m pip install --quiet --require-hashes -r $(DEVICE_LOCK)
+	$(DEVICE_PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(DEVICE_STAMP)
 
 test-device: $(DEVICE_STAMP)
@@ -57,6 +73,40 @@ test-device: $(DEVICE_STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check edge convert firmware_bridge models cli tests bench docs
 	$(PY) -m mypy
+
+# The wheel alone on a device (tests/wheel_check.py): fresh venvs outside the checkout, no TensorFlow; ~1 min
+# with pip's cache.
+wheel-check: $(STAMP)
+	$(PY) tests/wheel_check.py --extra edge --demo
+	$(PY) tests/wheel_check.py --extra device
+
+wheel: $(STAMP)
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	@ls dist/liveredge-*.whl
+
+lock: $(STAMP)
+	@mkdir -p requirements
+	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) --extra device --extra test -o $(DEVICE_LOCK)
+
+# CycloneDX 1.6 JSON of what a device installs (the device venv: the lock's packages + liveredge).
+sbom: $(DEVICE_STAMP) $(STAMP)
+	@mkdir -p build
+	$(VENV)/bin/cyclonedx-py environment --output-reproducible --of JSON -o build/sbom-device.cdx.json $(DEVICE_PY)
+	$(PY) -c "import json, sys; from cyclonedx.validation.json import JsonStrictValidator as V; \
+		from cyclonedx.schema import SchemaVersion as S; t = open('build/sbom-device.cdx.json').read(); \
+		e = V(S.V1_6).validate_str(t); d = json.loads(t); print('build/sbom-device.cdx.json: CycloneDX', \
+		d['specVersion'], len(d['components']), 'components,', 'schema-valid' if e is None else e); sys.exit(e is not None)"
+
+# Known vulnerabilities in the locked versions (pip-audit, PyPI's advisory data through its JSON API). --strict:
+# a package that cannot be looked up FAILS the audit (no network, or a proxy that serves only /simple) instead of
+# being skipped with "No known vulnerabilities found". AUDIT_SERVICE=osv asks api.osv.dev instead.
+AUDIT_SERVICE ?= pypi
+audit: $(STAMP)
+	$(VENV)/bin/pip-audit --strict --progress-spinner off --vulnerability-service $(AUDIT_SERVICE) --disable-pip \
+		--require-hashes -r $(DEVICE_LOCK)
+	$(VENV)/bin/pip-audit --strict --progress-spinner off --vulnerability-service $(AUDIT_SERVICE) --disable-pip \
+		--require-hashes -r $(DEV_LOCK)
 
 bench: $(STAMP)
 	@mkdir -p bench/results

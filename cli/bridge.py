@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``bridge emulate`` and ``bridge monitor``."""
     bridge = sub.add_parser("bridge", help="serial link to the handheld's MCU: emulator and monitor",
                             description="Serial protocol tools (docs/serial-protocol.md).")
-    cmds = bridge.add_subparsers(dest="bridge_command", metavar="BRIDGE_COMMAND", required=True)
+    cmds = bridge.add_subparsers(dest="bridge_command", metavar="BRIDGE_COMMAND", required=True,
+                                 help="what to do (each has its own --help)")
     from liveredge.firmware_bridge.script import SCRIPT_HELP  # standard library only
 
     emu = cmds.add_parser("emulate", help="emulate the handheld's MCU on a pseudo-terminal; prints its path",
@@ -34,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     emu.set_defaults(handler=_emulate)
     mon = cmds.add_parser("monitor", help="decode live traffic on PORT to readable lines")
     mon.add_argument("port", metavar="PORT", help="device path or pyserial URL (e.g. /dev/ttyACM0)")
-    mon.add_argument("--baud", type=int, default=115200)
+    mon.add_argument("--baud", type=int, default=115200, help="serial baud rate")
     mon.add_argument("--handshake", action="store_true", help="answer HELLO like a host so the device streams")
     mon.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
     mon.add_argument("--count", type=int, default=None, metavar="N", help="stop after N frames/errors")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-ZOO = ROOT / "models" / "zoo"
+from liveredge.edge.shipped import MODEL_CARD, default_model
+
 BANNER = ("*** SIMULATED DATA - NOT FOR CLINICAL USE: the model was trained on simulated ultrasound and the "
           "patients below are simulated. ***")
 
@@ -44,7 +44,7 @@ PATIENTS = (
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="end-to-end demo: simulated probe -> int8 model -> MCU over serial -> report",
                        description="End-to-end demo on embedded defaults. " + BANNER)
-    p.add_argument("--model", default=str(ZOO / "liver_cnn_int8.tflite"), help="int8 model (default: %(default)s)")
+    p.add_argument("--model", default=str(default_model()), help="int8 model (default: %(default)s)")
     p.add_argument("--pubkey", action="append", default=None, metavar="KEY",
                    help="an extra trusted public key (the packaged release key, which signs the zoo, always is)")
     p.add_argument("--out", default="build/demo", help="folder for the report, exam log and serial link")
@@ -71,7 +71,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"\nHTML exam report: {report.resolve()}")
     print(f"exam log (SQLite): {(out / 'exams.db').resolve()}")
     print(f"{len(records) - len(wrong)}/{len(records)} exams report the simulated condition (a model misses some "
-          "simulated cases: see models/zoo/MODEL_CARD.md for how often).")
+          f"simulated cases: see {MODEL_CARD} for how often).")
     print(BANNER, flush=True)
     return _exit_code(records)
 

@@ -2,7 +2,8 @@
 
 :class:`ExamCollector` is a frame sink (``submit(frame, result, heatmap=)``): it keeps the probability timeline
 of the open exam and a few key frames (the most confident frames, at most one per ``key_every`` frames), so its
-per-frame cost is a tuple append. :func:`write_report` renders PNG plots with matplotlib (Agg) and one HTML page.
+per-frame cost is a tuple append. :func:`write_report` renders PNG plots (matplotlib Agg where installed, else
+OpenCV) and one HTML page.
 Everything here states that the model is trained on SIMULATED data and is not for clinical use.
 """
 
@@ -96,8 +97,13 @@ def _png(image: np.ndarray) -> str:
 
 
 def timeline_png(record: PatientRecord, labels: tuple[str, ...], path: Path) -> None:
-    """Smoothed class probabilities over the exam, one line per class."""
-    import matplotlib
+    """Smoothed class probabilities over the exam, one line per class: matplotlib where installed (workstation),
+    else OpenCV (a device's ``[edge]`` install has no matplotlib)."""
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        _timeline_cv2(record, labels, path)
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -115,6 +121,36 @@ def timeline_png(record: PatientRecord, labels: tuple[str, ...], path: Path) -> 
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+_COLOURS = ((180, 119, 31), (14, 127, 255), (44, 160, 44), (40, 39, 214), (189, 103, 148), (75, 86, 140))
+
+
+def _timeline_cv2(record: PatientRecord, labels: tuple[str, ...], path: Path) -> None:
+    """The timeline drawn with OpenCV: same axes (exam time, probability 0..1), one coloured line per class."""
+    w, h, left, bottom, top = 700, 260, 50, 30, 24
+    img = np.full((h, w, 3), 255, np.uint8)
+    probs = np.asarray(record.smoothed, dtype=float).reshape(-1, len(labels))
+    times = np.asarray(record.times, dtype=float)
+    span = max(float(times[-1] - times[0]), 1e-6) if len(times) else 1.0
+    plot_w, plot_h = w - left - 130, h - bottom - top
+    cv2.rectangle(img, (left, top), (left + plot_w, top + plot_h), (120, 120, 120), 1)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for value in (0.0, 0.5, 1.0):
+        y = int(top + plot_h * (1 - value))
+        cv2.putText(img, f"{value:.1f}", (8, y + 4), font, 0.4, (60, 60, 60), 1, cv2.LINE_AA)
+    cv2.putText(img, f"exam time 0-{span:.1f} s; smoothed probability", (left, h - 10), font, 0.4, (60, 60, 60), 1,
+                cv2.LINE_AA)
+    cv2.putText(img, f"{record.name}: simulated {record.truth} (SIMULATED data, not for clinical use)"[:95],
+                (left, 16), font, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+    for k, name in enumerate(labels):
+        colour = _COLOURS[k % len(_COLOURS)]
+        if len(times) > 1:
+            xs = left + (times - times[0]) / span * plot_w
+            ys = top + plot_h * (1 - np.clip(probs[:, k], 0, 1))
+            cv2.polylines(img, [np.stack([xs, ys], 1).astype(np.int32)], False, colour, 2, cv2.LINE_AA)
+        cv2.putText(img, name, (left + plot_w + 10, top + 14 + 18 * k), font, 0.45, colour, 1, cv2.LINE_AA)
+    cv2.imwrite(str(path), img)
 
 
 def write_report(records: list[PatientRecord], labels: tuple[str, ...], provenance: dict[str, Any],

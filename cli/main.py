@@ -18,8 +18,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from liveredge.cli.parsing import LiveredgeParser, TopFormatter, exit_code_table
 from liveredge.edge.bounds import console_safe
 from liveredge.edge.errors import LiveredgeError
+from liveredge.edge.version import __version__
 
 # Modules that register subcommands, in help order. A module missing from the
 # installation (a part not yet built) is skipped so the rest still works.
@@ -29,10 +31,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liveredge.cli.train",
     "liveredge.cli.benchmark",
     "liveredge.cli.convert",
+    "liveredge.cli.model_check",
     "liveredge.cli.run",
     "liveredge.cli.adapt",
     "liveredge.cli.bridge",
     "liveredge.cli.demo",
+    "liveredge.cli.doctor",
 )
 
 # Optional dependency -> the extra that provides it.
@@ -42,24 +46,27 @@ _EXTRAS: dict[str, str] = {
     "keras": "convert",
     "onnx": "convert",
     "onnx2tf": "convert",
-    "sklearn": "train",
     "matplotlib": "convert",
     "serial": "edge",
     "pydicom": "edge",
     "cryptography": "edge",
     "flatbuffers": "edge",
+    "ai_edge_litert": "edge",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every available subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = LiveredgeParser(
         prog="liveredge",
         description=(
             "Liver ultrasound classification on edge devices. Shipped models are trained on "
             "SIMULATED data and are not for clinical use."
         ),
+        epilog=exit_code_table(),
+        formatter_class=TopFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"liveredge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

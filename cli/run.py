@@ -18,8 +18,9 @@ from liveredge.cli.adapt import with_site
 from liveredge.cli.run_config import add_decision_args, apply_config, cli_defaults
 from liveredge.cli.trust_args import add_trust_args, policy_from_args
 from liveredge.edge.events import NOTICE
+from liveredge.edge.shipped import default_model, missing_model_hint
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "zoo" / "liver_cnn_int8.tflite"
+DEFAULT_MODEL = default_model()  # the shipped, signed reference model (package data)
 DEFAULT_SOURCE = "sim://?condition=steatosis&site=S1&fps=30&seed=1"
 
 
@@ -74,7 +75,7 @@ def _load(args: argparse.Namespace) -> Any:
     from liveredge.edge.runtime import LoadOptions, load_model
 
     if not Path(args.model).is_file():
-        raise ConfigError(f"--model {args.model}: file not found; build it with 'liveredge convert' or pass --model")
+        raise ConfigError(missing_model_hint(args.model))
     options = LoadOptions(trust=policy_from_args(args), num_threads=args.threads,
                           device=parse_device(args.device), cpu_fallback=args.cpu_fallback)
     model = load_model(args.model, options, on_fallback=lambda why: print(f"warning: {why}; using the CPU",

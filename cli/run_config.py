@@ -117,6 +117,8 @@ KEYS: dict[tuple[str, str], str] = {place: k.dest for place, k in BY_PLACE.items
 class _Unset:
     """The default of every schema flag: "not given on the command line"."""
 
+    hide_in_help = True  # cli.parsing.HelpFormatter shows the real default, folded into the help by cli_defaults
+
     def __repr__(self) -> str:
         return "<unset>"
 
@@ -144,9 +146,19 @@ def cli_defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
     for action in parser._actions:
         if action.dest in BY_DEST:
             defaults[action.dest] = action.default
+            _fold_default(action)
             if not isinstance(action, argparse._AppendAction):  # append needs a list or None: None = not given
                 action.default = UNSET
     return defaults
+
+
+def _fold_default(action: argparse.Action) -> None:
+    """Write the real default into the help text before the default becomes UNSET (help shows the real one)."""
+    shown = str(action.default).replace("%", "%%")
+    if action.help and "%(default)s" in action.help:
+        action.help = action.help.replace("%(default)s", shown)
+    elif action.default not in (None, False) and action.help and "default" not in action.help:
+        action.help += f" (default: {shown})"
 
 
 def read_config(path: str | Path) -> dict[str, Any]:

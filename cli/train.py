@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train an int8-friendly liver classifier with patient-level splits. Writes "
                        "RUN_DIR/<name>.keras, a SavedModel, <name>.liveredge.json, splits.json, metrics.json.")
     t.add_argument("dataset", help="folder with manifest.csv (path, label, patient_id, site_id[, mask_path, split])")
-    t.add_argument("--arch", choices=("cnn", "hybrid"), default="cnn")
+    t.add_argument("--arch", choices=("cnn", "hybrid"), default="cnn", help="reference CNN or conv+transformer hybrid")
     t.add_argument("--out", required=True, help="run folder (re-running the same command resumes it)")
     t.add_argument("--holdout-site", default=None, help="site id kept out of training as an external test")
     t.add_argument("--name", default=None, help="model name (default liver_<arch>)")
@@ -32,16 +32,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="channels of the last 1x1 conv before the classifier (times --width); MobileNetV2 uses 1280")
     t.add_argument("--last-stage", type=int, default=80,
                    help="CNN: channels of the last inverted-residual stage (times --width)")
-    t.add_argument("--input-size", type=_size, default=(128, 128), metavar="HxW")
-    t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--input-size", type=_size, default=(128, 128), metavar="HxW", help="model input size")
+    t.add_argument("--epochs", type=int, default=30, help="training epochs (early stopping may end sooner)")
+    t.add_argument("--batch-size", type=int, default=32, help="frames per training step")
+    t.add_argument("--lr", type=float, default=2e-3, help="initial learning rate")
     t.add_argument("--patience", type=int, default=8, help="early stopping: epochs without val-loss improvement")
     t.add_argument("--val-frac", type=float, default=0.2, help="fraction of (non-held-out) patients for validation")
     t.add_argument("--test-frac", type=float, default=0.0, help="fraction of patients for an in-site test split")
     t.add_argument("--region", choices=("detect", "mask"), default="detect",
                    help="detect the fan like the runtime (default) or use the manifest's mask_path")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="seed of the split, augmentation and initialisation")
     t.add_argument("--threads", type=int, default=2,
                    help="CPU threads: TensorFlow intra-op, preprocessing processes, augmentation (half of them)")
     t.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
@@ -65,7 +65,8 @@ def _register_calibrate(sub: argparse._SubParsersAction) -> None:
     c.add_argument("model", help=".keras file written by liveredge train (with its sidecar and splits.json)")
     c.add_argument("dataset", help="folder with manifest.csv")
     c.add_argument("--split", default="val", choices=("val",), help="validation only: it chooses thresholds")
-    c.add_argument("--region", choices=("detect", "mask"), default="detect")
+    c.add_argument("--region", choices=("detect", "mask"), default="detect",
+                   help="detect the fan like the runtime or use the manifest's mask_path")
     c.set_defaults(handler=_calibrate)
 
 
@@ -77,8 +78,10 @@ def _register_evaluate(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", required=True, help="report folder")
     e.add_argument("--sites", default="", help="comma-separated site ids to evaluate (default all)")
     e.add_argument("--splits", default=None, help="a run's splits.json, with --split")
-    e.add_argument("--split", default=None, choices=("train", "val", "test", "holdout"))
-    e.add_argument("--region", choices=("detect", "mask"), default="detect")
+    e.add_argument("--split", default=None, choices=("train", "val", "test", "holdout"),
+                   help="evaluate this split of --splits only (default: every frame of DATA)")
+    e.add_argument("--region", choices=("detect", "mask"), default="detect",
+                   help="detect the fan like the runtime or use the manifest's mask_path")
     e.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples for the 95%% CIs")
     e.add_argument("--site", default=None, metavar="SITE.json", help="scanner harmonisation from 'liveredge adapt' "
                    "(must be fitted for this model file)")

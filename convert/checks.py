@@ -20,6 +20,7 @@ from liveredge.convert import runner
 from liveredge.edge.errors import DataError, ModelError
 
 PARITY_ERROR = 1e-3
+MIN_FLOAT_AUC = 0.6  # below this the float model itself does not fit the validation set: labels or preprocessing
 CONSTANT_STD = 1e-6
 
 
@@ -80,3 +81,19 @@ def warn_small(n: int, minimum: int = 200) -> str | None:
     text = f"only {n} calibration frames (< {minimum}): int8 ranges may not cover real scans"
     print(f"warning: {text}", file=sys.stderr)
     return text
+
+
+def float_sanity(float_tflite: bytes, x: np.ndarray, y: np.ndarray, labels: tuple[str, ...], source: str,
+                 minimum: float = MIN_FLOAT_AUC) -> float:
+    """The float model's macro one-vs-rest AUC on the validation frames; :class:`DataError` with a hint when it is
+    below ``minimum`` (chance is 0.5: the gate would compare int8 against a float model that is already wrong)."""
+    from liveredge.models import metrics as M
+
+    auc = M.macro_auc(y, runner.predict(float_tflite, x).reshape(len(x), -1))
+    if np.isnan(auc) or auc >= minimum:
+        return auc
+    raise DataError(f"{source}: the FLOAT model scores a validation AUC of {auc:.3f} (< {minimum}; chance is 0.5) "
+                    f"before any quantisation, with the class order {list(labels)}. Label order? Give the model's "
+                    "own labels in output order (--labels a,b,c or 'labels' in the sidecar/--spec; e.g. PyTorch "
+                    "ImageFolder sorts them alphabetically). Preprocessing? Check --mean/--std, the input range "
+                    "and the channels against training. (--min-float-auc 0 skips this check.)")

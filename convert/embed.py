@@ -2,7 +2,8 @@
 
 Uses the TFLite schema's generated object API shipped with ai-edge-litert (``schema_py_generated``) to unpack the
 model, add or replace the :data:`~liveredge.edge.model_meta.METADATA_NAME` entry and its buffer, and pack it again
-with the ``TFL3`` identifier. Other metadata entries (``min_runtime_version``, ``CONVERSION_METADATA``) are kept.
+with the ``TFL3`` identifier. Other metadata entries (``min_runtime_version``, ``CONVERSION_METADATA``) are kept;
+bytes appended after the FlatBuffer (a previous ``labels.txt`` zip) are dropped and written anew.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from liveredge.edge.model_meta import METADATA_NAME, TFLITE_IDENTIFIER, ModelMet
 
 
 def embed_metadata(model: bytes, meta: ModelMetadata) -> bytes:
-    """Return ``model`` with ``meta`` embedded (an existing liveredge entry is replaced)."""
-    return embed_entry(model, METADATA_NAME, meta.to_json().encode("utf-8"))
+    """Return ``model`` with ``meta`` embedded (an existing liveredge entry is replaced), the standard
+    ``TFLITE_METADATA`` beside it and ``labels.txt`` appended (:mod:`liveredge.convert.tflite_metadata`)."""
+    from liveredge.convert import tflite_metadata as standard
+    from liveredge.convert.contract import io_tensors
+
+    body = embed_entry(model, METADATA_NAME, meta.to_json().encode("utf-8"))
+    body = embed_entry(body, standard.NAME, standard.build(meta, len(io_tensors(body)[1])))
+    return standard.append_labels(body, meta.labels)
 
 
 def embed_entry(model: bytes, name: str, payload: bytes) -> bytes:

@@ -39,6 +39,7 @@ class SpecSource:
     spec_file: str | None = None
     mean: float | None = None
     std: float | None = None
+    labels: tuple[str, ...] | None = None  # --labels: the model's own class order (output index -> name)
 
 
 @dataclass(frozen=True)
@@ -103,12 +104,24 @@ def resolve_spec(path: Path, shape: tuple[int, int, int], n_out: int, given: Spe
         raise InputError(f"{path}: model input is {shape[0]}x{shape[1]} but its PreprocessSpec says "
                          f"{spec.input_size[0]}x{spec.input_size[1]}; fix the spec or the model")
     spec, note = _channels(spec, shape[2], path)
-    labels = tuple(data.get("labels") or (DEFAULT_LABELS if n_out == 4 else [f"class_{i}" for i in range(n_out)]))
-    if len(labels) != n_out:
-        raise InputError(f"{path}: {len(labels)} labels but the model outputs {n_out} classes")
+    labels = model_labels(path, data.get("labels"), given.labels, n_out)
     return {"name": str(data.get("name") or path.stem.removesuffix("_savedmodel")), "labels": labels,
             "spec": spec, "cam_output": data.get("cam_output"), "channels_note": note,
             "operating_point": _operating_point(data, path)}
+
+
+def model_labels(path: Path, declared: Any, given: tuple[str, ...] | None, n_out: int) -> tuple[str, ...]:
+    """The model's class order: ``--labels``, else the sidecar's/spec's ``labels``, else the built-in order (4
+    outputs) or class_0..; refused when --labels contradicts the file, a name repeats, or the count is wrong."""
+    if given and declared and tuple(declared) != tuple(given):
+        raise InputError(f"{path}: --labels {','.join(given)} contradicts the labels {list(declared)} in its "
+                         "sidecar/--spec; give one of them")
+    labels = tuple(given or declared or (DEFAULT_LABELS if n_out == 4 else [f"class_{i}" for i in range(n_out)]))
+    if len(labels) != n_out:
+        raise InputError(f"{path}: {len(labels)} labels {list(labels)} but the model outputs {n_out} classes")
+    if len(set(labels)) != len(labels) or not all(isinstance(n, str) and n.strip() for n in labels):
+        raise InputError(f"{path}: labels {list(labels)} must be distinct non-empty names")
+    return labels
 
 
 def _operating_point(data: dict[str, Any], path: Path) -> OperatingPoint:

@@ -3,20 +3,25 @@
 Both TFLite models (float32 and quantised) run in LiteRT with ``experimental_preserve_all_tensors=True`` on the
 same frames; tensors are matched by name (the converter keeps names across both). For each quantised
 activation: ``rmse/scale`` = RMS(dequantised int8 - float) / quantisation scale (TF's debugger metric, in
-units of one quantisation step; > 0.7 marks a suspect) and the cosine similarity of the flattened tensors.
+units of one quantisation step) and the cosine similarity of the flattened tensors. Error accumulates with depth,
+so a fixed rmse/scale bound flags most layers of a healthy deep model (24 of 30 of the zoo CNN at 0.7); a
+*suspect* is a tensor that loses direction (cosine < :data:`SUSPECT_COSINE`) or whose error stands out from the
+model's own layers (rmse/scale > :data:`SUSPECT_OUTLIER` x the median, and > 0.7).
 Tensor names map to source layer names (``model/conv2d_1/Relu;...`` → ``conv2d_1``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from liveredge.convert.runner import interpreter, iterate
 
-SUSPECT_RMSE_SCALE = 0.7
+SUSPECT_RMSE_SCALE = 0.7  # below this a tensor is never a suspect (within one rounding step)
+SUSPECT_COSINE = 0.99
+SUSPECT_OUTLIER = 3.0
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,16 @@ def layer_errors(float_model: bytes, int8_model: bytes, frames: np.ndarray) -> l
         rmse = float(np.sqrt(np.mean((deq - ref) ** 2))) / float(scales[0])
         denom = float(np.linalg.norm(deq) * np.linalg.norm(ref))
         cosine = float(np.dot(deq.ravel(), ref.ravel()) / denom) if denom > 0 else 1.0
-        rows.append(LayerError(layer_name(name), name, rmse, cosine, rmse > SUSPECT_RMSE_SCALE))
-    return rows
+        rows.append(LayerError(layer_name(name), name, rmse, cosine, False))
+    return mark_suspects(rows)
+
+
+def mark_suspects(rows: list[LayerError]) -> list[LayerError]:
+    """The rows with ``suspect`` set by the module's rule (direction lost, or an outlier of this model's errors)."""
+    if not rows:
+        return rows
+    bound = max(SUSPECT_RMSE_SCALE, SUSPECT_OUTLIER * float(np.median([r.rmse_scale for r in rows])))
+    return [replace(r, suspect=r.cosine < SUSPECT_COSINE or r.rmse_scale > bound) for r in rows]
 
 
 def worst(rows: list[LayerError], n: int) -> list[LayerError]:

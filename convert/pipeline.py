@@ -29,6 +29,7 @@ from liveredge.convert.signing import SignRequest, sign_model
 from liveredge.edge.errors import ConfigError, DataError, VerificationError
 from liveredge.edge.harmonize import IntensityReference, images_from_inputs, reference_from_images
 from liveredge.edge.model_meta import ModelMetadata, QuantParams
+from liveredge.edge.progress import bar_disabled
 
 STAGES = ("ingest", "frames", "float parity", "quantise + gate", "per-layer", "write + sign")
 
@@ -51,6 +52,8 @@ class ConvertRequest:
     recover: bool = True
     seed: int = 0
     require_liver_gate: bool = False  # the zoo: refuse a model whose operating point has no "not a liver" gate
+    min_float_auc: float = checks.MIN_FLOAT_AUC  # stop before quantising when the float model scores below it
+    progress: bool = True  # False (--quiet): no progress bar even on a terminal
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ def convert(req: ConvertRequest) -> ConvertResult:
     if req.target not in recover.TARGETS:
         raise ConfigError(f"--target must be one of {recover.TARGETS}, got {req.target!r}")
     start = time.perf_counter()
-    bar = tqdm(total=len(STAGES), desc="convert", unit="stage", file=sys.stderr, leave=False)
+    bar = tqdm(total=len(STAGES), desc="convert", unit="stage", file=sys.stderr, leave=False,
+               disable=bar_disabled(req.progress))
     step = lambda name: (bar.set_postfix_str(name), bar.update(1))  # noqa: E731 - a local callback
     bar.set_postfix_str("ingest")
     src = ingest(req.model, req.spec, workdir=str(Path(req.out).parent))
@@ -107,6 +111,7 @@ def convert(req: ConvertRequest) -> ConvertResult:
     preflight = _preflight(req, float_tflite)
     parity = checks.float_parity(src.reference, float_tflite, calib.x[:16], req.model)
     checks.check_double_normalization(src.keras_model, calib.x, src.reference(calib.x[:32]), req.model)
+    checks.float_sanity(float_tflite, val.x, val.labels, src.labels, req.model, req.min_float_auc)
     step("quantise + gate")
     more = _more_pool(req, src, pool, len(calib.x))
     lut = src.spec.float_lut()

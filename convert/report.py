@@ -81,30 +81,62 @@ def plot_layers(rows: list[LayerError], path: Path) -> None:
     plt.close(fig)
 
 
+def _cell(value: Any) -> str:
+    """A table cell: numbers to 4 decimals without a negative zero, None as a dash, lists element-wise."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value + 0.0:.4f}".replace("-0.0000", "0.0000")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_cell(v) for v in value) + "]"
+    return str(value)
+
+
 def _table(head: list[str], rows: list[list[Any]]) -> str:
     cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td class='{_klass(c)}'>{html.escape(_cell(c))}</td>" for c in r) + "</tr>"
+                   for r in rows)
     return f"<table><tr>{cells}</tr>{body}</table>"
+
+
+def _klass(value: Any) -> str:
+    if not isinstance(value, (str, bool)):
+        return ""
+    return {"ok": "ok", "FAIL": "fail", True: "ok", False: "fail"}.get(value, "")
+
+
+ATTEMPT_COLUMNS = ["#", "remedy", "options", "contract", "agreement", "int8 - float AUC", "passed", "error"]
+
+
+def _attempt_row(a: dict[str, Any]) -> list[Any]:
+    """One attempt with its own gate numbers (agreement, int8 - float AUC), so each remedy's effect shows."""
+    metrics = {m["name"]: m["value"] for m in ((a.get("gate") or {}).get("metrics") or [])}
+    return [a["index"], a["remedy"], a["options"], a["contract"], metrics.get("agreement"), metrics.get("auc"),
+            a["passed"], a["error"] or ""]
 
 
 def render_html(doc: dict[str, Any], png_name: str) -> str:
     """Self-contained HTML page of a report document."""
     gate = doc.get("gate") or {"metrics": []}
     gate_rows = [[m["name"], m["value"], m["ci95"], m["budget"], "ok" if m["ok"] else "FAIL"] for m in gate["metrics"]]
-    attempts = [[a["index"], a["remedy"], a["options"], a["contract"], a["passed"], a["error"] or ""]
-                for a in doc["attempts"]]
+    attempts = [_attempt_row(a) for a in doc["attempts"]]
     verdict = "PASSED" if doc["passed"] else "FAILED"
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>liveredge convert report</title>"
-            "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
-            f"<p><b>{html.escape(DISCLAIMER)}</b></p><h1>{html.escape(Path(doc['model']).name)}: gate {verdict}</h1>"
+            "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px}"
+            ".ok{color:#070}.fail{color:#c00;font-weight:bold}</style></head><body>"
+            f"<p><b>{html.escape(DISCLAIMER)}</b></p><h1>{html.escape(Path(doc['model']).name)}: gate "
+            f"<span class='{'ok' if doc['passed'] else 'fail'}'>{verdict}</span></h1>"
             f"<p>target {doc['target']}, contract {doc['contract']['kind']}, float parity max |diff| "
             f"{doc['float_parity']['max_abs_diff']:.2e}, calibration {doc['calibration']['count']} frames "
             f"(digest {doc['calibration']['digest'][:16]}), validation {doc['validation_frames']} frames</p>"
             f"<h2>Gate</h2>{_table(['metric', 'int8 - float', '95% CI', 'budget', 'verdict'], gate_rows)}"
-            f"<h2>Attempts</h2>{_table(['#', 'remedy', 'options', 'contract', 'passed', 'error'], attempts)}"
+            f"<h2>Attempts</h2>{_table(ATTEMPT_COLUMNS, attempts)}"
             f"<p>{html.escape(doc.get('advice') or '')}</p>"
             f"<h2>Per-layer error</h2><img src='{html.escape(png_name)}' alt='per-layer rmse/scale'>"
-            f"<p>suspects (rmse/scale &gt; 0.7): {html.escape(', '.join(doc['suspects']) or 'none')}</p></body></html>")
+            f"<p>suspects (cosine &lt; 0.99, or rmse/scale &gt; 3x this model's median; red): "
+            f"{html.escape(', '.join(dict.fromkeys(doc['suspects'])) or 'none')}</p></body></html>")
 
 
 def write(out: Path, doc: dict[str, Any], rows: list[LayerError]) -> tuple[str, str]:

@@ -8,7 +8,8 @@ and the model-metadata schema (:mod:`liveredge.edge.model_meta`).
 Importing this package must stay cheap: no heavy imports at module level here.
 """
 
-__all__: list[str] = []
+__all__: list[str] = ["__version__"]
 
 # OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, when cv2 loads: set our backstop before any module imports cv2.
 from liveredge.edge import bounds as _bounds  # noqa: F401  (standard library only)
+from liveredge.edge.version import __version__

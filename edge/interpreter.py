@@ -85,10 +85,29 @@ def find_backend(order: tuple[str, ...] = BACKENDS) -> Backend:
             return _backend_from_module(name)
         except ImportError as exc:
             missing.append(f"{name} ({exc.__class__.__name__}: {exc})")
-    raise ModelError(
-        "no TFLite interpreter is installed (tried " + "; ".join(missing) + "); install one with "
-        "pip install 'liveredge[edge]' (ai-edge-litert) or pip install tflite-runtime"
-    )
+    raise ModelError("no TFLite interpreter is installed (tried " + "; ".join(missing) + "); " + interpreter_hint())
+
+
+def interpreter_hint(system: str | None = None, machine: str | None = None, python: tuple[int, int] | None = None
+                     ) -> str:
+    """What to install for an interpreter on this platform, from the wheels published on PyPI: ai-edge-litert 2.3
+    (Linux x86_64/aarch64, macOS arm64, Windows x86_64; CPython 3.10-3.14), tflite-runtime 2.14 (Linux
+    x86_64/aarch64/armv7l; CPython <= 3.11; numpy < 2). Mirrors the markers of the ``edge``/``device`` extras."""
+    import sys
+
+    system, machine = system or platform.system(), (machine or platform.machine()).lower()
+    py = python or sys.version_info[:2]
+    litert = (system, machine) in {("Linux", "x86_64"), ("Linux", "aarch64"), ("Darwin", "arm64"),
+                                   ("Windows", "amd64")}
+    tflite = system == "Linux" and machine in ("x86_64", "aarch64", "armv7l") and py <= (3, 11)
+    if litert:
+        return "install one with: pip install 'liveredge[edge]' (ai-edge-litert)"
+    if tflite:
+        return (f"ai-edge-litert publishes no wheel for {system} {machine}; install: pip install "
+                "'liveredge[device]' (tflite-runtime 2.14 with numpy < 2)")
+    return (f"no published interpreter wheel fits {system} {machine} with Python {py[0]}.{py[1]} (ai-edge-litert: "
+            "Linux x86_64/aarch64, macOS arm64, Windows x86_64; tflite-runtime 2.14: Linux x86_64/aarch64/armv7l "
+            "with Python <= 3.11); build LiteRT from source or use a supported platform")
 
 
 def edgetpu_library(system: str | None = None) -> str:

@@ -75,7 +75,7 @@ def load_frames(
     cache = manifest.root / CACHE_DIR / f"frames-{cache_key(manifest, spec, region)}.npz"
     images = _read_cache(cache) if use_cache else None
     if images is None or len(images) != len(manifest.records):
-        bar = tqdm(manifest.records, desc="preprocess frames", unit="frame", file=sys.stderr, leave=False)
+        bar = tqdm(manifest.records, desc="preprocess frames", unit="frame", file=sys.stderr, leave=False, disable=None)
         images = np.stack([gray_frame(r, spec, region) for r in bar]) if manifest.records else np.zeros((0, *spec.input_size), np.uint8)
         if use_cache:
             _write_cache(cache, images)

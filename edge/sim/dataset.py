@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from liveredge.edge.errors import ConfigError, DataError, InputError
 from liveredge.edge.events import NOT_LIVER
+from liveredge.edge.progress import bar_disabled
 from liveredge.edge.sim.patient import CLASSES, LESIONS, make_patient
 from liveredge.edge.sim.profiles import get_profile
 from liveredge.edge.sim.scanner import Scanner
@@ -149,7 +150,8 @@ def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: i
     try:
         (tmp / "frames").mkdir()
         (tmp / "masks").mkdir()
-        bar = tqdm(total=len(specs) * frames_per_patient, desc="simulate", unit="frame", disable=not progress)
+        bar = tqdm(total=len(specs) * frames_per_patient, desc="simulate", unit="frame",
+                   disable=bar_disabled(progress))
         for spec in specs:
             profile = get_profile(spec.site)
             patient = (make_scene(spec.patient_id, spec.scene, seed=spec.seed) if spec.scene else
@@ -195,7 +197,8 @@ def write_clip(out: Path, scanner: Scanner, n_frames: int, *, progress: bool = T
         raise InputError(f"{out}: OpenCV cannot open an mp4 writer here; check the path and the codec")
     frames = []
     try:
-        for f in tqdm(scanner.frames(n_frames), total=n_frames, desc="clip", unit="frame", disable=not progress):
+        for f in tqdm(scanner.frames(n_frames), total=n_frames, desc="clip", unit="frame",
+                      disable=bar_disabled(progress)):
             writer.write(f.image)
             frames.append({"index": f.index, "time_s": round(f.time_s, 4), "label": f.label,
                            "severity": f.severity, "frozen": f.frozen,

@@ -130,10 +130,13 @@ class PrerenderedClip(PacedSource):
         """Render ``n_frames`` from ``source`` once (as fast as possible, progress bar on stderr)."""
         from tqdm import tqdm
 
+        from liveredge.edge.progress import bar_disabled
+
         source.rate, frames = "max", []
         source.open()
         try:
-            for _ in tqdm(range(n_frames), desc=f"pre-render {source.uri}", file=sys.stderr, disable=not progress):
+            for _ in tqdm(range(n_frames), desc=f"pre-render {source.uri}", file=sys.stderr,
+                          disable=bar_disabled(progress)):
                 result = source.read(timeout_s=5.0)
                 if result.frame is None:
                     break
