@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from liveredge.edge.events import Quality
@@ -50,17 +51,34 @@ class ImageGate:
     def __init__(self, config: GateConfig = GateConfig()) -> None:
         self.config = config
         self._prev: np.ndarray | None = None
+        self._spare: np.ndarray | None = None  # the other of two reused value buffers
+        self._region: tuple[np.ndarray | None, tuple[int, ...], np.ndarray] | None = None  # (region, shape, indices)
 
     def stats(self, gray: np.ndarray, region: np.ndarray | None) -> FrameStats:
-        """Statistics of a uint8 (height, width) input over the bool ``region`` (whole image when None)."""
-        values = gray[region] if region is not None else gray.ravel()
-        if values.size == 0:
-            values = gray.ravel()
+        """Statistics of a uint8 (height, width) input over the bool ``region`` (whole image when None).
+
+        The region's pixel indices are found once per region array; each frame gathers the values into one of
+        two reused buffers (this frame's and the previous frame's) and reduces them with exact integer sums."""
+        idx = self._indices(gray, region)
+        values = self._spare if self._spare is not None and self._spare.shape == idx.shape else np.empty(idx.shape, np.uint8)
+        np.take(gray.reshape(-1), idx, out=values)
         mad = None
         if self._prev is not None and self._prev.shape == values.shape:
-            mad = float(np.mean(np.abs(values.astype(np.int16) - self._prev)))
-        self._prev = values.astype(np.int16)
-        return FrameStats(float(values.mean()), float(np.mean(values >= self.config.clip_level)), mad)
+            mad = float(np.mean(cv2.absdiff(values, self._prev)))
+        self._spare, self._prev = self._prev, values
+        clipped = np.count_nonzero(values >= self.config.clip_level) / values.size
+        return FrameStats(float(values.mean()), float(clipped), mad)
+
+    def _indices(self, gray: np.ndarray, region: np.ndarray | None) -> np.ndarray:
+        """Flat indices of the region's pixels in ``gray`` (all pixels when None or empty), cached per region."""
+        cached = self._region
+        if cached is not None and cached[0] is region and cached[1] == gray.shape:
+            return cached[2]
+        idx = np.flatnonzero(region) if region is not None else np.zeros(0, np.intp)
+        if idx.size == 0:
+            idx = np.arange(gray.size, dtype=np.intp)
+        self._region = (region, gray.shape, idx)
+        return idx
 
     def check(self, gray: np.ndarray, region: np.ndarray | None) -> tuple[Quality, FrameStats]:
         """Quality flags (FROZEN / DARK / SATURATED) of one input and its statistics."""
@@ -76,6 +94,7 @@ class ImageGate:
 
     def reset(self) -> None:
         self._prev = None
+        self._region = None
 
 
 def normalized_entropy(probs: np.ndarray) -> float:

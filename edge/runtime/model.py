@@ -21,13 +21,15 @@ from liveredge.edge.errors import ModelError
 from liveredge.edge.events import Quality
 from liveredge.edge.interpreter import ClassifierRunner, DeviceSpec, check_quant, make_interpreter
 from liveredge.edge.model_meta import ModelMetadata, read_metadata
+from liveredge.edge.runtime.stages import default_threads
 from liveredge.edge.statement import Statement
 from liveredge.edge.trust import Trust, TrustPolicy, check_model, read_model_bytes, record_accepted
 
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How to load: the ``trust`` policy, ``num_threads``, ``device``, opt-in ``cpu_fallback``."""
+    """How to load: the ``trust`` policy, ``num_threads`` (None: one per usable core, see
+    :func:`liveredge.edge.runtime.stages.default_threads`), ``device``, opt-in ``cpu_fallback``."""
 
     trust: TrustPolicy = TrustPolicy()
     num_threads: int | None = None
@@ -94,7 +96,8 @@ def build_model(data: bytes, trust: Trust, path: str | Path, options: LoadOption
 
 def _runner(data: bytes, meta: ModelMetadata, path: str | Path, options: LoadOptions,
             on_fallback: Callable[[str], None] | None) -> tuple[ClassifierRunner, str]:
-    interp, device = make_interpreter(data, num_threads=options.num_threads, device=options.device,
+    threads = options.num_threads if options.num_threads is not None else default_threads()
+    interp, device = make_interpreter(data, num_threads=threads, device=options.device,
                                       cpu_fallback=options.cpu_fallback, on_fallback=on_fallback)
     try:
         runner = ClassifierRunner(interp, len(meta.labels), meta.cam_output)

@@ -21,6 +21,7 @@ from liveredge.edge.errors import ConfigError, LiveredgeError
 from liveredge.edge.events import Event, FrameResult, StateEvent
 from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor
+from liveredge.edge.runtime.stages import InvokeWorker, Staged, overlap_by_default
 from liveredge.edge.sources.base import Frame, SourceStatus
 
 RESET_STATES = frozenset({"source_reconnected", "source_lost", "source_error"})
@@ -29,11 +30,14 @@ RESET_STATES = frozenset({"source_reconnected", "source_lost", "source_error"})
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """``read_timeout_s`` per source read; ``backpressure`` (no drops, offline); ``max_frames`` or None."""
+    """``read_timeout_s`` per source read; ``backpressure`` (no drops, offline); ``max_frames`` or None;
+    ``overlap``: preprocess the next frame while the model runs this one (:mod:`liveredge.edge.runtime.stages`),
+    None = when the machine has two or more usable cores."""
 
     read_timeout_s: float = 0.25
     backpressure: bool = False
     max_frames: int | None = None
+    overlap: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,10 @@ class Pipeline:
             self.mailbox.close()
 
     def _inference_loop(self) -> None:
+        overlap = self.config.overlap if self.config.overlap is not None else overlap_by_default()
+        if overlap:
+            self._staged_loop()
+            return
         while True:
             self._apply_controls()
             frame = self.mailbox.get(timeout_s=0.05)
@@ -155,6 +163,48 @@ class Pipeline:
             result = self.processor.process(frame, time.monotonic(), self._media_time(frame))
             self.processed += 1
             self._deliver(frame, result)
+
+    def _staged_loop(self) -> None:
+        """The same steps overlapped: prepare frame N+1 while the model runs frame N, then finish frame N while
+        the model runs N+1. Controls are applied only with no frame in flight, as in the serial loop."""
+        worker = InvokeWorker(self.processor.model.runner)
+        pending: Staged | None = None
+        try:
+            while True:
+                self._poll()
+                if pending is not None and not self._control.empty():
+                    pending = self._finish(worker, pending, None)
+                self._apply_controls(poll=False)
+                frame = self.mailbox.get(timeout_s=0.0 if pending is not None else 0.05)
+                if frame is None and pending is None:
+                    if self.mailbox.drained:
+                        return
+                    continue
+                pending = self._finish(worker, pending, self._stage(frame) if frame is not None else None)
+        finally:
+            worker.close()  # bounded; waits for an invoke still running
+
+    def _stage(self, frame: Frame) -> Staged:
+        """Prepare ``frame``; its input stays in the processor's buffer until :meth:`_finish` hands it over."""
+        t_taken = time.monotonic()
+        x, quality = self.processor.prepare(frame.image)
+        return Staged(frame, x, quality, self._media_time(frame), t_taken, time.monotonic())
+
+    def _finish(self, worker: InvokeWorker, pending: Staged | None, nxt: Staged | None) -> Staged | None:
+        """Collect ``pending``'s outputs, start the model on ``nxt`` (if any), then decide and deliver
+        ``pending``; returns the frame now in the model."""
+        if pending is not None:
+            t_out = worker.wait()
+            outputs = self.processor.outputs()
+        if nxt is not None:
+            self.processor.model.runner.set_input(nxt.x)
+            worker.start()
+        if pending is not None:
+            result = self.processor.finish(pending.frame, pending.quality, outputs,
+                                           (pending.t_taken, pending.t_ready, t_out), pending.t_media)
+            self.processed += 1
+            self._deliver(pending.frame, result)
+        return nxt
 
     def _media_time(self, frame: Frame) -> float | None:
         """Offline replay (back-pressure): media seconds from the source index and the source's frame rate."""
@@ -171,9 +221,13 @@ class Pipeline:
             else:
                 sink.emit(result)
 
-    def _apply_controls(self) -> None:
+    def _poll(self) -> None:
         for poll in self.pollers:
             poll()
+
+    def _apply_controls(self, poll: bool = True) -> None:
+        if poll:
+            self._poll()
         while True:
             try:
                 kind, value = self._control.get_nowait()
