@@ -36,15 +36,20 @@ def clip_frames() -> list[np.ndarray]:
     return [*base[:18], *frozen, np.zeros_like(base[0]), *base[19:24], *moved, *smaller, *base[:6]]
 
 
-def _run(processor: FrameProcessor, frames: list[np.ndarray], overlap: bool) -> tuple[list[FrameResult], Any]:
+def _run(processor: FrameProcessor, frames: list[np.ndarray], overlap: bool,
+         rate: str = "max") -> tuple[list[FrameResult], Any]:
+    """Replay with back-pressure (nothing dropped, smoothing on media time): ``rate="max"`` queues frames (the
+    overlapped loop stages them), ``"realtime"`` paces them at 100 fps (it runs them latency-first)."""
     sink = Collector()
-    pipe = Pipeline(PrerenderedClip(frames, fps=FPS, rate="max"), processor, [sink],
+    pipe = Pipeline(PrerenderedClip(frames, fps=100.0 if rate == "realtime" else FPS, rate=rate), processor, [sink],
                     PipelineConfig(backpressure=True, overlap=overlap))
     pipe.start_exam("EQ1")
     stats = pipe.run()
     pipe.finish()
     summaries = [e for e in sink.events if isinstance(e, ExamSummary)]
     assert stats.end == "end" and stats.dropped == 0 and len(summaries) == 1
+    if overlap and rate == "realtime":
+        assert pipe.direct_frames > len(frames) // 2, "a paced source runs frames latency-first"
     return sink.results, summaries[0]
 
 
@@ -57,11 +62,12 @@ def _same(a: FrameResult, b: FrameResult) -> None:
     assert abs(a.confidence - b.confidence) <= 1e-6, where
 
 
-@pytest.mark.parametrize("overlap", [False, True], ids=["serial", "overlapped"])
-def test_new_path_gives_every_record_of_the_old_path(clip_frames: list[np.ndarray], overlap: bool) -> None:
+@pytest.mark.parametrize(("overlap", "rate"), [(False, "max"), (True, "max"), (True, "realtime")],
+                         ids=["serial", "overlapped-queued", "overlapped-paced"])
+def test_new_path_gives_every_record_of_the_old_path(clip_frames: list[np.ndarray], overlap: bool, rate: str) -> None:
     model = load_model(ZOO, LoadOptions(num_threads=2))
-    old, old_summary = _run(LegacyProcessor(model), clip_frames, overlap=False)
-    new, new_summary = _run(FrameProcessor(model), clip_frames, overlap=overlap)
+    old, old_summary = _run(LegacyProcessor(model), clip_frames, overlap=False, rate=rate)
+    new, new_summary = _run(FrameProcessor(model), clip_frames, overlap=overlap, rate=rate)
     assert len(old) == len(new) == len(clip_frames)
     for a, b in zip(old, new):
         _same(a, b)

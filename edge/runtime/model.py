@@ -21,7 +21,7 @@ from liveredge.edge.errors import ModelError
 from liveredge.edge.events import Quality
 from liveredge.edge.interpreter import ClassifierRunner, DeviceSpec, check_quant, make_interpreter
 from liveredge.edge.model_meta import ModelMetadata, read_metadata
-from liveredge.edge.runtime.stages import default_threads
+from liveredge.edge.runtime.cores import default_threads
 from liveredge.edge.statement import Statement
 from liveredge.edge.trust import Trust, TrustPolicy, check_model, read_model_bytes, record_accepted
 
@@ -29,7 +29,7 @@ from liveredge.edge.trust import Trust, TrustPolicy, check_model, read_model_byt
 @dataclass(frozen=True)
 class LoadOptions:
     """How to load: the ``trust`` policy, ``num_threads`` (None: one per usable core, see
-    :func:`liveredge.edge.runtime.stages.default_threads`), ``device``, opt-in ``cpu_fallback``."""
+    :func:`liveredge.edge.runtime.cores.default_threads`), ``device``, opt-in ``cpu_fallback``."""
 
     trust: TrustPolicy = TrustPolicy()
     num_threads: int | None = None

@@ -21,7 +21,8 @@ from liveredge.edge.errors import ConfigError, LiveredgeError
 from liveredge.edge.events import Event, FrameResult, StateEvent
 from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor
-from liveredge.edge.runtime.stages import InvokeWorker, Staged, overlap_by_default
+from liveredge.edge.runtime.cores import overlap_by_default
+from liveredge.edge.runtime.stages import Staged, StageWorker, advance, direct, stage
 from liveredge.edge.sources.base import Frame, SourceStatus
 
 RESET_STATES = frozenset({"source_reconnected", "source_lost", "source_error"})
@@ -70,6 +71,7 @@ class Pipeline:
         self._control: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._end = ("stopped", "")
         self.processed = 0
+        self.direct_frames = 0  # frames run latency-first (nothing queued behind them) by the overlapped loop
         self.pollers: list[Callable[[], None]] = []
         self.exam_notes: str | None = None  # effective configuration, logged again with every exam start
         self._frame_sinks = [s for s in self.sinks if callable(getattr(s, "submit", None))]
@@ -165,46 +167,40 @@ class Pipeline:
             self._deliver(frame, result)
 
     def _staged_loop(self) -> None:
-        """The same steps overlapped: prepare frame N+1 while the model runs frame N, then finish frame N while
-        the model runs N+1. Controls are applied only with no frame in flight, as in the serial loop."""
-        worker = InvokeWorker(self.processor.model.runner)
+        """The same steps overlapped (:mod:`liveredge.edge.runtime.stages`): while frames queue, frame N+1 is
+        prepared and frame N-1 finished while the model runs frame N on the worker; a frame with nothing queued
+        behind it runs :func:`~liveredge.edge.runtime.stages.direct` (latency first). Controls are applied only
+        with no frame in flight, as in the serial loop."""
+        worker = StageWorker()
         pending: Staged | None = None
         try:
             while True:
                 self._poll()
                 if pending is not None and not self._control.empty():
-                    pending = self._finish(worker, pending, None)
+                    pending = self._advance(worker, pending, None)
                 self._apply_controls(poll=False)
                 frame = self.mailbox.get(timeout_s=0.0 if pending is not None else 0.05)
                 if frame is None and pending is None:
                     if self.mailbox.drained:
                         return
-                    continue
-                pending = self._finish(worker, pending, self._stage(frame) if frame is not None else None)
+                elif frame is None or pending is not None or self.mailbox.waiting:
+                    nxt = stage(self.processor, frame, self._media_time(frame)) if frame is not None else None
+                    pending = self._advance(worker, pending, nxt)
+                else:
+                    self._done(frame, direct(self.processor, worker, frame, self._media_time(frame)))
+                    self.direct_frames += 1
         finally:
-            worker.close()  # bounded; waits for an invoke still running
+            worker.close()  # bounded; waits for a job still running
 
-    def _stage(self, frame: Frame) -> Staged:
-        """Prepare ``frame``; its input stays in the processor's buffer until :meth:`_finish` hands it over."""
-        t_taken = time.monotonic()
-        x, quality = self.processor.prepare(frame.image)
-        return Staged(frame, x, quality, self._media_time(frame), t_taken, time.monotonic())
-
-    def _finish(self, worker: InvokeWorker, pending: Staged | None, nxt: Staged | None) -> Staged | None:
-        """Collect ``pending``'s outputs, start the model on ``nxt`` (if any), then decide and deliver
-        ``pending``; returns the frame now in the model."""
-        if pending is not None:
-            t_out = worker.wait()
-            outputs = self.processor.outputs()
-        if nxt is not None:
-            self.processor.model.runner.set_input(nxt.x)
-            worker.start()
-        if pending is not None:
-            result = self.processor.finish(pending.frame, pending.quality, outputs,
-                                           (pending.t_taken, pending.t_ready, t_out), pending.t_media)
-            self.processed += 1
-            self._deliver(pending.frame, result)
+    def _advance(self, worker: StageWorker, pending: Staged | None, nxt: Staged | None) -> Staged | None:
+        result = advance(self.processor, worker, pending, nxt)
+        if pending is not None and result is not None:
+            self._done(pending.frame, result)
         return nxt
+
+    def _done(self, frame: Frame, result: FrameResult) -> None:
+        self.processed += 1
+        self._deliver(frame, result)
 
     def _media_time(self, frame: Frame) -> float | None:
         """Offline replay (back-pressure): media seconds from the source index and the source's frame rate."""

@@ -60,6 +60,7 @@ class FrameProcessor:
         self.last_heatmap: np.ndarray | None = None  # uint8 (height, width) CAM of the last frame, when enabled
         self._needs_cam = model.runner.cam_index is not None and (self.heatmap or self.engine.liver_gate.needs_logits)
         self._float_table: np.ndarray | None = None
+        self._speculated: np.ndarray | None = None  # the grey input made by speculate(), until check()
 
     def prepare(self, image: np.ndarray) -> tuple[np.ndarray, Quality]:
         """Model input (H, W, C) of the model's dtype (quantised via the LUT) and the frame's image flags.
@@ -73,6 +74,25 @@ class FrameProcessor:
         if not self.region.ok:
             quality |= Quality.NO_REGION
         return x, quality
+
+    def speculate(self, image: np.ndarray) -> np.ndarray | None:
+        """The model input made with the settled region BEFORE its geometry check (None when the region is not
+        settled): the caller runs :meth:`check` (e.g. while the model runs) and uses the input only when that
+        returns flags; on None it must redo the frame with :meth:`prepare`. Same numbers as :meth:`prepare`."""
+        pre = self.region.settled(image)
+        if pre is None:
+            return None
+        self._speculated = pre.gray(image)
+        return pre.lookup(self._speculated, self._table(pre), reuse=True)
+
+    def check(self, image: np.ndarray) -> Quality | None:
+        """After :meth:`speculate`: None when the geometry moved (nothing changed here; redo with :meth:`prepare`),
+        else the frame's image flags, exactly as :meth:`prepare` computes them."""
+        if self._speculated is None or self.region.moved(image):
+            return None
+        quality, _ = self.gate.check(self._speculated, self.region.input_region if self.region.ok else None)
+        self._speculated = None
+        return quality if self.region.ok else quality | Quality.NO_REGION
 
     def _table(self, pre: Preprocessor) -> np.ndarray:
         """The pixel → model input table: the model's (quantised, or with a site map), else the spec's float one."""

@@ -51,6 +51,17 @@ class RegionState:
             raise PreprocessError("internal: no preprocessor after region estimation")
         return self.preprocessor
 
+    def settled(self, image: np.ndarray) -> Preprocessor | None:
+        """The current preprocessor when :meth:`update` would only run the geometry check for ``image`` (region
+        fitted, warm-up over, same frame size); None otherwise. Pair it with :meth:`moved`."""
+        if self._tracker is None or self._window or self.preprocessor is None:
+            return None
+        return self.preprocessor if self.preprocessor.frame_shape == image.shape[:2] else None
+
+    def moved(self, image: np.ndarray) -> bool:
+        """The geometry check :meth:`update` runs on a settled region: True when ``image`` needs a re-estimate."""
+        return self._tracker is None or self._tracker.update(image)
+
     def _adopt(self, region: Region, image: np.ndarray) -> None:
         self.estimates += 1
         self.region = region

@@ -7,51 +7,31 @@ queues; jetson-inference's capture / preprocess / network overlap). The hand-off
 model at a time (:class:`InvokeWorker`), and the newest frame wins before preprocessing, in the capture mailbox
 (:class:`~liveredge.edge.runtime.mailbox.LatestMailbox`), whose ``dropped`` counts what was replaced — no frame
 is preprocessed only to be thrown away. All state (region, gate, decisions, exam) stays on the inference
-thread; only the interpreter is touched by the model thread, and only between ``start`` and ``wait``.
+thread except in one hand-over: with nothing queued (a paced source) the model runs on the inference thread
+itself — no thread switch on the latency path — while the worker checks the geometry and the image quality
+(:func:`direct`); the worker touches that state only between ``start`` and ``wait``.
 
 Results are the same as running the steps back to back (``tests/test_runtime_equivalence.py`` compares every
 record). At a paced source (frames further apart than one frame's work) nothing overlaps and the latency is that
 of the serial loop; overlap appears when frames queue, e.g. ``--rate max`` replay or a source faster than the
-model. :func:`default_threads` / :func:`overlap_by_default` choose by the usable core count.
+model. :mod:`liveredge.edge.runtime.cores` chooses thread counts and whether to overlap by the usable core count.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from liveredge.edge.errors import LiveredgeError, ModelError
-from liveredge.edge.events import Quality
-from liveredge.edge.interpreter import ClassifierRunner
+from liveredge.edge.errors import LiveredgeError
+from liveredge.edge.events import FrameResult, Quality
+from liveredge.edge.runtime.processor import FrameProcessor
 from liveredge.edge.sources.base import Frame
-
-MAX_DEFAULT_THREADS = 4
-"""Interpreter threads chosen by default never exceed this (XNNPACK gains little beyond it on small cores)."""
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS reports one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def default_threads(cores: int | None = None) -> int:
-    """Interpreter threads when ``--threads`` is not given: one per usable core, at most
-    :data:`MAX_DEFAULT_THREADS` (the overlapped preprocessing shares those cores; measured in ``make bench``)."""
-    return max(1, min(MAX_DEFAULT_THREADS, usable_cores() if cores is None else cores))
-
-
-def overlap_by_default(cores: int | None = None) -> bool:
-    """Overlap preprocessing with ``invoke()`` when there are at least two usable cores."""
-    return (usable_cores() if cores is None else cores) >= 2
-
 
 @dataclass(frozen=True)
 class Staged:
@@ -66,43 +46,82 @@ class Staged:
     t_ready: float
 
 
-class InvokeWorker:
-    """Runs ``runner.invoke()`` on its own thread, one input at a time: :meth:`start` after ``set_input``,
-    :meth:`wait` before reading outputs or writing the next input. An error in ``invoke`` is raised by ``wait``."""
+class StageWorker:
+    """Runs one job at a time on its own thread: :meth:`start` a callable, :meth:`wait` for (end time, its
+    value). An exception in the job is raised again by ``wait`` on the caller's thread."""
 
-    def __init__(self, runner: ClassifierRunner, name: str = "liveredge-invoke") -> None:
-        self.runner = runner
-        self._requests: queue.SimpleQueue[bool] = queue.SimpleQueue()
-        self._done: queue.SimpleQueue[tuple[float, LiveredgeError | None]] = queue.SimpleQueue()
+    def __init__(self, name: str = "liveredge-stage") -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[tuple[float, Any, BaseException | None]] = queue.SimpleQueue()
         self.busy = False
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
-    def start(self) -> None:
+    def start(self, job: Callable[[], Any]) -> None:
         if self.busy:
-            raise LiveredgeError("internal: invoke started while the previous one is still running")
+            raise LiveredgeError("internal: a stage job was started while the previous one is still running")
         self.busy = True
-        self._requests.put(True)
+        self._jobs.put(job)
 
-    def wait(self) -> float:
-        """Block until the running ``invoke`` is done; its end time (``time.monotonic()``)."""
-        t_end, error = self._done.get()
+    def wait(self) -> tuple[float, Any]:
+        """Block until the running job is done: its end time (``time.monotonic()``) and return value."""
+        t_end, value, error = self._done.get()
         self.busy = False
         if error is not None:
             raise error
-        return t_end
+        return t_end, value
 
     def close(self, timeout_s: float = 2.0) -> None:
-        """Stop the thread (after the running ``invoke``, if any); bounded by ``timeout_s``."""
-        self._requests.put(False)
+        """Stop the thread (after the running job, if any); bounded by ``timeout_s``."""
+        self._jobs.put(None)
         self._thread.join(timeout_s)
 
     def _loop(self) -> None:
-        while self._requests.get():
+        while (job := self._jobs.get()) is not None:
             try:
-                self.runner.invoke()
-                self._done.put((time.monotonic(), None))
-            except LiveredgeError as exc:
-                self._done.put((time.monotonic(), exc))
-            except Exception as exc:  # noqa: BLE001 - anything else still reaches the inference thread, translated
-                self._done.put((time.monotonic(), ModelError(f"model invoke failed: {exc!r}")))
+                value = job()
+                self._done.put((time.monotonic(), value, None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there unchanged
+                self._done.put((time.monotonic(), None, exc))
+
+
+def stage(processor: FrameProcessor, frame: Frame, t_media: float | None) -> Staged:
+    """Prepare ``frame`` completely (region, input, gate); the input waits in the processor's buffer."""
+    t_taken = time.monotonic()
+    x, quality = processor.prepare(frame.image)
+    return Staged(frame, x, quality, t_media, t_taken, time.monotonic())
+
+
+def advance(processor: FrameProcessor, worker: StageWorker, pending: Staged | None,
+            nxt: Staged | None) -> FrameResult | None:
+    """Collect ``pending``'s outputs, start the model on ``nxt`` (if any) on the worker, then finish ``pending``
+    (decisions, record) while the model runs. Returns ``pending``'s result (None without one)."""
+    if pending is not None:
+        t_out, _ = worker.wait()
+        outputs = processor.outputs()
+    if nxt is not None:
+        processor.model.runner.set_input(nxt.x)
+        worker.start(processor.model.runner.invoke)
+    if pending is None:
+        return None
+    return processor.finish(pending.frame, pending.quality, outputs, (pending.t_taken, pending.t_ready, t_out),
+                            pending.t_media)
+
+
+def direct(processor: FrameProcessor, worker: StageWorker, frame: Frame, t_media: float | None) -> FrameResult:
+    """One frame with nothing queued behind it, latency first: the input is made with the settled region and
+    the model runs on THIS thread, while the worker checks the geometry and the image quality. When the geometry
+    moved, the frame is redone the serial way (re-estimate, prepare, invoke), so results never differ."""
+    t0 = time.monotonic()
+    x = processor.speculate(frame.image)
+    if x is None:
+        return processor.process(frame, t0, t_media)
+    processor.model.runner.set_input(x)
+    worker.start(lambda: processor.check(frame.image))
+    t1 = time.monotonic()
+    processor.model.runner.invoke()
+    t2 = time.monotonic()
+    _, quality = worker.wait()
+    if quality is None:
+        return processor.process(frame, t0, t_media)
+    return processor.finish(frame, quality, processor.outputs(), (t0, t1, t2), t_media)
