@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import cv2
 import numpy as np
 
@@ -52,22 +54,28 @@ class ImageGate:
         self.config = config
         self._prev: np.ndarray | None = None
         self._spare: np.ndarray | None = None  # the other of two reused value buffers
+        self._scratch: np.ndarray | None = None  # reused for |difference| and the clipped mask
         self._region: tuple[np.ndarray | None, tuple[int, ...], np.ndarray] | None = None  # (region, shape, indices)
 
     def stats(self, gray: np.ndarray, region: np.ndarray | None) -> FrameStats:
         """Statistics of a uint8 (height, width) input over the bool ``region`` (whole image when None).
 
-        The region's pixel indices are found once per region array; each frame gathers the values into one of
-        two reused buffers (this frame's and the previous frame's) and reduces them with exact integer sums."""
+        The region's pixel indices are found once per region array; each frame gathers the values into reused
+        buffers (this frame's and the previous frame's) and reduces them with exact sums (``cv2.sumElems`` of
+        integers, divided once: the same numbers as numpy's mean, without its cast buffers)."""
         idx = self._indices(gray, region)
-        values = self._spare if self._spare is not None and self._spare.shape == idx.shape else np.empty(idx.shape, np.uint8)
+        if self._spare is None or self._spare.shape != idx.shape:
+            self._spare, self._scratch = np.empty(idx.shape, np.uint8), np.empty(idx.shape, np.uint8)
+        values = self._spare
         np.take(gray.reshape(-1), idx, out=values)
+        n = values.size
         mad = None
         if self._prev is not None and self._prev.shape == values.shape:
-            mad = float(np.mean(cv2.absdiff(values, self._prev)))
+            mad = cv2.sumElems(cv2.absdiff(values, self._prev, dst=self._scratch))[0] / n
         self._spare, self._prev = self._prev, values
-        clipped = np.count_nonzero(values >= self.config.clip_level) / values.size
-        return FrameStats(float(values.mean()), float(clipped), mad)
+        level = math.ceil(self.config.clip_level) - 1  # v >= clip_level  <=>  v > ceil(clip_level) - 1 (integers)
+        clipped = cv2.countNonZero(cv2.threshold(values, level, 1, cv2.THRESH_BINARY, dst=self._scratch)[1]) / n
+        return FrameStats(cv2.sumElems(values)[0] / n, float(clipped), mad)
 
     def _indices(self, gray: np.ndarray, region: np.ndarray | None) -> np.ndarray:
         """Flat indices of the region's pixels in ``gray`` (all pixels when None or empty), cached per region."""

@@ -46,7 +46,8 @@ class PeerLoop:
         inp = self.interpreter.get_input_details()[0]
         scale, zero_point = inp["quantization"]
         self.input_index = int(inp["index"])
-        self.output_index = int(self.interpreter.get_output_details()[0]["index"])
+        probs = [d for d in self.interpreter.get_output_details() if len(d["shape"]) == 2]  # not the CAM map
+        self.output_index = int(probs[0]["index"])
         self.spec = spec
         self.lut = spec.lut(scale, zero_point, np.dtype(inp["dtype"]).name)
         self.x = np.zeros((1, *spec.input_size, 1), dtype=self.lut.dtype)
