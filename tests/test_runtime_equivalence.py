@@ -69,7 +69,7 @@ def test_new_path_gives_every_record_of_the_old_path(clip_frames: list[np.ndarra
     old, old_summary = _run(LegacyProcessor(model), clip_frames, overlap=False, rate=rate)
     new, new_summary = _run(FrameProcessor(model), clip_frames, overlap=overlap, rate=rate)
     assert len(old) == len(new) == len(clip_frames)
-    for a, b in zip(old, new):
+    for a, b in zip(old, new, strict=True):
         _same(a, b)
     flags = Quality(0)
     for r in old:

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from liveredge.edge.preprocess.region import Region
 
 
-_CV_LUT_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64))
+_CV_LUT_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32,
+                                                  np.float64))
+"""Table dtypes ``cv2.LUT`` writes (others go through ``np.take``)."""
 
 
 @dataclass(frozen=True)

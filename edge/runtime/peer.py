@@ -103,7 +103,7 @@ class PeerLoop:
                 t2 = time.monotonic()
                 self.top1()
                 t3 = time.monotonic()
-                for key, (a, b) in zip(stages, ((frame.t_capture, t0), (t0, t1), (t1, t2), (t2, t3))):
+                for key, (a, b) in zip(stages, ((frame.t_capture, t0), (t0, t1), (t1, t2), (t2, t3)), strict=True):
                     stages[key].append((b - a) * 1000.0)
                 lat.append((t3 - frame.t_capture) * 1000.0)
         finally:
