@@ -144,7 +144,7 @@ class FrameProcessor:
         t3 = time.monotonic()
         result = FrameResult(
             seq=frame.seq, t_capture=frame.t_capture, t_result=t3, wall_time=time.time(),
-            probs=tuple(round(float(p), 6) for p in out.probs),
+            probs=tuple(round(p, 6) for p in out.probs.tolist()),
             smoothed=tuple(round(p, 6) for p in decision.smoothed),
             label=decision.label, confidence=round(decision.confidence, 6), quality=decision.quality,
             exam_id=self.exam.exam_id, site_sha256=self.model.site_sha256,
