@@ -3,7 +3,9 @@
 The first frame of a geometry gets a provisional region (``detect_region`` on that frame, ~40 ms at 640x480);
 after ``warmup_frames`` frames the region is re-fitted once over that window (``detect_region_video``, which
 also uses motion). From then on a :class:`~liveredge.edge.preprocess.RegionTracker` checks each frame for a size
-or geometry change (~0.1 ms) and triggers a new estimate. :meth:`RegionState.invalidate` forces one (reconnect).
+or geometry change (its probe pixels only, ~15-25 µs at 640x480) and triggers a new estimate.
+:meth:`RegionState.invalidate` forces one (reconnect). :meth:`RegionState.settled` / :meth:`RegionState.moved`
+split :meth:`~RegionState.update` in two so the check can run while the model runs (``runtime.stages``).
 """
 
 from __future__ import annotations
