@@ -2,7 +2,8 @@
 
 A simulated 640x480 clip (SIMULATED data) with a frozen stretch, a black frame, a moved fan and a resolution
 change is replayed through (a) the pre-issue-20 path kept in ``legacy_frame_path`` (serial), (b) the new path
-back to back and (c) the new path with preprocessing overlapped with ``invoke()``; every result record and the
+back to back and (c) the new path overlapped with ``invoke()`` (modes direct and staged, queued and paced); every
+result record and the
 exam summary must agree (decisions and flags exactly, probabilities within 1e-6). The model is the shipped int8
 CNN (class-activation output, liver gate with the energy check), loaded through the verified path.
 """
@@ -36,20 +37,23 @@ def clip_frames() -> list[np.ndarray]:
     return [*base[:18], *frozen, np.zeros_like(base[0]), *base[19:24], *moved, *smaller, *base[:6]]
 
 
-def _run(processor: FrameProcessor, frames: list[np.ndarray], overlap: bool,
+def _run(processor: FrameProcessor, frames: list[np.ndarray], mode: str,
          rate: str = "max") -> tuple[list[FrameResult], Any]:
     """Replay with back-pressure (nothing dropped, smoothing on media time): ``rate="max"`` queues frames (the
-    overlapped loop stages them), ``"realtime"`` paces them at 100 fps (it runs them latency-first)."""
+    staged mode stages them), ``"realtime"`` paces them at 30 fps (they run latency-first, after the catch-up
+    that follows the region fit)."""
     sink = Collector()
-    pipe = Pipeline(PrerenderedClip(frames, fps=100.0 if rate == "realtime" else FPS, rate=rate), processor, [sink],
-                    PipelineConfig(backpressure=True, overlap=overlap))
+    pipe = Pipeline(PrerenderedClip(frames, fps=30.0 if rate == "realtime" else FPS, rate=rate), processor, [sink],
+                    PipelineConfig(backpressure=True, mode=mode))
     pipe.start_exam("EQ1")
     stats = pipe.run()
     pipe.finish()
     summaries = [e for e in sink.events if isinstance(e, ExamSummary)]
     assert stats.end == "end" and stats.dropped == 0 and len(summaries) == 1
-    if overlap and rate == "realtime":
-        assert pipe.direct_frames > len(frames) // 2, "a paced source runs frames latency-first"
+    if mode == "direct" or (mode == "staged" and rate == "realtime"):
+        assert pipe.direct_frames >= 8, "a paced source runs frames latency-first"
+    if mode == "staged" and rate == "max":
+        assert pipe.direct_frames < len(frames), "queued frames are staged"
     return sink.results, summaries[0]
 
 
@@ -62,12 +66,12 @@ def _same(a: FrameResult, b: FrameResult) -> None:
     assert abs(a.confidence - b.confidence) <= 1e-6, where
 
 
-@pytest.mark.parametrize(("overlap", "rate"), [(False, "max"), (True, "max"), (True, "realtime")],
-                         ids=["serial", "overlapped-queued", "overlapped-paced"])
-def test_new_path_gives_every_record_of_the_old_path(clip_frames: list[np.ndarray], overlap: bool, rate: str) -> None:
+@pytest.mark.parametrize(("mode", "rate"), [("serial", "max"), ("direct", "max"), ("staged", "max"),
+                                            ("staged", "realtime")])
+def test_new_path_gives_every_record_of_the_old_path(clip_frames: list[np.ndarray], mode: str, rate: str) -> None:
     model = load_model(ZOO, LoadOptions(num_threads=2))
-    old, old_summary = _run(LegacyProcessor(model), clip_frames, overlap=False, rate=rate)
-    new, new_summary = _run(FrameProcessor(model), clip_frames, overlap=overlap, rate=rate)
+    old, old_summary = _run(LegacyProcessor(model), clip_frames, "serial", rate=rate)
+    new, new_summary = _run(FrameProcessor(model), clip_frames, mode, rate=rate)
     assert len(old) == len(new) == len(clip_frames)
     for a, b in zip(old, new, strict=True):
         _same(a, b)
@@ -87,6 +91,6 @@ def test_new_path_gives_every_record_of_the_old_path(clip_frames: list[np.ndarra
 def test_overlapped_pipeline_re_estimates_the_region_like_the_serial_one(clip_frames: list[np.ndarray]) -> None:
     model = load_model(ZOO, LoadOptions(num_threads=2))
     legacy, new = LegacyProcessor(model), FrameProcessor(model)
-    _run(legacy, clip_frames, overlap=False)
-    _run(new, clip_frames, overlap=True)
+    _run(legacy, clip_frames, "serial")
+    _run(new, clip_frames, "staged")
     assert new.region.estimates == legacy.region.estimates >= 4  # first fit, black frame, moved fan, new size

@@ -18,8 +18,9 @@ from legacy_frame_path import LegacyGate, LegacyTracker, legacy_gray
 from liveredge.edge.decisions.quality import ImageGate
 from liveredge.edge.preprocess import Preprocessor, PreprocessSpec, RegionTracker, detect_region
 from liveredge.edge.preprocess.tracker import _probe_gray
-from liveredge.edge.runtime import FrameProcessor, LoadOptions, load_model
-from liveredge.edge.runtime.cores import default_threads, overlap_by_default
+from liveredge.edge.errors import ConfigError
+from liveredge.edge.runtime import FrameProcessor, LoadOptions, Pipeline, PipelineConfig, load_model
+from liveredge.edge.runtime.cores import default_threads, pipeline_mode
 from liveredge.edge.runtime.peer import PeerLoop
 from liveredge.edge.sources import PrerenderedClip
 
@@ -108,7 +109,14 @@ def test_peer_loop_feeds_the_model_what_the_runtime_feeds_it(frames: list[np.nda
     assert peer.top1() == int(np.argmax(model.runner.probs()))
 
 
-def test_thread_counts_follow_the_core_count() -> None:
-    assert [default_threads(n) for n in (1, 2, 3, 8)] == [1, 2, 3, 4]
-    assert not overlap_by_default(1) and overlap_by_default(2)
+def test_thread_counts_and_pipeline_mode_follow_the_core_count(frames: list[np.ndarray]) -> None:
+    assert [default_threads(n) for n in (1, 2, 3, 4, 8)] == [1, 2, 2, 3, 4]
+    assert [pipeline_mode(t, n) for t, n in ((1, 1), (2, 2), (1, 2), (3, 4), (0, 2))] == [
+        "serial", "direct", "staged", "staged", "staged"]  # threads 0: the model runs on an Edge TPU
     assert 1 <= default_threads() <= 4
+    model = load_model(ZOO, LoadOptions())  # no --threads: chosen by core count, and recorded
+    assert model.threads == default_threads()
+    pipe = Pipeline(PrerenderedClip(frames[:2]), FrameProcessor(model), [])
+    assert pipe.mode == pipeline_mode(model.threads)
+    with pytest.raises(ConfigError, match="pipeline mode must be one of serial, direct, staged"):
+        PipelineConfig(mode="parallel")

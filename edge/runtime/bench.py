@@ -3,8 +3,8 @@
 - ``invoke_fps``: bare ``invoke()`` on one ready input, back to back (the model's own limit on this machine);
 - ``stages_fps``: preprocessing (region already fitted) then ``invoke()`` per clip frame, one thread;
 - ``pipeline_fps``: the threaded pipeline with the clip replayed as fast as possible (back-pressure, no drops),
-  preprocessing overlapped with ``invoke()`` when the machine has 2+ cores; ``pipeline_serial_fps`` the same
-  pipeline with the steps back to back (``PipelineConfig(overlap=False)``);
+  in the mode chosen for this machine (``pipeline_mode``); ``pipeline_mode_fps`` the same pipeline in each of
+  the three modes (``PipelineConfig(mode=...)``: serial, direct, staged), so the default is checked by measurement;
 - ``peer``: the best-practice loop of :mod:`liveredge.edge.runtime.peer` on the same clip and model: its
   ``fps``, latency and per-stage percentiles at ``fps`` and ``fast_fps``;
 - ``baseline_fps``: a naive user loop — one thread, region detected afresh on every frame, float preprocessing,
@@ -40,7 +40,7 @@ from liveredge.edge.errors import ModelError
 from liveredge.edge.events import FrameResult
 from liveredge.edge.interpreter import ClassifierRunner, make_interpreter
 from liveredge.edge.runtime.model import LoadedModel
-from liveredge.edge.runtime.pipeline import Pipeline, PipelineConfig
+from liveredge.edge.runtime.pipeline import MODES, Pipeline, PipelineConfig
 from liveredge.edge.runtime.peer import PeerLoop, PeerRun
 from liveredge.edge.runtime.processor import FrameProcessor
 from liveredge.edge.runtime.cores import default_threads
@@ -144,14 +144,14 @@ def baseline_fps(model: LoadedModel, twin: Path | None, frames: list[np.ndarray]
 
 
 def pipeline_run(processor: FrameProcessor, clip: Any, rate: str, fps: float,
-                 sink: Any = None, overlap: bool | None = None) -> tuple[Any, Any]:
+                 sink: Any = None, mode: str | None = None) -> tuple[Any, Any]:
     """The clip's frames replayed through a fresh pipeline at ``rate`` ("max" or "realtime" at ``fps``);
-    ``overlap`` as in :class:`PipelineConfig` (None: the default for this machine)."""
+    ``mode`` as in :class:`PipelineConfig` (None: the default for this machine)."""
     from liveredge.edge.sources import PrerenderedClip
 
     clip = PrerenderedClip(clip.frames, fps=fps, rate=rate, uri=clip.uri)
     collector = Collector() if sink is None else sink
-    pipe = Pipeline(clip, processor, [collector], PipelineConfig(backpressure=(rate == "max"), overlap=overlap))
+    pipe = Pipeline(clip, processor, [collector], PipelineConfig(backpressure=(rate == "max"), mode=mode))
     stats = pipe.run()
     return collector, stats
 
@@ -179,8 +179,9 @@ def one_round(processor: FrameProcessor, peer: PeerLoop, clip: Any, config: Benc
     """One alternated round: bare invoke, then peer and pipeline (in the given order) at max rate, at ``fps``
     and at ``fast_fps``."""
     out: dict[str, Any] = {"invoke_fps": invoke_fps(processor, clip.frames[0], config.invoke_runs)}
-    _, serial = pipeline_run(processor, clip, "max", config.fps, overlap=False)  # the same steps, not overlapped
-    out["pipeline_serial_fps"] = serial.processed / serial.elapsed_s
+    for mode in MODES:  # the same pipeline in every mode, at max rate
+        _, stats = pipeline_run(processor, clip, "max", config.fps, mode=mode)
+        out[f"pipeline_{mode}_fps"] = stats.processed / stats.elapsed_s
     for key, rate, fps in (("max", "max", config.fps), ("", "realtime", config.fps),
                            ("_240", "realtime", config.fast_fps)):
         for who in (("peer", "pipeline") if peer_first else ("pipeline", "peer")):
@@ -254,8 +255,10 @@ def run_bench(model: LoadedModel, clip: Any, config: BenchConfig, threads: int |
     out["stages_fps"] = round(stages_fps(processor, frames), 2)
     peer = PeerLoop(_same_model_bytes(model), model.meta.preprocess, used)
     rounds = [one_round(processor, peer, clip, config, peer_first=(r % 2 == 0)) for r in range(config.rounds)]
-    for key in ("invoke_fps", "pipeline_fps", "pipeline_serial_fps", "peer_fps"):
+    for key in ("invoke_fps", "pipeline_fps", "peer_fps"):
         out[key] = round(statistics.median(r[key] for r in rounds), 2)
+    out["pipeline_mode"] = Pipeline(clip, processor, []).mode
+    out["pipeline_mode_fps"] = {m: round(statistics.median(r[f"pipeline_{m}_fps"] for r in rounds), 2) for m in MODES}
     out["pipeline_dropped"] = 0  # max-rate replay uses back-pressure: nothing is dropped by design
     out["baseline_fps"] = round(baseline_fps(model, twin, frames[: config.baseline_frames], threads), 2)
     out["baseline_model"] = str(twin) if twin is not None else f"{model.path} (no float32 twin found)"
@@ -291,8 +294,8 @@ def _p99(block: dict[str, Any]) -> float:
 
 def _round_summary(r: dict[str, Any]) -> dict[str, float]:
     return {"invoke_fps": round(r["invoke_fps"], 1), "pipeline_fps": round(r["pipeline_fps"], 1),
-            "peer_fps": round(r["peer_fps"], 1), "pipeline_serial_fps": round(r["pipeline_serial_fps"], 1),
-            "pipeline_p99_ms": _p99(r["pipeline"]),
+            "peer_fps": round(r["peer_fps"], 1),
+            **{f"pipeline_{m}_fps": round(r[f"pipeline_{m}_fps"], 1) for m in MODES}, "pipeline_p99_ms": _p99(r["pipeline"]),
             "peer_p99_ms": _p99(r["peer"]), "pipeline_p99_240_ms": _p99(r["pipeline_240"]),
             "peer_p99_240_ms": _p99(r["peer_240"])}
 
@@ -306,7 +309,8 @@ def ratios(out: dict[str, Any], rounds: list[dict[str, Any]]) -> dict[str, float
         "p99_240_pipeline_over_peer": med(lambda r: _p99(r["pipeline_240"]) / _p99(r["peer_240"])),
         "pipeline_over_invoke": med(lambda r: r["pipeline_fps"] / r["invoke_fps"]),
         "peer_over_invoke": med(lambda r: r["peer_fps"] / r["invoke_fps"]),
-        "overlapped_over_serial_pipeline": med(lambda r: r["pipeline_fps"] / r["pipeline_serial_fps"]),
+        "staged_over_serial_pipeline": med(lambda r: r["pipeline_staged_fps"] / r["pipeline_serial_fps"]),
+        "direct_over_serial_pipeline": med(lambda r: r["pipeline_direct_fps"] / r["pipeline_serial_fps"]),
         "pipeline_over_stages": round(out["pipeline_fps"] / out["stages_fps"], 3),
         "pipeline_over_baseline": round(out["pipeline_fps"] / out["baseline_fps"], 3),
     }

@@ -17,11 +17,20 @@ def usable_cores() -> int:
 
 
 def default_threads(cores: int | None = None) -> int:
-    """Interpreter threads when ``--threads`` is not given: one per usable core, at most
-    :data:`MAX_DEFAULT_THREADS` (the overlapped preprocessing shares those cores; measured in ``make bench``)."""
-    return max(1, min(MAX_DEFAULT_THREADS, usable_cores() if cores is None else cores))
+    """Interpreter threads when ``--threads`` is not given: every core on 1-2 cores; from 3 cores on, one core is
+    left to the other stages (preprocessing and decisions overlap the model there), at most
+    :data:`MAX_DEFAULT_THREADS`."""
+    n = usable_cores() if cores is None else cores
+    return max(1, min(MAX_DEFAULT_THREADS, n if n <= 2 else n - 1))
 
 
-def overlap_by_default(cores: int | None = None) -> bool:
-    """Overlap preprocessing with ``invoke()`` when there are at least two usable cores."""
-    return (usable_cores() if cores is None else cores) >= 2
+def pipeline_mode(interpreter_threads: int, cores: int | None = None) -> str:
+    """How the pipeline runs its stages by default (see :mod:`liveredge.edge.runtime.stages`): ``"serial"`` on
+    one core; ``"staged"`` (queued frames prepared while the model runs the previous one) when a core is left
+    beside the interpreter's threads; else ``"direct"`` (the geometry check and the gate run beside ``invoke()``,
+    frames are not staged: with every core in the model, staging only adds thread switches — measured in
+    ``make bench`` as ``staged_over_serial_pipeline``)."""
+    n = usable_cores() if cores is None else cores
+    if n < 2:
+        return "serial"
+    return "staged" if n > interpreter_threads else "direct"

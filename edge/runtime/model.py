@@ -11,6 +11,7 @@ but does not record the accepted version.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ class LoadedModel:
     device: str
     input_lut: np.ndarray | None  # 256-entry pixel → model input table (quantised, or float with a site map); None: spec's
     site_sha256: str | None = None  # SHA-256 of the site file composed into input_lut (liveredge.edge.site)
+    threads: int = 1  # interpreter threads it was built with (the pipeline overlaps stages on the cores left)
 
     @property
     def base_quality(self) -> Quality:
@@ -86,18 +88,19 @@ def build_model(data: bytes, trust: Trust, path: str | Path, options: LoadOption
     meta = read_metadata(data)
     if meta is None:
         raise ModelError(f"{path}: the model carries no liveredge metadata; convert it with 'liveredge convert'")
-    runner, device = _runner(data, meta, path, options, on_fallback)
+    threads = options.num_threads if options.num_threads is not None else default_threads()
+    runner, device = _runner(data, meta, path, dataclasses.replace(options, num_threads=threads), on_fallback)
     lut = None
     if runner.input_quant is not None:
         q = runner.input_quant
         lut = meta.preprocess.lut(q.scale, q.zero_point, q.dtype)
-    return LoadedModel(str(path), trust.sha256, trust.verified, trust.statement, meta, runner, device, lut)
+    return LoadedModel(str(path), trust.sha256, trust.verified, trust.statement, meta, runner, device, lut,
+                       threads=threads)
 
 
 def _runner(data: bytes, meta: ModelMetadata, path: str | Path, options: LoadOptions,
             on_fallback: Callable[[str], None] | None) -> tuple[ClassifierRunner, str]:
-    threads = options.num_threads if options.num_threads is not None else default_threads()
-    interp, device = make_interpreter(data, num_threads=threads, device=options.device,
+    interp, device = make_interpreter(data, num_threads=options.num_threads, device=options.device,
                                       cpu_fallback=options.cpu_fallback, on_fallback=on_fallback)
     try:
         runner = ClassifierRunner(interp, len(meta.labels), meta.cam_output)

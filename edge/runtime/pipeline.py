@@ -21,9 +21,12 @@ from liveredge.edge.errors import ConfigError, LiveredgeError
 from liveredge.edge.events import Event, FrameResult, StateEvent
 from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor
-from liveredge.edge.runtime.cores import overlap_by_default
+from liveredge.edge.runtime.cores import pipeline_mode
 from liveredge.edge.runtime.stages import Staged, StageWorker, advance, direct, stage
 from liveredge.edge.sources.base import Frame, SourceStatus
+
+MODES = ("serial", "direct", "staged")
+"""How the inference side may run (:class:`PipelineConfig` ``mode``)."""
 
 RESET_STATES = frozenset({"source_reconnected", "source_lost", "source_error"})
 """State names after which smoothing and the region estimate start afresh."""
@@ -32,13 +35,19 @@ RESET_STATES = frozenset({"source_reconnected", "source_lost", "source_error"})
 @dataclass(frozen=True)
 class PipelineConfig:
     """``read_timeout_s`` per source read; ``backpressure`` (no drops, offline); ``max_frames`` or None;
-    ``overlap``: preprocess the next frame while the model runs this one (:mod:`liveredge.edge.runtime.stages`),
-    None = when the machine has two or more usable cores."""
+    ``mode``: how the inference side uses the cores (:mod:`liveredge.edge.runtime.stages`): ``"serial"``,
+    ``"direct"`` (checks beside ``invoke()``), ``"staged"`` (also the next frame prepared while the model runs),
+    or None = :func:`~liveredge.edge.runtime.cores.pipeline_mode` for the cores and the model's threads."""
 
     read_timeout_s: float = 0.25
     backpressure: bool = False
     max_frames: int | None = None
-    overlap: bool | None = None
+    mode: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in (None, *MODES):
+            raise ConfigError(f"pipeline mode must be one of {', '.join(MODES)} (or None: by core count), "
+                              f"got {self.mode!r}")
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ class Pipeline:
         self._end = ("stopped", "")
         self.processed = 0
         self.direct_frames = 0  # frames run latency-first (nothing queued behind them) by the overlapped loop
+        self.mode = config.mode or pipeline_mode(0 if processor.model.device.startswith("edgetpu")
+                                                 else processor.model.threads)
         self.pollers: list[Callable[[], None]] = []
         self.exam_notes: str | None = None  # effective configuration, logged again with every exam start
         self._frame_sinks = [s for s in self.sinks if callable(getattr(s, "submit", None))]
@@ -151,9 +162,8 @@ class Pipeline:
             self.mailbox.close()
 
     def _inference_loop(self) -> None:
-        overlap = self.config.overlap if self.config.overlap is not None else overlap_by_default()
-        if overlap:
-            self._staged_loop()
+        if self.mode != "serial":
+            self._staged_loop(self.mode == "staged")
             return
         while True:
             self._apply_controls()
@@ -166,11 +176,12 @@ class Pipeline:
             self.processed += 1
             self._deliver(frame, result)
 
-    def _staged_loop(self) -> None:
-        """The same steps overlapped (:mod:`liveredge.edge.runtime.stages`): while frames queue, frame N+1 is
-        prepared and frame N-1 finished while the model runs frame N on the worker; a frame with nothing queued
-        behind it runs :func:`~liveredge.edge.runtime.stages.direct` (latency first). Controls are applied only
-        with no frame in flight, as in the serial loop."""
+    def _staged_loop(self, stage_queued: bool) -> None:
+        """The same steps overlapped (:mod:`liveredge.edge.runtime.stages`): with ``stage_queued``, while the
+        source is ahead (a frame is waiting when the loop comes back for one), frame N+1 is prepared and frame N-1
+        finished while the model runs frame N on the worker; any other frame runs
+        :func:`~liveredge.edge.runtime.stages.direct`. Controls are applied only with no frame in flight, as in
+        the serial loop."""
         worker = StageWorker()
         pending: Staged | None = None
         try:
@@ -179,11 +190,12 @@ class Pipeline:
                 if pending is not None and not self._control.empty():
                     pending = self._advance(worker, pending, None)
                 self._apply_controls(poll=False)
+                behind = self.mailbox.waiting  # a frame is already waiting: the source is ahead of us
                 frame = self.mailbox.get(timeout_s=0.0 if pending is not None else 0.05)
                 if frame is None and pending is None:
                     if self.mailbox.drained:
                         return
-                elif frame is None or pending is not None or self.mailbox.waiting:
+                elif frame is None or pending is not None or (stage_queued and (behind or self.mailbox.waiting)):
                     nxt = stage(self.processor, frame, self._media_time(frame)) if frame is not None else None
                     pending = self._advance(worker, pending, nxt)
                 else:
