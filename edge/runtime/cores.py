@@ -17,20 +17,19 @@ def usable_cores() -> int:
 
 
 def default_threads(cores: int | None = None) -> int:
-    """Interpreter threads when ``--threads`` is not given: every core on 1-2 cores; from 3 cores on, one core is
-    left to the other stages (preprocessing and decisions overlap the model there), at most
+    """Interpreter threads when ``--threads`` is not given: one per usable core, at most
     :data:`MAX_DEFAULT_THREADS`."""
-    n = usable_cores() if cores is None else cores
-    return max(1, min(MAX_DEFAULT_THREADS, n if n <= 2 else n - 1))
+    return max(1, min(MAX_DEFAULT_THREADS, usable_cores() if cores is None else cores))
 
 
 def pipeline_mode(interpreter_threads: int, cores: int | None = None) -> str:
     """How the pipeline runs its stages by default (see :mod:`liveredge.edge.runtime.stages`): ``"serial"`` on
-    one core; ``"staged"`` (queued frames prepared while the model runs the previous one) when a core is left
-    beside the interpreter's threads; else ``"direct"`` (the geometry check and the gate run beside ``invoke()``,
-    frames are not staged: with every core in the model, staging only adds thread switches — measured in
-    ``make bench`` as ``staged_over_serial_pipeline``)."""
+    one core; ``"staged"`` (queued frames prepared while the model runs the previous one) when the model runs on
+    an accelerator (``interpreter_threads`` 0), so its ``invoke()`` leaves the CPU free; else ``"direct"`` (the
+    geometry check and the gate run beside ``invoke()``, frames are not staged). On the 2-core reference machine
+    staging measured no faster than the serial loop even with a core left free (``make bench`` reports every
+    mode, ``pipeline_mode_fps``), so it is opt-in there: ``PipelineConfig(mode="staged")``."""
     n = usable_cores() if cores is None else cores
     if n < 2:
         return "serial"
-    return "staged" if n > interpreter_threads else "direct"
+    return "staged" if interpreter_threads == 0 else "direct"

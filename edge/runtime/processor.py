@@ -7,7 +7,7 @@ into a reused buffer, image-quality gate), the model (``set_input`` + ``invoke``
 (outputs read by :meth:`~FrameProcessor.outputs`, temperature, decisions, the record); :meth:`process` runs the
 three back to back. Stage timings (milliseconds) go into ``FrameResult.stage_ms``: ``wait`` (capture stamp →
 the inference thread took the frame from the mailbox), ``preprocess``, ``invoke`` (input ready → model output
-ready; in the overlapped pipeline this includes any wait for the model to finish the previous frame), ``post``
+ready; in the staged mode this includes any wait for the model to finish the previous frame), ``post``
 (dequantise, quality, decisions). ``t_result`` is stamped when the result is complete, just before it is handed
 to the sinks; the four stages add up to the latency.
 """

@@ -1,20 +1,23 @@
-"""Stage pipelining on the inference side: the model runs frame N on its own thread while the inference thread
-finishes frame N-1 (decisions, record, sinks) and prepares frame N+1 (region check, preprocessing, image gate).
+"""Overlapping the per-frame steps with ``invoke()`` on the inference side (``PipelineConfig.mode``).
 
-Why: on a multi-core device ``invoke()`` releases the GIL and keeps the cores busy, so everything else done per
-frame can hide behind it instead of adding to it (Holoscan's operators on separate threads with bounded
-queues; jetson-inference's capture / preprocess / network overlap). The hand-off is bounded: ONE input in the
-model at a time (:class:`InvokeWorker`), and the newest frame wins before preprocessing, in the capture mailbox
-(:class:`~liveredge.edge.runtime.mailbox.LatestMailbox`), whose ``dropped`` counts what was replaced — no frame
-is preprocessed only to be thrown away. All state (region, gate, decisions, exam) stays on the inference
-thread except in one hand-over: with nothing queued (a paced source) the model runs on the inference thread
-itself — no thread switch on the latency path — while the worker checks the geometry and the image quality
-(:func:`direct`); the worker touches that state only between ``start`` and ``wait``.
+``invoke()`` releases the GIL, so work on another thread can hide behind it (Holoscan's operators on separate
+threads with bounded queues; jetson-inference's capture / preprocess / network overlap). Two ways, both with
+ONE job on a :class:`StageWorker` at a time:
 
-Results are the same as running the steps back to back (``tests/test_runtime_equivalence.py`` compares every
-record). At a paced source (frames further apart than one frame's work) nothing overlaps and the latency is that
-of the serial loop; overlap appears when frames queue, e.g. ``--rate max`` replay or a source faster than the
-model. :mod:`liveredge.edge.runtime.cores` chooses thread counts and whether to overlap by the usable core count.
+- :func:`direct` (mode ``"direct"``, and any frame with nothing queued behind it in ``"staged"``): the input is
+  made with the settled region, the model runs on the inference thread itself (no thread switch on the latency
+  path) and the worker runs the geometry check and the image gate meanwhile; if the geometry moved, the frame is
+  redone the serial way;
+- :func:`stage` + :func:`advance` (mode ``"staged"``, while the source is ahead): the model runs frame N on the
+  worker while the inference thread finishes frame N-1 (decisions, record, sinks) and prepares frame N+1. The
+  newest frame wins BEFORE preprocessing, in the capture mailbox
+  (:class:`~liveredge.edge.runtime.mailbox.LatestMailbox`, whose ``dropped`` counts what was replaced), so no
+  frame is preprocessed only to be thrown away.
+
+All state (region, gate, decisions, exam) belongs to the inference thread; the worker touches the region and
+gate only inside a :func:`direct` job, between ``start`` and ``wait``. Results are the same as running the steps
+back to back (``tests/test_runtime_equivalence.py`` compares every record in every mode).
+:func:`liveredge.edge.runtime.cores.pipeline_mode` picks the default mode from the cores and the model's threads.
 """
 
 from __future__ import annotations
