@@ -43,7 +43,6 @@ from liveredge.edge.runtime.model import LoadedModel
 from liveredge.edge.runtime.pipeline import MODES, Pipeline, PipelineConfig
 from liveredge.edge.runtime.peer import PeerLoop, PeerRun
 from liveredge.edge.runtime.processor import FrameProcessor
-from liveredge.edge.runtime.cores import default_threads
 
 DEFAULT_SIM = "sim://?condition=steatosis&site=S1&fps=60&seed=1"
 NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
@@ -246,14 +245,13 @@ def run_bench(model: LoadedModel, clip: Any, config: BenchConfig, threads: int |
     """All measurements on ``clip`` (a PrerenderedClip) with ``model``; returns the JSON-able report."""
     frames = list(clip.frames)
     processor = FrameProcessor(model)
-    used = threads if threads is not None else default_threads()
     out: dict[str, Any] = {"notice": NOTICE, "model": model.path, "model_sha256": model.sha256,
                            "site_sha256": model.site_sha256, "verified": model.verified, "device": model.device,
-                           "threads": used, "source": clip.uri, "frames": len(frames),
+                           "threads": model.threads, "source": clip.uri, "frames": len(frames),
                            "frame_size": list(frames[0].shape[:2]), "rounds": config.rounds}
     load_start = os.getloadavg()
     out["stages_fps"] = round(stages_fps(processor, frames), 2)
-    peer = PeerLoop(_same_model_bytes(model), model.meta.preprocess, used)
+    peer = PeerLoop(_same_model_bytes(model), model.meta.preprocess, model.threads)
     rounds = [one_round(processor, peer, clip, config, peer_first=(r % 2 == 0)) for r in range(config.rounds)]
     for key in ("invoke_fps", "pipeline_fps", "peer_fps"):
         out[key] = round(statistics.median(r[key] for r in rounds), 2)

@@ -22,14 +22,11 @@ def default_threads(cores: int | None = None) -> int:
     return max(1, min(MAX_DEFAULT_THREADS, usable_cores() if cores is None else cores))
 
 
-def pipeline_mode(interpreter_threads: int, cores: int | None = None) -> str:
+def pipeline_mode(cores: int | None = None) -> str:
     """How the pipeline runs its stages by default (see :mod:`liveredge.edge.runtime.stages`): ``"serial"`` on
-    one core; ``"staged"`` (queued frames prepared while the model runs the previous one) when the model runs on
-    an accelerator (``interpreter_threads`` 0), so its ``invoke()`` leaves the CPU free; else ``"direct"`` (the
-    geometry check and the gate run beside ``invoke()``, frames are not staged). On the 2-core reference machine
-    staging measured no faster than the serial loop even with a core left free (``make bench`` reports every
-    mode, ``pipeline_mode_fps``), so it is opt-in there: ``PipelineConfig(mode="staged")``."""
-    n = usable_cores() if cores is None else cores
-    if n < 2:
-        return "serial"
-    return "staged" if interpreter_threads == 0 else "direct"
+    one core, else ``"staged"`` (queued frames prepared while the model runs the previous one; paced frames run
+    latency-first with the checks beside ``invoke()``). Staging is the only mode that can hide preprocessing
+    behind the model; on a machine where it does not pay (every core busy in the model, thread switches costly),
+    ``PipelineConfig(mode="direct")`` keeps the latency-first path for every frame. ``make bench`` measures all
+    three modes in every round (``pipeline_mode_fps``)."""
+    return "serial" if (usable_cores() if cores is None else cores) < 2 else "staged"
