@@ -130,7 +130,7 @@ def bench_emit(frames: list[np.ndarray], tmp: Path) -> dict[str, Any]:
     report: dict[str, Any] = {"queue_put_us": pct(time_calls(lambda i: q.put_nowait(results[i]), N_EMIT), 1e6)}
     for name, sink in (("jsonl", JsonlSink(tmp / "events.jsonl")), ("examlog", ExamLog(tmp / "exams.db"))):
         t0 = time.perf_counter()
-        report[f"{name}_emit_us"] = pct(time_calls(lambda i: sink.emit(results[i]), N_EMIT), 1e6)
+        report[f"{name}_emit_us"] = pct(time_calls(lambda i, s=sink: s.emit(results[i]), N_EMIT), 1e6)
         report[f"{name}_drain_per_s"] = drain_rate(sink, N_EMIT, t0)
         report[f"{name}_dropped"] = sink.dropped
         sink.close()
@@ -138,7 +138,7 @@ def bench_emit(frames: list[np.ndarray], tmp: Path) -> dict[str, Any]:
     submit = lambda i: rec.submit(Frame(frames[i % len(frames)], i, 1.0, i), results[i])  # noqa: E731
     durations = []
     for i in range(120):  # a 60 fps stream of 480x640 frames
-        durations += time_calls(lambda _: submit(i), 1)
+        durations += time_calls(lambda _, k=i: submit(k), 1)
         time.sleep(1 / 60)
     report["recorder_submit_us"] = pct(durations, 1e6)
     rec.flush(60.0)

@@ -13,12 +13,13 @@ import sys
 import time
 from typing import Any
 
-NOTICE = ("Models are trained on SIMULATED ultrasound data; not for clinical use. Harmonisation does not replace "
-          "validation on real data from this scanner.")
+from liveredge.edge.events import NOTICE as _NOTICE
+
+NOTICE = f"{_NOTICE} Harmonisation does not replace validation on real data from this scanner."
 MAX_REFERENCE_FRAMES = 300
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``adapt``."""
     p = sub.add_parser("adapt", help="fit a new scanner's grey-level map from unlabeled frames (SITE.json)",
                        description="Map the tissue grey levels of a new scanner/probe/preset onto the model's "

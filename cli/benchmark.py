@@ -27,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
                       sweeps=not args.no_sweeps)
     r = run_benchmark(args.model, args.out, cfg, progress=True if args.quiet else None)
     w = r["worst_profile"]
-    fmt = lambda v: "n/a" if v is None or v != v else f"{v:.3f}"  # noqa: E731
+    fmt = lambda v: "n/a" if v is None or v != v else f"{v:.3f}"  # noqa: E731 - a local formatter
     print(f"suite v{r['suite_version']}: worst profile {w['profile']} balanced accuracy {fmt(w['balanced_accuracy'])}, "
           f"median {fmt(r['median_balanced_accuracy'])} over {len(r['per_profile'])} profiles ({r['wall_s']} s)")
     if r["int8_agreement"] is not None:
@@ -38,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``benchmark`` subcommand."""
     b = sub.add_parser("benchmark", help="generalization benchmark on held-out simulated scanners (report only; "
                        "simulated data: not for clinical use)",

@@ -6,7 +6,9 @@ Module level imports stay argparse + stdlib; the handlers import the bridge (and
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,12 +16,15 @@ from typing import Any
 NOT_CLINICAL = "results come from models trained on SIMULATED data and are not for clinical use"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``bridge emulate`` and ``bridge monitor``."""
     bridge = sub.add_parser("bridge", help="serial link to the handheld's MCU: emulator and monitor",
                             description="Serial protocol tools (docs/serial-protocol.md).")
     cmds = bridge.add_subparsers(dest="bridge_command", metavar="BRIDGE_COMMAND", required=True)
-    emu = cmds.add_parser("emulate", help="emulate the handheld's MCU on a pseudo-terminal; prints its path")
+    from liveredge.firmware_bridge.script import SCRIPT_HELP  # standard library only
+
+    emu = cmds.add_parser("emulate", help="emulate the handheld's MCU on a pseudo-terminal; prints its path",
+                          epilog=SCRIPT_HELP)
     emu.add_argument("--link", metavar="PATH", help="also keep a symlink PATH pointing at the pty")
     mode = emu.add_mutually_exclusive_group()
     mode.add_argument("--script", metavar="FILE", help="actions '<delay_s> <action> [value]' per line")
@@ -58,23 +63,26 @@ def _emulate(args: argparse.Namespace) -> int:
             raise DataError(f"{args.script}: cannot read the script ({exc.strerror})") from exc
     emulator = PtyEmulator(Handheld(seed=args.seed), link_path=args.link,
                            on_event=lambda e: print(f"rx {describe_event(e)}", flush=True))
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())  # systemd, kill: a clean stop
     path = emulator.start()
     print(f"emulator: {emulator.path}" + (f" (link {path})" if args.link else ""), flush=True)
     print(f"note: {NOT_CLINICAL}", file=sys.stderr, flush=True)
     try:
-        _drive(emulator, steps, args.random, args.duration)
+        _drive(emulator, steps, args.random, args.duration, stop)
     finally:
-        emulator.stop()
+        emulator.stop()  # closes the pty and removes the --link symlink
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
-def _drive(emulator: Any, steps: list[Any], rate: float, duration: float | None) -> None:
+def _drive(emulator: Any, steps: list[Any], rate: float, duration: float | None, stop: threading.Event) -> None:
     from liveredge.firmware_bridge.messages import ProbeKind
 
     start = time.monotonic()
     due = start
     queue = list(steps)
-    while duration is None or time.monotonic() - start < duration:
+    while not stop.is_set() and (duration is None or time.monotonic() - start < duration):
         now = time.monotonic()
         if queue and now >= due + queue[0].delay_s:
             step = queue.pop(0)
@@ -94,7 +102,7 @@ def _drive(emulator: Any, steps: list[Any], rate: float, duration: float | None)
             due = now
             msg = emulator.act(lambda h, t: h.random_action(t))
             print(f"tx {type(msg).__name__}", flush=True)
-        time.sleep(0.005)
+        stop.wait(0.005)
 
 
 def _wait_link(emulator: Any, start: float, duration: float | None) -> bool:

@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 from liveredge.cli.trust_args import add_trust_args, policy_from_args
+from liveredge.edge.events import NOTICE
 
-NOTE = "Models trained on SIMULATED data: not for clinical use."
+NOTE = NOTICE
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the toolchain's subcommands."""
     p = sub.add_parser("convert", help="convert a float model to a verified, gated, signed int8 TFLite",
                        description="Ingest MODEL (.keras, .h5, SavedModel folder, .onnx), calibrate on DATA, "
@@ -43,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _register_tools(sub)
 
 
-def _register_tools(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_tools(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="per-op int8 contract table and metadata summary of a .tflite")
     p.add_argument("model")
     p.add_argument("--io", choices=("int8", "uint8"), default=None, help="expected I/O dtype (default: from input)")
@@ -96,7 +97,7 @@ def _convert(args: argparse.Namespace) -> int:
 
     req = ConvertRequest(model=args.model, calib=args.calib, val=args.val, out=args.out, target=args.target,
                          io=args.io, budget=GateBudget.parse(args.budget), key=args.key, version=args.version,
-                         spec=_spec_source(args), max_calib=args.max_calib, recover=not args.no_recover,  # type: ignore[arg-type]
+                         spec=_spec_source(args), max_calib=args.max_calib, recover=not args.no_recover,
                          require_liver_gate=args.require_liver_gate)
     try:
         result = convert(req)
@@ -154,7 +155,7 @@ def _verify(args: argparse.Namespace) -> int:
     if not args.no_contract:
         io = io_tensors(data)[0][0].dtype.lower()
         report = check_contract(data, io if io in ("int8", "uint8", "int16") else "int8",
-                                **({"activations": "int16"} if io == "int16" else {}))  # type: ignore[arg-type]
+                                **({"activations": "int16"} if io == "int16" else {}))
         print(f"contract: {report.kind}, {len(report.rows)} ops all integer" if report.ok else
               f"contract: NOT full-integer ({len(report.problems)} problems; see 'liveredge inspect')")
     print(check_metadata(data, str(args.model)))
@@ -191,7 +192,7 @@ def _bench_formats(args: argparse.Namespace) -> int:
     from liveredge.convert.formats import bench_formats, format_rows, rows_to_json
     from liveredge.convert.ingest import ingest
 
-    src = ingest(args.model, _spec_source(args))  # type: ignore[arg-type]
+    src = ingest(args.model, _spec_source(args))
     val = data.load_frames(data.discover(args.val), src.spec)
     calib = val if args.calib is None else data.load_frames(data.stratify(data.discover(args.calib), 300), src.spec)
     rows = bench_formats(src.converter, calib.x, val.x, val.labels)

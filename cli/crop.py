@@ -48,10 +48,13 @@ def _handle(args: argparse.Namespace) -> int:
     region, doc = crop_file(args.input, args.out, warmup=args.warmup)
     stem = doc["input"].rsplit("/", 1)[-1].rsplit(".", 1)[0]
     if not region.ok:
-        print(f"liveredge crop: {args.input}: {region.status}: {region.message}", file=sys.stderr)
+        why = f" ({region.partial})" if region.partial else ""
+        print(f"liveredge crop: {args.input}: {region.status}: {region.message}{why}", file=sys.stderr)
         return 1
     x, y, w, h = region.bbox
     extra = f", {region.cm_per_px[0]:.4f} cm/px" if region.cm_per_px else ""
     print(f"{args.input}: {region.kind} region {w}x{h} at ({x}, {y}), {len(region.panels)} panel(s){extra} "
           f"-> {args.out}/{stem}_mask.png, _overlay.png, .json")
+    if region.partial:
+        print(f"  partial evidence: {region.partial}")
     return 0

@@ -41,7 +41,7 @@ PATIENTS = (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="end-to-end demo: simulated probe -> int8 model -> MCU over serial -> report",
                        description="End-to-end demo on embedded defaults. " + BANNER)
     p.add_argument("--model", default=str(ZOO / "liver_cnn_int8.tflite"), help="int8 model (default: %(default)s)")
@@ -107,7 +107,7 @@ class _Rig:
         trust = TrustPolicy(extra_keys=tuple(self.args.pubkey or ()))
         self.model = load_model(self.args.model, LoadOptions(trust=trust))
         s = self.model.statement
-        print(f"model: {self.args.model} (signed statement verified: {s.name} v{s.version} {s.role}); labels "  # type: ignore[union-attr]
+        print(f"model: {self.args.model} (signed statement verified: {s.name} v{s.version} {s.role}); labels "
               f"{', '.join(self.model.meta.labels)}")
         self.emu = PtyEmulator(link_path=self.out / "mcu-serial", on_event=self._mcu_event)
         link = self.emu.start()
@@ -133,20 +133,17 @@ class _Rig:
     def scan(self, patient: DemoPatient) -> Any:
         """Scan one patient: warm-up, MCU exam start button, exam, MCU exam end button, wait for the summary."""
         from liveredge.cli.demo_report import ExamCollector, PatientRecord
-        from liveredge.edge.runtime import FrameProcessor, Pipeline, PipelineConfig
-        from liveredge.edge.runtime.bridge import BridgeSink
-        from liveredge.edge.sources import WatchPolicy, watched_source
+        from liveredge.edge.runtime import RunConfig, compose
 
         a = self.args
         uri = f"sim://?{patient.query}&site={a.site}&fps={a.fps:g}&seed={a.seed}"
         print(f"\n== {patient.name}: simulated {patient.truth} on site {a.site} ({uri})", flush=True)
         record = PatientRecord(patient.name, patient.truth, uri)
-        processor = FrameProcessor(self.model, heatmap=True)
-        collector = ExamCollector(record, lambda img: processor.region.preprocessor.gray(img))
-        bridge_sink = BridgeSink(self.bridge)
-        sinks = [_LiveLines(a.every), collector, self.examlog, bridge_sink]
-        pipe = Pipeline(watched_source(uri, policy=WatchPolicy(timeout_s=2.0)), processor, sinks, PipelineConfig())
-        pipe.pollers.append(lambda: bridge_sink.poll(pipe.start_exam, pipe.end_exam))
+        run = compose(RunConfig(source=uri, heatmap=True), self.model, bridge=self.bridge,
+                      extra_sinks=[_LiveLines(a.every)],
+                      sink_factory=lambda proc: [ExamCollector(record, lambda img: proc.region.preprocessor.gray(img)),
+                                                            self.examlog])
+        pipe = run.pipeline
         thread = threading.Thread(target=pipe.run, name="demo-pipeline", daemon=True)
         thread.start()
         time.sleep(1.0)  # the probe settles; the runtime estimates the fan over its warm-up window
@@ -156,9 +153,11 @@ class _Rig:
         self.emu.act(lambda h, t: h.exam_end(t))
         print(f"  MCU button: EXAM_END {exam}", flush=True)
         _wait(lambda: record.summary is not None, 5.0)
-        time.sleep(0.3)  # let the acknowledged EXAM_SUMMARY reach the MCU before the next patient
         pipe.stop()
         thread.join(timeout=5.0)
+        for sink in run.owned:  # the MCU sink hands its queue to the shared link; the exam log stays open
+            sink.close()
+        _wait(lambda: self.bridge.stats.pending == 0, 2.0)  # the EXAM_SUMMARY acknowledged by the MCU
         _print_summary(record)
         return record
 
@@ -170,8 +169,8 @@ class _Rig:
                       "statement": None if self.model.statement is None else self.model.statement.to_dict(),
                       "name": meta.name, "labels": list(meta.labels), "preprocess": meta.preprocess.to_dict(),
                       "operating_point": vars(meta.operating_point), "provenance": meta.provenance,
-                      "gate": meta.gate, "serial_link": vars(self.bridge.stats) if hasattr(self.bridge.stats,
-                                                                                      "__dict__") else {}}
+                      "gate": meta.gate,
+                      "serial_link": {**self.bridge.stats.counters, "pending": self.bridge.stats.pending}}
         return write_report(records, meta.labels, provenance, self.out)
 
 

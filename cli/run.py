@@ -17,8 +17,8 @@ from typing import Any
 from liveredge.cli.adapt import with_site
 from liveredge.cli.run_config import add_decision_args, apply_config, cli_defaults
 from liveredge.cli.trust_args import add_trust_args, policy_from_args
+from liveredge.edge.events import NOTICE
 
-NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "zoo" / "liver_cnn_int8.tflite"
 DEFAULT_SOURCE = "sim://?condition=steatosis&site=S1&fps=30&seed=1"
 
@@ -33,7 +33,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default=None, metavar="SITE.json", help="scanner harmonisation from 'liveredge adapt'")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``run`` and ``bench``."""
     run = sub.add_parser("run", help="classify a live source in real time (JSONL/SQLite/recording/display)",
                          description="Real-time liver ultrasound classification. " + NOTICE)
@@ -102,94 +102,47 @@ class _ConsoleSummary:
         return None
 
 
-def _sinks(args: argparse.Namespace, labels: tuple[str, ...]) -> list[Any]:
-    from liveredge.edge import sinks as s
+def run_config(args: argparse.Namespace, effective: dict[str, Any]) -> Any:
+    """The typed, validated :class:`~liveredge.edge.runtime.RunConfig` of ``liveredge run``'s effective settings.
+    JSONL goes to stdout when no other output is asked for."""
+    from liveredge.edge.decisions.engine import DecisionConfig
+    from liveredge.edge.runtime import RunConfig
 
-    out: list[Any] = [_ConsoleSummary(), s.ConsoleAlerts()]
-    if args.jsonl is not None or not (args.db or args.record or args.display or args.serial):
-        out.append(s.JsonlSink(args.jsonl or "-"))
-    if args.db:
-        out.append(s.ExamLog(args.db))
-    if args.record:
-        out.append(s.Recorder(args.record))
-    if args.display:
-        out.append(s.DisplaySink(labels))
-    if args.serial:
-        from liveredge.edge.runtime.bridge import BridgeSink
-        from liveredge.firmware_bridge.runtime import SerialBridge
-
-        out.append(BridgeSink(SerialBridge.open(args.serial)))
-    return out
+    base = DecisionConfig()
+    decisions = DecisionConfig(margin=base.margin if args.margin is None else float(args.margin),
+                               min_dwell_s=base.min_dwell_s if args.min_dwell_s is None else float(args.min_dwell_s))
+    no_other_output = not (args.db or args.record or args.display or args.serial)
+    return RunConfig(source=args.source, rate=args.rate, fps=args.fps, loop=args.loop, timeout_s=args.timeout,
+                     max_frames=args.max_frames, exam=args.exam,
+                     jsonl=args.jsonl if args.jsonl is not None or not no_other_output else "-", db=args.db,
+                     record=args.record, display=args.display, serial=args.serial, decisions=decisions,
+                     notes=json.dumps(effective, sort_keys=True, default=str))
 
 
 def _run(args: argparse.Namespace) -> int:
-    from liveredge.edge.errors import ConfigError
-    from liveredge.edge.runtime import FrameProcessor, Pipeline, PipelineConfig
-    from liveredge.edge.runtime.pipeline import state
-    from liveredge.edge.sources import WatchPolicy, parse_uri, watched_source
+    from liveredge.edge.runtime import compose
 
     effective = apply_config(args, args.parser_defaults)
-    if args.timeout <= 0 or (args.max_frames is not None and args.max_frames < 1):
-        raise ConfigError("--timeout must be > 0 and --max-frames >= 1")
     model = with_site(_with_overrides(_load(args), args), args.site)
     effective["operating_point"] = vars(model.meta.operating_point)
-    finite = parse_uri(args.source).kind in ("video", "image", "folder", "dicom")
-    policy = WatchPolicy(timeout_s=args.timeout, max_attempts=3 if finite and not args.loop else None)
-    holder: list[Any] = []
-    source = watched_source(args.source, rate=args.rate, fps=args.fps, loop=args.loop, policy=policy,
-                            on_event=lambda ev: holder[0].post_state(ev) if holder else None)
-    sinks = _sinks(args, model.meta.labels)
-    pipe = Pipeline(source, FrameProcessor(model, _processor_config(args), heatmap=args.display), sinks,
-                    PipelineConfig(backpressure=args.rate == "max", max_frames=args.max_frames))
-    holder.append(pipe)
-    for sink in sinks:  # a sink that fails on its own thread (disk full while recording) reports a state event
-        if hasattr(sink, "on_state"):
-            sink.on_state = pipe.post_state
-    pipe.exam_notes = json.dumps(effective, sort_keys=True, default=str)
-    pipe.emit(state("config", pipe.exam_notes))
-    for sink in sinks:
-        if hasattr(sink, "poll"):
-            pipe.pollers.append(lambda sink=sink: sink.poll(pipe.start_exam, pipe.end_exam))
-    pipe.emit(state("model_loaded", f"{model.path} sha256={model.sha256[:16]} device={model.device} "
-                    f"verified={model.verified} {_statement_note(model)}; {NOTICE}"))
-    if args.exam:
-        pipe.start_exam(args.exam)
+    run = compose(run_config(args, effective), model, extra_sinks=[_ConsoleSummary()])
     if args.stdin_control:
-        threading.Thread(target=_stdin_control, args=(pipe,), name="liveredge-stdin", daemon=True).start()
-    return _run_pipeline(pipe, sinks)
-
-
-def _statement_note(model: Any) -> str:
-    s = model.statement
-    return "UNVERIFIED_MODEL" if s is None else f"name={s.name} version={s.version} role={s.role}"
+        threading.Thread(target=_stdin_control, args=(run.pipeline,), name="liveredge-stdin", daemon=True).start()
+    return _run_pipeline(run.pipeline, list(run.sinks))
 
 
 def _with_overrides(model: Any, args: argparse.Namespace) -> Any:
-    """The loaded model with its operating point overridden by --config / CLI decision settings."""
+    """The loaded model with its operating point overridden by --config / CLI decision settings (their ranges
+    were checked against the settings schema by ``apply_config``)."""
     import dataclasses
 
-    from liveredge.edge.errors import ConfigError
-
     op = model.meta.operating_point
-    changes = {k: getattr(args, k) for k in ("min_confidence", "ood_threshold", "smoothing_tau_s")
+    changes = {k: float(getattr(args, k)) for k in ("min_confidence", "ood_threshold", "smoothing_tau_s")
                if getattr(args, k, None) is not None}
-    for key, value in changes.items():
-        if not 0 < float(value) <= (1.0 if key != "smoothing_tau_s" else 60.0):
-            raise ConfigError(f"{key} = {value} is out of range")
     if not changes:
         return model
     meta = dataclasses.replace(model.meta, operating_point=dataclasses.replace(op, **changes))
     return dataclasses.replace(model, meta=meta)
-
-
-def _processor_config(args: argparse.Namespace) -> Any:
-    from liveredge.edge.decisions.engine import DecisionConfig
-    from liveredge.edge.runtime import ProcessorConfig
-
-    base = DecisionConfig()
-    margin = base.margin if args.margin is None else float(args.margin)
-    dwell = base.min_dwell_s if args.min_dwell_s is None else float(args.min_dwell_s)
-    return ProcessorConfig(decisions=DecisionConfig(margin=margin, min_dwell_s=dwell))
 
 
 def _stdin_control(pipe: Any) -> None:
@@ -220,7 +173,8 @@ def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:
               file=sys.stderr)
         code = 1
     elif stats.end == "error":
-        print(f"liveredge run: error: the source failed: {stats.detail}", file=sys.stderr)
+        what = "the run failed" if stats.detail.startswith("unexpected ") else "the source failed"
+        print(f"liveredge run: error: {what}: {stats.detail}", file=sys.stderr)
         code = 1
     if end.abandoned:  # a frame is still inside OpenCV/LiteRT on another thread: leave without C++ destructors
         hard_exit(code)

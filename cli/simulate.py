@@ -95,7 +95,7 @@ def _phantom(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_phantom(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_phantom(ss: argparse._SubParsersAction) -> None:
     ph = ss.add_parser("phantom", help="image a homogeneous soft-tissue block (speckle physics checks)")
     ph.add_argument("out", help="output .png; OUT.json gets mm_per_px, dynamic_range_db, frequency_mhz, top_px")
     ph.add_argument("--probe", default="linear", choices=["linear", "curvilinear", "phased"])
@@ -111,7 +111,7 @@ def _add_phantom(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     ph.set_defaults(handler=_phantom)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``simulate dataset|clip|profiles|phantom``."""
     p = sub.add_parser("simulate", help="simulated B-mode liver phantoms (datasets, clips); not for clinical use")
     ss = p.add_subparsers(dest="sim_command", metavar="WHAT", required=True)

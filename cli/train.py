@@ -17,7 +17,7 @@ def _size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` and ``evaluate`` subcommands."""
     t = sub.add_parser("train", help="train a liver classifier on a manifest dataset (simulated data: not for clinical use)",
                        description="Train an int8-friendly liver classifier with patient-level splits. Writes "
@@ -42,7 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.add_argument("--region", choices=("detect", "mask"), default="detect",
                    help="detect the fan like the runtime (default) or use the manifest's mask_path")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
+    t.add_argument("--threads", type=int, default=2,
+                   help="CPU threads: TensorFlow intra-op, preprocessing processes, augmentation (half of them)")
+    t.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
+                   help="stop before training would pass this wall time, keeping the best epoch so far")
     t.add_argument("--no-cam", action="store_true", help="export without the class-activation-map output")
     t.add_argument("--fresh", action="store_true", help="ignore checkpoints in --out and start over")
     t.add_argument("--labels", default=None,
@@ -54,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _register_evaluate(sub)
 
 
-def _register_calibrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_calibrate(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("calibrate", help="choose temperature and 'not a liver' gate thresholds on validation data",
                        description="Runs MODEL.keras on the validation split of DATA, writes operating_point "
                        "(temperature, not_liver_threshold, energy_threshold) into its .liveredge.json sidecar "
@@ -66,7 +69,7 @@ def _register_calibrate(sub: argparse._SubParsersAction) -> None:  # type: ignor
     c.set_defaults(handler=_calibrate)
 
 
-def _register_evaluate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_evaluate(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("evaluate", help="evaluate a .keras / SavedModel / .tflite model on a manifest dataset",
                        description="Writes REPORT_DIR/report.json and report.html (ROC, confusion, reliability, per site).")
     e.add_argument("model", help=".keras file, SavedModel folder, or .tflite (float or int8)")
@@ -106,7 +109,8 @@ def _train(args: argparse.Namespace) -> int:
                       epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.lr, patience=args.patience, seed=args.seed, val_frac=args.val_frac,
                       test_frac=args.test_frac, holdout_site=args.holdout_site, region=args.region, threads=args.threads,
-                      cam=not args.no_cam, spec=PreprocessSpec(input_size=args.input_size),
+                      cam=not args.no_cam, time_budget_s=args.time_budget * 60 if args.time_budget else None,
+                      spec=PreprocessSpec(input_size=args.input_size),
                       **({"labels": tuple(v.strip() for v in args.labels.split(",") if v.strip())} if args.labels else {}))
     if args.fresh and Path(args.out, "checkpoints").exists():
         shutil.rmtree(Path(args.out, "checkpoints"))
@@ -115,7 +119,7 @@ def _train(args: argparse.Namespace) -> int:
     for split in ("val", "test", "holdout"):
         if split in result.metrics:
             print(f"  {split:8s} {headline(result.metrics[split])}")
-    print(f"  wrote {result.paths['keras']} (+ SavedModel, sidecar). SIMULATED data: not for clinical use.")
+    print(f"  wrote {result.paths['keras']} (+ sidecar{', SavedModel' if 'savedmodel' in result.paths else ''}). SIMULATED data: not for clinical use.")
     return 0
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from liveredge.edge.errors import VerificationError
 
@@ -75,7 +76,7 @@ def parse_model(model: bytes) -> object:
         raise VerificationError("not a TFLite model: the FlatBuffer identifier 'TFL3' is missing")
     try:
         return schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
-    except Exception as exc:  # noqa: BLE001 - the generated parser raises anything on corrupt input
+    except Exception as exc:
         raise VerificationError(f"the TFLite FlatBuffer is corrupt: {exc!r}") from exc
 
 
@@ -88,9 +89,9 @@ def op_rows(model: bytes, float_ok: Iterable[str] = (), activations: str = "int8
     allowed = set(_INTEGER) | ({"INT16"} if activations == "int16" else set())
     float_names = set(float_ok)
     rows: list[OpRow] = []
-    for graph in tree.subgraphs or []:  # type: ignore[attr-defined]
+    for graph in tree.subgraphs or []:  # type: ignore[attr-defined]  # the flatbuffer object API is untyped
         for op in graph.operators or []:
-            code = tree.operatorCodes[op.opcodeIndex]  # type: ignore[attr-defined]
+            code = tree.operatorCodes[op.opcodeIndex]  # type: ignore[attr-defined]  # the flatbuffer object API is untyped
             name = _op_name(code, ops)
             ins = tuple(types.get(graph.tensors[t].type, "?") for t in _ids(op.inputs))
             outs = tuple(types.get(graph.tensors[t].type, "?") for t in _ids(op.outputs))
@@ -105,22 +106,22 @@ def op_rows(model: bytes, float_ok: Iterable[str] = (), activations: str = "int8
     return rows
 
 
-def _ids(values: object) -> list[int]:
+def _ids(values: Any) -> list[int]:
     return [int(t) for t in (values if values is not None else []) if int(t) >= 0]
 
 
 def _tensor_name(graph: object, ids: list[int]) -> str:
     if not ids:
         return ""
-    raw = graph.tensors[ids[0]].name  # type: ignore[attr-defined]
+    raw = graph.tensors[ids[0]].name  # type: ignore[attr-defined]  # the flatbuffer object API is untyped
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
 
 
 def _op_name(code: object, names: dict[int, str]) -> str:
-    builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))  # type: ignore[attr-defined]
+    builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))  # type: ignore[attr-defined]  # flatbuffer object API
     name = names.get(builtin, f"OP_{builtin}")
     if name == "CUSTOM":
-        custom = code.customCode  # type: ignore[attr-defined]
+        custom = code.customCode  # type: ignore[attr-defined]  # the flatbuffer object API is untyped
         custom = custom.decode() if isinstance(custom, bytes) else str(custom or "")
         return f"FLEX:{custom[4:]}" if custom.startswith("Flex") else f"CUSTOM:{custom}"
     return name
@@ -145,7 +146,7 @@ def io_tensors(model: bytes) -> tuple[tuple[TensorIO, ...], tuple[TensorIO, ...]
 
     tree = parse_model(model)
     types = _enum_names(schema.TensorType)
-    graph = tree.subgraphs[0]  # type: ignore[attr-defined]
+    graph = tree.subgraphs[0]  # type: ignore[attr-defined]  # the flatbuffer object API is untyped
 
     def one(index: int) -> TensorIO:
         t = graph.tensors[index]
@@ -200,7 +201,7 @@ def check_contract(
 
 def require(model: bytes, io: str = "int8", **kwargs: object) -> ContractReport:
     """:func:`check_contract`, raising :class:`VerificationError` listing the offending ops when it fails."""
-    report = check_contract(model, io, **kwargs)  # type: ignore[arg-type]
+    report = check_contract(model, io, **kwargs)  # type: ignore[arg-type]  # kwargs are check_contract's own options
     if not report.ok:
         shown = "; ".join(report.problems[:8]) + (f"; ... {len(report.problems) - 8} more" if len(report.problems) > 8 else "")
         raise VerificationError(f"the model is not full-integer {io}: {shown}")

@@ -26,12 +26,12 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import DataError, PreprocessError
+from liveredge.edge.events import CLASSES
+from liveredge.edge.formats import DICOM_EXTS
 from liveredge.edge.preprocess.spec import PreprocessSpec
 
-CLASSES = ("normal", "steatosis", "fibrosis", "focal_lesion")
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 VIDEO_EXT = {".mp4", ".avi", ".mov", ".mkv"}
-DICOM_EXT = {".dcm", ".dicom"}
 MIN_RECOMMENDED = 200
 
 
@@ -70,7 +70,7 @@ class FrameSet:
 
     def manifest(self) -> dict[str, object]:
         """Calibration manifest: [(path, frame, sha256 of the decoded frame)] and the digest over them."""
-        rows = [[s.path, s.frame, h] for s, h in zip(self.samples, self.hashes)]
+        rows = [[s.path, s.frame, h] for s, h in zip(self.samples, self.hashes, strict=True)]
         return {"frames": rows, "count": len(rows), "digest": self.digest}
 
 
@@ -127,7 +127,7 @@ def _from_manifest(csv_path: Path, labels: Sequence[str], strict: bool) -> list[
 def _from_file(f: Path, root: Path, video_step: int, labels: Sequence[str] = CLASSES) -> list[Sample]:
     ext = f.suffix.lower()
     label = next((_label(p, labels) for p in reversed(f.relative_to(root).parts[:-1]) if p in labels), -1) if f != root else -1
-    if ext in IMAGE_EXT or ext in DICOM_EXT:
+    if ext in IMAGE_EXT or ext in DICOM_EXTS:
         return [Sample(str(f), 0, label)]
     if ext in VIDEO_EXT:
         cap = cv2.VideoCapture(str(f))
@@ -164,7 +164,7 @@ def read_frame(sample: Sample) -> np.ndarray:
         cap.set(cv2.CAP_PROP_POS_FRAMES, sample.frame)
         ok, frame = cap.read()
         cap.release()
-    elif ext in DICOM_EXT:
+    elif ext in DICOM_EXTS:
         frame, ok = _read_dicom(sample), True
     else:
         frame = cv2.imread(sample.path, cv2.IMREAD_COLOR)
@@ -179,7 +179,7 @@ def _read_dicom(sample: Sample) -> np.ndarray:
 
     try:
         pixels = pydicom.dcmread(sample.path).pixel_array
-    except Exception as exc:  # noqa: BLE001 - pydicom raises many types on bad files
+    except Exception as exc:
         raise DataError(f"{sample.path}: unreadable DICOM ({exc})") from exc
     if pixels.ndim == 4 or (pixels.ndim == 3 and pixels.shape[-1] not in (3, 4)):
         pixels = pixels[min(sample.frame, len(pixels) - 1)]

@@ -65,7 +65,7 @@ def preflight(model: bytes) -> list[str]:
     """Problems that stop the Edge TPU path (empty when the model may be compiled)."""
     tree = parse_model(model)
     problems = []
-    for graph in tree.subgraphs:  # type: ignore[attr-defined]
+    for graph in tree.subgraphs:
         for t in graph.tensors:
             sig = t.shapeSignature
             if sig is not None and any(int(v) < 0 for v in sig):

@@ -27,7 +27,7 @@ def embed_entry(model: bytes, name: str, payload: bytes) -> bytes:
         raise ModelError("cannot embed metadata: not a TFLite model (identifier 'TFL3' missing)")
     try:
         tree = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
-    except Exception as exc:  # noqa: BLE001 - the generated parser raises anything on corrupt input
+    except Exception as exc:
         raise ModelError(f"cannot embed metadata: the model FlatBuffer is corrupt ({exc!r})") from exc
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(payload, dtype=np.uint8)

@@ -84,7 +84,7 @@ def bench_formats(factory: Callable[[], object], calib_x: np.ndarray, val_x: np.
 
 
 def format_rows(rows: list[FormatRow]) -> str:
-    fmt = lambda v, spec: "-" if v is None else format(v, spec)  # noqa: E731
+    fmt = lambda v, spec: "-" if v is None else format(v, spec)  # noqa: E731 - a local formatter
     lines = [f"{'format':<14} {'size KB':>9} {'agree':>7} {'AUC':>7} {'ms/frame':>9}  status"]
     for r in rows:
         size = None if r.size_bytes is None else r.size_bytes / 1024

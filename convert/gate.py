@@ -78,7 +78,7 @@ class GateResult:
         return tuple(r for r in self.rows if not r.ok)
 
     def to_dict(self) -> dict[str, Any]:
-        clean = lambda v: None if v is None or not np.isfinite(v) else round(float(v), 6)  # noqa: E731
+        clean = lambda v: None if v is None or not np.isfinite(v) else round(float(v), 6)  # noqa: E731 - a local formatter
         return {"passed": self.passed, "n_frames": self.n_frames, "float_auc": clean(self.float_auc),
                 "int8_auc": clean(self.int8_auc),
                 "metrics": [{"name": r.name, "value": clean(r.value), "ci95": [clean(r.low), clean(r.high)],

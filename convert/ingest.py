@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 
 from liveredge.edge.errors import ConfigError, InputError, ModelError
+from liveredge.edge.events import CLASSES
 from liveredge.edge.model_meta import OperatingPoint
 from liveredge.edge.preprocess.spec import PreprocessSpec
+from liveredge.edge.sidecar import find_sidecar, read_sidecar_json, sidecar_path
 
-DEFAULT_LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
+DEFAULT_LABELS = CLASSES
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,8 @@ def source_sha256(path: Path) -> str:
 
 
 def sidecar_for(path: Path) -> Path | None:
-    """The model's ``.liveredge.json`` sidecar, if any (see module docstring)."""
-    base = path.with_suffix("") if path.is_file() else path
-    candidates = [base.parent / f"{base.name}.liveredge.json"]
-    if path.is_dir():
-        stem = base.name.removesuffix("_savedmodel")
-        candidates += [base.parent / f"{stem}.liveredge.json", path / "liveredge.json"]
-    return next((c for c in candidates if c.is_file()), None)
+    """The model's ``.liveredge.json`` sidecar, if any (:func:`liveredge.edge.sidecar.find_sidecar`)."""
+    return find_sidecar(path)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -92,14 +89,14 @@ def resolve_spec(path: Path, shape: tuple[int, int, int], n_out: int, given: Spe
     side = sidecar_for(path)
     data: dict[str, Any] = {}
     if side is not None:
-        data = _read_json(side)
+        data = read_sidecar_json(side)
     elif given.spec_file:
         data = _read_json(Path(given.spec_file))
         data = data if "preprocess" in data else {"preprocess": data}
     elif given.mean is not None and given.std is not None:
         data = {"preprocess": PreprocessSpec(input_size=shape[:2], channels=1, mean=given.mean, std=given.std).to_dict()}
     else:
-        raise InputError(f"{path}: the model carries no PreprocessSpec (no {path.stem}.liveredge.json); "
+        raise InputError(f"{path}: the model carries no PreprocessSpec (no {sidecar_path(path).name}); "
                          "pass --spec FILE.json or --mean M --std S")
     spec = PreprocessSpec.from_dict(data["preprocess"])
     if tuple(spec.input_size) != tuple(shape[:2]):
@@ -176,7 +173,6 @@ def _batch1_factory(call: Callable[[Any], Any], shape: tuple[int, int, int], own
 
 
 def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
-    import tensorflow as tf
 
     try:
         if legacy:
@@ -187,7 +183,7 @@ def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
             import keras
 
             model = keras.models.load_model(p, compile=False)
-    except Exception as exc:  # noqa: BLE001 - keras raises many types on bad files
+    except Exception as exc:
         raise ModelError(f"{p}: cannot load the Keras model ({exc})") from exc
     inputs = model.inputs if isinstance(model.inputs, list) else [model.inputs]
     shape = _shape_of(inputs[0].shape, p)
@@ -209,7 +205,7 @@ def _savedmodel(p: Path, given: SpecSource) -> SourceModel:
     try:
         loaded = tf.saved_model.load(str(p))
         fn = loaded.signatures["serving_default"]
-    except Exception as exc:  # noqa: BLE001 - TF raises many types on bad folders
+    except Exception as exc:
         raise ModelError(f"{p}: not a SavedModel with a 'serving_default' signature ({exc})") from exc
     spec_in = next(iter(fn.structured_input_signature[1].values()))
     out_keys = sorted(fn.structured_outputs)
@@ -230,7 +226,7 @@ def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
 
     try:
         proto = onnx.load(str(p))
-    except Exception as exc:  # noqa: BLE001 - protobuf decode errors vary
+    except Exception as exc:
         raise ModelError(f"{p}: cannot read the ONNX model ({exc})") from exc
     dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
     if len(dims) != 4 or min(dims[1:]) <= 0:
@@ -243,12 +239,13 @@ def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
     in_name = proto.graph.input[0].name
 
     def reference(x: np.ndarray) -> np.ndarray:
-        rows = [evaluator.run(None, {in_name: np.transpose(x[i : i + 1], (0, 3, 1, 2))})[0][0] for i in range(len(x))]
+        rows = [evaluator.run(None, {in_name: np.transpose(x[i : i + 1], (0, 3, 1, 2))})[0][0]  # type: ignore[index]  # onnx types run()'s outputs as a dict or a list
+                for i in range(len(x))]
         return np.stack(rows).astype(np.float32)
 
     import tensorflow as tf
 
-    factory = lambda: tf.lite.TFLiteConverter.from_saved_model(saved)  # noqa: E731
+    factory = lambda: tf.lite.TFLiteConverter.from_saved_model(saved)  # noqa: E731 - a factory value
     info["channels_note"] += "; ONNX NCHW transposed to NHWC by onnx2tf (batch fixed to 1)"
     return SourceModel("onnx", str(p), source_sha256(p), converter=factory, reference=reference, **info)
 
@@ -260,6 +257,6 @@ def _onnx_to_savedmodel(p: Path, workdir: str) -> str:
     try:
         onnx2tf.convert(input_onnx_file_path=str(p), output_folder_path=out, not_use_onnxsim=True,
                         batch_size=1, non_verbose=True, output_signaturedefs=True)
-    except Exception as exc:  # noqa: BLE001 - onnx2tf raises anything
+    except Exception as exc:
         raise ModelError(f"{p}: onnx2tf could not convert the model to NHWC TensorFlow ({exc})") from exc
     return out

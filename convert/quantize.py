@@ -48,7 +48,7 @@ class QuantOptions:
 def _convert(converter: Any, what: str) -> bytes:
     try:
         return bytes(converter.convert())
-    except Exception as exc:  # noqa: BLE001 - the converter raises many types
+    except Exception as exc:
         raise ModelError(f"TFLite {what} conversion failed: {str(exc).splitlines()[0][:300]}") from exc
 
 
@@ -101,7 +101,7 @@ def quantize(calibrated: bytes, options: QuantOptions) -> bytes:
             denylisted_nodes=list(options.float_layers) or None,
         )
         model = util.modify_model_io_type(model, io, io)
-    except Exception as exc:  # noqa: BLE001 - the quantiser raises many types
+    except Exception as exc:
         raise ModelError(f"int8 quantisation failed ({options.describe()}): {str(exc).splitlines()[0][:300]}") from exc
     return bytes(model)
 

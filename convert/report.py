@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from liveredge.convert.layers import LayerError
+from liveredge.edge.events import NOTICE
 
-DISCLAIMER = "Models trained on SIMULATED ultrasound data: not for clinical use."
+DISCLAIMER = NOTICE
 
 
 def toolchain_versions() -> dict[str, str]:

@@ -127,10 +127,10 @@ def sign_model(model: str | Path, private_key: str | Path | None = None,
     key = load_private_key(private_key)
     statement = make_statement(data, request, str(path))
     payload = canonical_bytes(statement.to_dict())
-    raw = key.public_key().public_bytes(  # type: ignore[attr-defined]
+    raw = key.public_key().public_bytes(  # type: ignore[attr-defined]  # an Ed25519 key (load_private_key checks)
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
     out = statement_path(path)
-    signature = key.sign(payload)  # type: ignore[attr-defined]
+    signature = key.sign(payload)  # type: ignore[attr-defined]  # an Ed25519 key (load_private_key checks)
     out.write_text(format_sidecar(payload, signature, key_id(raw)), encoding="utf-8")
     return SignResult(str(path), str(sidecar), str(out), key_id(raw), statement.to_dict())

@@ -11,4 +11,4 @@ Importing this package must stay cheap: no heavy imports at module level here.
 __all__: list[str] = []
 
 # OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, when cv2 loads: set our backstop before any module imports cv2.
-from liveredge.edge import bounds as _bounds  # noqa: E402,F401  (standard library only)
+from liveredge.edge import bounds as _bounds  # noqa: F401  (standard library only)

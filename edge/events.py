@@ -15,6 +15,12 @@ from typing import Any
 
 UNCERTAIN = "uncertain"
 NOT_LIVER = "not_liver"  # the reported label when the "not a liver" gate fires (and the sim's negative class)
+CLASSES: tuple[str, ...] = ("normal", "steatosis", "fibrosis", "focal_lesion")
+"""The liver classes of the shipped models, in their label order (the one home of these names; the serial wire's
+fixed codes, ``firmware_bridge.messages.CLASS_NAMES``, are built from them, then :data:`NOT_LIVER` and
+:data:`UNCERTAIN`)."""
+NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
+"""The notice every output carries (JSONL header, exam log, recordings, reports, console)."""
 
 
 class Quality(IntFlag):

@@ -167,7 +167,7 @@ def read_metadata_entries(model: bytes) -> dict[str, bytes]:
             data = buffers[index].GetVectorAsNumpy(number_types.Uint8Flags, data_off) if data_off else b""
             entries[name] = bytes(data)
         return entries
-    except (IndexError, ValueError, UnicodeDecodeError, Exception) as exc:  # noqa: BLE001 - any parse failure
+    except (IndexError, ValueError, UnicodeDecodeError, Exception) as exc:
         if isinstance(exc, ModelError):
             raise
         raise ModelError(f"the TFLite FlatBuffer is corrupt (metadata unreadable): {exc!r}") from exc

@@ -25,6 +25,7 @@ from pathlib import Path
 from liveredge.firmware_bridge.codec import Frame, FrameDecoder
 from liveredge.firmware_bridge.events import Event
 from liveredge.firmware_bridge.messages import ExamEnd, ExamStart, Message, ProbeEvent, ProbeKind
+from liveredge.firmware_bridge.rules import Role
 from liveredge.firmware_bridge.session import Session, SessionConfig
 
 EMULATOR_DEVICE_ID = 0x00E1_0000_0000_0001
@@ -34,7 +35,7 @@ class Handheld:
     """The emulated MCU, sans I/O: call :meth:`receive` / :meth:`tick`, write :meth:`take_output`."""
 
     def __init__(self, config: SessionConfig | None = None, seed: int | None = None) -> None:
-        self.config = config or SessionConfig(device_id=EMULATOR_DEVICE_ID, firmware=(1, 0, 0))
+        self.config = config or SessionConfig(device_id=EMULATOR_DEVICE_ID, firmware=(1, 0, 0), role=Role.MCU)
         self.session = Session(self.config)
         self.frozen, self.depth_mm, self.gain_db, self.preset = 0, 160, 50, 1
         self._rng = random.Random(seed)
@@ -118,7 +119,7 @@ class Handheld:
         return exam
 
     def _device_ms(self, now: float) -> int:
-        return int(now * 1000) & 0xFFFFFFFF
+        return self.session.uptime_ms(now)  # the same clock as HEARTBEAT.uptime_ms: ms since boot
 
 
 class PtyEmulator:
@@ -138,6 +139,7 @@ class PtyEmulator:
         self.received: list[Event] = []
         self.path = ""
         self.write_drops = 0
+        self._stalled = threading.Event()
 
     def start(self) -> str:
         """Create the pty, boot the MCU and start the thread; returns the path the host should open."""
@@ -149,12 +151,14 @@ class PtyEmulator:
         return str(self.link_path or self.path)
 
     def stop(self) -> None:
-        """Stop the thread and close the pty."""
+        """Stop the thread, close the pty and remove the symlink (a dangling link would look like a device)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
         with self._lock:
             self._unplug_fds()
+            if self.link_path is not None and self.link_path.is_symlink():
+                self.link_path.unlink(missing_ok=True)
 
     def __enter__(self) -> PtyEmulator:
         self.start()
@@ -198,6 +202,14 @@ class PtyEmulator:
             self._flush()
         return str(self.link_path or self.path)
 
+    def stall(self) -> None:
+        """The MCU stops reading its UART (hung firmware, flow control held): the pty's buffer fills and the
+        host's writes block. Timers and output go on. :meth:`resume` reads again."""
+        self._stalled.set()
+
+    def resume(self) -> None:
+        self._stalled.clear()
+
     def take_received(self) -> list[Event]:
         """Events the MCU received since the last call."""
         with self._lock:
@@ -225,7 +237,7 @@ class PtyEmulator:
         while not self._stop.is_set():
             master = self._master
             data = b""
-            if master is None:
+            if master is None or self._stalled.is_set():
                 self._stop.wait(0.01)
             else:
                 data = self._read(master)

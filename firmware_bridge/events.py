@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias
 
 from liveredge.firmware_bridge.messages import (
     Alert,
@@ -67,14 +67,14 @@ class DeliveryFailed:
     reason: str
 
 
-Event = Union[LinkUp, LinkDown, Incompatible, Delivered, DeliveryFailed, ProbeEvent, ExamStart, ExamEnd, Result,
-              ExamSummary, Alert]
+Event: TypeAlias = (LinkUp | LinkDown | Incompatible | Delivered | DeliveryFailed | ProbeEvent | ExamStart | ExamEnd | Result
+         | ExamSummary | Alert)
 APP_TYPES = frozenset({MsgType.PROBE_EVENT, MsgType.EXAM_START, MsgType.EXAM_END, MsgType.RESULT,
                        MsgType.EXAM_SUMMARY, MsgType.ALERT})
 COUNTER_NAMES: tuple[str, ...] = (
     "frames_rx", "frames_tx", "crc_errors", "framing_errors", "version_errors", "length_errors",
     "unknown_type", "payload_errors", "sequence_gaps", "retransmits", "duplicates", "acks_rx", "nacks_rx",
-    "handshakes", "link_downs", "dropped_not_up", "ignored_not_up",
+    "handshakes", "link_downs", "dropped_not_up", "ignored_not_up", "refused", "stray_nacks",
 )
 ERROR_COUNTER = {"overflow": "framing_errors", "cobs": "framing_errors", "short": "framing_errors",
                   "crc": "crc_errors", "version": "version_errors", "length": "length_errors",

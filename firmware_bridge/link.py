@@ -12,6 +12,12 @@ port reopened with exponential back-off (50 ms doubling to 0.5 s by default). Ev
    and boot noise), then the handshake (0x00 + HELLO).
 
 Time is ``time.monotonic()`` seconds, passed to the session as a number.
+
+Writing never holds the session lock (the lock the reader thread and :meth:`SerialLink.send` share): the session's
+output is appended, under the lock, to a bounded outbound buffer (``max_out_bytes``; whole frames beyond it are
+dropped and counted in :attr:`SerialLink.out_dropped`), and whichever thread finds the writer free writes it, in
+order, outside the lock. A port that stops accepting writes therefore blocks only the thread writing (up to
+``write_timeout_s``, then the port counts as lost), never a caller of ``send``/``take_events`` waiting for the lock.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class LinkConfig:
     exclusive: bool = True
     low_latency: bool = True
     max_events: int = 10000  # events kept for take_events(); the oldest are dropped beyond this
+    max_out_bytes: int = 65536  # bytes waiting for the port; further frames are dropped (counted) beyond this
 
 
 def _default_opener(url: str, **kwargs: Any) -> Any:
@@ -69,7 +76,12 @@ class SerialLink:
         self.config = config or LinkConfig()
         self._opener = opener or _default_opener
         self._clock = clock
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the session, the port reference, the event and outbound buffers
+        self._write_lock = threading.Lock()  # held by the one thread writing; never taken under ``_lock``
+        self._out: deque[bytes] = deque()
+        self._out_bytes = 0
+        self.out_dropped = 0
+        self._write_failure: tuple[BaseException, Any] | None = None  # (error, port) of a write on another thread
         self._stop = threading.Event()
         self._port: Any = None
         self._thread: threading.Thread | None = None
@@ -98,7 +110,8 @@ class SerialLink:
         if self._thread is not None:
             self._thread.join(timeout=2.0)
         with self._lock:
-            self._close_port()
+            port, self._port = self._port, None
+        self._close(port)
 
     def __enter__(self) -> SerialLink:
         return self.start()
@@ -110,8 +123,9 @@ class SerialLink:
         """Send now if the link is up; reliable messages are queued until acknowledged. False: dropped."""
         with self._lock:
             ok = self.session.send(message, self._clock())
-            self._flush()
-            return ok
+            self._collect()
+        self._drain()
+        return ok
 
     def take_events(self) -> list[Event]:
         """Events since the last call (LinkUp, LinkDown, messages, ...)."""
@@ -130,6 +144,11 @@ class SerialLink:
         """Session counters."""
         with self._lock:
             return self.session.stats
+
+    @property
+    def writing(self) -> bool:
+        """True while a thread is inside a port write (a write that stays True for long: the port is full)."""
+        return self._write_lock.locked()
 
     def wait_until_up(self, timeout_s: float) -> bool:
         """Block until the handshake is done (or ``timeout_s`` passes)."""
@@ -150,11 +169,15 @@ class SerialLink:
                     backoff = min(backoff * 2.0, self.config.backoff_max_s)
                     continue
                 backoff = self.config.backoff_initial_s
+            failure, self._write_failure = self._write_failure, None
+            if failure is not None and failure[1] is self._port:  # closed by its owner, the reader, not mid-read
+                self._lost(failure[0])
+                continue
             try:
                 self._service()
             except _port_errors() as exc:
                 self._lost(exc)
-            except Exception as exc:  # a bug must not kill the link: log it, reopen  # noqa: BLE001
+            except Exception as exc:  # a bug must not kill the link: log it, reopen
                 log.exception("bridge link: unexpected error on %s", self.url)
                 self._lost(exc)
 
@@ -182,7 +205,8 @@ class SerialLink:
             self._port = port
             self.opens += 1
             self.session.open(self._clock())
-            self._flush()
+            self._collect()
+        self._drain()
         return True
 
     def _service(self) -> None:
@@ -195,18 +219,56 @@ class SerialLink:
             if data:
                 self.session.receive(data, now)
             self.session.tick(now)
-            self._flush()
+            self._collect()
+        self._drain()
 
-    def _flush(self) -> None:
-        """Write pending output and move events; caller holds the lock. Port errors close the port."""
+    def _collect(self) -> None:
+        """Move the session's output to the outbound buffer and its events to ours; caller holds ``_lock``."""
         out = self.session.take_output()
         self._events.extend(self.session.take_events())
         if not out or self._port is None:
             return
-        try:
-            self._port.write(out)
-        except _port_errors() as exc:
+        if self._out_bytes + len(out) > self.config.max_out_bytes:
+            self.out_dropped += 1  # the port is not taking bytes: drop whole frames, never block
+            return
+        self._out.append(out)
+        self._out_bytes += len(out)
+
+    def _drain(self) -> None:
+        """Write the outbound buffer in order, outside ``_lock``; returns at once when another thread is writing
+        (that thread writes what was queued meanwhile). Port errors close the port."""
+        while self._out:
+            if not self._write_lock.acquire(blocking=False):
+                return
+            failure: tuple[BaseException, Any] | None = None
+            try:
+                while True:
+                    with self._lock:
+                        port = self._port
+                        chunk = b"".join(self._out)
+                        self._out.clear()
+                        self._out_bytes = 0
+                    if not chunk or port is None:
+                        break
+                    try:
+                        port.write(chunk)
+                    except _port_errors() as exc:
+                        failure = (exc, port)
+                        break
+            finally:
+                self._write_lock.release()
+            if failure is not None:
+                self._write_failed(*failure)
+                return
+
+    def _write_failed(self, exc: BaseException, port: Any) -> None:
+        """A write failed: the reader thread closes the port (here when we are it, else on its next turn)."""
+        if threading.current_thread() is self._thread:
             self._lost(exc)
+            return
+        with self._lock:
+            if port is self._port:
+                self._write_failure = (exc, port)
 
     def _lost(self, exc: BaseException) -> None:
         with self._lock:
@@ -216,11 +278,17 @@ class SerialLink:
             self.session.close(self._clock(), f"port lost: {exc}")
             self._events.extend(self.session.take_events())
             self.session.take_output()
-            self._close_port()
+            self._out.clear()
+            self._out_bytes = 0
+            port, self._port = self._port, None
+        self._close(port)
 
-    def _close_port(self) -> None:
-        port, self._port = self._port, None
-        if port is not None:
+    def _close(self, port: Any) -> None:
+        """Close a port already detached from the link; waits for a write in progress on it (at most the write
+        timeout), never closes a port under a writer. Caller must not hold ``_lock``."""
+        if port is None:
+            return
+        with self._write_lock:
             try:
                 port.close()
             except _port_errors():

@@ -21,14 +21,16 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import astuple, dataclass, fields
-from typing import ClassVar, Union
+from typing import ClassVar, TypeAlias
 
+from liveredge.edge.events import CLASSES, NOT_LIVER, UNCERTAIN
 from liveredge.firmware_bridge.wire import crc32
 
 PROTOCOL_VERSION = 1
 
-CLASS_NAMES: dict[int, str] = {0: "normal", 1: "steatosis", 2: "fibrosis", 3: "focal_lesion", 4: "not_liver",
-                               255: "uncertain"}
+CLASS_NAMES: dict[int, str] = {**dict(enumerate((*CLASSES, NOT_LIVER))), 255: UNCERTAIN}
+"""The wire's fixed class codes: 0 normal, 1 steatosis, 2 fibrosis, 3 focal_lesion, 4 not_liver, 255 uncertain
+(pinned by SCHEMA_HASH and the vectors; the names come from their one home, ``liveredge.edge.events``)."""
 CLASS_CODES: dict[str, int] = {name: code for code, name in CLASS_NAMES.items()}
 
 
@@ -100,7 +102,7 @@ class _Message:
 
     def pack(self) -> bytes:
         """Payload bytes; raises ``struct.error`` if a field does not fit its width."""
-        return struct.pack("<" + self.LAYOUT, *astuple(self))  # type: ignore[call-overload]
+        return struct.pack("<" + self.LAYOUT, *astuple(self))  # type: ignore[call-overload]  # fields are ints (dataclass of the layout)
 
 
 @dataclass(frozen=True)
@@ -234,9 +236,9 @@ class Nack(_Message):
     reason: int
 
 
-Message = Union[Hello, HelloAck, Heartbeat, ProbeEvent, ExamStart, ExamEnd, Result, ExamSummary, Alert, Ack, Nack]
+Message: TypeAlias = Hello | HelloAck | Heartbeat | ProbeEvent | ExamStart | ExamEnd | Result | ExamSummary | Alert | Ack | Nack
 
-MESSAGE_CLASSES: dict[int, type] = {
+MESSAGE_CLASSES: dict[int, type[Message]] = {
     cls.TYPE: cls
     for cls in (Hello, HelloAck, Heartbeat, ProbeEvent, ExamStart, ExamEnd, Result, ExamSummary, Alert, Ack, Nack)
 }
@@ -264,7 +266,7 @@ SCHEMA_HASH: int = crc32(schema_text().encode("ascii"))
 def unpack_payload(msg_type: int, payload: bytes) -> Message:
     """Build the message of ``msg_type`` from its payload (caller checked type and size)."""
     cls = MESSAGE_CLASSES[msg_type]
-    return cls(*struct.unpack("<" + cls.LAYOUT, payload))  # type: ignore[no-any-return]
+    return cls(*struct.unpack("<" + cls.LAYOUT, payload))
 
 
 def field_values(message: Message) -> list[int]:
@@ -274,6 +276,6 @@ def field_values(message: Message) -> list[int]:
 
 def reliable_key(message: Message) -> tuple[int, int] | None:
     """Deduplication key ``(type, exam_id)`` of a reliable message; ``None`` for best-effort ones."""
-    if message.TYPE in RELIABLE_TYPES:
-        return (int(message.TYPE), int(getattr(message, "exam_id")))
+    if message.TYPE in RELIABLE_TYPES and isinstance(message, (ExamStart, ExamEnd, ExamSummary)):
+        return (int(message.TYPE), int(message.exam_id))
     return None

@@ -76,12 +76,12 @@ def describe(outcome: Frame | DecodeError) -> str:
 def describe_event(event: Event) -> str:
     """One line for a session event."""
     if hasattr(event, "TYPE"):
-        return describe_message(event)  # type: ignore[arg-type]
+        return describe_message(event)
     peer = getattr(event, "peer", None)
     if peer is not None:
         return (f"LinkUp peer device_id=0x{peer.device_id:016x} firmware={peer.fw_major}.{peer.fw_minor}."
                 f"{peer.fw_patch} max_frame={peer.max_frame}")
-    return f"{type(event).__name__} " + " ".join(f"{k}={v}" for k, v in asdict(event).items())  # type: ignore[call-overload]
+    return f"{type(event).__name__} " + " ".join(f"{k}={v}" for k, v in asdict(event).items())
 
 
 @dataclass(frozen=True)

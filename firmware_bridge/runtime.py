@@ -31,16 +31,24 @@ Implementations: :class:`SerialBridge` (on a :class:`~liveredge.firmware_bridge.
 from __future__ import annotations
 
 import time
-from typing import Protocol, Union, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 from liveredge.firmware_bridge.errors import BridgeValueError
 from liveredge.firmware_bridge.events import Event, LinkState, SessionStats
 from liveredge.firmware_bridge.link import LinkConfig, SerialLink, open_link
-from liveredge.firmware_bridge.messages import CLASS_NAMES, Alert, AlertCode, ExamEnd, ExamStart, ExamSummary
-from liveredge.firmware_bridge.messages import ProbeEvent, Result
+from liveredge.firmware_bridge.messages import (
+    CLASS_NAMES,
+    Alert,
+    AlertCode,
+    ExamEnd,
+    ExamStart,
+    ExamSummary,
+    ProbeEvent,
+    Result,
+)
 from liveredge.firmware_bridge.session import Session, SessionConfig
 
-InboundEvent = Union[ProbeEvent, ExamStart, ExamEnd]
+InboundEvent: TypeAlias = ProbeEvent | ExamStart | ExamEnd
 
 
 @runtime_checkable
@@ -57,6 +65,8 @@ class RuntimeBridge(Protocol):
                       timestamp_ns: int | None = None) -> bool: ...
 
     def poll_events(self) -> list[InboundEvent]: ...
+
+    def close(self) -> None: ...
 
 
 def _check(name: str, value: int, bits: int) -> int:
@@ -192,3 +202,6 @@ class NullBridge:
 
     def poll_events(self) -> list[InboundEvent]:
         return []
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -22,6 +22,13 @@ _VALUED = {"depth", "gain", "preset", "button"}
 _OPTIONAL = {"exam_start", "exam_end"}
 _BARE = {"freeze", "unfreeze", "reset", "wait_link"}
 ACTIONS = frozenset(_VALUED | _OPTIONAL | _BARE)
+SCRIPT_HELP = (
+    "--script FILE: one action per line, '<delay_s> <action> [value]' ('#' starts a comment; delay_s is seconds "
+    "after the previous line). Actions: " + ", ".join(f"{a} N" for a in sorted(_VALUED)) + ", "
+    + ", ".join(f"{a} [ID]" for a in sorted(_OPTIONAL)) + ", " + ", ".join(sorted(_BARE))
+    + " (wait_link: wait until a host has completed the handshake). Example: '0 wait_link', '0.5 exam_start', "
+    "'2.0 exam_end'. SIGTERM or Ctrl-C stop the emulator and remove its --link."
+)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ seconds as a float), and takes the bytes to write and the events it produced::
 Both ends run the same machine (host and MCU emulator). Reliable types (EXAM_START, EXAM_END, EXAM_SUMMARY)
 carry ACK_REQUESTED, are retransmitted every ``ack_timeout_s`` with the same seq until an ACK names that seq and
 type, survive reconnects (re-sent with new seqs after the next handshake) and are delivered once per
-``(type, exam_id)`` by the receiver.
+``(type, exam_id)`` by the receiver. What a side accepts depends on its ``role`` (:mod:`.rules`: direction and
+value checks, answered with NACK); a NACK(INCOMPATIBLE) only counts while our HELLO is outstanding.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from liveredge.firmware_bridge.codec import (
     encode_frame,
 )
 from liveredge.firmware_bridge.events import (
-    ERROR_COUNTER,
     APP_TYPES,
     COUNTER_NAMES,
+    ERROR_COUNTER,
     Delivered,
     DeliveryFailed,
     Event,
@@ -56,6 +57,7 @@ from liveredge.firmware_bridge.messages import (
     NackReason,
     reliable_key,
 )
+from liveredge.firmware_bridge.rules import NACK_OF_VERDICT, Role, cleaned, verdict
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class SessionConfig:
 
     device_id: int = 0
     firmware: tuple[int, int, int] = (0, 1, 0)
+    role: Role = Role.HOST
+    busy_backoff_s: float = 0.4  # after NACK(BUSY): wait this long before sending the refused message again
     heartbeat_interval_s: float = 0.25
     link_timeout_s: float = 1.0  # no valid frame for this long while UP -> link down, re-handshake
     hello_retry_s: float = 0.25
@@ -196,10 +200,14 @@ class Session:
         self._transmit(self._identity(Hello))
         self._timers.last_hello = now
 
+    def uptime_ms(self, now: float) -> int:
+        """This side's clock on the wire (HEARTBEAT.uptime_ms, PROBE_EVENT/EXAM_*.device_ms): milliseconds since
+        the session first opened (boot, for the MCU), wrapping at 2**32."""
+        return int((now - (self._timers.started if self._timers.started is not None else now)) * 1000) & 0xFFFFFFFF
+
     def _send_heartbeat(self, now: float) -> None:
-        uptime = int((now - (self._timers.started or now)) * 1000) & 0xFFFFFFFF
         errors = min(self.stats.decode_errors, 0xFFFF)
-        self._transmit(Heartbeat(uptime, errors))
+        self._transmit(Heartbeat(self.uptime_ms(now), errors))
         self._timers.last_heartbeat = now
 
     def _queue_reliable(self, item: _Pending, now: float) -> None:
@@ -269,6 +277,9 @@ class Session:
             return
         if isinstance(msg, Nack) and msg.reason == NackReason.INCOMPATIBLE:
             self.counters["nacks_rx"] += 1
+            if self.state is LinkState.UP or msg.nacked_seq != 0:  # not an answer to our HELLO (seq 0)
+                self.counters["stray_nacks"] += 1
+                return
             self._incompatible("the peer refused our HELLO as incompatible (protocol version or schema hash)")
             return
         if self.state is not LinkState.UP:
@@ -281,7 +292,12 @@ class Session:
         elif isinstance(msg, Nack):
             self._on_nack(msg, now)
         elif frame.msg_type in APP_TYPES:
-            self._deliver(frame, msg)
+            ruling = verdict(self.config.role, frame)
+            if ruling in NACK_OF_VERDICT:
+                self.counters["refused"] += 1
+                self._transmit(Nack(frame.seq, NACK_OF_VERDICT[ruling]))
+            else:
+                self._deliver(frame, cleaned(msg))
 
     def _on_hello(self, frame: Frame, msg: Hello, now: float) -> None:
         if msg.protocol_version != PROTOCOL_VERSION or msg.schema_hash != SCHEMA_HASH:
@@ -319,9 +335,13 @@ class Session:
         self.counters["nacks_rx"] += 1
         for item in self._pending:
             if item.seq == msg.nacked_seq and item.sent_at is not None:
-                if msg.reason == NackReason.UNKNOWN_TYPE:
+                if msg.reason in (NackReason.UNKNOWN_TYPE, NackReason.BAD_PAYLOAD):  # the same bytes would fail
                     self._pending.remove(item)
-                    self._events.append(DeliveryFailed(item.key[0], item.key[1], "peer does not know the type"))
+                    why = "refuses the type" if msg.reason == NackReason.UNKNOWN_TYPE else "refuses the values"
+                    self._events.append(DeliveryFailed(item.key[0], item.key[1], f"peer {why}"))
+                elif msg.reason == NackReason.BUSY:  # back off, and do not count it towards link-down
+                    item.sent_at = now + self.config.busy_backoff_s - self.config.ack_timeout_s
+                    item.attempts = max(0, item.attempts - 1)
                 else:
                     item.sent_at = now - self.config.ack_timeout_s  # retransmit on the next tick
                 return
@@ -329,7 +349,7 @@ class Session:
     def _deliver(self, frame: Frame, msg: Message) -> None:
         key = reliable_key(msg)
         if key is None:
-            self._events.append(msg)  # type: ignore[arg-type]
+            self._events.append(msg)
             return
         self._transmit(Ack(frame.seq, frame.msg_type))
         if key in self._seen:
@@ -338,4 +358,4 @@ class Session:
         self._seen[key] = None
         while len(self._seen) > self.config.dedupe_window:
             self._seen.popitem(last=False)
-        self._events.append(msg)  # type: ignore[arg-type]
+        self._events.append(msg)

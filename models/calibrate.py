@@ -79,7 +79,7 @@ def gate_thresholds(probs: np.ndarray, logits: np.ndarray, y: np.ndarray, labels
     if p_thr is not None:
         flagged |= probs[:, nl] >= p_thr
     neg = ~liver
-    auc = (lambda s: roc_auc(neg.astype(int), s) if neg.any() else None)  # noqa: E731
+    auc = (lambda s: roc_auc(neg.astype(int), s) if neg.any() else None)  # noqa: E731 - a local scorer
     return GateChoice(
         p_thr, round(e_thr, 4), round(float(flagged[liver].mean()), 4),
         round(float(flagged[neg].mean()), 4) if neg.any() else None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ class TqdmProgress(keras.callbacks.Callback):
 
     def __init__(self, epochs: int, steps: int, initial_epoch: int = 0) -> None:
         super().__init__()
+        self._epochs = epochs
+        # disable=None: no bar when stderr is not a terminal (a log file gets one line per epoch instead).
         self._bar = tqdm(total=epochs * steps, initial=initial_epoch * steps, desc="train", unit="step",
-                         file=sys.stderr, dynamic_ncols=True)
+                         file=sys.stderr, dynamic_ncols=True, disable=None)
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._bar.update(1)
@@ -36,9 +39,34 @@ class TqdmProgress(keras.callbacks.Callback):
         logs = logs or {}
         shown = {k: f"{v:.3f}" for k, v in logs.items() if isinstance(v, float) and k != "learning_rate"}
         self._bar.set_postfix(epoch=epoch + 1, **shown)
+        if self._bar.disable:
+            print(f"epoch {epoch + 1}/{self._epochs}: " + ", ".join(f"{k} {v}" for k, v in shown.items()),
+                  file=sys.stderr, flush=True)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._bar.close()
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training before the epoch that would end past ``seconds`` of wall time (judged by the slowest epoch
+    so far); the best checkpoint is then restored and exported as usual."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.stopped_early = False
+        self._start = time.perf_counter()
+        self._last = self._start
+        self._slowest = 0.0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        now = time.perf_counter()
+        self._slowest = max(self._slowest, now - self._last)
+        self._last = now
+        if now - self._start + self._slowest > self.seconds:
+            self.stopped_early = True
+            self.model.stop_training = True
+            print(f"time budget of {self.seconds:.0f} s reached after epoch {epoch + 1}: stopping", file=sys.stderr)
 
 
 class ResumableCheckpoint(keras.callbacks.Callback):

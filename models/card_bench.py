@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.events import CLASSES
 
 BEGIN, END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
 SIZES = ("5mm", "10mm", "20mm", "50mm")
@@ -35,7 +36,7 @@ def _row(doc: dict[str, Any]) -> str:
         f"{_f(worst['balanced_accuracy'])} ({worst['profile']}, {worst.get('kind')})",
         _f(doc["median_balanced_accuracy"]),
         f"{_f(doc['overall']['ece'])} / {_f(max(eces) if eces else None)}",
-        " / ".join(_f(cls[c]["median_sensitivity"]) for c in ("normal", "steatosis", "fibrosis", "focal_lesion")),
+        " / ".join(_f(cls[c]["median_sensitivity"]) for c in CLASSES),
         " / ".join(_f(lesion.get(s, {}).get("sensitivity")) for s in SIZES),
         "-" if not agree else f"{_f(agree['worst'], 3)} / {_f(agree['median'], 3)}",
         _f((ood.get("max_softmax") or {}).get("auroc"), 3)  # 3 digits: the target is 0.98, 0.977 must not read as met

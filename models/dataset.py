@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from liveredge.edge.errors import DataError
+from liveredge.edge.events import CLASSES
 
-DEFAULT_LABELS: tuple[str, ...] = ("normal", "steatosis", "fibrosis", "focal_lesion")
+DEFAULT_LABELS: tuple[str, ...] = CLASSES
 SPLITS: tuple[str, ...] = ("train", "val", "test", "holdout")
 REQUIRED = ("path", "label", "patient_id", "site_id")
 _SHOW = 10  # offending rows listed in an error message

@@ -13,7 +13,11 @@ region mode); a changed manifest or spec never reuses stale arrays.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import sys
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from pathlib import Path
 
 import cv2
@@ -27,6 +31,7 @@ from liveredge.models.dataset import Manifest, Record
 
 REGION_MODES = ("detect", "mask")
 CACHE_DIR = ".liveredge-cache"
+PARALLEL_MIN_FRAMES = 256  # below this, starting worker processes costs more than it saves
 
 
 def cache_key(manifest: Manifest, spec: PreprocessSpec, region: str) -> str:
@@ -77,11 +82,14 @@ def load_frames(
     return images if indices is None else images[indices]
 
 
-def load_usable_frames(manifest: Manifest, spec: PreprocessSpec, *, region: str = "detect") -> tuple[np.ndarray, np.ndarray]:
+def load_usable_frames(
+    manifest: Manifest, spec: PreprocessSpec, *, region: str = "detect", workers: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 (N, h, w) images, bool (N,) usable) for the whole manifest: a frame in which the runtime's detector
     finds no ultrasound region (a preset so dark the screen is black, the probe in air) is one the device flags
     NO_REGION and never classifies, so training and calibration leave it out instead of failing; its image is
-    zeros and ``usable`` False. Unreadable files still raise DataError. Cached like :func:`load_frames`."""
+    zeros and ``usable`` False. Unreadable files still raise DataError. Cached like :func:`load_frames`.
+    ``workers`` > 1 spreads a large manifest over that many processes (same results, same order)."""
     if region != "detect":
         images = load_frames(manifest, spec, region=region)
         return images, np.ones(len(images), bool)
@@ -92,21 +100,47 @@ def load_usable_frames(manifest: Manifest, spec: PreprocessSpec, *, region: str 
                 return data["images"], data["usable"]
     except (OSError, KeyError, ValueError):
         pass
-    images = np.zeros((len(manifest.records), *spec.input_size), np.uint8)
-    usable = np.ones(len(manifest.records), bool)
-    for i, r in enumerate(tqdm(manifest.records, desc="preprocess frames", unit="frame", file=sys.stderr, leave=False)):
-        try:
-            images[i] = gray_frame(r, spec, region)
-        except DataError as exc:
-            if not isinstance(exc.__cause__, PreprocessError):
-                raise
-            usable[i] = False
+    images, usable = _preprocess_all(manifest.records, spec, region, workers)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, images=images, usable=usable)
     except OSError:
         pass
     return images, usable
+
+
+def _usable_one(record: Record, spec: PreprocessSpec, region: str) -> np.ndarray | None:
+    """The model image of one frame, or None when the runtime would find no region in it."""
+    try:
+        return gray_frame(record, spec, region)
+    except DataError as exc:
+        if not isinstance(exc.__cause__, PreprocessError):
+            raise
+        return None
+
+
+def _preprocess_all(records: Sequence[Record], spec: PreprocessSpec, region: str, workers: int) -> tuple[np.ndarray, np.ndarray]:
+    images = np.zeros((len(records), *spec.input_size), np.uint8)
+    usable = np.ones(len(records), bool)
+    bar = tqdm(total=len(records), desc="preprocess frames", unit="frame", file=sys.stderr, leave=False, disable=None)
+    if workers > 1 and len(records) >= PARALLEL_MIN_FRAMES:
+        # "spawn": the caller may hold TensorFlow's thread pools, which a fork must not inherit.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = pool.map(_usable_one, records, repeat(spec), repeat(region), chunksize=64)
+            _collect(results, images, usable, bar)
+    else:
+        _collect((_usable_one(r, spec, region) for r in records), images, usable, bar)
+    bar.close()
+    return images, usable
+
+
+def _collect(results: Iterable[np.ndarray | None], images: np.ndarray, usable: np.ndarray, bar: tqdm) -> None:
+    for i, img in enumerate(results):
+        if img is None:
+            usable[i] = False
+        else:
+            images[i] = img
+        bar.update(1)
 
 
 def _read_cache(path: Path) -> np.ndarray | None:

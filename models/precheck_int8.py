@@ -54,5 +54,5 @@ if __name__ == "__main__":  # pragma: no cover
 
     path = precheck(Path(sys.argv[1]), sys.argv[2])
     interp = Interpreter(model_path=str(path))
-    ops = sorted({d["op_name"] for d in interp._get_ops_details()})
+    ops = sorted({d["op_name"] for d in interp._get_ops_details()})  # noqa: SLF001 - LiteRT has no public op list
     print(f"{path}: {path.stat().st_size} bytes, ops {ops}")

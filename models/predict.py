@@ -53,7 +53,7 @@ def check_input(info: ModelInfo, shape: tuple[int | None, ...], outputs: int) ->
     """Raise ModelError when the model's input or class count does not match its spec / labels."""
     want = info.spec.input_shape
     got = tuple(shape[1:])
-    if len(got) != 3 or any(g is not None and g != w for g, w in zip(got, want)):
+    if len(got) != 3 or any(g is not None and g != w for g, w in zip(got, want, strict=True)):
         raise ModelError(f"{info.path}: model input shape {tuple(shape)} does not match the preprocessing spec "
                          f"(batch, {want[0]}, {want[1]}, {want[2]}) from its {info.spec_source}; fix the sidecar / "
                          "metadata or retrain for this input size")

@@ -20,7 +20,7 @@ NOTE = ("Models trained on SIMULATED ultrasound (liveredge phantom simulator). R
         "NOT for clinical use.")
 
 
-def _plt():  # type: ignore[no-untyped-def]
+def _plt():  # type: ignore[no-untyped-def]  # matplotlib.pyplot, imported lazily
     import matplotlib
 
     matplotlib.use("Agg")

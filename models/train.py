@@ -51,6 +51,7 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     steps_per_epoch: int | None = None
     n_boot: int = 300
+    time_budget_s: float | None = None  # stop (keeping the best epoch) before training would pass this wall time
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.threads < 1:
@@ -82,20 +83,24 @@ class TrainResult:
 
 
 def configure_tf(threads: int, seed: int) -> None:
-    """Few threads (shared 2-core machines) and fixed seeds for Python, numpy and TensorFlow."""
-    import tensorflow as tf
+    """Few threads (shared 2-core machines) and fixed seeds for Python, numpy and the Keras backend.
 
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # already initialised in this process (e.g. tests): keep the existing pools
+    Training is plain Keras 3: with ``KERAS_BACKEND=jax`` (or ``torch``) it runs where TensorFlow is not installed,
+    e.g. a GPU machine; the thread settings then only concern TensorFlow and are skipped."""
     import keras
 
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:
+            pass  # already initialised in this process (e.g. tests): keep the existing pools
     keras.utils.set_random_seed(seed)
 
 
-def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: ignore[no-untyped-def]
+def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: ignore[no-untyped-def]  # a keras.utils.PyDataset, defined lazily
     """A keras PyDataset yielding (x, one-hot y, class-weight sample weights) with fresh augmentation."""
     import keras
 
@@ -104,7 +109,8 @@ def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: 
 
     class Batches(keras.utils.PyDataset):
         def __init__(self) -> None:
-            super().__init__(workers=1, use_multiprocessing=False)
+            # Augmentation runs in threads (OpenCV releases the GIL): half the CPU threads, at least one.
+            super().__init__(workers=max(1, cfg.threads // 2), use_multiprocessing=False)
             self.epoch = 0
             self.order = self._shuffle()
 
@@ -115,7 +121,7 @@ def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: 
             full = int(np.ceil(len(y) / cfg.batch_size))
             return min(full, cfg.steps_per_epoch) if cfg.steps_per_epoch else full
 
-        def __getitem__(self, i: int):  # type: ignore[no-untyped-def]
+        def __getitem__(self, i: int):  # type: ignore[no-untyped-def]  # keras batch tuple
             idx = self.order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
             rng = np.random.default_rng((cfg.seed, self.epoch, i))
             x = to_model_input(augment(images[idx], cfg.augment, rng), cfg.spec)
@@ -134,7 +140,7 @@ def _prepare(dataset: str | Path, cfg: TrainConfig) -> tuple[ds.Manifest, dict[s
     splits = ds.split_patients(manifest, holdout_site=cfg.holdout_site, val_frac=cfg.val_frac,
                                test_frac=cfg.test_frac, seed=cfg.seed)
     idx = ds.split_indices(manifest, splits)
-    images, usable = load_usable_frames(manifest, cfg.spec, region=cfg.region)
+    images, usable = load_usable_frames(manifest, cfg.spec, region=cfg.region, workers=cfg.threads)
     if not usable.all():  # the device never classifies a frame without a region: neither train nor score on it
         print(f"{int((~usable).sum())} of {len(usable)} frames have no ultrasound region the runtime can find "
               "(it would flag them NO_REGION); left out", file=sys.stderr)
@@ -143,7 +149,7 @@ def _prepare(dataset: str | Path, cfg: TrainConfig) -> tuple[ds.Manifest, dict[s
     return manifest, splits, idx, images
 
 
-def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ignore[no-untyped-def]
+def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ignore[no-untyped-def]  # keras types, imported lazily
     """(training model with the probs output only, first epoch) — fresh, or reloaded from ``last.keras``."""
     import keras
 
@@ -166,7 +172,7 @@ def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ign
     return model, 0
 
 
-def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]
+def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]  # keras types, imported lazily
     """The exported model: shared weights, outputs [probs, cam] (cam_output = 1) or probs alone."""
     import keras
 
@@ -175,7 +181,7 @@ def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]
     return keras.Model(model.input, [model.get_layer("probs").output, model.get_layer("cam").output], name=cfg.model_name)
 
 
-def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]
+def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]  # model: a keras model, imported lazily
     """Probabilities (N, K) for uint8 (N, h, w) images (output 0 when the model has several)."""
     out = []
     for s in range(0, len(images), batch):
@@ -201,7 +207,10 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
     model, ckpt = _fit(manifest, idx, images, cfg, out, resume)
     final = with_cam(model, cfg)
     reference = reference_from_images(images[idx["train"]], source=f"training frames of {manifest.sha256[:16]}")
-    paths = export_model(final, out, Sidecar(cfg.model_name, cfg.labels, cfg.spec, 1 if cfg.cam else None, reference))
+    import keras
+
+    sidecar = Sidecar(cfg.model_name, cfg.labels, cfg.spec, 1 if cfg.cam else None, reference)
+    paths = export_model(final, out, sidecar, savedmodel=keras.backend.backend() == "tensorflow")
     metrics = {name: summarize(manifest.y[ix], predict_probs(final, images[ix], cfg.spec), cfg.labels,
                                sites=manifest.sites[ix], groups=manifest.patients[ix], n_boot=cfg.n_boot, seed=cfg.seed)
                for name, ix in idx.items() if len(ix)}
@@ -214,21 +223,22 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
 
 
 def _fit(manifest: ds.Manifest, idx: dict[str, np.ndarray], images: np.ndarray, cfg: TrainConfig, out: Path,
-         resume: bool):  # type: ignore[no-untyped-def]
+         resume: bool) -> tuple[Any, Any]:
     """Fit (resuming from ``out/checkpoints``), restore the best weights; returns (model, checkpoint callback)."""
-    from liveredge.models.callbacks import ResumableCheckpoint, TqdmProgress
+    from liveredge.models.callbacks import ResumableCheckpoint, TimeBudget, TqdmProgress
 
     train_idx, val_idx = idx["train"], idx["val"]
     batches = make_batches(images[train_idx], manifest.y[train_idx], cfg)
     model, initial = _model(cfg, out / "checkpoints", resume, len(batches))
     ckpt = ResumableCheckpoint(out / "checkpoints", monitor="val_loss" if len(val_idx) else "loss", patience=cfg.patience)
     batches.epoch = initial
-    batches.order = batches._shuffle()
+    batches.order = batches._shuffle()  # noqa: SLF001 - resume: the epoch's order, as the sequence itself makes it
     val = (to_model_input(images[val_idx], cfg.spec), np.eye(len(cfg.labels), dtype=np.float32)[manifest.y[val_idx]])
     history: dict[str, list[float]] = {}
     if initial < cfg.epochs and not ckpt.state["stopped"]:
         fit = model.fit(batches, validation_data=val if len(val_idx) else None, epochs=cfg.epochs, initial_epoch=initial,
-                        verbose=0, callbacks=[ckpt, TqdmProgress(cfg.epochs, len(batches), initial)])
+                        verbose=0, callbacks=[ckpt, TqdmProgress(cfg.epochs, len(batches), initial),
+                                              *([TimeBudget(cfg.time_budget_s)] if cfg.time_budget_s else [])])
         history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     if ckpt.best_weights.is_file():
         model.load_weights(ckpt.best_weights)

@@ -11,7 +11,7 @@ os.environ["XDG_STATE_HOME"] = __import__("tempfile").mkdtemp(prefix="liveredge-
 
 
 # --- convert: a small simulated dataset (real simulator frames, PNG + manifest.csv) -------------------------
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from liveredge.edge.events import CLASSES
+
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny_int8.tflite"
-LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
+LABELS = CLASSES
 
 
 def _build(folder: Path, cam: bool) -> None:

@@ -5,8 +5,8 @@ Not a test module itself; imported by tests/test_sim*.py.
 
 from __future__ import annotations
 
-import numpy as np
 import cv2
+import numpy as np
 
 from liveredge.edge.sim import Scanner
 

@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 
 import pytest
+from runtime_fixtures import pubkey_args, sign_test_model, trusted
 
 from liveredge.cli.main import main
 from liveredge.edge import harmonize as h
 from liveredge.edge.model_meta import read_metadata
 from liveredge.edge.runtime.adapt import check_frames, read_frames
-from runtime_fixtures import pubkey_args, sign_test_model, trusted
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "models" / "zoo" / "liver_cnn_int8.tflite"

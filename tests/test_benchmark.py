@@ -15,18 +15,18 @@ import pytest
 
 from liveredge.cli.main import main
 from liveredge.edge.errors import ConfigError
-from liveredge.edge.sim.exam import VIEWS
+from liveredge.edge.preprocess.spec import PreprocessSpec
 from liveredge.edge.sim import anatomy
+from liveredge.edge.sim.exam import VIEWS
 from liveredge.edge.sim.patient import CLASSES
 from liveredge.edge.sim.profiles import KINDS, get_profile
-from liveredge.edge.sim.seeds import PURPOSES, RANGES, check_profile, check_seed, purpose_of, seed_range
-from liveredge.models.benchmark.render import Renderer, lesion_fully_visible, make_patient_for, make_scanner
 from liveredge.edge.sim.scenes import SCENES
+from liveredge.edge.sim.seeds import PURPOSES, RANGES, check_profile, check_seed, purpose_of, seed_range
 from liveredge.models.benchmark import score
+from liveredge.models.benchmark.render import Renderer, lesion_fully_visible, make_patient_for, make_scanner
 from liveredge.models.benchmark.run import plan
 from liveredge.models.benchmark.suite import Case, SuiteConfig, digest, suite_profiles
 from liveredge.models.benchmark.sweeps import place_lesion
-from liveredge.edge.preprocess.spec import PreprocessSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 INT8 = ROOT / "models" / "zoo" / "liver_cnn_int8.tflite"
@@ -40,7 +40,7 @@ def test_seed_ranges_are_disjoint_per_kind_and_fit_32_bits() -> None:
     for kind in ("profile", "patient"):
         spans = sorted((r.start, r.stop) for (k, _), r in RANGES.items() if k == kind)
         assert len(spans) == len(PURPOSES)
-        assert all(a_stop <= b_start for (_, a_stop), (b_start, _) in zip(spans, spans[1:]))
+        assert all(a_stop <= b_start for (_, a_stop), (b_start, _) in zip(spans, spans[1:], strict=False))
         assert spans[-1][1] <= 2**32
 
 

@@ -27,6 +27,10 @@ def _vector_lines(vectors: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _rule_lines(rules: list[dict]) -> str:
+    return "".join(f"R {r['name']} {r['role']} {r['verdict']} {r['hex']}\n" for r in rules)
+
+
 def _python_line(name: str, mode: str, outcome: object) -> str:
     if isinstance(outcome, DecodeError):
         return f"{name} {mode} {outcome.kind}"
@@ -45,7 +49,8 @@ def c_output(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
                            capture_output=True, text=True, timeout=60)
     assert build.returncode == 0, build.stderr
     lines_file = work / "vectors.txt"
-    lines_file.write_text(_vector_lines(json.loads(vectors_module.VECTORS_PATH.read_text())["vectors"]))
+    doc = json.loads(vectors_module.VECTORS_PATH.read_text())
+    lines_file.write_text(_vector_lines(doc["vectors"]) + _rule_lines(doc["rules"]))
     run = subprocess.run([str(exe), str(lines_file)], capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, run.stdout + run.stderr
     return run.stdout.splitlines()
@@ -76,3 +81,14 @@ def test_c_stream_of_all_vectors_matches_python(c_output: list[str]) -> None:
     py = ["ok" if not isinstance(o, DecodeError) else o.kind for o in FrameDecoder().feed(stream)]
     assert py == [v["expect"] for v in vectors]
     assert ("stream " + " ".join(py)) in c_output
+
+
+def test_c_applies_the_receiver_rules_like_the_spec(c_output: list[str]) -> None:
+    """Direction, value ranges, which types are acknowledged, reserved quality bits (spec §9.1)."""
+    rules = json.loads(vectors_module.VECTORS_PATH.read_text())["rules"]
+    expected = []
+    for r in rules:
+        quality = f" quality {r['quality_delivered']}" if "quality_delivered" in r else ""
+        expected.append(f"{r['name']} rule {r['verdict']}{quality}")
+    assert [line for line in c_output if " rule " in line] == expected
+    assert {r["verdict"] for r in rules} >= {"deliver", "ack", "nack_unknown_type", "nack_bad_payload", "control"}

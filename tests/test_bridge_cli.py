@@ -50,6 +50,31 @@ def test_emulate_then_monitor_shows_decoded_traffic(tmp_path: Path) -> None:
     assert any("EXAM_END exam_id=5" in line for line in lines)
     assert "not for clinical use" in mon.stderr and "frames, 0 errors" in mon.stderr
     assert "rx LinkUp" in out and "tx exam_end 5" in out and emu.returncode == 130, err
+    assert not link.exists() and not link.is_symlink(), "the emulator removes its link when it stops"
+
+
+def test_emulator_stops_cleanly_on_sigterm_and_removes_its_link(tmp_path: Path) -> None:
+    link = tmp_path / "ttyMCU"
+    emu = subprocess.Popen([*CLI, "bridge", "emulate", "--link", str(link)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        assert emu.stdout is not None
+        assert emu.stdout.readline().startswith("emulator: /dev/pts/") and link.is_symlink()
+        emu.send_signal(signal.SIGTERM)  # systemd / kill
+        _, err = emu.communicate(timeout=20)
+    finally:
+        emu.kill()
+    assert emu.returncode == 0, err
+    assert not link.is_symlink(), "no dangling --link after SIGTERM"
+
+
+def test_emulate_help_lists_the_script_actions(capsys: pytest.CaptureFixture[str]) -> None:
+    from liveredge.firmware_bridge.script import ACTIONS
+
+    with pytest.raises(SystemExit):
+        main(["bridge", "emulate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(action in text for action in ACTIONS) and "SIGTERM" in text
 
 
 def test_bad_script_and_bad_port_fail_with_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -131,7 +131,7 @@ def test_damage_never_escapes_and_is_counted(items: list, cuts: list[int]) -> No
     decoder = FrameDecoder()
     outcomes: list[Frame | DecodeError] = []
     bounds = sorted({0, len(stream), *(c for c in cuts if c < len(stream))})
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
         outcomes += decoder.feed(bytes(stream[lo:hi]))
     frames = [(o.message, o.seq) for o in outcomes if isinstance(o, Frame)]
     errors = [o for o in outcomes if isinstance(o, DecodeError)]

@@ -1,8 +1,9 @@
 """Acceptance over a real pty pair: host link (pyserial) ⇄ MCU emulator (master fd, raw mode).
 
 Handshake; MCU reset mid-stream resynchronizes within 1 s; a lost ACK makes EXAM_SUMMARY retransmit and arrive
-once; unplug/replug reconnects within 2 s with no reliable message lost or duplicated. Every test has a timeout so
-a hung pty fails instead of hanging.
+once; unplug/replug reconnects with no reliable message lost or duplicated (waits are event-driven with generous
+deadlines; the reconnect time itself, < 2 s, is measured by bench/reliability/faults.py); a port that stops accepting
+writes blocks only its writer. Every test has a timeout so a hung pty fails instead of hanging.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def test_lost_ack_summary_retransmitted_and_delivered_once(rig: tuple[PtyEmulato
     assert emulator.handheld.dropped_frames == 1
 
 
-def test_unplug_replug_reconnects_within_2s_without_losing_reliable(
+def test_unplug_replug_reconnects_without_losing_reliable(
         rig: tuple[PtyEmulator, SerialBridge]) -> None:
     emulator, bridge = rig
     col = _Collector(bridge)
@@ -131,12 +132,11 @@ def test_unplug_replug_reconnects_within_2s_without_losing_reliable(
     bridge.publish_summary(exam_id=42, frames=20, uncertain_frames=1, class_index=1, confidence=0.7)
     emulator.act(lambda h, t: h.exam_end(t, 43))
     assert bridge.publish_result(frame_seq=1, timestamp_ns=1, class_index=0, confidence=0.1) is False
-    time.sleep(0.3)
+    assert _wait(lambda: "cannot open" in bridge.link.last_error, 10.0)  # the host is backing off, reopening
     mark = len(col.link_events_since(0, object))
-    start = time.monotonic()
     emulator.replug()
-    assert _wait(lambda: bool(col.link_events_since(mark, LinkUp)), 2.0), bridge.link.last_error
-    assert time.monotonic() - start < 2.0
+    # event-driven (a loaded machine must not fail it); the "< 2 s" claim is measured by bench/reliability
+    assert _wait(lambda: bool(col.link_events_since(mark, LinkUp)), 10.0), bridge.link.last_error
     want = {Delivered(int(MsgType.EXAM_SUMMARY), 41), Delivered(int(MsgType.EXAM_SUMMARY), 42)}
     assert _wait(lambda: want <= set(col.link_events_since(0, Delivered)), 2.0)
     assert _wait(lambda: (col.poll(), ExamEnd in {type(e) for e in col.inbound})[1], 2.0)
@@ -162,5 +162,64 @@ def test_open_delay_and_input_flush_drop_boot_noise(tmp_path: Path) -> None:
         assert time.monotonic() - start >= 0.2  # the handshake waited for the open delay
         assert link.stats.decode_errors == 0  # boot noise was flushed, not decoded
     finally:
+        link.stop()
+        emulator.stop()
+
+
+def test_a_port_that_stops_accepting_writes_blocks_only_the_writer(tmp_path: Path) -> None:
+    """The MCU stops reading: the pty fills and a write blocks (write timeout 3 s). Meanwhile ``send`` and
+    ``poll_events`` from other threads return at once (the write does not hold the session lock), and a
+    :class:`BridgeSink` emit never waits."""
+    import threading
+
+    from liveredge.edge.events import FrameResult
+    from liveredge.edge.runtime.bridge import BridgeSink
+    from liveredge.firmware_bridge.link import LinkConfig
+
+    emulator = PtyEmulator(Handheld(seed=1), link_path=tmp_path / "ttyMCU")
+    link = SerialLink(emulator.start(), config=LinkConfig(write_timeout_s=3.0)).start()
+    bridge = SerialBridge(link)
+    stop = threading.Event()
+    try:
+        assert link.wait_until_up(2.0), link.last_error
+        emulator.stall()
+
+        def flood() -> None:  # the sink worker's role: publish until told to stop
+            i = 0
+            while not stop.is_set():
+                bridge.publish_result(frame_seq=i, timestamp_ns=i, class_index=0, confidence=0.5)
+                i += 1
+
+        writer = threading.Thread(target=flood, daemon=True)
+        writer.start()
+        since: list[float] = []
+
+        def blocked_for(seconds: float) -> bool:  # the writer has held the port for a while: the pty is full
+            if not link.writing:
+                since.clear()
+                return False
+            since[:] = since or [time.monotonic()]
+            return time.monotonic() - since[0] >= seconds
+
+        assert _wait(lambda: blocked_for(0.3), 10.0), "the pty never filled"
+        t0 = time.monotonic()
+        bridge.poll_events()
+        ok = bridge.publish_result(frame_seq=1, timestamp_ns=1, class_index=1, confidence=0.5)
+        sink = BridgeSink(bridge)
+        p = (0.5, 0.5)
+        for i in range(500):
+            sink.emit(FrameResult(i, 1.0, 1.0, 0.0, p, p, "normal", 0.5))
+        elapsed = time.monotonic() - t0
+        assert link.writing, "the writer must still be blocked for the comparison to mean anything"
+        assert elapsed < 1.0, f"callers waited {elapsed:.2f} s behind a blocked write"
+        assert isinstance(ok, bool)
+        stop.set()
+        emulator.resume()
+        writer.join(timeout=5.0)
+        sink._worker.close(timeout_s=5.0)
+        assert not writer.is_alive()
+    finally:
+        stop.set()
+        emulator.resume()
         link.stop()
         emulator.stop()

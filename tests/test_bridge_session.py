@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liveredge.firmware_bridge.codec import FrameDecoder, encode_frame, encode_raw
+from liveredge.firmware_bridge.codec import FLAG_ACK_REQUESTED, FLAG_RETRANSMIT, FrameDecoder, encode_frame, encode_raw
 from liveredge.firmware_bridge.events import Delivered, Incompatible, LinkDown, LinkState, LinkUp
 from liveredge.firmware_bridge.messages import (
     SCHEMA_HASH,
@@ -18,8 +18,10 @@ from liveredge.firmware_bridge.messages import (
     Nack,
     NackReason,
     ProbeEvent,
+    ProbeKind,
     Result,
 )
+from liveredge.firmware_bridge.rules import Role
 from liveredge.firmware_bridge.session import Session, SessionConfig
 
 
@@ -30,7 +32,7 @@ def _pump(a: Session, b: Session, now: float, rounds: int = 4) -> None:
 
 
 def _pair() -> tuple[Session, Session]:
-    host, mcu = Session(SessionConfig(device_id=1)), Session(SessionConfig(device_id=2))
+    host, mcu = Session(SessionConfig(device_id=1)), Session(SessionConfig(device_id=2, role=Role.MCU))
     host.open(0.0)
     mcu.open(0.0)
     _pump(host, mcu, 0.0)
@@ -45,7 +47,7 @@ def _messages(events: list) -> list:
 
 
 def test_handshake_exchanges_identity() -> None:
-    host, mcu = Session(SessionConfig(device_id=1)), Session(SessionConfig(device_id=2, firmware=(3, 4, 5)))
+    host, mcu = Session(SessionConfig(device_id=1)), Session(SessionConfig(device_id=2, firmware=(3, 4, 5), role=Role.MCU))
     host.open(0.0)
     mcu.receive(host.take_output(), 0.0)
     host.receive(mcu.take_output(), 0.0)
@@ -77,7 +79,7 @@ def test_peer_reset_resynchronizes_and_counts_no_gap() -> None:
     for i in range(3):
         mcu.send(ProbeEvent(6, 0, 100, 50, 1, i, 0), 0.1)
     host.receive(mcu.take_output()[:-5], 0.1)  # the MCU reboots while sending
-    rebooted = Session(SessionConfig(device_id=2))
+    rebooted = Session(SessionConfig(device_id=2, role=Role.MCU))
     rebooted.open(0.2)
     _pump(host, rebooted, 0.2)
     rebooted.send(ProbeEvent(1, 1, 100, 50, 1, 0, 5), 0.3)
@@ -142,7 +144,7 @@ def test_incompatible_schema_is_refused() -> None:
 def test_sequence_gap_unknown_type_and_dropped_best_effort() -> None:
     host, mcu = _pair()
     for i in range(4):
-        mcu.send(Result(i, 0, 0, 0, 0), 0.1)
+        mcu.send(ProbeEvent(int(ProbeKind.DEPTH), 0, 100 + i, 50, 1, 0, i), 0.1)  # best effort, MCU -> host
     frames = mcu.take_output().split(b"\0")
     host.receive(b"\0".join(frames[:1] + frames[2:]), 0.1)  # one RESULT lost on the line
     assert host.stats.sequence_gaps == 1 and len(_messages(host.take_events())) == 3
@@ -193,3 +195,51 @@ def test_emulated_handheld_random_actions_are_valid_frames() -> None:
     got = _messages(host.take_events())
     assert got == sent and host.stats.decode_errors == 0
     assert {type(m) for m in got} == {ProbeEvent, ExamStart, ExamEnd}
+
+
+def test_the_session_follows_every_receiver_rule_vector() -> None:
+    """Each ``rules`` vector: a side that is UP gets the frame and sends exactly ``reply`` (NACK, ACK or nothing)."""
+    import json
+
+    from liveredge.firmware_bridge.vectors import VECTORS_PATH
+
+    for rule in json.loads(VECTORS_PATH.read_text())["rules"]:
+        side = Session(SessionConfig(role=Role(rule["role"])))
+        side.open(0.0)
+        side.receive(encode_frame(Hello(1, SCHEMA_HASH, 256, 9, 1, 0, 0), 0), 0.0)
+        side.take_output()
+        side.take_events()
+        side.receive(bytes.fromhex(rule["hex"]), 0.0)
+        assert side.take_output().hex() == rule["reply"], rule["name"]
+        assert side.state.value == rule["state_after"], rule["name"]
+        delivered = _messages(side.take_events())
+        assert len(delivered) == (rule["verdict"] in ("deliver", "ack")), rule["name"]
+        if "quality_delivered" in rule:
+            assert delivered[0].quality_flags == rule["quality_delivered"]
+
+
+def test_refused_values_are_not_retransmitted_and_busy_backs_off() -> None:
+    host, mcu = _pair()
+    host.send(ExamSummary(1, 10, 1, 1, 5000, 0), 0.0)
+    mcu.receive(host.take_output(), 0.0)
+    mcu.take_output()
+    host.receive(encode_frame(Nack(1, NackReason.BUSY), 5), 0.05)  # the MCU's queue is full
+
+    def summaries() -> list[int]:
+        return [f.flags for f in FrameDecoder().feed(host.take_output()) if f.msg_type == MsgType.EXAM_SUMMARY]
+
+    host.tick(0.25)
+    assert summaries() == []  # not at the 200 ms ACK timeout: BUSY asks for 400 ms
+    host.tick(0.46)
+    assert summaries() == [FLAG_ACK_REQUESTED | FLAG_RETRANSMIT]
+    host.receive(encode_frame(Nack(1, NackReason.BAD_PAYLOAD), 6), 0.5)
+    assert host.stats.pending == 0 and any(type(e).__name__ == "DeliveryFailed" for e in host.take_events())
+
+
+def test_wire_clocks_are_the_senders_uptime() -> None:
+    from liveredge.firmware_bridge.emulator import Handheld
+
+    mcu = Handheld(seed=3)
+    mcu.boot(100.0)
+    event = mcu.probe(ProbeKind.FREEZE, 101.5)
+    assert event.device_ms == 1500 == mcu.session.uptime_ms(101.5)  # ms since boot, as HEARTBEAT.uptime_ms

@@ -56,9 +56,19 @@ def test_philips_palette_curvilinear() -> None:
 def test_ge_linear_with_power_doppler(name: str, scale: int) -> None:
     """Looked at: text block above the image, 'LYMPH NODE' below it, a scale bar and 'TIS..' at the bottom,
     PWR colour bars (with grey 'PWR' labels) drawn over the left and right image edges, white orientation
-    triangles left of the image; the Doppler ROI boxes and colour flow are inside the image."""
+    triangles left of the image; the Doppler ROI boxes and colour flow are inside the image. Looked at again
+    (issue 18): it is a DUAL screen whose two linear panels touch at x = 158 (x 1): the Doppler box outlines
+    differ on either side (the left box's right edge runs down the seam, the right box's top is a row lower),
+    the speckle is discontinuous there, and each panel has its own PWR bar."""
     cine, m = _real(name)
     s = scale
+    region = dicom.detect_dicom_region(cine)
+    assert len(region.panels) == 2 and region.live_panel == 0  # one still: the left panel is live
+    left, right = (p.mask > 0 for p in region.panels)
+    assert not left[:, 160 * s :].any() and not right[:, : 156 * s].any()  # each mask inside its own panel
+    assert left[110 * s, 150 * s] and right[110 * s, 165 * s]  # and reaching the seam
+    assert np.array_equal(m, left)
+    m = left | right
     assert m.shape == (240 * s, 320 * s)
     assert not m[: 52 * s].any() and not m[170 * s:].any()  # text above, text and scale bar below
     colour = overlay_mask(cine.frames[0])
@@ -73,8 +83,8 @@ def test_ge_linear_with_power_doppler(name: str, scale: int) -> None:
         assert label.sum() > 20 * s * s and not (label & m).any()
     assert not m[:, : 4 * s].any()  # orientation triangles
     assert m[110 * s, 160 * s] and m[100 * s, 60 * s] and m[160 * s, 300 * s]  # image centre, Doppler, corner
-    ys, xs = np.nonzero(m)
-    assert ys.min() <= 55 * s and ys.max() >= 166 * s and xs.min() <= 6 * s and xs.max() >= 312 * s
+    ys, xs = np.nonzero(m)  # column 311 (x 1) is the image's last: 312 is background in most rows (median 0)
+    assert ys.min() <= 55 * s and ys.max() >= 166 * s and xs.min() <= 6 * s and xs.max() >= 311 * s
 
 
 def test_sonosite_phased_jpeg_cine() -> None:

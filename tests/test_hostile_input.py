@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hostile_inputs import big_bmp, deflated_dicom_bomb, jpeg_header_bomb, png_bomb  # noqa: E402
-from runtime_fixtures import pubkey_args, signed_fixture_model, trusted  # noqa: E402
+from hostile_inputs import big_bmp, deflated_dicom_bomb, jpeg_header_bomb, png_bomb
+from runtime_fixtures import pubkey_args, signed_fixture_model, trusted
 
-from liveredge.edge import bounds  # noqa: E402
-from liveredge.edge.bounds import Limits, check_path, console_safe, image_size, read_bounded  # noqa: E402
-from liveredge.edge.errors import ConfigError, DataError, SourceError  # noqa: E402
+from liveredge.edge import bounds
+from liveredge.edge.bounds import Limits, check_path, console_safe, image_size, read_bounded
+from liveredge.edge.errors import ConfigError, DataError, SourceError
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = signed_fixture_model()  # signed by a test key: run needs a trusted statement

@@ -98,10 +98,10 @@ def test_check_quant_tolerates_rounding_but_not_a_different_contract() -> None:
 
 
 def test_class_activation_output_gives_a_heatmap(tmp_path: Path) -> None:
+    from runtime_fixtures import trusted
+
     from liveredge.edge.runtime import FrameProcessor, load_model
     from liveredge.edge.sources import PrerenderedClip
-
-    from runtime_fixtures import trusted
 
     path = tiny_model_path(tmp_path, cam=True)
     model = load_model(path, trusted(path))

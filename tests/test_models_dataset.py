@@ -59,7 +59,7 @@ def test_leaking_patient_is_rejected(data: Path, tmp_path: Path) -> None:
 
 def test_given_split_column_is_checked(data: Path, tmp_path: Path) -> None:
     def split_col(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-        for i, r in enumerate(rows):
+        for r in rows:
             r["split"] = "val" if r["site_id"] == "S2" else "train"
         rows[1]["split"] = "val"  # second frame of a train patient
         return rows

@@ -29,7 +29,7 @@ def test_prepare_frame_is_detect_then_apply(sim_frame: tuple[np.ndarray, np.ndar
     spec = PreprocessSpec()
     x = prepare_frame(image, spec)
     assert x.shape == (128, 128, 1) and x.dtype == np.float32
-    assert 0.0 <= float(x.min()) and float(x.max()) <= 1.0 and float(x.std()) > 0.05
+    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0 and float(x.std()) > 0.05
     pre = Preprocessor.from_region(spec, detect_region(image))
     np.testing.assert_array_equal(x, pre.apply(image))
     np.testing.assert_array_equal(prepare_gray(image, spec)[..., None].astype(np.float32) / 255.0, x)

@@ -4,7 +4,6 @@ dual panels, the warm-up window, and the change detector."""
 from __future__ import annotations
 
 import os
-
 from dataclasses import replace
 
 import numpy as np

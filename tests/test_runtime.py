@@ -18,7 +18,7 @@ from runtime_fixtures import pubkey_args, tiny_model_path, trusted
 
 from liveredge.edge.errors import VerificationError
 from liveredge.edge.events import UNCERTAIN, ExamSummary, FrameResult, Quality
-from liveredge.edge.runtime import FrameProcessor, LatestMailbox, LoadOptions, Pipeline, PipelineConfig, load_model
+from liveredge.edge.runtime import FrameProcessor, LatestMailbox, Pipeline, PipelineConfig, load_model
 from liveredge.edge.runtime.bench import BenchConfig, Collector, run_bench
 from liveredge.edge.runtime.bridge import BridgeSink, wire_exam_id, wire_quality
 from liveredge.edge.sinks import JsonlSink
@@ -135,6 +135,8 @@ def test_bridge_sink_sends_valid_wire_values(model_path: Path) -> None:
     sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, UNCERTAIN, 1.2, Quality.UNVERIFIED_MODEL))
     sink.emit(ExamSummary("exam-A", "steatosis", 0.7, {}, 10, 8, {}, 0.0, 1.0, 0.0))
     sink.emit(ExamSummary("exam-B", "steatosis", 0.7, {}, 10, 10, {"unverified_model": 10}, 0.0, 1.0, 0.0))
+    sink.close()
+    assert sink.errors == 0 and sink.dropped == 0, "NullBridge validates every value: none refused"
     assert wire_quality(Quality.FROZEN | Quality.LOW_CONFIDENCE | Quality.UNVERIFIED_MODEL) == (1 << 5) | (1 << 7) | (1 << 8)
     assert wire_exam_id("42") == 42 and 0 <= wire_exam_id("exam-A") < 2**32
 
@@ -149,11 +151,36 @@ def test_bridge_sink_maps_classes_by_name_whatever_the_model_order() -> None:
             super().publish_result(**kw)
             self.sent.append(kw["class_index"])
 
-    sink = BridgeSink(Recording())
+    states: list[Any] = []
+    sink = BridgeSink(Recording(), on_state=states.append)
     p = (0.2,) * 5  # e.g. a model listing ("not_liver", "focal_lesion", "normal", "fibrosis", "steatosis")
-    for label in ("normal", "focal_lesion", "not_liver", UNCERTAIN, "some_fifth_label"):
+    for label in ("normal", "focal_lesion", "not_liver", UNCERTAIN, "some_fifth_label", "some_fifth_label"):
         sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, label, 0.5, Quality.OK))
-    assert Recording.sent == [0, 3, 4, 255, 255], "wire codes come from the label NAME, unknown labels are 255"
+    sink.close()
+    assert Recording.sent == [0, 3, 4, 255, 255, 255], "wire codes come from the label NAME, unknown labels are 255"
+    assert [(e.state, "some_fifth_label" in e.detail) for e in states] == [("bridge_unknown_label", True)]
+
+
+def test_bridge_sink_failure_never_reaches_the_inference_thread() -> None:
+    from liveredge.firmware_bridge.errors import BridgeValueError
+    from liveredge.firmware_bridge.runtime import NullBridge
+
+    class Failing(NullBridge):
+        def publish_result(self, **kw: Any) -> bool:
+            raise BridgeValueError("confidence does not fit")
+
+        def poll_events(self) -> list[Any]:
+            raise OSError(5, "Input/output error")
+
+    states: list[Any] = []
+    sink = BridgeSink(Failing(), on_state=states.append)
+    p = (0.5, 0.5)
+    for _ in range(3):
+        sink.emit(FrameResult(1, 1.0, 1.0, 0.0, p, p, "normal", 0.5))  # raises on the worker, not here
+    sink.poll(lambda exam: None, lambda: None)
+    assert sink.flush(5.0)
+    sink.close()
+    assert sink.errors == 3 and [e.state for e in states] == ["bridge_error"]
 
 
 def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray]) -> None:
@@ -261,41 +288,47 @@ def test_exam_commands_on_stdin_start_and_end_exams(model_path: Path) -> None:
     assert summaries[0]["frames_total"] >= 10
 
 
-def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path: Path,
-                                                                     frames: list[np.ndarray]) -> None:
+def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path: Path, frames: list[np.ndarray],
+                                                                     tmp_path: Path) -> None:
+    """The whole run built by ``compose`` from a RunConfig: MCU buttons over a real pty start and end the exam."""
+    import cv2
+
+    from liveredge.edge.runtime import RunConfig, compose
     from liveredge.firmware_bridge.emulator import PtyEmulator
     from liveredge.firmware_bridge.messages import ExamSummary as WireSummary
     from liveredge.firmware_bridge.messages import Result
-    from liveredge.firmware_bridge.runtime import SerialBridge
 
+    folder = tmp_path / "cine"
+    folder.mkdir()
+    for i in range(90):
+        cv2.imwrite(str(folder / f"f{i:03d}.png"), frames[i % len(frames)])
     model = load_model(model_path, trusted(model_path))
     with PtyEmulator() as mcu:
-        bridge = BridgeSink(SerialBridge.open(mcu.path, wait_s=5.0))
-        collector = Collector()
-        clip = PrerenderedClip([frames[i % len(frames)] for i in range(90)], fps=60.0)
-        pipe = Pipeline(clip, FrameProcessor(model), [bridge, collector])
-        pipe.pollers.append(lambda: bridge.poll(pipe.start_exam, pipe.end_exam))
 
         class McuScript(Collector):  # the MCU presses "exam start" at frame 10 and "exam end" at frame 60
             def emit(self, event: object) -> None:
                 super().emit(event)
                 n = len(self.results)
-                if n == 10:
+                if n == 10 and isinstance(event, FrameResult):
                     mcu.act(lambda h, t: h.exam_start(t, exam_id=77))
-                if n == 60:
+                if n == 60 and isinstance(event, FrameResult):
                     mcu.act(lambda h, t: h.exam_end(t, exam_id=77))
 
-        pipe.sinks.append(McuScript())
-        pipe.run()
-        pipe.finish()
+        script = McuScript()
+        run = compose(RunConfig(source=str(folder), rate="max", fps=60.0, serial=mcu.path), model,
+                      extra_sinks=[script])
+        assert run.pipeline.pollers, "the MCU sink is asked for exam commands"
+        run.pipeline.run()
+        run.pipeline.finish()
         deadline = time.monotonic() + 5.0
         received: list[object] = []
         while time.monotonic() < deadline and not any(isinstance(e, WireSummary) for e in received):
             time.sleep(0.05)
             received += mcu.take_received()
-        bridge.close()
-    summaries = [e for e in collector.events if isinstance(e, ExamSummary)]
-    assert len(summaries) == 1 and summaries[0].exam_id == "77" and 30 <= summaries[0].frames_total <= 55
+        for sink in run.owned:
+            sink.close()
+    summaries = [e for e in script.events if isinstance(e, ExamSummary)]
+    assert len(summaries) == 1 and summaries[0].exam_id == "77" and 0 < summaries[0].frames_total <= 80
     assert sum(isinstance(e, Result) for e in received) > 30
     wire = [e for e in received if isinstance(e, WireSummary)]
     assert len(wire) == 1 and wire[0].exam_id == 77 and wire[0].frames == summaries[0].frames_total

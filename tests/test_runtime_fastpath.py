@@ -16,9 +16,9 @@ import pytest
 from legacy_frame_path import LegacyGate, LegacyTracker, legacy_gray
 
 from liveredge.edge.decisions.quality import ImageGate
+from liveredge.edge.errors import ConfigError
 from liveredge.edge.preprocess import Preprocessor, PreprocessSpec, RegionTracker, detect_region
 from liveredge.edge.preprocess.tracker import _probe_gray
-from liveredge.edge.errors import ConfigError
 from liveredge.edge.runtime import FrameProcessor, LoadOptions, Pipeline, PipelineConfig, load_model
 from liveredge.edge.runtime.cores import default_threads, pipeline_mode
 from liveredge.edge.runtime.peer import PeerLoop

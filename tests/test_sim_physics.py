@@ -14,12 +14,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sim_measure import cyst_contrast, depth_slope, grey, hepatorenal_ratio, heterogeneity, surface_roughness  # noqa: E402
+from sim_measure import cyst_contrast, depth_slope, grey, hepatorenal_ratio, heterogeneity, surface_roughness
 
-from liveredge.edge.sim import Patient, Scanner, get_profile, make_patient  # noqa: E402
-from liveredge.edge.sim.exam import NEUTRAL  # noqa: E402
-from liveredge.edge.sim.geometry import fov_points  # noqa: E402
-from liveredge.edge.sim.patient import place_lesions  # noqa: E402
+from liveredge.edge.sim import Patient, Scanner, get_profile, make_patient
+from liveredge.edge.sim.exam import NEUTRAL
+from liveredge.edge.sim.geometry import fov_points
+from liveredge.edge.sim.patient import place_lesions
 
 SIZE = (256, 256)
 SITES = ["S1", "S2", "S3", "S4", "S5", "S6"]
@@ -53,9 +53,9 @@ def test_steatosis_raises_hepatorenal_ratio_and_attenuation_monotonically(site: 
     scanners = [_scanner("normal", site)] + [_scanner("steatosis", site, severity=g) for g in (1, 2, 3)]
     ratios = [np.mean([hepatorenal_ratio(s, i) for i in (0, 20)]) for s in scanners]
     slopes = [np.mean([depth_slope(s, i) for i in (0, 20)]) for s in scanners]
-    assert all(a < b for a, b in zip(ratios, ratios[1:])), f"{site}: liver/kidney ratio not increasing: {ratios}"
+    assert all(a < b for a, b in zip(ratios, ratios[1:], strict=False)), f"{site}: liver/kidney ratio not increasing: {ratios}"
     assert ratios[0] < 1.3 < ratios[3], f"{site}: normal should be near 1, S3 above the 1.3 cut-off: {ratios}"
-    assert all(a > b for a, b in zip(slopes, slopes[1:])), f"{site}: depth slope not falling: {slopes}"
+    assert all(a > b for a, b in zip(slopes, slopes[1:], strict=False)), f"{site}: depth slope not falling: {slopes}"
     assert slopes[3] < slopes[0] - 1.5, f"{site}: S3 attenuation barely visible: {slopes}"
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.events import NOT_LIVER
 from liveredge.edge.sim import Scanner, get_profile
 from liveredge.edge.sim.dataset import plan_dataset, write_dataset
-from liveredge.edge.events import NOT_LIVER
 from liveredge.edge.sim.scenes import SCENES, make_scene
 
 SIZE = (256, 256)

@@ -6,6 +6,7 @@ import io
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -106,7 +107,7 @@ def test_recorder_saves_lossless_frames_that_replay_as_a_folder(tmp_path: Path) 
     replay = open_source(str(tmp_path / "rec" / "frames"), rate="max")
     replayed = [replay.read(1.0) for _ in range(6)]
     assert [r.status for r in replayed] == [SourceStatus.OK] * 5 + [SourceStatus.END]
-    for original, again in zip(frames, replayed):
+    for original, again in zip(frames, replayed, strict=False):
         assert np.array_equal(original.image, again.frame.image)
 
 
@@ -156,6 +157,28 @@ def test_display_without_a_screen_fails_cleanly(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(DisplayUnavailable, match="headless is the default"):
         DisplaySink(LABELS)
     monkeypatch.setenv("DISPLAY", ":99")
-    if "NONE" in next(l for l in cv2.getBuildInformation().splitlines() if "GUI:" in l).upper():
+    if "NONE" in next(line for line in cv2.getBuildInformation().splitlines() if "GUI:" in line).upper():
         with pytest.raises(DisplayUnavailable, match="no GUI"):
             DisplaySink(LABELS)
+
+
+def test_worker_close_is_bounded_when_the_handler_hangs_and_the_queue_is_full() -> None:
+    release = threading.Event()
+    worker: Worker[int] = Worker("hung", lambda _item: release.wait(30), maxsize=4)
+    for i in range(10):
+        worker.submit(i)  # one in hand, four queued, five dropped
+    t0 = time.monotonic()
+    assert worker.close(timeout_s=0.3) is False  # the handler still hangs: close gives up instead of waiting
+    assert time.monotonic() - t0 < 5.0
+    release.set()  # the handler returns: what was queued is dropped (counted), the thread ends
+    assert _until(lambda: not worker.alive)
+    assert worker.dropped == 9 and worker.handled == 1 and worker.flush(0.1)
+
+
+def _until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -37,7 +37,7 @@ def test_cine_frames_match_the_reader(tmp_path: Path) -> None:
     reference = read_dicom(CINE).frames
     assert len(frames) == 30 == len(reference) and last.status is SourceStatus.END
     assert source.nominal_fps == pytest.approx(30.0, rel=1e-3)
-    assert all(np.array_equal(f.image, r) for f, r in zip(frames, reference))
+    assert all(np.array_equal(f.image, r) for f, r in zip(frames, reference, strict=True))
     assert frames[0].image.shape == (240, 320, 3) and [f.source_index for f in frames] == list(range(30))
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
+from mjpeg_server import MjpegServer
 
 from liveredge.edge.errors import SourceError
 from liveredge.edge.events import StateEvent
 from liveredge.edge.sources import SourceStatus, WatchPolicy, open_source, watched_source
-
-from mjpeg_server import MjpegServer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -23,16 +23,28 @@ def test_stream_keeps_only_the_newest_frame_for_a_slow_consumer() -> None:
         assert first.ok and first.frame.image.shape == (120, 160, 3)
         seqs = [first.frame.seq]
         for _ in range(4):
-            time.sleep(0.15)  # a consumer much slower than 60 fps
+            dropped = source.dropped
+            # a consumer much slower than the stream: wait (on the source's own count, not a clock) until two
+            # frames it did not read were replaced by newer ones
+            assert _until(lambda d=dropped: source.dropped >= d + 2, 10.0)
             result = source.read(2.0)
             assert result.ok
             seqs.append(result.frame.seq)
-            assert time.monotonic() - result.frame.t_capture < 0.1  # fresh, not a stale queued frame
+            assert result.frame.seq >= seqs[-2] + 3  # the newest frame, not the next one queued after the last read
         source.close()
     finally:
         server.stop()
-    gaps = [b - a for a, b in zip(seqs, seqs[1:])]
-    assert min(gaps) >= 2 and source.dropped >= sum(g - 1 for g in gaps) - 1
+    gaps = [b - a for a, b in zip(seqs, seqs[1:], strict=False)]
+    assert min(gaps) >= 3 and source.dropped >= sum(g - 1 for g in gaps) - 1
+
+
+def _until(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def test_server_stopped_mid_run_reconnects_when_it_returns() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from liveredge.edge.errors import ConfigError, SourceError
+from liveredge.edge.errors import ConfigError, PreprocessError, SourceError
 from liveredge.edge.sources import SourceURIError, make_source, open_source, parse_uri, sim_options
 from liveredge.edge.sources.base import Pacer, as_bgr, is_frozen
 from liveredge.edge.sources.stream import V4L2Source, device_identity
@@ -129,7 +129,7 @@ def test_as_bgr_layouts() -> None:
     gray = np.arange(12, dtype=np.uint8).reshape(3, 4)
     assert as_bgr(gray).shape == (3, 4, 3) and (as_bgr(gray)[:, :, 2] == gray).all()
     assert as_bgr(np.zeros((3, 4, 4), np.uint8)).shape == (3, 4, 3)
-    with pytest.raises(ValueError, match="uint8"):
+    with pytest.raises(PreprocessError, match="uint8"):  # inside the exception root, naming the frame
         as_bgr(np.zeros((3, 4), np.float32))
 
 

@@ -44,8 +44,7 @@ def test_frozen_frames_are_flagged_and_reported() -> None:
 
 def test_simulated_scanner_freezes_are_flagged() -> None:
     from liveredge.edge import sim
-
-    from liveredge.edge.sources import sim_options, parse_uri
+    from liveredge.edge.sources import parse_uri, sim_options
 
     o = sim_options(parse_uri(SIM).params)
     scanner = sim.Scanner(sim.make_patient(o.patient, o.condition, seed=o.seed), sim.get_profile(o.site),

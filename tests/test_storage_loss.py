@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from runtime_fixtures import pubkey_args, signed_fixture_model
 
 from liveredge.edge.errors import DataError
 from liveredge.edge.events import StateEvent
-from runtime_fixtures import pubkey_args, signed_fixture_model
 from liveredge.edge.sinks import ExamLog, JsonlSink, close_sinks, read_records
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -148,7 +148,7 @@ def test_swap_race_never_loads_unsigned_bytes(tmp_path: Path) -> None:
     def swapper() -> None:
         staged = [tmp_path / "good.tmp", tmp_path / "evil.tmp"]
         while not stop.is_set():
-            for data, tmp in zip((evil, signed), staged):
+            for data, tmp in zip((evil, signed), staged, strict=True):
                 tmp.write_bytes(data)
                 os.replace(tmp, model)
                 swaps[0] += 1
@@ -212,6 +212,17 @@ class WireBridge:
 
         return self._send(make_summary(**kw))  # type: ignore[arg-type]
 
+    def publish_alert(self, code: int, **kw: object) -> bool:
+        from liveredge.firmware_bridge.runtime import make_alert
+
+        return self._send(make_alert(code, **kw))  # type: ignore[arg-type]
+
+    def poll_events(self) -> list[object]:
+        return []
+
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 def test_unverified_flag_reaches_the_wire(tmp_path: Path) -> None:
     from liveredge.edge.runtime import FrameProcessor, Pipeline, PipelineConfig
@@ -229,6 +240,7 @@ def test_unverified_flag_reaches_the_wire(tmp_path: Path) -> None:
     pipe.start_exam("W1")
     pipe.run()
     pipe.finish()
+    sink.close()  # the sink publishes on its own thread: hand over what is queued
     assert {type(m).__name__ for m in bridge.decoded} == {"Result", "ExamSummary"}
     assert all(m.quality_flags & WireQuality.UNVERIFIED_MODEL for m in bridge.decoded)  # type: ignore[attr-defined]
 

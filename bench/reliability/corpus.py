@@ -136,7 +136,7 @@ class Corpus:
         kinds = {"black": (np.zeros((h, w, 3), np.uint8), "no_region"), "noise": (noise, "uncertain"),
                  "photo": (photo, "uncertain"), "saturated": (np.full((h, w, 3), 255, np.uint8), "uncertain")}
         for name, (img, _) in kinds.items():
-            self.add(run_api("detect_region", lambda i=img: detect_region(i, name), f"frame:{name}",
+            self.add(run_api("detect_region", lambda i=img, n=name: detect_region(i, n), f"frame:{name}",
                              "status != ok", check=lambda r: None if r.status != "ok" else "region found"))
             folder = self.work / "frames" / name
             folder.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from common import ROOT, limit_memory
 from faults import SIM, Child, Fault, _outcome, run_plan
 
 sys.path.insert(0, str(ROOT / "tests"))
-from hostile_inputs import big_bmp  # noqa: E402
+from hostile_inputs import big_bmp
 
 FAST = SIM.replace("fps=30", "fps=120")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from common import ROOT, Case, run_api, run_cli
 
 sys.path.insert(0, str(ROOT / "tests"))
-from hostile_inputs import deflated_dicom_bomb, jpeg_header_bomb, png_bomb  # noqa: E402
+from hostile_inputs import deflated_dicom_bomb, jpeg_header_bomb, png_bomb
 
 WRONG_CONFIGS = {  # the probes, then a few more of the same kind
     "allow_unverified_string": '[model]\nallow_unverified = "false"\n',

@@ -21,7 +21,7 @@ from statistics import median
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import pick_model, rss_mib  # noqa: E402
+from common import pick_model, rss_mib
 
 SIM = "sim://?condition=steatosis&site=S1&fps=30&seed=1&size=240x320"
 

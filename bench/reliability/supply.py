@@ -111,7 +111,7 @@ def swap_race(folder: Path, release: Path, attempts: int) -> Case:
 def _swapper(model: Path, contents: tuple[bytes, bytes], stop: threading.Event, swaps: list[int]) -> None:
     staged = [model.with_suffix(".a.tmp"), model.with_suffix(".b.tmp")]
     while not stop.is_set():
-        for data, tmp in zip(contents, staged):
+        for data, tmp in zip(contents, staged, strict=True):
             tmp.write_bytes(data)
             os.replace(tmp, model)
             swaps[0] += 1

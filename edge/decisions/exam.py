@@ -83,7 +83,7 @@ class ExamAggregator:
             exam_id=self.exam_id,
             label=label,
             confidence=round(confidence, 6),
-            class_probs={name: round(float(p), 6) for name, p in zip(self.labels, mean)},
+            class_probs={name: round(float(p), 6) for name, p in zip(self.labels, mean, strict=True)},
             frames_total=self._total,
             frames_used=self._used,
             quality_counts=dict(self._counts),

@@ -15,9 +15,8 @@ below ``min_confidence``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np

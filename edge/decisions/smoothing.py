@@ -60,7 +60,7 @@ class Hysteresis:
     until a class has led for ``min_dwell_s``.
     """
 
-    def __init__(self, margin: float = 0.1, min_dwell_s: float = 0.3) -> None:
+    def __init__(self, margin: float, min_dwell_s: float) -> None:  # defaults: engine.DecisionConfig
         if not (0 <= margin < 1) or min_dwell_s < 0:
             raise ConfigError(f"hysteresis needs 0 <= margin < 1 and min_dwell_s >= 0, got {margin}, {min_dwell_s}")
         self.margin = margin

@@ -5,7 +5,8 @@
 - ``<stem>_mask.png`` — uint8, the input frame's size, 255 inside the detected ultrasound region, 0 elsewhere;
 - ``<stem>_overlay.png`` — the first frame with the region outline (green; other panels orange) and the status;
 - ``<stem>.json`` — :meth:`Region.to_dict` (status, kind, bbox (x, y, w, h) px, sector apex/angles/radii,
-  panels, cm_per_px) plus the input's kind, frame count used, fps and transfer syntax when known.
+  panels, cm_per_px, ``evidence`` "full"/"partial" with ``partial_evidence`` saying how the geometry rests on
+  partial evidence or why it was too thin) plus the input's kind, frame count used, fps and transfer syntax.
 
 Videos and cines use the first ``warmup`` frames (motion picks the live panel, static text is masked).
 """
@@ -23,13 +24,13 @@ import numpy as np
 
 from liveredge.edge.bounds import check_image_file, check_path, check_pixels
 from liveredge.edge.errors import DataError
+from liveredge.edge.formats import is_dicom
 from liveredge.edge.preprocess.detect import detect_region, detect_region_video
 from liveredge.edge.preprocess.region import Region
 
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 LOSSY_IMAGE_EXT = {".jpg", ".jpeg", ".webp"}
 VIDEO_EXT = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv"}
-DICOM_EXT = {".dcm", ".dicom", ".dic"}
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,6 @@ class Loaded:
     lossy: bool | None
     info: dict[str, Any]
     cine: Any = None  # the DicomCine of a DICOM input
-
-
-def is_dicom(path: Path) -> bool:
-    """By extension, or by the 'DICM' marker at byte 128 of a Part 10 file."""
-    if path.suffix.lower() in DICOM_EXT:
-        return True
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(132)
-    except OSError:
-        return False
-    return len(head) == 132 and head[128:132] == b"DICM"
 
 
 def load_input(path: str | os.PathLike[str], warmup: int = 60) -> Loaded:
@@ -94,7 +83,7 @@ def _load_video(p: Path, warmup: int) -> Loaded:
             raise DataError(f"{p}: cannot open the video (unsupported codec or corrupt file)")
         check_pixels(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), f"video {p}")
         fps = float(cap.get(cv2.CAP_PROP_FPS)) or None
-        frames = []
+        frames: list[np.ndarray] = []
         while len(frames) < warmup:
             ok, frame = cap.read()
             if not ok or frame is None:

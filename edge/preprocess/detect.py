@@ -7,12 +7,18 @@ Steps (all O(pixels) OpenCV/numpy; about 20-45 ms for a 640x480 screen on one co
 2. tracing — a box-filtered grey image above the background level, closed (joins speckle), opened (drops
    text strokes, ruler ticks, thin bars), outer contours filled (anechoic holes are kept inside);
 3. panels (:mod:`.panels`) — components at least 40 % the area of the largest (dual-panel screens give
-   two; touching panels are split at their waist, pieces cut off by a dark band are merged back);
+   two; touching fans are split at their waist, touching rectangles at the seam where the speckle of two
+   images meets or, over a window, where motion steps (:mod:`.seams`); pieces cut off by a dark band are
+   merged back);
 4. fitting (:mod:`.fit`, :mod:`.refine`) — a sector or rectangle fitted robustly to the trace, then its
    edges re-measured on the pixels; a panel that fits neither keeps its traced shape (``"freeform"``);
-   lossy sources are inset by a pixel (codec ringing), solid overlays on the border are cut out;
-5. checks — too small, untextured (uniform) or uncorrelated (noise) regions give ``"no_ultrasound"``
-   instead of a guess.
+   lossy sources are inset by a pixel (codec ringing), solid overlays on the border are cut out, and so
+   are flat grey bars and icons drawn inside the image (:mod:`.furniture`);
+5. partial evidence (:mod:`.partial`) — a sector whose far field is fluid shows tissue only under the
+   probe: apex and angles come from that band, the depth from sparse echoes (over a window: the median
+   projection for the tissue, the maximum for the echoes); the region then says ``partial`` and how;
+6. checks — too small, untextured (uniform) or uncorrelated (noise) regions give ``"no_ultrasound"``
+   instead of a guess (a tissue band too thin to follow says why in ``partial``).
 
 Frames are uint8 BGR (H, W, 3); grey (H, W), (H, W, 1) and BGRA (alpha dropped) are accepted. Other
 dtypes (16-bit, float) and empty frames raise :class:`PreprocessError` naming the frame.
@@ -27,7 +33,11 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import PreprocessError
+from liveredge.edge.image import as_bgr
+from liveredge.edge.preprocess.fit import fit_geometry
+from liveredge.edge.preprocess.furniture import SATURATED, carve_flat, carve_marks, flat_mask, mark_mask
 from liveredge.edge.preprocess.panels import find_panels, inset_panel
+from liveredge.edge.preprocess.partial import shallow, too_thin
 from liveredge.edge.preprocess.refine import evidence_image
 from liveredge.edge.preprocess.region import (
     KIND_FREEFORM,
@@ -39,31 +49,13 @@ from liveredge.edge.preprocess.region import (
 )
 
 COLOUR_DELTA = 20  # chroma (grey levels) above which a pixel is an overlay
-SATURATED = 250  # grey level at and above which a pixel is treated as overlay text
 MIN_AREA_FRAC = 0.03  # smallest region, as a fraction of the frame
+THIN_AREA_FRAC = 0.004  # smallest tissue band under a probe arc followed into a dark far field (:mod:`.partial`)
+NOTHING_FOUND = "no ultrasound region found (nothing but background, text or colour)"
 CLEAN_BG_FRAC = 0.15  # a background level held by this fraction of pixels is exact (no JPEG noise)
-CARVE_AREA = 0.03  # overlays on the image border smaller than this fraction of it are cut out ...
+CARVE_AREA = 0.06  # overlays on the image border smaller than this fraction of it are cut out ...
 CARVE_DENSITY = 0.5  # ... when at least this much of their bounding box is overlay (solid bars, not Doppler)
 MIN_SIDE = 32  # frames smaller than this in either dimension have no usable region
-
-
-def as_bgr(frame: np.ndarray, name: str = "frame") -> np.ndarray:
-    """Validate a frame and return it as uint8 BGR (H, W, 3); raise :class:`PreprocessError` if unusable."""
-    if not isinstance(frame, np.ndarray):
-        raise PreprocessError(f"{name}: expected a numpy image array, got {type(frame).__name__}")
-    if frame.size == 0:
-        raise PreprocessError(f"{name}: empty frame (shape {frame.shape}); check the source")
-    if frame.dtype != np.uint8:
-        raise PreprocessError(
-            f"{name}: {frame.dtype} pixels, expected 8-bit (uint8); window/scale 16-bit or float data to 0..255 first"
-        )
-    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
-        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
-    if frame.ndim == 3 and frame.shape[2] == 3:
-        return frame
-    if frame.ndim == 3 and frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    raise PreprocessError(f"{name}: shape {frame.shape} is not an image; expected (H, W), (H, W, 3) or (H, W, 4)")
 
 
 def overlay_mask(bgr: np.ndarray) -> np.ndarray:
@@ -140,26 +132,70 @@ def textured(gray: np.ndarray, mask: np.ndarray) -> str:
     return ""
 
 
-def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lossy: bool | None) -> Region:
+def _region(
+    gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lossy: bool | None,
+    evidence: np.ndarray | None = None, furniture: tuple[np.ndarray, np.ndarray] | None = None,
+    marks: np.ndarray | None = None,
+) -> Region:
+    """Region of a screen traced on ``gray``, fitted and measured on ``evidence`` (default: ``gray``).
+
+    ``furniture``: (grey image, colour mask) in which flat bars and icons are sought (default: ``gray`` and
+    the overlay pixels that are not white). ``marks``: caliper marks to take out of the masks (windows only).
+    """
     shape = gray.shape
     if min(shape) < MIN_SIDE:
         return no_region(shape, f"frame {shape[1]}x{shape[0]} is too small to hold an ultrasound image")
     comps = trace(gray, overlay)
-    if not comps or np.count_nonzero(comps[0]) < MIN_AREA_FRAC * gray.size:
-        return no_region(shape, "no ultrasound region found (nothing but background, text or colour)")
-    ev = evidence_image(gray, overlay)
+    if not comps or np.count_nonzero(comps[0]) < THIN_AREA_FRAC * gray.size:
+        return no_region(shape, NOTHING_FOUND)
     lossy = looks_lossy(gray) if lossy is None else lossy
     thr = background_threshold(gray, lossy)
-    panels = find_panels(comps, _kernel(shape), ev, thr)
+    grey, colour = (gray, overlay & (gray < SATURATED)) if furniture is None else furniture
+    flat = flat_mask(grey, thr, colour)
+    ev = evidence_image(gray if evidence is None else evidence, overlay)
+    panels = _candidates(comps, ev, thr, motion)
+    if isinstance(panels, Region):
+        return panels
     if lossy:  # codec ringing lets edges bleed about a pixel outwards
         panels = [inset_panel(p, 1.0) for p in panels]
-    panels = [carve_edge_overlays(p, overlay) for p in panels]
+    panels = [carve_flat(carve_edge_overlays(p, overlay), flat) for p in panels]
+    if marks is not None:
+        panels = [carve_marks(p, marks) for p in panels]
     panels = [p for p in panels if not textured(gray, p.mask)]
     fitted = [p for p in panels if p.kind != KIND_FREEFORM]
     if fitted:  # a freeform shape is a fallback only: beside fitted images it is a text block or a logo
         panels = fitted
     if not panels:
         return no_region(shape, textured(gray, comps[0]))
+    return _chosen(panels, motion, shape)
+
+
+def _candidates(comps: list[np.ndarray], ev: np.ndarray, thr: float, motion: np.ndarray | None) -> list[Panel] | Region:
+    """The panels of the traced components; a component too small for a region is tried as a thin tissue band
+    (:func:`_thin_panel`), and when that fails too the ``no_ultrasound`` region says why."""
+    shape = comps[0].shape
+    if np.count_nonzero(comps[0]) >= MIN_AREA_FRAC * comps[0].size:
+        return find_panels(comps, _kernel(shape), ev, thr, motion)
+    thin = _thin_panel(comps[0], _kernel(shape), ev, thr)
+    if isinstance(thin, str):
+        return no_region(shape, "the ultrasound region is too thin to use" if thin else NOTHING_FOUND, thin)
+    return [thin]
+
+
+def _thin_panel(comp: np.ndarray, kernel: int, ev: np.ndarray, thr: float) -> Panel | str:
+    """A component too small to be a region may be the tissue band of a sector whose far field is fluid: fit
+    the sector to the band and follow sparse echoes outwards (:mod:`.partial`). Returns the panel, or why not
+    (empty when the component is no sector band at all)."""
+    fit = fit_geometry(comp, kernel, ev, thr)
+    if fit is None or fit.sector is None:
+        return ""
+    if fit.core is not None and np.count_nonzero(fit.mask) >= MIN_AREA_FRAC * comp.size:
+        return Panel(kind=fit.kind, bbox=bbox_of(fit.mask), mask=fit.mask, sector=fit.sector, partial=fit.partial)
+    return too_thin(fit.sector)
+
+
+def _chosen(panels: list[Panel], motion: np.ndarray | None, shape: tuple[int, int]) -> Region:
+    """The region of the live panel: the one with the most motion when a window was seen, else the left one."""
     if motion is not None:
         panels = [_with_motion(p, motion) for p in panels]
         live = int(np.argmax([p.motion for p in panels]))
@@ -168,7 +204,7 @@ def _region(gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lo
     p = panels[live]
     return Region(
         status=STATUS_OK, kind=p.kind, mask=p.mask, bbox=p.bbox, frame_shape=shape,
-        sector=p.sector, panels=tuple(panels), live_panel=live,
+        sector=p.sector, panels=tuple(panels), live_panel=live, partial=p.partial,
     )
 
 
@@ -212,7 +248,7 @@ def carve_edge_overlays(panel: Panel, overlay: np.ndarray) -> Panel:
 def _with_motion(panel: Panel, motion: np.ndarray) -> Panel:
     inside = panel.mask > 0
     value = float(motion[inside].mean()) if inside.any() else 0.0
-    return Panel(kind=panel.kind, bbox=panel.bbox, mask=panel.mask, sector=panel.sector, motion=value)
+    return replace(panel, motion=value)
 
 
 def detect_region(frame: np.ndarray, name: str = "frame", *, lossy: bool | None = None) -> Region:
@@ -233,17 +269,36 @@ def detect_region_video(
 
     Uses the per-pixel maximum (fills moving dark speckle), the union of colour overlays, static bright
     pixels (text does not change) as overlays, and picks the live panel of a dual-panel screen as the
-    one with the most frame-to-frame change.
+    one with the most frame-to-frame change (which also marks where touching panels meet). Thin white marks
+    that do not move (calipers) are taken out of the masks (in a single still a clipped bright line of
+    tissue looks the same, so there they stay). When that gives no fitted region or a shallow sector, the
+    far field may be fluid: the steady tissue is traced on the per-pixel median and the sector followed
+    outwards through the echoes the maximum accumulated.
     """
     grays, overlay = _stack(frames, max_frames, name)
     top = grays.max(axis=0)
+    colour = overlay & (top < SATURATED)
     if len(grays) < 2:
         return _region(top, overlay, None, lossy)
     moving = (top.astype(np.int16) - grays.min(axis=0)) > 6
     if moving.mean() > 0.02:
         overlay = overlay | (~moving & (top >= 200))
     diff = np.abs(np.diff(grays.astype(np.int16), axis=0)).mean(axis=0)
-    return _region(top, overlay, diff, lossy)
+    still = (np.where(moving, 0, grays[0]).astype(np.uint8), colour)  # bars, icons and calipers do not move
+    marks = mark_mask(*still)
+    region = _region(top, overlay, diff, lossy, furniture=still, marks=marks)
+    if _settled(region) and not region.partial:
+        return region
+    # A fluid far field: its sparse echoes leave the maximum projection ragged. Trace the steady tissue on
+    # the median projection, then follow the far field on the maximum (:mod:`.partial`).
+    steady = np.median(grays, axis=0).astype(np.uint8)
+    alt = _region(steady, overlay, diff, lossy, evidence=top, furniture=still, marks=marks)
+    return alt if _settled(alt) else region
+
+
+def _settled(region: Region) -> bool:
+    """A fitted region whose depth is not in doubt (not freeform, not a shallow sector)."""
+    return region.ok and region.kind != KIND_FREEFORM and not (region.sector is not None and shallow(region.sector))
 
 
 def _stack(frames: Iterable[np.ndarray], max_frames: int, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -253,7 +308,8 @@ def _stack(frames: Iterable[np.ndarray], max_frames: int, name: str) -> tuple[np
     if len(items) == 0:
         raise PreprocessError(f"{name}: no frames given")
     step = max(1, len(items) // max_frames)
-    grays, overlay = [], None
+    grays: list[np.ndarray] = []
+    overlay = None
     for i in range(0, len(items), step)[:max_frames]:
         bgr = as_bgr(items[i], f"{name}[{i}]")
         if grays and bgr.shape[:2] != grays[0].shape:

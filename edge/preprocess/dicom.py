@@ -329,7 +329,7 @@ def detect_dicom_region(cine: DicomCine, warmup: int = 60) -> Region:
         return replace(region, message=_join(region.message, note))
     box = rect_mask(region.frame_shape, (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
     fan = region.mask > 0
-    covered = np.count_nonzero(fan & (box > 0)) / max(1, np.count_nonzero(fan))
+    covered = int(np.count_nonzero(fan & (box > 0))) / max(1, int(np.count_nonzero(fan)))
     if covered < 0.9:
         note = f"DICOM region box {main.box} covers {covered:.0%} of the detected fan: stale, ignored"
         return replace(region, message=_join(region.message, note))

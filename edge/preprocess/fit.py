@@ -10,10 +10,12 @@ downwards mean a sector whose apex is where they meet; inner and outer radii are
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from liveredge.edge.preprocess.partial import RING, extend_sector, ruler_depth, shallow, sparse_support
+from liveredge.edge.preprocess.refine import refine_rect, refine_sector
 from liveredge.edge.preprocess.region import (
     KIND_CURVILINEAR,
     KIND_LINEAR,
@@ -23,7 +25,6 @@ from liveredge.edge.preprocess.region import (
     rect_mask,
     sector_mask,
 )
-from liveredge.edge.preprocess.refine import refine_rect, refine_sector
 
 _VERTICAL_SLOPE = 0.035  # |dx/dy| below this on both edges → a linear probe
 _PHASED_RATIO = 0.08  # r_inner / r_outer below this → phased array (near-point apex)
@@ -34,12 +35,18 @@ _MIN_SUPPORT = 0.6  # ... and this much of the fit must be bright or overlay (no
 
 @dataclass(frozen=True)
 class Fit:
-    """A fitted geometry: kind, mask (uint8 0/255), sector (None for linear) and agreement with the trace."""
+    """A fitted geometry: kind, mask (uint8 0/255), sector (None for linear) and agreement with the trace.
+
+    ``partial`` says how the fit rests on partial evidence (empty when the pixels show the whole region);
+    ``core`` is the part of ``mask`` the usual support test applies to (None: all of it).
+    """
 
     kind: str
     mask: np.ndarray
     sector: Sector | None
     iou: float
+    partial: str = ""
+    core: np.ndarray | None = None
 
 
 def row_edges(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -107,11 +114,23 @@ def fit_geometry(comp: np.ndarray, kernel: int = 3, ev: np.ndarray | None = None
         return None
     if ev is None:
         return fit if fit.iou >= _MIN_IOU else None
-    inside = fit.mask > 0
-    contain = np.count_nonzero(inside & (comp > 0)) / max(1, np.count_nonzero(comp))
-    vals = ev[inside]
+    return _supported(fit, comp, ev, thr)
+
+
+def _supported(fit: Fit, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit | None:
+    """The fit when it holds the traced component and the pixels bear it out (densely, or sparsely but clearly)."""
+    contain = int(np.count_nonzero((fit.mask > 0) & (comp > 0))) / max(1, int(np.count_nonzero(comp)))
+    if contain < _MIN_CONTAIN:
+        return None
+    core = fit.mask if fit.core is None else fit.core
+    vals = ev[core > 0]
     support = np.count_nonzero((vals > thr) | (vals < 0)) / max(1, vals.size)
-    return fit if contain >= _MIN_CONTAIN and support >= _MIN_SUPPORT else None
+    if support >= _MIN_SUPPORT:
+        return fit
+    if fit.sector is not None and sparse_support(core, ev, thr):
+        note = f"sparse far field: {100 * support:.0f} % of the sector is brighter than the background (fluid)"
+        return replace(fit, partial=f"{fit.partial}; {note}" if fit.partial else note)
+    return None
 
 
 def _refined(fit: Fit, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit | None:
@@ -127,7 +146,27 @@ def _refined(fit: Fit, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit | No
         return None
     mask = sector_mask(shape, sector)
     kind = KIND_PHASED if sector.r_inner < _PHASED_RATIO * sector.r_outer else KIND_CURVILINEAR
-    return Fit(kind=kind, mask=mask, sector=sector, iou=iou(mask, comp))
+    fit = Fit(kind=kind, mask=mask, sector=sector, iou=iou(mask, comp))
+    return _deepened(fit, sector, comp, ev, thr) if shallow(sector) else fit
+
+
+def _deepened(fit: Fit, sector: Sector, comp: np.ndarray, ev: np.ndarray, thr: float) -> Fit:
+    """A shallow sector followed into its dark far field (:func:`~.partial.extend_sector`), else deepened to the
+    depth ruler (:func:`~.partial.ruler_depth`); when neither leads further, the fit stays as seen and says
+    that its depth may be larger."""
+    deeper = extend_sector(ev, thr, sector)
+    note = (f"depth from sparse echoes beyond the tissue band under the probe "
+            f"(outer radius {sector.r_outer:.0f} -> {deeper.r_outer:.0f} px)")
+    if deeper.r_outer <= sector.r_outer + RING:
+        ruler = ruler_depth(ev, sector)
+        if ruler is not None and ruler[0] > sector.r_outer + RING:
+            deeper, note = replace(sector, r_outer=ruler[0]), ruler[1]
+    if deeper.r_outer > sector.r_outer + RING:
+        full = sector_mask(fit.mask.shape[:2], deeper)
+        return Fit(kind=fit.kind, mask=full, sector=deeper, iou=iou(full, comp), partial=note, core=fit.mask)
+    note = (f"shallow sector (depth {sector.r_outer - sector.r_inner:.0f} px under a {sector.r_inner:.0f} px probe "
+            "radius) with a dark far field and no echoes in it: the sector may be deeper than seen")
+    return replace(fit, partial=note)
 
 
 def _fit_rect(

@@ -3,8 +3,9 @@
 A panel starts from a large component (at least ``PANEL_FRAC`` of the largest). Smaller components lying
 within its columns and close below/above it are pieces of the same image cut off by an anechoic band (a
 dark layer across a linear image, a fluid gap under the apex) and are merged when the merged fit holds.
-Two panels that touch (wide fans side by side) trace as one component; when that fails to fit, it is
-split at its narrowest column near the middle and each half is fitted.
+Two panels that touch trace as one component: wide fans side by side fail to fit and are split at their
+narrowest column near the middle; linear panels side by side fit one rectangle, which is split at the seam
+:func:`~liveredge.edge.preprocess.seams.find_seam` finds (texture, motion). Each half is fitted on its own.
 """
 
 from __future__ import annotations
@@ -17,14 +18,21 @@ import numpy as np
 
 from liveredge.edge.preprocess.fit import fit_geometry
 from liveredge.edge.preprocess.region import KIND_FREEFORM, KIND_LINEAR, Panel, bbox_of, rect_mask, sector_mask
+from liveredge.edge.preprocess.seams import find_seam, split_at
 
 PANEL_FRAC = 0.4  # a component this large relative to the largest is a panel of its own
 PIECE_FRAC = 0.01  # smaller components down to this fraction of a panel can be merged into it
 WAIST = 0.35  # a column this much thinner than the widest, mid-component, is where two panels touch
 
 
-def find_panels(comps: list[np.ndarray], kernel: int, ev: np.ndarray | None = None, thr: float = 0.0) -> list[Panel]:
-    """Panels (left to right) from filled components (uint8 0/255 masks, largest first)."""
+def find_panels(
+    comps: list[np.ndarray], kernel: int, ev: np.ndarray | None = None, thr: float = 0.0,
+    motion: np.ndarray | None = None,
+) -> list[Panel]:
+    """Panels (left to right) from filled components (uint8 0/255 masks, largest first).
+
+    ``motion`` (mean frame difference per pixel over a warm-up window) helps find the seam of touching panels.
+    """
     if not comps:
         return []
     areas = [int(np.count_nonzero(c)) for c in comps]
@@ -33,7 +41,7 @@ def find_panels(comps: list[np.ndarray], kernel: int, ev: np.ndarray | None = No
     panels: list[Panel] = []
     for i in seeds:
         own = [comps[j] for j in pieces if areas[j] >= PIECE_FRAC * areas[i] and _within(comps[j], comps[i])]
-        panels.extend(_fit_seed(comps[i], own, _Fitter(kernel, ev, thr)))
+        panels.extend(_fit_seed(comps[i], own, _Fitter(kernel, ev, thr), motion))
     panels = _distinct(panels)
     panels.sort(key=lambda p: p.bbox[0])
     return panels
@@ -60,17 +68,17 @@ def _within(piece: np.ndarray, seed: np.ndarray) -> bool:
     return inside_cols and gap <= 0.25 * sh
 
 
-def _fit_seed(seed: np.ndarray, pieces: list[np.ndarray], fitter: _Fitter) -> list[Panel]:
+def _fit_seed(seed: np.ndarray, pieces: list[np.ndarray], fitter: _Fitter, motion: np.ndarray | None) -> list[Panel]:
     if pieces:
         merged = seed.copy()
         for p in pieces:
             merged |= p
         panel = fitter(merged)
         if panel is not None:
-            return [panel]
+            return _at_seam(panel, merged, fitter, motion)
     panel = fitter(seed)
     if panel is not None:
-        return [panel]
+        return _at_seam(panel, seed, fitter, motion)
     halves = _split(seed)
     if halves is not None:
         fitted = [fitter(h) for h in halves]
@@ -89,7 +97,25 @@ class _Fitter:
         fit = fit_geometry(comp, self.kernel, self.ev, self.thr)
         if fit is None:
             return None
-        return Panel(kind=fit.kind, bbox=bbox_of(fit.mask), mask=fit.mask, sector=fit.sector)
+        return Panel(kind=fit.kind, bbox=bbox_of(fit.mask), mask=fit.mask, sector=fit.sector, partial=fit.partial)
+
+
+def _at_seam(panel: Panel, comp: np.ndarray, fitter: _Fitter, motion: np.ndarray | None) -> list[Panel]:
+    """Two panels when ``panel`` covers two touching images (:func:`~.seams.find_seam`), each fitted on its own
+    side only (the other side reads as background, so the refinement cannot grow back across the seam)."""
+    if fitter.ev is None or panel.kind != KIND_LINEAR:
+        return [panel]
+    seam = find_seam(panel.mask, fitter.ev, motion)
+    if seam is None:
+        return [panel]
+    halves = []
+    for side, half in zip((slice(seam + 1, None), slice(None, seam + 1)), split_at(comp, seam), strict=True):
+        ev = fitter.ev.copy()
+        ev[:, side] = 0.0
+        halves.append(replace(fitter, ev=ev)(half))
+    if any(h is None for h in halves):
+        return [panel]
+    return [h for h in halves if h is not None]
 
 
 def _split(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -83,7 +83,7 @@ def refine_sector(ev: np.ndarray, thr: float, sector: Sector) -> Sector | None:
     radii = np.arange(max(0.0, sector.r_inner - 0.3 * span_r), max(far, sector.r_outer) + 2, 1.0, dtype=np.float32)
     if len(angles) < 8 or len(radii) < 8:
         return None
-    polar = _polar(ev, (ax, ay), radii, angles)
+    polar = polar_samples(ev, (ax, ay), radii, angles)
     band = (radii >= sector.r_inner + 0.1 * span_r) & (radii <= sector.r_outer - 0.1 * span_r)
     frac_a, known_a = _fractions(polar[band], thr, axis=0)
     mid_a = int(np.argmin(np.abs(angles - 0.5 * (lo + hi))))
@@ -102,7 +102,7 @@ def refine_sector(ev: np.ndarray, thr: float, sector: Sector) -> Sector | None:
     return Sector(apex=sector.apex, angle_left_deg=new_lo, angle_right_deg=new_hi, r_inner=r_in, r_outer=r_out)
 
 
-def _polar(ev: np.ndarray, apex: tuple[float, float], radii: np.ndarray, angles: np.ndarray) -> np.ndarray:
+def polar_samples(ev: np.ndarray, apex: tuple[float, float], radii: np.ndarray, angles: np.ndarray) -> np.ndarray:
     """(n_radii, n_angles) nearest-neighbour samples of ``ev``; -1 outside the frame."""
     rad = np.radians(angles)
     map_x = (apex[0] + radii[:, None] * np.sin(rad)[None, :]).astype(np.float32)

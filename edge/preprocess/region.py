@@ -53,6 +53,7 @@ class Panel:
     mask: np.ndarray = field(repr=False, compare=False)
     sector: Sector | None = None
     motion: float | None = None  # mean absolute frame difference inside the panel (grey levels), if known
+    partial: str = ""  # how the geometry rests on partial evidence; empty when the pixels show all of it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,7 +61,13 @@ class Panel:
             "bbox": list(self.bbox),
             "sector": None if self.sector is None else self.sector.to_dict(),
             "motion": None if self.motion is None else round(self.motion, 4),
+            **evidence_dict(self.partial),
         }
+
+
+def evidence_dict(partial: str) -> dict[str, Any]:
+    """``evidence`` ("full" or "partial") and ``partial_evidence`` (why, or None) for a JSON summary."""
+    return {"evidence": "partial" if partial else "full", "partial_evidence": partial or None}
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,9 @@ class Region:
     ``status`` is ``"ok"`` or ``"no_ultrasound"`` (then ``mask`` is all zero and ``message`` says why).
     ``mask``/``kind``/``bbox``/``sector`` describe the live panel; ``panels`` lists every panel found
     (one on a normal screen) and ``live_panel`` indexes the one used. ``frame_shape`` is (H, W).
-    ``cm_per_px`` is (x, y) when a DICOM region supplied it, else None.
+    ``cm_per_px`` is (x, y) when a DICOM region supplied it, else None. ``partial`` says how the live
+    panel's geometry rests on partial evidence (a fluid far field), or, with ``no_ultrasound``, why the
+    partial evidence seen was too thin; empty otherwise.
     """
 
     status: str
@@ -83,6 +92,7 @@ class Region:
     live_panel: int = 0
     cm_per_px: tuple[float, float] | None = None
     message: str = ""
+    partial: str = ""
 
     @property
     def ok(self) -> bool:
@@ -100,12 +110,14 @@ class Region:
             "live_panel": self.live_panel,
             "cm_per_px": None if self.cm_per_px is None else [float(v) for v in self.cm_per_px],
             "message": self.message,
+            **evidence_dict(self.partial),
         }
 
 
-def no_region(shape: tuple[int, int], message: str) -> Region:
-    """A ``no_ultrasound`` result with an empty mask."""
+def no_region(shape: tuple[int, int], message: str, partial: str = "") -> Region:
+    """A ``no_ultrasound`` result with an empty mask (``partial``: why partial evidence was too thin)."""
     return Region(
+        partial=partial,
         status=STATUS_NO_ULTRASOUND,
         kind=KIND_NONE,
         mask=np.zeros(shape, dtype=np.uint8),

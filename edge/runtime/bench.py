@@ -37,15 +37,14 @@ from typing import Any
 import numpy as np
 
 from liveredge.edge.errors import ModelError
-from liveredge.edge.events import FrameResult
+from liveredge.edge.events import NOTICE, FrameResult
 from liveredge.edge.interpreter import ClassifierRunner, make_interpreter
 from liveredge.edge.runtime.model import LoadedModel
-from liveredge.edge.runtime.pipeline import MODES, Pipeline, PipelineConfig
 from liveredge.edge.runtime.peer import PeerLoop, PeerRun
+from liveredge.edge.runtime.pipeline import MODES, Pipeline, PipelineConfig
 from liveredge.edge.runtime.processor import FrameProcessor
 
 DEFAULT_SIM = "sim://?condition=steatosis&site=S1&fps=60&seed=1"
-NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
 
 
 @dataclass(frozen=True)

@@ -8,22 +8,24 @@ sinks, which must not block (slow sinks queue on their own threads). State event
 
 from __future__ import annotations
 
-import inspect
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from liveredge.edge.bounds import check_exam_id, check_frame
 from liveredge.edge.errors import ConfigError, LiveredgeError
 from liveredge.edge.events import Event, FrameResult, StateEvent
+from liveredge.edge.runtime.cores import pipeline_mode
 from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor
-from liveredge.edge.runtime.cores import pipeline_mode
 from liveredge.edge.runtime.stages import Staged, StageWorker, advance, direct, stage
-from liveredge.edge.sources.base import Frame, SourceStatus
+from liveredge.edge.sinks import FrameSink, Sink
+from liveredge.edge.sources.base import Frame, Source, SourceStatus
+from liveredge.edge.sources.watchdog import WatchedSource
 
 MODES = ("serial", "direct", "staged")
 """How the inference side may run (:class:`PipelineConfig` ``mode``)."""
@@ -62,15 +64,28 @@ class RunStats:
     elapsed_s: float
 
 
+class ExamPoller(Protocol):
+    """Something the pipeline asks, between frames, for exam commands (the MCU link's EXAM_START / EXAM_END)."""
+
+    def poll(self, start_exam: Callable[[str], None], end_exam: Callable[[], None]) -> None: ...
+
+
 def state(name: str, detail: str) -> StateEvent:
     return StateEvent(state=name, detail=detail, wall_time=time.time(), t=time.monotonic())
 
 
 class Pipeline:
-    """Runs one source through one processor into sinks until the source ends, fails, or :meth:`stop`."""
+    """Runs one source through one processor into sinks until the source ends, fails, or :meth:`stop`.
 
-    def __init__(self, source: Any, processor: FrameProcessor, sinks: Sequence[Any],
-                 config: PipelineConfig = PipelineConfig()) -> None:
+    Sinks that implement :class:`~liveredge.edge.sinks.FrameSink` get ``submit(frame, result, heatmap)`` for frame
+    results, the others ``emit``; ``pollers`` are asked for exam commands between frames; ``exam_notes`` (the
+    effective configuration) is logged again with every exam start. Usually built by
+    :func:`liveredge.edge.runtime.compose`.
+    """
+
+    def __init__(self, source: Source, processor: FrameProcessor, sinks: Sequence[Sink],
+                 config: PipelineConfig = PipelineConfig(), *, pollers: Sequence[ExamPoller] = (),
+                 exam_notes: str | None = None) -> None:
         self.source = source
         self.processor = processor
         self.sinks = list(sinks)
@@ -82,11 +97,9 @@ class Pipeline:
         self.processed = 0
         self.direct_frames = 0  # frames run latency-first (nothing queued behind them) by the overlapped loop
         self.mode = config.mode or pipeline_mode()
-        self.pollers: list[Callable[[], None]] = []
-        self.exam_notes: str | None = None  # effective configuration, logged again with every exam start
-        self._frame_sinks = [s for s in self.sinks if callable(getattr(s, "submit", None))]
-        self._frame_ids = {id(s) for s in self._frame_sinks}
-        self._heat_sinks = {id(s) for s in self._frame_sinks if "heatmap" in inspect.signature(s.submit).parameters}
+        self.pollers: list[Callable[[], None]] = [partial(p.poll, self.start_exam, self.end_exam) for p in pollers]
+        self.exam_notes = exam_notes  # effective configuration, logged again with every exam start
+        self._frame_ids = {id(s) for s in self.sinks if isinstance(s, FrameSink)}
 
     # --- thread-safe controls ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -116,7 +129,7 @@ class Pipeline:
         """Open the source, run until done, close the source; SourceError from open() propagates."""
         t0 = time.monotonic()
         self.source.open()
-        self.emit(state("running", f"source {getattr(self.source, 'uri', '?')}"))
+        self.emit(state("running", f"source {self.source.uri}"))
         capture = threading.Thread(target=self._capture_loop, name="liveredge-capture", daemon=True)
         capture.start()
         try:
@@ -136,7 +149,7 @@ class Pipeline:
             while not self._stop.is_set():
                 result = self.source.read(self.config.read_timeout_s)
                 if result.status is SourceStatus.OK and result.frame is not None:
-                    check_frame(result.frame.image.shape, f"source {getattr(self.source, 'uri', '?')} frame "
+                    check_frame(result.frame.image.shape, f"source {self.source.uri} frame "
                                 f"{result.frame.seq}")  # before any preprocessing touches it
                     self.mailbox.put(result.frame, block=self.config.backpressure)
                     count += 1
@@ -147,16 +160,18 @@ class Pipeline:
                     self._end = ("end", result.detail)
                     break
                 elif result.status is SourceStatus.ERROR:
-                    watched = hasattr(self.source, "gave_up")
-                    if watched and not self.source.gave_up:
+                    if isinstance(self.source, WatchedSource) and not self.source.gave_up:
                         continue  # the watchdog is reconnecting and reports its own state events
                     self._end = ("error", result.detail)
-                    if not watched:
+                    if not isinstance(self.source, WatchedSource):
                         self.post_state(state("source_error", result.detail))
                     break
         except LiveredgeError as exc:
             self._end = ("error", str(exc))
             self.post_state(state("source_error", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a bug in a source ends the run as an error, never as a clean end
+            self._end = ("error", f"unexpected {type(exc).__name__} in the capture thread: {exc}")
+            self.post_state(state("source_error", self._end[1]))
         finally:
             self.mailbox.close()
 
@@ -215,16 +230,14 @@ class Pipeline:
 
     def _media_time(self, frame: Frame) -> float | None:
         """Offline replay (back-pressure): media seconds from the source index and the source's frame rate."""
-        fps = getattr(self.source, "nominal_fps", None)
+        fps = self.source.nominal_fps
         return frame.source_index / fps if self.config.backpressure and fps else None
 
     def _deliver(self, frame: Frame, result: FrameResult) -> None:
-        """Results go to ``submit(frame, result[, heatmap])`` of frame sinks and ``emit`` of the others."""
+        """Results go to ``submit(frame, result, heatmap)`` of frame sinks and ``emit`` of the others."""
         for sink in self.sinks:
-            if id(sink) in self._heat_sinks:
+            if id(sink) in self._frame_ids:
                 sink.submit(frame, result, heatmap=self.processor.last_heatmap)
-            elif id(sink) in self._frame_ids:
-                sink.submit(frame, result)
             else:
                 sink.emit(result)
 

@@ -27,6 +27,7 @@ from liveredge.edge.runtime.model import LoadedModel
 from liveredge.edge.runtime.region import RegionState
 from liveredge.edge.sources.base import Frame
 
+
 @dataclass(frozen=True)
 class ModelOutputs:
     """One frame's model outputs, copied out of the interpreter: tempered probabilities float32 (n_classes,) and

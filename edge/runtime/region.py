@@ -13,8 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from liveredge.edge.errors import PreprocessError
-from liveredge.edge.preprocess import PreprocessSpec, Preprocessor, Region, RegionTracker
-from liveredge.edge.preprocess import detect_region, detect_region_video
+from liveredge.edge.preprocess import (
+    Preprocessor,
+    PreprocessSpec,
+    Region,
+    RegionTracker,
+    detect_region,
+    detect_region_video,
+)
 
 
 class RegionState:

@@ -7,6 +7,11 @@ waiting on an event: a signal stops the pipeline at once; when the frame in flig
 ``grace_s`` it is abandoned (its thread is a daemon), and the open exam is still summarised, the ``stopped``
 state emitted and every sink closed (:func:`~liveredge.edge.sinks.close_sinks`), well within a second; the
 caller then ends the process with :func:`hard_exit` (a normal exit would run C++ destructors under that thread).
+
+An exception out of the pipeline never ends a run silently: the open exam is summarised, ``stopped`` emitted and
+the sinks closed first; a :class:`~liveredge.edge.errors.LiveredgeError` (a source that cannot open) then
+propagates (the CLI prints it and exits with its code), any other exception (a bug) ends the run with
+``RunStats.end == "error"`` and a detail naming the exception and where it was raised.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from liveredge.edge.errors import LiveredgeError
 from liveredge.edge.runtime.pipeline import Pipeline, RunStats, state
 from liveredge.edge.sinks.closing import Closed, close_sinks
 
@@ -40,7 +47,8 @@ class SessionEnd:
 
 def run_session(pipe: Pipeline, sinks: Sequence[Any], *, grace_s: float = GRACE_S) -> SessionEnd:
     """Run ``pipe`` to its end or to SIGINT/SIGTERM, summarise the open exam, emit ``stopped``, close ``sinks``.
-    An exception out of the pipeline (a source that cannot open) propagates after the sinks are closed."""
+    A LiveredgeError out of the pipeline (a source that cannot open) propagates after that; any other exception
+    ends the run as ``end == "error"`` (see the module docstring)."""
     received: list[str] = []
     done = threading.Event()
     box: dict[str, Any] = {}
@@ -76,18 +84,38 @@ def run_session(pipe: Pipeline, sinks: Sequence[Any], *, grace_s: float = GRACE_
 
 def _finish(pipe: Pipeline, sinks: Sequence[Any], box: dict[str, Any], received: list[str], abandoned: bool,
             t0: float) -> SessionEnd:
-    if "error" in box:
-        raise box["error"]
+    error = box.get("error")
+    if error is not None and (isinstance(error, LiveredgeError) or not isinstance(error, Exception)):
+        _wrap_up(pipe, f"error: {error}")
+        raise error
     stats = box.get("stats")
-    if stats is None:  # the worker is still inside a frame: stop without it
+    if error is not None:
+        stats = RunStats(pipe.mailbox.put_count, pipe.processed, pipe.mailbox.dropped, "error",
+                         unexpected(error), time.monotonic() - t0)
+    elif stats is None:  # the worker is still inside a frame: stop without it
         stats = RunStats(pipe.mailbox.put_count, pipe.processed, pipe.mailbox.dropped, "stopped",
                          f"{received[0]}: stopped with a frame still in processing (abandoned)",
                          time.monotonic() - t0)
     elif received and stats.end == "stopped":
         stats = RunStats(stats.captured, stats.processed, stats.dropped, "stopped", received[0], stats.elapsed_s)
-    pipe.finish()
-    pipe.emit(state("stopped", f"{stats.end}: {stats.detail}; processed {stats.processed}, dropped {stats.dropped}"))
+    _wrap_up(pipe, f"{stats.end}: {stats.detail}; processed {stats.processed}, dropped {stats.dropped}")
     return SessionEnd(stats, close_sinks(sinks), received[0] if received else None, abandoned)
+
+
+def _wrap_up(pipe: Pipeline, detail: str) -> None:
+    """Summarise the open exam and emit ``stopped`` (a failure here must not hide the run's own outcome)."""
+    try:
+        pipe.finish()
+    except Exception as exc:  # noqa: BLE001 - reported in the stopped state instead
+        detail += f"; the open exam could not be summarised: {unexpected(exc)}"
+    pipe.emit(state("stopped", detail))
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line naming an unexpected exception and the innermost place it was raised."""
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ is not None else []
+    place = f" at {where[0].filename}:{where[0].lineno}" if where else ""
+    return f"unexpected {type(exc).__name__}: {exc}{place}"
 
 
 def hard_exit(code: int) -> None:

@@ -36,6 +36,7 @@ from liveredge.edge.events import FrameResult, Quality
 from liveredge.edge.runtime.processor import FrameProcessor
 from liveredge.edge.sources.base import Frame
 
+
 @dataclass(frozen=True)
 class Staged:
     """A prepared frame: its model input ``x`` (a view of the processor's reused buffer), image flags, media

@@ -244,7 +244,7 @@ def _speckle(plan: BmodePlan, a: np.ndarray, field: np.ndarray) -> np.ndarray:
         f = field if m == 0 else np.roll(field, (m * (n_r // 4 + 7), m * (n_l // 5 + 3)), axis=(0, 1))
         sc = f * a[:, :, None]
         acc = np.zeros_like(sc)
-        for kx, w, (r0, r1) in zip(plan.kx, plan.weights, plan.bands):
+        for kx, w, (r0, r1) in zip(plan.kx, plan.weights, plan.bands, strict=True):
             if r1 <= r0:
                 continue
             s0, s1 = max(r0 - pad, 0), min(r1 + pad, n_r)

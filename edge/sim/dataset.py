@@ -126,7 +126,7 @@ def _finish(tmp: Path, out: Path) -> None:
 
 
 def _imwrite(path: Path, img: object) -> None:
-    if not cv2.imwrite(str(path), img):  # type: ignore[arg-type]
+    if not cv2.imwrite(str(path), img):
         raise DataError(f"{path}: OpenCV could not write this PNG; check disk space and permissions")
 
 

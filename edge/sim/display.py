@@ -74,7 +74,7 @@ def static_layer(size: tuple[int, int], profile: SiteProfile, panels: tuple[tupl
     else:
         _text(img, "  ".join(items[:5]), (3, 2 * line - 3), fs * 0.9, col)
     right_x = panels[-1][0] + panels[-1][2] + 2
-    for geo, panel in zip(geoms, panels):
+    for geo, panel in zip(geoms, panels, strict=True):
         _ruler(img, geo, min(panel[0] + panel[2] + 1, w - 12), fs, col)
     bar_h = max(16, int(0.3 * h))
     bar_x = min(right_x + 7, w - 7) if profile.greybar_right else 2

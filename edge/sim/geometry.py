@@ -17,7 +17,6 @@ import numpy as np
 from liveredge.edge.sim.profiles import SiteProfile
 
 
-
 @dataclass(frozen=True)
 class FanGeometry:
     """Where the live B-mode region sits on screen.
@@ -43,7 +42,7 @@ class FanGeometry:
         """Integer bounding box (x, y, w, h) of the live region on screen."""
         if self.rect is not None:
             return self.rect
-        ax, ay = self.apex  # type: ignore[misc]
+        ax, ay = self.apex  # type: ignore[misc]  # sector geometry: apex is set whenever rect is None
         angles = np.linspace(self.start_angle, self.end_angle, 181)
         xs = np.concatenate([ax + r * np.sin(angles) for r in (self.r_inner, self.r_outer)])
         ys = np.concatenate([ay + r * np.cos(angles) for r in (self.r_inner, self.r_outer)])
@@ -58,7 +57,7 @@ class FanGeometry:
             d = (py - y) / self.px_per_cm
             inside = (px >= x) & (px < x + w) & (py >= y) & (py < y + h)
             return lat, d, inside
-        ax, ay = self.apex  # type: ignore[misc]
+        ax, ay = self.apex  # type: ignore[misc]  # sector geometry: apex is set whenever rect is None
         dx, dy = px - ax, py - ay
         r = np.hypot(dx, dy)
         th = np.arctan2(dx, dy)
@@ -81,7 +80,7 @@ class FanGeometry:
         if self.rect is not None:
             x, y, w, _ = self.rect
             return x + w / 2 + lat * self.px_per_cm, y + d * self.px_per_cm
-        ax, ay = self.apex  # type: ignore[misc]
+        ax, ay = self.apex  # type: ignore[misc]  # sector geometry: apex is set whenever rect is None
         r_cm = np.maximum(d + self.probe_radius_cm, 1e-6)
         th = np.arcsin(np.clip(lat / r_cm, -1, 1))
         return ax + r_cm * self.px_per_cm * np.sin(th), ay + r_cm * self.px_per_cm * np.cos(th)
@@ -162,7 +161,7 @@ def polar_grid(geo: FanGeometry, screen: tuple[int, int]) -> PolarGrid:
     if geo.rect is not None:
         col = (m_lat + half) / (2 * half) * (n_l - 1)
     else:
-        ang = np.arctan2(px - geo.apex[0], py - geo.apex[1])  # type: ignore[index]
+        ang = np.arctan2(px - geo.apex[0], py - geo.apex[1])  # type: ignore[index]  # sector geometry: apex is set
         col = (ang - geo.start_angle) / (geo.end_angle - geo.start_angle) * (n_l - 1)
     row = m_d / geo.depth_cm * (n_r - 1)
     return PolarGrid(

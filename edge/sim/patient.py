@@ -20,11 +20,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.events import CLASSES
 from liveredge.edge.sim.exam import NEUTRAL, Operator, View, draw_operator, draw_view, exam_rng
 from liveredge.edge.sim.geometry import fov_points
 from liveredge.edge.sim.profiles import SiteProfile, get_profile
 
-CLASSES: tuple[str, ...] = ("normal", "steatosis", "fibrosis", "focal_lesion")
 LESIONS: tuple[str, ...] = ("cyst", "haemangioma", "hcc", "metastasis")
 MAX_SEVERITY: dict[str, int] = {"steatosis": 3, "fibrosis": 4}
 
@@ -253,7 +253,7 @@ def place_lesions(rng: np.random.Generator, p: Patient, kind: str, fov_xz: tuple
         p = replace(p, lesions=(*p.lesions, les))
     if not p.lesions:  # no room at all: a small one just under the capsule in the middle of the view
         zc = p.wall_cm + p.ascites_cm + 2 * p.surface_bump_cm + 0.6
-        xa, za = p.view.to_anatomy(np.float32([0.0]), np.float32([zc]))
+        xa, za = p.view.to_anatomy(np.array([0.0], np.float32), np.array([zc], np.float32))
         p = replace(p, lesions=(Lesion(kind, Ellipse(float(xa[0]), float(za[0]), 0.3, 0.3), LESION_VARIANTS[kind][0]),))
     return p
 
@@ -326,7 +326,7 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     p = Patient(
         patient_id=patient_id, condition=condition, label=condition, severity=sev, lesion=lesion, seed=seed,
         wall_cm=float(wall_cm), lesions=(), fat_cm=fat, view=the_view, operator=operator,
-        **_organs(rng, wall_cm - 2.2), **tissue,  # type: ignore[arg-type]
+        **_organs(rng, wall_cm - 2.2), **tissue,  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
     )
     if lesion is None:
         return p

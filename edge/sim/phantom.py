@@ -88,7 +88,7 @@ def _validate(spec: PhantomSpec) -> None:
         (0.5 <= spec.frequency_mhz <= 20, f"frequency {spec.frequency_mhz!r} MHz must be in 0.5..20"),
         (1.0 <= spec.depth_cm <= 30, f"depth {spec.depth_cm!r} cm must be in 1..30"),
         (10 <= spec.dynamic_range_db <= 120, f"dynamic range {spec.dynamic_range_db!r} dB must be in 10..120"),
-        (len(spec.size) == 2 and 96 <= min(spec.size) and max(spec.size) <= 4096,
+        (len(spec.size) == 2 and min(spec.size) >= 96 and max(spec.size) <= 4096,
          f"size {spec.size!r} must be (height, width) with 96..4096 px each"),
         (0.2 <= spec.frac_bandwidth <= 1.5, f"fractional bandwidth {spec.frac_bandwidth!r} must be in 0.2..1.5"),
         (0.1 <= spec.focus_frac <= 1.0, f"focus fraction {spec.focus_frac!r} must be in 0.1..1"),

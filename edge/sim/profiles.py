@@ -92,7 +92,7 @@ class SiteProfile:
 
 
 def _named(**kw: object) -> SiteProfile:
-    return SiteProfile(**kw)  # type: ignore[arg-type]
+    return SiteProfile(**kw)  # type: ignore[arg-type]  # keyword table of the dataclass's own fields
 
 
 _PROFILES: dict[str, SiteProfile] = {
@@ -201,8 +201,8 @@ def random_profile(seed: int) -> SiteProfile:
     return replace(
         base, site_id=f"random:{seed}", kind=kind, speckle_scale=u(0.8, 1.4), lateral_fnum=u(2.2, 4.5),
         focus_frac=u(0.3, 0.7), tgc_slope=u(0.38, 0.62), dynamic_range_db=u(45, 75), gamma=u(0.75, 1.3),
-        noise_db=u(-95, -78), text_color=color, layout=("left", "top")[int(rng.integers(0, 2))],  # type: ignore[arg-type]
+        noise_db=u(-95, -78), text_color=color, layout=("left", "top")[int(rng.integers(0, 2))],  # type: ignore[arg-type]  # one of the Literal's values
         vendor=("Generic", "MedWave", "EchoLab", "Ultrix")[int(rng.integers(0, 4))],
         probe_name=f"X{int(rng.integers(1, 99))}", greybar_right=bool(rng.integers(0, 2)),
-        **geo, **_chain(rng, kind, float(geo["freq_mhz"])),  # type: ignore[arg-type]
+        **geo, **_chain(rng, kind, float(geo["freq_mhz"])),  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
     )

@@ -1,14 +1,17 @@
 """Sinks for runtime events: JSONL, the SQLite exam log, recordings and the optional display.
 
 Every sink has ``emit(event)`` (results, exam summaries, state events — see ``liveredge.edge.events``) and
-``close()``; sinks that want the image too (``Recorder``, ``DisplaySink``) also have
-``submit(frame, result)``: the pipeline calls ``submit`` for frame results on those and ``emit`` for the rest.
+``close()``; sinks that want the image too (``Recorder``, ``DisplaySink``) implement :class:`FrameSink`,
+``submit(frame, result, heatmap=None)``: the pipeline calls ``submit`` for frame results on those and ``emit`` for
+the rest (``heatmap`` is the class-activation map when the processor makes one).
 No sink blocks the inference loop: each writes on its own thread from a bounded queue and counts drops.
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
+
+import numpy as np
 
 from liveredge.edge.events import Event, FrameResult
 from liveredge.edge.sinks.base import NOTICE, Worker
@@ -39,6 +42,6 @@ class Sink(Protocol):
 
 @runtime_checkable
 class FrameSink(Sink, Protocol):
-    """A sink that also takes the frame a result belongs to."""
+    """A sink that also takes the frame a result belongs to (and the heat map, when the processor makes one)."""
 
-    def submit(self, frame: Frame, result: FrameResult) -> None: ...
+    def submit(self, frame: Frame, result: FrameResult, heatmap: np.ndarray | None = None) -> None: ...

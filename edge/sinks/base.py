@@ -6,12 +6,13 @@ import json
 import math
 import queue
 import threading
+import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from liveredge.edge.events import Event
+from liveredge.edge.events import NOTICE, Event
 
-NOTICE = "Models are trained on SIMULATED ultrasound data; results are not for clinical use."
+__all__ = ["NOTICE", "Worker", "dumps", "event_dict"]
 
 T = TypeVar("T")
 _STOP = object()
@@ -43,7 +44,8 @@ class Worker(Generic[T]):
     ``submit(item)`` never blocks by default: when the queue is full the item is dropped and counted in
     :attr:`dropped` (the inference loop must never wait on a slow disk or window). ``submit(item, block=True)``
     waits up to ``block_timeout_s`` (for rare records that must not be lost). An exception in ``handle`` is
-    counted in :attr:`errors` (last message in :attr:`last_error`) and the worker goes on.
+    counted in :attr:`errors` (last message in :attr:`last_error`) and the worker goes on. :meth:`close` is
+    bounded: what is still queued when its timeout passes is dropped (counted), never waited for.
     """
 
     def __init__(self, name: str, handle: Callable[[T], None], *, maxsize: int = 1024,
@@ -57,6 +59,7 @@ class Worker(Generic[T]):
         self.errors = 0
         self.last_error = ""
         self._closed = False
+        self._abort = threading.Event()  # close() timed out: drop what is queued, stop after the item in hand
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -88,8 +91,13 @@ class Worker(Generic[T]):
                 item = self._queue.get()
                 if item is _STOP:
                     return
+                if self._abort.is_set():
+                    self._discard(item)
+                    if self._queue.empty():
+                        return  # close() could not queue its stop marker (the queue was full)
+                    continue
                 try:
-                    self._handle(item)  # type: ignore[arg-type]
+                    self._handle(cast(T, item))  # the queue holds items and the stop marker
                     self.handled += 1
                 except Exception as exc:  # noqa: BLE001 - a sink failure must not stop the runtime
                     self.errors += 1
@@ -102,13 +110,31 @@ class Worker(Generic[T]):
             if self._on_stop is not None:
                 self._on_stop()
 
-    def close(self, timeout_s: float = 10.0) -> None:
-        """Handle what is queued, then stop the thread (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout=timeout_s)
+    def _discard(self, _item: object) -> None:
+        with self._cond:
+            self._pending -= 1
+            self.dropped += 1
+            self._cond.notify_all()
+
+    def close(self, timeout_s: float = 10.0) -> bool:
+        """Handle what is queued, then stop the thread (idempotent). Returns within about ``timeout_s`` even when
+        ``handle`` hangs or the queue is full: the rest is then dropped (counted) and False returned."""
+        if not self._closed:
+            self._closed = True
+            deadline = time.monotonic() + timeout_s
+            try:
+                self._queue.put(_STOP, timeout=max(0.0, timeout_s))
+            except queue.Full:
+                self._abort.set()
+            self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive():
+            self._abort.set()
+            return False
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def alive(self) -> bool:

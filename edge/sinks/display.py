@@ -43,7 +43,7 @@ def draw_overlay(image: np.ndarray, result: FrameResult, labels: Sequence[str],
         colour = cv2.applyColorMap((heat * 255).astype(np.uint8), cv2.COLORMAP_JET)
         out = cv2.addWeighted(out, 0.6, colour, 0.4, 0.0)
     probs = result.smoothed or result.probs
-    for row, (name, p) in enumerate(zip(labels, probs)):
+    for row, (name, p) in enumerate(zip(labels, probs, strict=False)):  # a result without probs draws no bars
         y = 8 + row * 18
         colour = (0, 200, 0) if name == result.label else (200, 200, 200)
         cv2.rectangle(out, (8, y), (8 + bar_width, y + 12), (60, 60, 60), -1)

@@ -218,7 +218,7 @@ class ExamLog:
             self._conn = None
 
     # -- readers ---------------------------------------------------------------------------------------
-    def records(self, exam_id: str | None = None, type: str | None = None) -> list[dict[str, Any]]:  # noqa: A002
+    def records(self, exam_id: str | None = None, type: str | None = None) -> list[dict[str, Any]]:  # noqa: A002 - the record field is called type
         return read_records(self.path, exam_id=exam_id, type=type)
 
     def exams(self) -> list[dict[str, Any]]:
@@ -245,7 +245,7 @@ def _read(path: str | Path, sql: str, args: tuple[Any, ...]) -> list[dict[str, A
     return rows
 
 
-def read_records(path: str | Path, *, exam_id: str | None = None, type: str | None = None) -> list[dict[str, Any]]:  # noqa: A002
+def read_records(path: str | Path, *, exam_id: str | None = None, type: str | None = None) -> list[dict[str, Any]]:  # noqa: A002 - the record field is called type
     """Committed records in insertion order, optionally one exam's and/or one type's."""
     sql = "SELECT * FROM records WHERE (? IS NULL OR exam_id = ?) AND (? IS NULL OR type = ?) ORDER BY id"
     return _read(path, sql, (exam_id, exam_id, type, type))

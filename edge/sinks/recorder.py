@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from liveredge.edge.errors import ConfigError
 from liveredge.edge.events import Event, FrameResult, StateEvent
@@ -47,7 +48,7 @@ class Recorder:
             self.frames_dir.mkdir(parents=True, exist_ok=True)
             manifest = {"notice": NOTICE, "created": time.time(), "format": "png", "frames_dir": "frames"}
             (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-            self._results = open(self.directory / "results.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+            self._results = open(self.directory / "results.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - kept open for the sink's life, closed by the worker
         except OSError as exc:
             raise ConfigError(f"--record {directory}: cannot write there ({exc.strerror}); pick another folder") from exc
         self.every, self._png = every, [cv2.IMWRITE_PNG_COMPRESSION, png_level]
@@ -56,8 +57,8 @@ class Recorder:
         self._failing = False
         self._worker: Worker[_Item] = Worker("recorder", self._handle, maxsize=maxsize, on_stop=self._results.close)
 
-    def submit(self, frame: Frame, result: FrameResult) -> None:
-        """Record ``frame`` (every ``every``-th seq) with its ``result``."""
+    def submit(self, frame: Frame, result: FrameResult, heatmap: np.ndarray | None = None) -> None:
+        """Record ``frame`` (every ``every``-th seq) with its ``result`` (the heat map is not recorded)."""
         keep = frame.seq % self.every == 0
         self._worker.submit((frame if keep else None, result))
 

@@ -17,7 +17,11 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from liveredge.edge.errors import SourceError
+from liveredge.edge.errors import ConfigError, SourceError
+from liveredge.edge.image import as_bgr
+
+__all__ = ["Frame", "ReadResult", "Source", "SourceNotSupported", "SourceStatus", "SourceUnavailable", "as_bgr",
+           "Pacer", "is_frozen", "ok"]
 
 
 class SourceStatus(enum.Enum):
@@ -86,21 +90,6 @@ def ok(image: np.ndarray, seq: int, source_index: int, t_capture: float | None =
     return ReadResult(SourceStatus.OK, Frame(image, seq, stamp, source_index))
 
 
-def as_bgr(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` as a contiguous (H, W, 3) uint8 BGR array (gray and BGRA are converted)."""
-    if image.dtype != np.uint8:
-        raise ValueError(f"frame dtype {image.dtype} is not uint8")
-    if image.ndim == 2:
-        return np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2))
-    if image.ndim == 3 and image.shape[2] == 3:
-        return image if image.flags.c_contiguous else np.ascontiguousarray(image)
-    if image.ndim == 3 and image.shape[2] == 4:
-        return np.ascontiguousarray(image[:, :, :3])
-    if image.ndim == 3 and image.shape[2] == 1:
-        return np.ascontiguousarray(np.repeat(image, 3, axis=2))
-    raise ValueError(f"frame shape {image.shape} is not (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
-
-
 def is_frozen(prev: np.ndarray | None, cur: np.ndarray, *, step: int = 4, tol: int = 2,
               max_changed: float = 0.002) -> bool:
     """True when ``cur`` repeats ``prev`` (a scanner freeze or a stuck source).
@@ -131,7 +120,7 @@ class Pacer:
 
     def __init__(self, fps: float | None, max_lag_s: float = 0.1) -> None:
         if fps is not None and fps <= 0:
-            raise ValueError(f"fps must be > 0, got {fps}")
+            raise ConfigError(f"replay rate: fps must be > 0, got {fps}")
         self.fps = fps
         self.max_lag_s = max_lag_s
         self._t0: float | None = None

@@ -126,7 +126,7 @@ class PrerenderedClip(PacedSource):
 
     @classmethod
     def from_source(cls, source: PacedSource, n_frames: int, *, fps: float | None = None, rate: str = "realtime",
-                    loop: bool = False, progress: bool = True) -> "PrerenderedClip":
+                    loop: bool = False, progress: bool = True) -> PrerenderedClip:
         """Render ``n_frames`` from ``source`` once (as fast as possible, progress bar on stderr)."""
         from tqdm import tqdm
 
@@ -145,7 +145,7 @@ class PrerenderedClip(PacedSource):
         return cls(frames, fps=fps or source.nominal_fps or 30.0, rate=rate, loop=loop, uri=f"clip://{source.uri}")
 
     @classmethod
-    def from_sim(cls, uri: str, n_frames: int, **kwargs: Any) -> "PrerenderedClip":
+    def from_sim(cls, uri: str, n_frames: int, **kwargs: Any) -> PrerenderedClip:
         """Pre-render ``n_frames`` of a ``sim://`` URI (the simulator's cost is paid here, once)."""
         from liveredge.edge.sources.uri import parse_uri
 

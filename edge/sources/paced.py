@@ -100,7 +100,7 @@ class PacedSource(ABC):
         """The medium's own frame rate when it has one."""
         return None
 
-    def _close(self) -> None:
+    def _close(self) -> None:  # noqa: B027 - an optional hook: sources without a medium to release keep it
         """Release the medium (default: nothing)."""
 
     def seek(self, index: int) -> None:
@@ -108,10 +108,10 @@ class PacedSource(ABC):
         self._pending = None
         self._seek(index)
 
-    def _seek(self, index: int) -> None:
+    def _seek(self, index: int) -> None:  # noqa: B027 - an optional hook: not seekable unless overridden
         """Default: not seekable; replay restarts from the beginning."""
 
-    def __enter__(self) -> "PacedSource":
+    def __enter__(self) -> PacedSource:
         self.open()
         return self
 

@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from liveredge.edge.bounds import check_path, console_safe
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.formats import DICOM_EXTS, has_dicom_magic
 
 VIDEO_EXTS = frozenset({".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv", ".ogv"})
 IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
-DICOM_EXTS = frozenset({".dcm", ".dicom"})
 KINDS = ("sim", "video", "image", "folder", "dicom", "v4l2", "stream")
 
 
@@ -115,7 +115,7 @@ def _from_path(path_text: str, uri: str) -> SourceSpec:
         return SourceSpec("image", path_text, {}, uri)
     if suffix in DICOM_EXTS:
         return SourceSpec("dicom", path_text, {}, uri)
-    if path.is_file() and _looks_like_dicom(path):
+    if path.is_file() and has_dicom_magic(path):
         return SourceSpec("dicom", path_text, {}, uri)
     if path.exists():
         return SourceSpec("video", path_text, {}, uri)  # let FFmpeg try; a failure names the file
@@ -123,12 +123,3 @@ def _from_path(path_text: str, uri: str) -> SourceSpec:
         f"source {uri!r}: no such file or folder, and not a known URI; give an existing video/image/folder/DICOM "
         "path, or sim://, v4l2://, rtsp://, http://"
     )
-
-
-def _looks_like_dicom(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(132)
-    except OSError:
-        return False
-    return len(head) == 132 and head[128:132] == b"DICM"

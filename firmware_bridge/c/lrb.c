@@ -300,3 +300,48 @@ int lrb_pack_fields(uint8_t type, const uint64_t *values, size_t n, uint8_t *out
     }
     return size;
 }
+
+static int lrb_values_ok(const lrb_frame *f)
+{
+    uint64_t v[8];
+    if (lrb_unpack_fields(f->type, f->payload, f->length, v, 8) < 0) {
+        return 0;
+    }
+    switch (f->type) {
+    case LRB_RESULT: /* frame_seq, timestamp_ns, class_index, confidence_e4, quality_flags */
+        return lrb_class_name((uint8_t)v[2]) != NULL && v[3] <= 10000u;
+    case LRB_EXAM_SUMMARY: /* exam_id, frames, uncertain_frames, class_index, confidence_e4, quality_flags */
+        return v[2] <= v[1] && lrb_class_name((uint8_t)v[3]) != NULL && v[4] <= 10000u;
+    case LRB_ALERT: /* code, severity, detail, timestamp_ns */
+        return v[1] <= 2u;
+    case LRB_PROBE_EVENT: /* kind 1..6, frozen 0/1, ... */
+        return v[0] >= 1u && v[0] <= 6u && v[1] <= 1u;
+    default:
+        return 1;
+    }
+}
+
+lrb_verdict lrb_receive_verdict(lrb_role role, const lrb_frame *f)
+{
+    int to_host = f->type == LRB_PROBE_EVENT || f->type == LRB_EXAM_START || f->type == LRB_EXAM_END;
+    int to_mcu = f->type == LRB_RESULT || f->type == LRB_EXAM_SUMMARY || f->type == LRB_ALERT;
+    if (!to_host && !to_mcu) {
+        return LRB_V_CONTROL;
+    }
+    if ((role == LRB_ROLE_HOST && !to_host) || (role == LRB_ROLE_MCU && !to_mcu)) {
+        return LRB_V_NACK_UNKNOWN_TYPE;
+    }
+    if (!lrb_values_ok(f)) {
+        return LRB_V_NACK_BAD_PAYLOAD;
+    }
+    if (f->type == LRB_EXAM_START || f->type == LRB_EXAM_END || f->type == LRB_EXAM_SUMMARY) {
+        return LRB_V_ACK;
+    }
+    return LRB_V_DELIVER;
+}
+
+const char *lrb_verdict_name(lrb_verdict verdict)
+{
+    static const char *const names[] = {"control", "deliver", "ack", "nack_unknown_type", "nack_bad_payload"};
+    return (unsigned)verdict < sizeof(names) / sizeof(names[0]) ? names[verdict] : "?";
+}

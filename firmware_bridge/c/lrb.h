@@ -119,4 +119,17 @@ int lrb_unpack_fields(uint8_t type, const uint8_t *payload, size_t len, uint64_t
 /* Pack field values into a payload; returns the payload size or -1. */
 int lrb_pack_fields(uint8_t type, const uint64_t *values, size_t n, uint8_t *out, size_t cap);
 
+/* Receiver rules for a frame that decoded LRB_OK (spec 9.1, protocol 1 revision 2). */
+typedef enum { LRB_ROLE_HOST = 0, LRB_ROLE_MCU = 1 } lrb_role;
+typedef enum {
+    LRB_V_CONTROL = 0,          /* HELLO, HELLO_ACK, HEARTBEAT, ACK, NACK: the session handles it */
+    LRB_V_DELIVER,              /* best-effort application message: deliver, never ACK (even with ACK_REQUESTED) */
+    LRB_V_ACK,                  /* reliable type: ACK (with or without ACK_REQUESTED), deliver once per exam_id */
+    LRB_V_NACK_UNKNOWN_TYPE,    /* sent the wrong way (spec 3): NACK(seq, UNKNOWN_TYPE), do not deliver */
+    LRB_V_NACK_BAD_PAYLOAD      /* a field outside its range (spec 4, 5): NACK(seq, BAD_PAYLOAD), do not deliver */
+} lrb_verdict;
+#define LRB_RESERVED_QUALITY_BITS 0xFE00u /* quality_flags bits 9..15: cleared on receipt */
+lrb_verdict lrb_receive_verdict(lrb_role role, const lrb_frame *frame);
+const char *lrb_verdict_name(lrb_verdict verdict);
+
 #endif /* LRB_H */

@@ -9,6 +9,8 @@
  *   <name> bytes <status> [<type> <seq> <flags> <f1,f2,...>]
  *   <name> encode ok|mismatch                   (valid vectors: pack fields, encode, compare bytes)
  *   stream <status> <status> ...                (all vectors back to back, fed byte by byte)
+ * Receiver-rule vectors (spec 9.1), input   R <name> <host|mcu> <expected verdict> <hex>
+ *   output                                   <name> rule <verdict> [quality <cleared quality_flags>]
  * Exit status 0 when every outcome matches <expect>, 1 otherwise.
  */
 #include "lrb.h"
@@ -138,6 +140,31 @@ static void run_vector(char *line)
     }
 }
 
+static void run_rule(const char *line)
+{
+    static uint8_t wire[LINE_MAX_CHARS / 2], work[LRB_MAX_ENCODED];
+    char name[64], role[8], expect[32], hex[LINE_MAX_CHARS];
+    size_t len;
+    lrb_frame f;
+    lrb_verdict v;
+    uint64_t fields[8];
+    if (sscanf(line, "R %63s %7s %31s %8191s", name, role, expect, hex) != 4 ||
+        hex_decode(hex, wire, sizeof wire, &len) != 0 || len == 0 ||
+        lrb_decode_segment(wire, len - 1u, work, &f) != LRB_OK) {
+        printf("FAIL bad rule line: %.40s\n", line);
+        g_failures++;
+        return;
+    }
+    v = lrb_receive_verdict(strcmp(role, "mcu") == 0 ? LRB_ROLE_MCU : LRB_ROLE_HOST, &f);
+    printf("%s rule %s", name, lrb_verdict_name(v));
+    if (v == LRB_V_DELIVER && (f.type == LRB_RESULT || f.type == LRB_EXAM_SUMMARY)) {
+        int n = lrb_unpack_fields(f.type, f.payload, f.length, fields, 8);
+        printf(" quality %u", (unsigned)(fields[n - 1] & ~(uint64_t)LRB_RESERVED_QUALITY_BITS));
+    }
+    printf("\n");
+    check(name, "rule", lrb_verdict_name(v), expect);
+}
+
 static void print_schema_hash(void)
 {
     static char text[4096];
@@ -200,6 +227,8 @@ int main(int argc, char **argv)
     while (fgets(line, sizeof line, in) != NULL) {
         if (line[0] == 'V') {
             run_vector(line);
+        } else if (line[0] == 'R') {
+            run_rule(line);
         }
     }
     fclose(in);

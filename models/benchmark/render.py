@@ -18,12 +18,12 @@ from liveredge.edge.errors import ConfigError, PreprocessError
 from liveredge.edge.preprocess import prepare_gray
 from liveredge.edge.preprocess.spec import PreprocessSpec
 from liveredge.edge.sim import anatomy
+from liveredge.edge.sim.exam import VIEWS
 from liveredge.edge.sim.patient import Patient, make_patient
 from liveredge.edge.sim.profiles import get_profile
 from liveredge.edge.sim.scanner import Scanner
 from liveredge.edge.sim.scenes import make_scene
 from liveredge.models.benchmark.suite import Case
-from liveredge.edge.sim.exam import VIEWS
 from liveredge.models.benchmark.sweeps import place_lesion, tgc_curve
 
 LESION_ATTEMPTS = 12  # positions tried per lesion case before it is skipped (lesion not fully in the fan)

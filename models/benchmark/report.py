@@ -83,7 +83,7 @@ def plot_lesion_position(path: Path, sweep: dict[str, Any]) -> None:
 def plot_gain_tgc(path: Path, sweeps: dict[str, Any]) -> None:
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
-    for ax, name, xlabel in zip(axes, ("gain", "tgc"), ("gain offset (dB)", "TGC tilt, far band (dB)")):
+    for ax, name, xlabel in zip(axes, ("gain", "tgc"), ("gain offset (dB)", "TGC tilt, far band (dB)"), strict=True):
         pts = sweeps.get(name, {}).get("points", {})
         xs = [float(k.removeprefix("tilt").removesuffix("dB")) for k in pts]
         ax.plot(xs, [np.nan if p["balanced_accuracy"] is None else p["balanced_accuracy"] for p in pts.values()], "o-")

@@ -16,8 +16,8 @@ import hashlib
 import sys
 import time
 from collections import Counter
-from importlib import metadata
 from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,7 @@ def run_benchmark(model: str | Path, out: str | Path, cfg: SuiteConfig, *, progr
     core = np.array([c.sweep == "profile" for c in cases]) & ok
     twin_probs = None
     if twin is not None:
-        twin_probs = predict_all(twin, [im for im, c in zip(images, core[ok]) if c], "benchmark: float twin", progress)
+        twin_probs = predict_all(twin, [im for im, c in zip(images, core[ok], strict=True) if c], "benchmark: float twin", progress)
     result = assemble(cases, status, y_all, probs, twin_probs, predictor, twin, cfg)
     result["wall_s"] = round(time.perf_counter() - t0, 1)
     write_outputs(out_dir, result)
@@ -147,14 +147,14 @@ def run_benchmark(model: str | Path, out: str | Path, cfg: SuiteConfig, *, progr
 
 def _per_profile(cases: list[Case], ok: np.ndarray, y: np.ndarray, probs: np.ndarray,
                  twin_probs: np.ndarray | None, labels: tuple[str, ...], status: list[str]) -> dict[str, Any]:
-    sel_ok = [c for c, o in zip(cases, ok) if o]
+    sel_ok = [c for c, o in zip(cases, ok, strict=True) if o]
     core_ok = np.array([c.sweep == "profile" for c in sel_ok], dtype=bool)
     twin_rows = np.cumsum(core_ok) - 1
     out: dict[str, Any] = {}
     for name in dict.fromkeys(c.point for c in cases if c.sweep == "profile"):
         m = np.array([c.sweep == "profile" and c.point == name for c in sel_ok], dtype=bool)
         tw = twin_probs[twin_rows[m]] if twin_probs is not None else None
-        no_region = sum(1 for c, s in zip(cases, status) if c.sweep == "profile" and c.point == name and s == "no_region")
+        no_region = sum(1 for c, s in zip(cases, status, strict=True) if c.sweep == "profile" and c.point == name and s == "no_region")
         out[name] = {"kind": get_profile(name).kind, **score.group_metrics(y[m], probs[m], labels, tw),
                      "no_region": no_region}
     return out
@@ -162,13 +162,13 @@ def _per_profile(cases: list[Case], ok: np.ndarray, y: np.ndarray, probs: np.nda
 
 def _sweeps(cases: list[Case], status: list[str], ok: np.ndarray, y: np.ndarray, probs: np.ndarray,
             labels: tuple[str, ...]) -> dict[str, Any]:
-    sel_ok = [c for c, o in zip(cases, ok) if o]
+    sel_ok = [c for c, o in zip(cases, ok, strict=True) if o]
     out: dict[str, Any] = {}
     for name in sweeps.SWEEPS:
         points: dict[str, Any] = {}
         for point in dict.fromkeys(c.point for c in cases if c.sweep == name):
             m = np.array([c.sweep == name and c.point == point for c in sel_ok], dtype=bool)
-            dropped = Counter(s for c, s in zip(cases, status) if c.sweep == name and c.point == point and s != "ok")
+            dropped = Counter(s for c, s in zip(cases, status, strict=True) if c.sweep == name and c.point == point and s != "ok")
             first = next(c for c in cases if c.sweep == name and c.point == point)
             if first.lesion_mm is not None:
                 points[point] = {"lesion_mm": first.lesion_mm, "target_depth_lateral_cm": first.lesion_target_cm,
@@ -202,15 +202,15 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
     y = y_all[ok]
     per_profile = _per_profile(cases, ok, y, probs, twin_probs, labels, status)
     worst, median = score.headline(per_profile)
-    core = np.array([c.sweep == "profile" for c, o in zip(cases, ok) if o], dtype=bool)
+    core = np.array([c.sweep == "profile" for c, o in zip(cases, ok, strict=True) if o], dtype=bool)
     agreement = None
     if twin is not None:
         values = [v["int8_agreement"] for v in per_profile.values()]
         agreement = {"twin": twin.info.path.name, "twin_sha256": sha256_file(twin.info.path),
                      "worst": float(np.nanmin(values)), "median": float(np.nanmedian(values)),
-                     "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1)))}  # type: ignore[union-attr]
-    scene = np.array([c.sweep == "ood" for c, o in zip(cases, ok) if o], dtype=bool)
-    kinds = [c.scene or "" for c, o in zip(cases, ok) if o and c.sweep == "ood"]
+                     "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1)))}  # type: ignore[union-attr]  # twin_probs is set when twin is
+    scene = np.array([c.sweep == "ood" for c, o in zip(cases, ok, strict=True) if o], dtype=bool)
+    kinds = [c.scene or "" for c, o in zip(cases, ok, strict=True) if o and c.sweep == "ood"]
     overall = score.group_metrics(y[core], probs[core], labels)
     overall["reliability"] = reliability(y[core], probs[core])
     return {
@@ -220,7 +220,7 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
         "per_class": score.worst_per_class(per_profile, labels),
         "sweeps": _sweeps(cases, status, ok, y, probs, labels),
         "ood": score.ood(probs[core], probs[scene], kinds, labels,
-                         sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status)),
+                         sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status, strict=True)),
                          info.not_liver_threshold)
         if scene.any() else None,
         "overall": overall,

@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from liveredge.edge.events import CLASSES
 from liveredge.edge.events import NOT_LIVER as NOT_LIVER_LABEL
 from liveredge.models.metrics import balanced_accuracy, ece, macro_auc, per_class, roc_auc
 
-FOCAL_LABEL = "focal_lesion"
-DISEASES = ("steatosis", "fibrosis", "focal_lesion")
+FOCAL_LABEL = CLASSES[3]
+DISEASES = CLASSES[1:]
 
 
 def group_metrics(y: np.ndarray, probs: np.ndarray, labels: Sequence[str], twin: np.ndarray | None = None) -> dict[str, Any]:

@@ -120,7 +120,7 @@ def patient_cases(sweep: str, point: str, profile: str, index: int, cls: int, cy
     condition, severity, lesion = condition_of(cls, cycle)
     seed = patient_seed("profile", index)
     pid = f"bench{SUITE_VERSION}-p{index:06d}"
-    return [Case(sweep, point, profile, pid, condition, severity, lesion, seed, k * FRAME_STRIDE, **scan)  # type: ignore[arg-type]
+    return [Case(sweep, point, profile, pid, condition, severity, lesion, seed, k * FRAME_STRIDE, **scan)  # type: ignore[arg-type]  # scan holds Case's own scan fields
             for k in range(frames)]
 
 

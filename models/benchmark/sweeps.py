@@ -30,7 +30,14 @@ from liveredge.edge.sim.geometry import fov_points
 from liveredge.edge.sim.patient import CLASSES, LESIONS, Patient, place_lesions
 from liveredge.edge.sim.profiles import SiteProfile
 from liveredge.edge.sim.scenes import SCENES
-from liveredge.models.benchmark.suite import SUITE_VERSION, Case, SuiteConfig, patient_cases, patient_seed, suite_profiles
+from liveredge.models.benchmark.suite import (
+    SUITE_VERSION,
+    Case,
+    SuiteConfig,
+    patient_cases,
+    patient_seed,
+    suite_profiles,
+)
 
 LESION_SIZES_MM: tuple[float, ...] = (5, 10, 15, 20, 30, 50)
 POSITION_LESION_MM = 20.0
@@ -58,12 +65,13 @@ def _lesion_cases(sweep: str, points: list[tuple[str, float, tuple[float, float]
 def lesion_size_cases(cfg: SuiteConfig) -> list[Case]:
     """``lesion_patients`` focal-lesion patients per diameter, profiles cycled, lesion anywhere in view."""
     points = [(f"{mm:g}mm", mm, None) for mm in LESION_SIZES_MM]
-    return _lesion_cases("lesion_size", points, cfg.lesion_patients, suite_profiles(cfg.profiles))  # type: ignore[arg-type]
+    return _lesion_cases("lesion_size", points, cfg.lesion_patients, suite_profiles(cfg.profiles))  # type: ignore[arg-type]  # list invariance: the points' lesion positions are None
 
 
 def lesion_position_cases(cfg: SuiteConfig) -> list[Case]:
     """``position_patients`` patients per (depth, lateral) target with a 20 mm lesion there."""
-    points = [(f"z{d:g}_x{x:+g}", POSITION_LESION_MM, (d, x)) for d, x in POSITIONS_CM]
+    points: list[tuple[str, float, tuple[float, float] | None]] = [
+        (f"z{d:g}_x{x:+g}", POSITION_LESION_MM, (d, x)) for d, x in POSITIONS_CM]
     return _lesion_cases("lesion_position", points, cfg.position_patients, suite_profiles(cfg.profiles))
 
 
@@ -112,7 +120,7 @@ SWEEPS = {"lesion_size": lesion_size_cases, "lesion_position": lesion_position_c
 
 def tgc_curve(base: tuple[float, ...], tilt_db: float) -> tuple[float, ...]:
     """The profile's TGC slider offsets with a tilt added (dB per band, near to far)."""
-    return tuple(float(b + tilt_db * w) for b, w in zip(base, TGC_BAND_WEIGHTS))
+    return tuple(float(b + tilt_db * w) for b, w in zip(base, TGC_BAND_WEIGHTS, strict=True))
 
 
 def lesion_fov(patient: Patient, profile: SiteProfile) -> tuple[np.ndarray, np.ndarray]:
