@@ -17,16 +17,20 @@ def usable_cores() -> int:
 
 
 def default_threads(cores: int | None = None) -> int:
-    """Interpreter threads when ``--threads`` is not given: one per usable core, at most
+    """Interpreter threads when ``--threads`` is not given: every core on 1-2 cores (the model is most of the
+    frame); from 3 cores on, one core is left free for the other stages (see :func:`pipeline_mode`), at most
     :data:`MAX_DEFAULT_THREADS`."""
-    return max(1, min(MAX_DEFAULT_THREADS, usable_cores() if cores is None else cores))
+    n = usable_cores() if cores is None else cores
+    return max(1, min(MAX_DEFAULT_THREADS, n if n <= 2 else n - 1))
 
 
-def pipeline_mode(cores: int | None = None) -> str:
-    """How the pipeline runs its stages by default (see :mod:`liveredge.edge.runtime.stages`): ``"serial"`` on
-    one core, else ``"staged"`` (queued frames prepared while the model runs the previous one; paced frames run
-    latency-first with the checks beside ``invoke()``). Staging is the only mode that can hide preprocessing
-    behind the model; on a machine where it does not pay (every core busy in the model, thread switches costly),
-    ``PipelineConfig(mode="direct")`` keeps the latency-first path for every frame. ``make bench`` measures all
-    three modes in every round (``pipeline_mode_fps``)."""
-    return "serial" if (usable_cores() if cores is None else cores) < 2 else "staged"
+def pipeline_mode(interpreter_threads: int, cores: int | None = None) -> str:
+    """How the pipeline runs its stages by default (see :mod:`liveredge.edge.runtime.stages`): ``"staged"``
+    (queued frames prepared while the model runs the previous one) when a core is free beside the interpreter's
+    threads (``interpreter_threads`` 0: the model runs on an accelerator), else ``"serial"``. Anything run beside
+    ``invoke()`` when every core is in its thread pool can preempt a pool thread, and the whole operator waits for
+    it: on the 2-core development machine with 2 threads the staged and direct modes measured at or below the
+    serial loop in 5 of 6 alternated comparisons (docs/performance.md; ``make bench`` reports every mode each
+    round, ``pipeline_mode_fps``; ``PipelineConfig(mode=...)`` overrides)."""
+    n = usable_cores() if cores is None else cores
+    return "staged" if n >= 2 and n > interpreter_threads else "serial"
