@@ -17,20 +17,16 @@ def usable_cores() -> int:
 
 
 def default_threads(cores: int | None = None) -> int:
-    """Interpreter threads when ``--threads`` is not given: every core on 1-2 cores (the model is most of the
-    frame); from 3 cores on, one core is left free for the other stages (see :func:`pipeline_mode`), at most
+    """Interpreter threads when ``--threads`` is not given: one per usable core, at most
     :data:`MAX_DEFAULT_THREADS`."""
-    n = usable_cores() if cores is None else cores
-    return max(1, min(MAX_DEFAULT_THREADS, n if n <= 2 else n - 1))
+    return max(1, min(MAX_DEFAULT_THREADS, usable_cores() if cores is None else cores))
 
 
-def pipeline_mode(interpreter_threads: int, cores: int | None = None) -> str:
-    """How the pipeline runs its stages by default (see :mod:`liveredge.edge.runtime.stages`): ``"staged"``
-    (queued frames prepared while the model runs the previous one) when a core is free beside the interpreter's
-    threads (``interpreter_threads`` 0: the model runs on an accelerator), else ``"serial"``. Anything run beside
-    ``invoke()`` when every core is in its thread pool can preempt a pool thread, and the whole operator waits for
-    it: on the 2-core development machine with 2 threads the staged and direct modes measured at or below the
-    serial loop in 5 of 6 alternated comparisons (docs/performance.md; ``make bench`` reports every mode each
-    round, ``pipeline_mode_fps``; ``PipelineConfig(mode=...)`` overrides)."""
-    n = usable_cores() if cores is None else cores
-    return "staged" if n >= 2 and n > interpreter_threads else "serial"
+def pipeline_mode(cores: int | None = None) -> str:
+    """How the pipeline runs its stages by default (see :mod:`liveredge.edge.runtime.stages`): ``"serial"`` on one
+    core, else ``"staged"`` (queued frames prepared while the model runs the previous one; a frame with nothing
+    queued behind it runs latency-first, the checks beside ``invoke()``). On the 2-core development machine with
+    2 interpreter threads, staged/serial frames/s had a median of 1.07 over 6 alternated comparisons (0.79-1.77,
+    under other jobs' load; docs/performance.md). ``make bench`` reports every mode each round
+    (``pipeline_mode_fps``); ``PipelineConfig(mode=...)`` overrides."""
+    return "serial" if (usable_cores() if cores is None else cores) < 2 else "staged"

@@ -51,7 +51,7 @@ class LoadedModel:
     device: str
     input_lut: np.ndarray | None  # 256-entry pixel → model input table (quantised, or float with a site map); None: spec's
     site_sha256: str | None = None  # SHA-256 of the site file composed into input_lut (liveredge.edge.site)
-    threads: int = 1  # CPU interpreter threads it was built with (the pipeline's default mode depends on them)
+    threads: int = 1  # interpreter threads it was built with (reported by the bench, used by its peer loop)
 
     @property
     def base_quality(self) -> Quality:

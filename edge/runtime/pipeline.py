@@ -39,8 +39,7 @@ class PipelineConfig:
     """``read_timeout_s`` per source read; ``backpressure`` (no drops, offline); ``max_frames`` or None;
     ``mode``: how the inference side uses the cores (:mod:`liveredge.edge.runtime.stages`): ``"serial"``,
     ``"direct"`` (checks beside ``invoke()``), ``"staged"`` (also the next frame prepared while the model runs),
-    or None = :func:`~liveredge.edge.runtime.cores.pipeline_mode` (staged when a core is free beside the model's
-    threads, else serial)."""
+    or None = :func:`~liveredge.edge.runtime.cores.pipeline_mode` (staged on 2+ usable cores, else serial)."""
 
     read_timeout_s: float = 0.25
     backpressure: bool = False
@@ -97,8 +96,7 @@ class Pipeline:
         self._end = ("stopped", "")
         self.processed = 0
         self.direct_frames = 0  # frames run latency-first (nothing queued behind them) by the overlapped loop
-        self.mode = config.mode or pipeline_mode(0 if processor.model.device.startswith("edgetpu")
-                                                 else processor.model.threads)
+        self.mode = config.mode or pipeline_mode()
         self.pollers: list[Callable[[], None]] = [partial(p.poll, self.start_exam, self.end_exam) for p in pollers]
         self.exam_notes = exam_notes  # effective configuration, logged again with every exam start
         self._frame_ids = {id(s) for s in self.sinks if isinstance(s, FrameSink)}
