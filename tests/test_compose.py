@@ -80,7 +80,7 @@ def test_an_unexpected_exception_ends_the_run_as_an_error_with_the_exam_summaris
     collector = Collector()
     run = compose(RunConfig(source=str(cine), rate="max", fps=30.0, exam="X1"), model, extra_sinks=[collector])
     processor = run.pipeline.processor
-    real = processor.process
+    real = processor.finish  # every frame's last step, in every pipeline mode (serial, direct, staged)
     calls: list[int] = []
 
     def flaky(*args: Any) -> Any:
@@ -89,7 +89,7 @@ def test_an_unexpected_exception_ends_the_run_as_an_error_with_the_exam_summaris
             raise ZeroDivisionError("a bug in the middle of an exam")
         return real(*args)
 
-    processor.process = flaky  # type: ignore[method-assign]  # a real processor with one injected bug
+    processor.finish = flaky  # type: ignore[method-assign]  # a real processor with one injected bug
     end = run_session(run.pipeline, run.sinks)
     assert end.stats.end == "error" and "unexpected ZeroDivisionError: a bug in the middle" in end.stats.detail
     summary = next(e for e in collector.events if isinstance(e, ExamSummary))

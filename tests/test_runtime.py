@@ -194,6 +194,15 @@ def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray
         assert report[key]["p50"] <= report[key]["p99"] <= report[key]["max"]
     assert {"preprocess", "invoke"} <= set(report["stage_ms"]) and report["drops_240"] >= 0
     assert "no float32 twin" in report["baseline_model"] and "SIMULATED" in report["notice"]
+    peer = report["peer"]  # the best-practice loop, alternated with the pipeline on the same clip
+    assert peer["fps"] > 0 and report["rounds"] == len(report["per_round"]) == 3
+    for key, drops in (("latency_ms", "drops"), ("latency_240_ms", "drops_240")):
+        assert peer[key]["n"] + peer[drops] == len(frames) - 2
+        assert {"preprocess", "invoke", "post"} <= set(peer[key.replace("latency", "stage")])
+    assert all(v > 0 for v in report["ratios"].values())
+    assert {"pipeline_ge_1.0x_peer_fps", "p99_60fps_le_1.0x_peer", "pipeline_ge_0.75x_invoke"} <= set(report["acceptance"])
+    alloc = report["allocations"]
+    assert alloc["frames_measured"] > 0 and alloc["peak_transient_bytes"] < alloc["frame_bytes"]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

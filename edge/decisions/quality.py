@@ -15,8 +15,10 @@ below ``min_confidence``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from liveredge.edge.events import Quality
@@ -50,17 +52,40 @@ class ImageGate:
     def __init__(self, config: GateConfig = GateConfig()) -> None:
         self.config = config
         self._prev: np.ndarray | None = None
+        self._spare: np.ndarray | None = None  # the other of two reused value buffers
+        self._scratch: np.ndarray | None = None  # reused for |difference| and the clipped mask
+        self._region: tuple[np.ndarray | None, tuple[int, ...], np.ndarray] | None = None  # (region, shape, indices)
 
     def stats(self, gray: np.ndarray, region: np.ndarray | None) -> FrameStats:
-        """Statistics of a uint8 (height, width) input over the bool ``region`` (whole image when None)."""
-        values = gray[region] if region is not None else gray.ravel()
-        if values.size == 0:
-            values = gray.ravel()
+        """Statistics of a uint8 (height, width) input over the bool ``region`` (whole image when None).
+
+        The region's pixel indices are found once per region array; each frame gathers the values into reused
+        buffers (this frame's and the previous frame's) and reduces them with exact sums (``cv2.sumElems`` of
+        integers, divided once: the same numbers as numpy's mean, without its cast buffers)."""
+        idx = self._indices(gray, region)
+        if self._spare is None or self._spare.shape != idx.shape:
+            self._spare, self._scratch = np.empty(idx.shape, np.uint8), np.empty(idx.shape, np.uint8)
+        values = self._spare
+        np.take(gray.reshape(-1), idx, out=values)
+        n = values.size
         mad = None
         if self._prev is not None and self._prev.shape == values.shape:
-            mad = float(np.mean(np.abs(values.astype(np.int16) - self._prev)))
-        self._prev = values.astype(np.int16)
-        return FrameStats(float(values.mean()), float(np.mean(values >= self.config.clip_level)), mad)
+            mad = cv2.sumElems(cv2.absdiff(values, self._prev, dst=self._scratch))[0] / n
+        self._spare, self._prev = self._prev, values
+        level = math.ceil(self.config.clip_level) - 1  # v >= clip_level  <=>  v > ceil(clip_level) - 1 (integers)
+        clipped = cv2.countNonZero(cv2.threshold(values, level, 1, cv2.THRESH_BINARY, dst=self._scratch)[1]) / n
+        return FrameStats(cv2.sumElems(values)[0] / n, float(clipped), mad)
+
+    def _indices(self, gray: np.ndarray, region: np.ndarray | None) -> np.ndarray:
+        """Flat indices of the region's pixels in ``gray`` (all pixels when None or empty), cached per region."""
+        cached = self._region
+        if cached is not None and cached[0] is region and cached[1] == gray.shape:
+            return cached[2]
+        idx = np.flatnonzero(region) if region is not None else np.zeros(0, np.intp)
+        if idx.size == 0:
+            idx = np.arange(gray.size, dtype=np.intp)
+        self._region = (region, gray.shape, idx)
+        return idx
 
     def check(self, gray: np.ndarray, region: np.ndarray | None) -> tuple[Quality, FrameStats]:
         """Quality flags (FROZEN / DARK / SATURATED) of one input and its statistics."""
@@ -76,6 +101,7 @@ class ImageGate:
 
     def reset(self) -> None:
         self._prev = None
+        self._region = None
 
 
 def normalized_entropy(probs: np.ndarray) -> float:

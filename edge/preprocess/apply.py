@@ -4,6 +4,11 @@ Given a :class:`PreprocessSpec` and the ultrasound-region mask of a frame geomet
 :mod:`liveredge.edge.preprocess` region detection, a DICOM region, or ground truth), the constructor computes
 the crop box, the cropped mask and the letterbox placement once. :meth:`Preprocessor.apply` then costs one crop,
 one colour conversion, one mask, one resize and one table lookup per frame — O(pixels), no per-frame search.
+
+Every step writes into arrays allocated once per geometry (the grey crop, the letterboxed canvas, the table
+output with ``reuse=True``), and the table (steps 5-6 of :mod:`~liveredge.edge.preprocess.spec`) is applied
+with ``cv2.LUT``: the runtime's per-frame path (:meth:`Preprocessor.apply_table` with ``reuse=True``) allocates
+no image-sized array.
 """
 
 from __future__ import annotations
@@ -15,10 +20,15 @@ import cv2
 import numpy as np
 
 from liveredge.edge.errors import PreprocessError
-from liveredge.edge.preprocess.spec import PreprocessSpec, with_channels
+from liveredge.edge.preprocess.spec import PreprocessSpec
 
 if TYPE_CHECKING:
     from liveredge.edge.preprocess.region import Region
+
+
+_CV_LUT_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32,
+                                                  np.float64))
+"""Table dtypes ``cv2.LUT`` writes (others go through ``np.take``)."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +72,10 @@ class Preprocessor:
         tx, ty, tw, th = self.placement.target
         self._interp = cv2.INTER_AREA if tw <= w and th <= h else cv2.INTER_LINEAR
         self._canvas = np.zeros(spec.input_size, dtype=np.uint8)
+        self._crop_gray = np.empty((h, w), dtype=np.uint8)
         self._float_lut = spec.float_lut()
         self._qluts: dict[tuple[float, int, str], np.ndarray] = {}
+        self._outs: dict[np.dtype, np.ndarray] = {}  # reused table outputs (height, width, channels) per dtype
 
     @classmethod
     def from_region(cls, spec: PreprocessSpec, region: Region) -> Preprocessor:
@@ -77,16 +89,42 @@ class Preprocessor:
         self._check(frame)
         x, y, w, h = self.placement.crop
         crop = frame[y : y + h, x : x + w]
-        g = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+        g = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY, dst=self._crop_gray) if crop.ndim == 3 else crop
         if self._mask is not None:
-            g = cv2.bitwise_and(g, self._mask)
+            g = cv2.bitwise_and(g, self._mask, dst=self._crop_gray)
         tx, ty, tw, th = self.placement.target
         cv2.resize(g, (tw, th), dst=self._canvas[ty : ty + th, tx : tx + tw], interpolation=self._interp)
         return self._canvas
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
         """Float model input (height, width, channels), float32, per the spec (same numbers as ``spec.normalize``)."""
-        return with_channels(self._float_lut[self.gray(frame)], self.spec.channels)
+        return self.apply_table(frame, self._float_lut)
+
+    def apply_table(self, frame: np.ndarray, table: np.ndarray, *, reuse: bool = False) -> np.ndarray:
+        """Model input (height, width, channels) through a 256-entry ``table`` (pixel → model value, any dtype):
+        :meth:`gray` then :meth:`lookup`. This is the runtime's per-frame path (``FrameProcessor``)."""
+        return self.lookup(self.gray(frame), table, reuse=reuse)
+
+    def lookup(self, gray: np.ndarray, table: np.ndarray, *, reuse: bool = False) -> np.ndarray:
+        """``table[gray]`` as (height, width, channels) of the table's dtype, with ``cv2.LUT`` (numpy for dtypes
+        OpenCV lacks). ``reuse=True`` writes into a buffer kept per dtype: valid until the next ``reuse`` call."""
+        table = np.asarray(table)
+        if table.shape != (256,) or gray.dtype != np.uint8 or gray.shape != self.spec.input_size:
+            raise PreprocessError(f"lookup needs a 256-entry table and a uint8 {self.spec.input_size} image, got "
+                                  f"table {table.shape} and image {gray.dtype} {gray.shape}")
+        out = self._outs.get(table.dtype) if reuse else None
+        if out is None:
+            out = np.empty(self.spec.input_shape, dtype=table.dtype)
+            if reuse:
+                self._outs[table.dtype] = out
+        plane = out[..., 0] if self.spec.channels == 1 else np.empty(self.spec.input_size, dtype=table.dtype)
+        if table.dtype in _CV_LUT_DTYPES:
+            cv2.LUT(gray, np.ascontiguousarray(table), dst=plane)  # plane is C-contiguous: written in place
+        else:
+            np.take(table, gray, out=plane)
+        if self.spec.channels > 1:
+            np.copyto(out, plane[..., None])
+        return out
 
     def apply_quantized(self, frame: np.ndarray, scale: float, zero_point: int, dtype: str) -> np.ndarray:
         """Integer model input (height, width, channels) for a quantised model input.
@@ -97,7 +135,7 @@ class Preprocessor:
         lut = self._qluts.get(key)
         if lut is None:
             lut = self._qluts.setdefault(key, self.spec.lut(scale, zero_point, dtype))
-        return with_channels(lut[self.gray(frame)], self.spec.channels)
+        return self.apply_table(frame, lut)
 
     def _check(self, frame: np.ndarray) -> None:
         if frame.shape[:2] != self.frame_shape:

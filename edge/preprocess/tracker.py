@@ -5,7 +5,12 @@ frame size. :class:`RegionTracker` checks the frame size and ~32 small probe pat
 region border (they carry echo), half just outside (they are background). A change is reported when a
 quarter of the inside probes fall to the background level or a quarter of the outside probes that were
 background light up. Background level: :func:`~liveredge.edge.preprocess.detect.background_threshold` of
-the fitting frame plus one grey level. Cost: a few dozen 5x5 patch reads.
+the fitting frame plus one grey level.
+
+Cost per frame: only the probe pixels are read (≤ 64 patches of 5x5, gathered through flat indices fixed at
+:meth:`RegionTracker.reset`) and only those are converted to grey, with the same ``cv2.cvtColor`` as a whole-frame
+conversion (so the same grey values, bit for bit): ~15 µs at 640x480 instead of ~0.15 ms for a full-frame
+conversion. The full frame is converted only when a region is adopted.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from liveredge.edge.preprocess.region import Region
 
 _OFFSET = 4  # px the probes sit inside / outside the border
 _FIRE = 0.25  # fraction of probes that must flip for a change
+_PATCH = 5  # px, side of a probe patch
 
 
 class RegionTracker:
@@ -35,30 +41,42 @@ class RegionTracker:
         """Adopt a new region; ``frame`` (the frame it was fitted on) sets which outside probes are usable."""
         self.region = region
         self.shape = region.frame_shape
-        self._inside, self._outside = _probe_points(region.mask, self.n_probes)
+        inside, outside = _probe_points(region.mask, self.n_probes)
         gray = _gray(frame)
         self.dark = background_threshold(gray) + 1.0
-        if len(self._outside):
-            self._outside = self._outside[_patch_means(gray, self._outside) <= self.dark]
+        if len(outside):
+            outside = outside[_patch_means(gray, outside) <= self.dark]
+        self._n_inside = len(inside)
+        self._n_outside = len(outside)
+        self._flat = np.concatenate([_patch_index(inside, self.shape), _patch_index(outside, self.shape)]).ravel()
 
     def update(self, frame: np.ndarray) -> bool:
         """True when the frame no longer fits the region (re-estimate), False when it still does."""
         if frame.shape[:2] != self.shape:
             return True
-        if not self.region.ok:
+        if not self.region.ok or len(self._flat) == 0:
             return False
-        gray = _gray(frame)
+        means = _probe_gray(frame, self._flat).reshape(-1, _PATCH * _PATCH).mean(axis=1)
         changed = False
-        if len(self._inside):
-            changed |= float((_patch_means(gray, self._inside) <= self.dark).mean()) >= _FIRE
-        if len(self._outside) >= 4:
-            changed |= float((_patch_means(gray, self._outside) > self.dark).mean()) >= _FIRE
+        if self._n_inside:
+            changed |= float((means[: self._n_inside] <= self.dark).mean()) >= _FIRE
+        if self._n_outside >= 4:
+            changed |= float((means[self._n_inside :] > self.dark).mean()) >= _FIRE
         return changed
 
 
 def _gray(frame: np.ndarray) -> np.ndarray:
     bgr = as_bgr(frame)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+
+
+def _probe_gray(frame: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """Grey values (uint8, len(flat)) of the pixels at ``flat`` (row-major indices into (H, W)), converted exactly
+    as :func:`_gray` converts the whole frame (``cv2.cvtColor`` works pixel by pixel)."""
+    if frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.flags.c_contiguous:
+        pixels = np.take(frame.reshape(-1, 3), flat, axis=0)
+        return cv2.cvtColor(pixels.reshape(1, -1, 3), cv2.COLOR_BGR2GRAY).reshape(-1)
+    return _gray(frame).reshape(-1)[flat]  # grey, BGRA or strided frames: the whole-frame path (validates too)
 
 
 def _probe_points(mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,9 +104,14 @@ def _border_samples(mask: np.ndarray, n: int, shape: tuple[int, ...] | None = No
     return pts[idx].astype(np.int64)
 
 
+def _patch_index(pts: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(n, 25) row-major flat indices of the 5x5 patch around each (x, y) point, clipped to the frame."""
+    offs = np.arange(-(_PATCH // 2), _PATCH // 2 + 1)
+    ys = np.clip(pts[:, 1, None, None] + offs[None, :, None], 0, shape[0] - 1)
+    xs = np.clip(pts[:, 0, None, None] + offs[None, None, :], 0, shape[1] - 1)
+    return (ys * shape[1] + xs).reshape(len(pts), _PATCH * _PATCH).astype(np.intp)
+
+
 def _patch_means(gray: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Mean of the 5x5 patch around each (x, y) point."""
-    offs = np.arange(-2, 3)
-    ys = np.clip(pts[:, 1, None, None] + offs[None, :, None], 0, gray.shape[0] - 1)
-    xs = np.clip(pts[:, 0, None, None] + offs[None, None, :], 0, gray.shape[1] - 1)
-    return gray[ys, xs].reshape(len(pts), -1).mean(axis=1)
+    return gray.reshape(-1)[_patch_index(pts, gray.shape)].mean(axis=1)

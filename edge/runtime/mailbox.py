@@ -64,6 +64,11 @@ class LatestMailbox(Generic[T]):
             self._cond.notify_all()
 
     @property
+    def waiting(self) -> bool:
+        """An item is in the slot right now (a hint: it may be taken or replaced at once)."""
+        return self._has
+
+    @property
     def drained(self) -> bool:
         """Closed and nothing left to read."""
         with self._cond:

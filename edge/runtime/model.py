@@ -11,6 +11,7 @@ but does not record the accepted version.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +22,15 @@ from liveredge.edge.errors import ModelError
 from liveredge.edge.events import Quality
 from liveredge.edge.interpreter import ClassifierRunner, DeviceSpec, check_quant, make_interpreter
 from liveredge.edge.model_meta import ModelMetadata, read_metadata
+from liveredge.edge.runtime.cores import default_threads
 from liveredge.edge.statement import Statement
 from liveredge.edge.trust import Trust, TrustPolicy, check_model, read_model_bytes, record_accepted
 
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How to load: the ``trust`` policy, ``num_threads``, ``device``, opt-in ``cpu_fallback``."""
+    """How to load: the ``trust`` policy, ``num_threads`` (None: one per usable core, see
+    :func:`liveredge.edge.runtime.cores.default_threads`), ``device``, opt-in ``cpu_fallback``."""
 
     trust: TrustPolicy = TrustPolicy()
     num_threads: int | None = None
@@ -48,6 +51,7 @@ class LoadedModel:
     device: str
     input_lut: np.ndarray | None  # 256-entry pixel → model input table (quantised, or float with a site map); None: spec's
     site_sha256: str | None = None  # SHA-256 of the site file composed into input_lut (liveredge.edge.site)
+    threads: int = 1  # interpreter threads it was built with (reported by the bench, used by its peer loop)
 
     @property
     def base_quality(self) -> Quality:
@@ -84,12 +88,14 @@ def build_model(data: bytes, trust: Trust, path: str | Path, options: LoadOption
     meta = read_metadata(data)
     if meta is None:
         raise ModelError(f"{path}: the model carries no liveredge metadata; convert it with 'liveredge convert'")
-    runner, device = _runner(data, meta, path, options, on_fallback)
+    threads = options.num_threads if options.num_threads is not None else default_threads()
+    runner, device = _runner(data, meta, path, dataclasses.replace(options, num_threads=threads), on_fallback)
     lut = None
     if runner.input_quant is not None:
         q = runner.input_quant
         lut = meta.preprocess.lut(q.scale, q.zero_point, q.dtype)
-    return LoadedModel(str(path), trust.sha256, trust.verified, trust.statement, meta, runner, device, lut)
+    return LoadedModel(str(path), trust.sha256, trust.verified, trust.statement, meta, runner, device, lut,
+                       threads=threads)
 
 
 def _runner(data: bytes, meta: ModelMetadata, path: str | Path, options: LoadOptions,

@@ -19,11 +19,16 @@ from typing import Any, Protocol
 from liveredge.edge.bounds import check_exam_id, check_frame
 from liveredge.edge.errors import ConfigError, LiveredgeError
 from liveredge.edge.events import Event, FrameResult, StateEvent
+from liveredge.edge.runtime.cores import pipeline_mode
 from liveredge.edge.runtime.mailbox import LatestMailbox
 from liveredge.edge.runtime.processor import FrameProcessor
+from liveredge.edge.runtime.stages import Staged, StageWorker, advance, direct, stage
 from liveredge.edge.sinks import FrameSink, Sink
 from liveredge.edge.sources.base import Frame, Source, SourceStatus
 from liveredge.edge.sources.watchdog import WatchedSource
+
+MODES = ("serial", "direct", "staged")
+"""How the inference side may run (:class:`PipelineConfig` ``mode``)."""
 
 RESET_STATES = frozenset({"source_reconnected", "source_lost", "source_error"})
 """State names after which smoothing and the region estimate start afresh."""
@@ -31,11 +36,20 @@ RESET_STATES = frozenset({"source_reconnected", "source_lost", "source_error"})
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """``read_timeout_s`` per source read; ``backpressure`` (no drops, offline); ``max_frames`` or None."""
+    """``read_timeout_s`` per source read; ``backpressure`` (no drops, offline); ``max_frames`` or None;
+    ``mode``: how the inference side uses the cores (:mod:`liveredge.edge.runtime.stages`): ``"serial"``,
+    ``"direct"`` (checks beside ``invoke()``), ``"staged"`` (also the next frame prepared while the model runs),
+    or None = :func:`~liveredge.edge.runtime.cores.pipeline_mode` (staged on 2+ usable cores, else serial)."""
 
     read_timeout_s: float = 0.25
     backpressure: bool = False
     max_frames: int | None = None
+    mode: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in (None, *MODES):
+            raise ConfigError(f"pipeline mode must be one of {', '.join(MODES)} (or None: by core count), "
+                              f"got {self.mode!r}")
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,8 @@ class Pipeline:
         self._control: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._end = ("stopped", "")
         self.processed = 0
+        self.direct_frames = 0  # frames run latency-first (nothing queued behind them) by the overlapped loop
+        self.mode = config.mode or pipeline_mode()
         self.pollers: list[Callable[[], None]] = [partial(p.poll, self.start_exam, self.end_exam) for p in pollers]
         self.exam_notes = exam_notes  # effective configuration, logged again with every exam start
         self._frame_ids = {id(s) for s in self.sinks if isinstance(s, FrameSink)}
@@ -160,6 +176,9 @@ class Pipeline:
             self.mailbox.close()
 
     def _inference_loop(self) -> None:
+        if self.mode != "serial":
+            self._staged_loop(self.mode == "staged")
+            return
         while True:
             self._apply_controls()
             frame = self.mailbox.get(timeout_s=0.05)
@@ -170,6 +189,44 @@ class Pipeline:
             result = self.processor.process(frame, time.monotonic(), self._media_time(frame))
             self.processed += 1
             self._deliver(frame, result)
+
+    def _staged_loop(self, stage_queued: bool) -> None:
+        """The same steps overlapped (:mod:`liveredge.edge.runtime.stages`): with ``stage_queued``, while the
+        source is ahead (a frame is waiting when the loop comes back for one), frame N+1 is prepared and frame N-1
+        finished while the model runs frame N on the worker; any other frame runs
+        :func:`~liveredge.edge.runtime.stages.direct`. Controls are applied only with no frame in flight, as in
+        the serial loop."""
+        worker = StageWorker()
+        pending: Staged | None = None
+        try:
+            while True:
+                self._poll()
+                if pending is not None and not self._control.empty():
+                    pending = self._advance(worker, pending, None)
+                self._apply_controls(poll=False)
+                behind = self.mailbox.waiting  # a frame is already waiting: the source is ahead of us
+                frame = self.mailbox.get(timeout_s=0.0 if pending is not None else 0.05)
+                if frame is None and pending is None:
+                    if self.mailbox.drained:
+                        return
+                elif frame is None or pending is not None or (stage_queued and (behind or self.mailbox.waiting)):
+                    nxt = stage(self.processor, frame, self._media_time(frame)) if frame is not None else None
+                    pending = self._advance(worker, pending, nxt)
+                else:
+                    self._done(frame, direct(self.processor, worker, frame, self._media_time(frame)))
+                    self.direct_frames += 1
+        finally:
+            worker.close()  # bounded; waits for a job still running
+
+    def _advance(self, worker: StageWorker, pending: Staged | None, nxt: Staged | None) -> Staged | None:
+        result = advance(self.processor, worker, pending, nxt)
+        if pending is not None and result is not None:
+            self._done(pending.frame, result)
+        return nxt
+
+    def _done(self, frame: Frame, result: FrameResult) -> None:
+        self.processed += 1
+        self._deliver(frame, result)
 
     def _media_time(self, frame: Frame) -> float | None:
         """Offline replay (back-pressure): media seconds from the source index and the source's frame rate."""
@@ -184,9 +241,13 @@ class Pipeline:
             else:
                 sink.emit(result)
 
-    def _apply_controls(self) -> None:
+    def _poll(self) -> None:
         for poll in self.pollers:
             poll()
+
+    def _apply_controls(self, poll: bool = True) -> None:
+        if poll:
+            self._poll()
         while True:
             try:
                 kind, value = self._control.get_nowait()

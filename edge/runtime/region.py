@@ -3,7 +3,9 @@
 The first frame of a geometry gets a provisional region (``detect_region`` on that frame, ~40 ms at 640x480);
 after ``warmup_frames`` frames the region is re-fitted once over that window (``detect_region_video``, which
 also uses motion). From then on a :class:`~liveredge.edge.preprocess.RegionTracker` checks each frame for a size
-or geometry change (~0.1 ms) and triggers a new estimate. :meth:`RegionState.invalidate` forces one (reconnect).
+or geometry change (its probe pixels only, ~15-25 µs at 640x480) and triggers a new estimate.
+:meth:`RegionState.invalidate` forces one (reconnect). :meth:`RegionState.settled` / :meth:`RegionState.moved`
+split :meth:`~RegionState.update` in two so the check can run while the model runs (``runtime.stages``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,17 @@ class RegionState:
         if self.preprocessor is None:
             raise PreprocessError("internal: no preprocessor after region estimation")
         return self.preprocessor
+
+    def settled(self, image: np.ndarray) -> Preprocessor | None:
+        """The current preprocessor when :meth:`update` would only run the geometry check for ``image`` (region
+        fitted, warm-up over, same frame size); None otherwise. Pair it with :meth:`moved`."""
+        if self._tracker is None or self._window or self.preprocessor is None:
+            return None
+        return self.preprocessor if self.preprocessor.frame_shape == image.shape[:2] else None
+
+    def moved(self, image: np.ndarray) -> bool:
+        """The geometry check :meth:`update` runs on a settled region: True when ``image`` needs a re-estimate."""
+        return self._tracker is None or self._tracker.update(image)
 
     def _adopt(self, region: Region, image: np.ndarray) -> None:
         self.estimates += 1
