@@ -20,7 +20,7 @@ import numpy as np
 COLOUR_FLOW_FRACTION = 0.005
 CHROMA_MIN = 60
 VALUE_MIN = 60
-MAX_SAMPLES = 4096
+MAX_SAMPLES = 2048
 
 
 class ColourFlowCheck:
@@ -45,9 +45,9 @@ class ColourFlowCheck:
             return 0.0
         if int(self._ys[-1]) >= image.shape[0] or int(self._xs.max()) >= image.shape[1]:
             return 0.0  # the frame is not the size the region was found in: the tracker re-estimates next
-        px = image[self._ys, self._xs, :3].astype(np.int16)
+        px = image[self._ys, self._xs, :3]  # uint8 (n, 3): a few kB, no image-sized temporary
         hi, lo = px.max(axis=1), px.min(axis=1)
-        return float(np.mean((hi - lo >= CHROMA_MIN) & (hi >= VALUE_MIN)))
+        return float(np.count_nonzero(((hi - lo) >= CHROMA_MIN) & (hi >= VALUE_MIN))) / len(hi)
 
     def fires(self, image: np.ndarray) -> bool:
         """Whether the region shows colour flow (the frame is then not a B-mode frame the model knows)."""
