@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liveredge.cli.simulate",
     "liveredge.cli.crop",
     "liveredge.cli.train",
+    "liveredge.cli.federate",
     "liveredge.cli.benchmark",
     "liveredge.cli.convert",
     "liveredge.cli.run",
@@ -48,6 +49,7 @@ _EXTRAS: dict[str, str] = {
     "pydicom": "edge",
     "cryptography": "edge",
     "flatbuffers": "edge",
+    "flwr": "federated",
 }
 
 
