@@ -195,15 +195,17 @@ def submit(procs: Processes, root: Path, app_dir: Path, endpoint: Endpoint) -> N
 
 def wait_for(result_dir: Path, procs: Processes, timeout_s: float, essential: Sequence[str],
              on_tick: Callable[[], None] | None = None) -> None:
-    """Wait until the ServerApp writes done.json (ok) or error.json (raise), an essential process dies, or time
-    runs out (raise). ``on_tick`` runs every poll (the fault drill uses it)."""
+    """Wait until the ServerApp writes done.json (ok) or error.json (raise), an ``essential`` process dies or
+    ``flwr run`` fails, or time runs out (raise). A SuperNode that dies is NOT fatal: Flower completes the round
+    with the others (min-available nodes) and the ServerApp reports the dropout. ``on_tick`` runs every poll
+    (the fault drill uses it)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if (result_dir / "done.json").is_file():
             return
         if (result_dir / "error.json").is_file():
             raise FederationError(f"the ServerApp failed: {(result_dir / 'error.json').read_text()[:2000]}")
-        dead = [n for n in procs.dead() if n in essential or procs.procs[n].returncode not in (0, None)]
+        dead = [n for n in procs.dead() if n in essential or (n == "flwr-run" and procs.procs[n].returncode != 0)]
         if dead:
             raise FederationError(f"{', '.join(dead)} exited early; see {procs.logs}/{dead[0]}.log")
         if on_tick is not None:

@@ -37,13 +37,17 @@ def global_curves(log: dict[str, Any], names: list[str]) -> dict[str, list[float
 
 def _wire(log: dict[str, Any], names: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     per_round, dropouts = [], []
+    drill = log.get("fault_drill") or {}
     for r in log["rounds"]:
         per_round.append({"round": r["round"], "bytes_to_clinics": r["bytes_down"], "bytes_from_clinics": r["bytes_up"],
                           "bytes_total": r["bytes_down"] + r["bytes_up"], "clinics_sent": r["sent_to"],
                           "clinics_replied": r["replied"], "wall_s": round(r["wall_s"], 1)})
         for node, idx in zip(r["dropped_nodes"], r["dropped_clinics"]):
-            dropouts.append({"round": r["round"], "clinic": names[idx] if idx is not None else f"node {node}",
-                             "reason": r["errors"].get(node, "no reply within the round timeout")})
+            clinic = names[idx] if idx is not None else f"node {node}"
+            if idx is None and drill.get("round") == r["round"]:
+                clinic = f"{drill['clinic']} (node {node}, killed by the fault drill)"
+            dropouts.append({"round": r["round"], "clinic": clinic, "reason": r["errors"].get(
+                node, "no reply: the SuperNode went offline (or the round timed out); the round went on without it")})
     return per_round, dropouts
 
 

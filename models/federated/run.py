@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from liveredge.edge.errors import ConfigError
 from liveredge.models.federated import deploy
 from liveredge.models.federated.config import ClinicPlan, FederateConfig, clinic_plans, unseen_plan
 
@@ -34,6 +35,14 @@ class RunOptions:
     drop_clinic: int | None = None
     drop_round: int = 1
     timeout_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.superlink is not None:
+            deploy.parse_address(self.superlink)
+        if self.root_certificates is not None and not self.root_certificates.is_file():
+            raise ConfigError(f"--root-certificates {self.root_certificates}: no such file")
+        if self.drop_round < 1 or self.timeout_s <= 0:
+            raise ConfigError("--drop-round must be >= 1 and --timeout > 0")
 
 
 def say(text: str) -> None:
@@ -90,7 +99,7 @@ def federation(cfg: FederateConfig, opts: RunOptions, dirs: list[Path]) -> dict[
             say(f"SuperLink on {endpoint.control}, {len(dirs)} SuperNodes (one process group each; logs in {procs.logs})")
             essential = ["superlink"]
         else:
-            endpoint = deploy.Endpoint(deploy.parse_address(opts.superlink), opts.insecure, opts.root_certificates)
+            endpoint = deploy.Endpoint(opts.superlink, opts.insecure, opts.root_certificates)
             essential = []
         deploy.submit(procs, opts.out, app, endpoint)
         deploy.wait_for(result, procs, opts.timeout_s, essential, _drill(procs, dirs, opts, drill))
