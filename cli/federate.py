@@ -55,13 +55,15 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``federate`` subcommand."""
-    f = sub.add_parser("federate", help="federated fine-tuning across clinics on Flower (simulated data: not for clinical use)",
-                       description="Start a Flower SuperLink and one SuperNode per simulated clinic (separate processes "
-                       "on 127.0.0.1), fine-tune the zoo model with FedAvg/FedProx, train the local-only and pooled "
-                       "baselines, write OUT/federated.json and OUT/federated.html. See docs/federated.md.")
+    f = sub.add_parser(
+        "federate", help="federated fine-tuning across clinics on Flower (simulated data: not for clinical use)",
+        description="Start a Flower SuperLink and one SuperNode per simulated clinic (separate processes on "
+        "127.0.0.1), fine-tune the zoo model with FedAvg/FedProx, train the local-only and pooled baselines, write "
+        "OUT/federated.json and OUT/federated.html. See docs/federated.md. SIMULATED data, not for clinical use.")
     f.add_argument("--out", required=True, help="run folder (clinic data, Flower logs, model, reports)")
     f.add_argument("--clinics", type=int, default=3)
-    f.add_argument("--patients-per-clinic", type=int, default=32, help="liver patients per clinic (classes round-robin)")
+    f.add_argument("--patients-per-clinic", type=int, default=32,
+                   help="liver patients per clinic (classes round-robin)")
     f.add_argument("--negatives", type=int, default=8, help="non-liver scenes per clinic (the not_liver class)")
     f.add_argument("--frames-per-patient", type=int, default=4)
     f.add_argument("--screen-size", type=_size, default=(256, 256), metavar="HxW", help="simulated screen size")

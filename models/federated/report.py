@@ -100,12 +100,14 @@ def _svg(series: dict[str, list[float | None]], title: str, y_label: str) -> str
     def xy(i: int, v: float) -> tuple[float, float]:
         return pad + i * (w - 2 * pad) / max(1, n - 1), h - pad - (v - lo) * (h - 2 * pad) / max(1e-9, hi - lo)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="{html.escape(title)}">',
+    label = html.escape(title)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="{label}">',
              f'<text x="{w / 2}" y="16" text-anchor="middle" font-size="13">{html.escape(title)}</text>',
              f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#444"/>',
              f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#444"/>',
              f'<text x="{w / 2}" y="{h - 8}" text-anchor="middle" font-size="11">round</text>',
-             f'<text x="12" y="{h / 2}" font-size="11" transform="rotate(-90 12 {h / 2})" text-anchor="middle">{html.escape(y_label)}</text>']
+             f'<text x="12" y="{h / 2}" font-size="11" transform="rotate(-90 12 {h / 2})" '
+             f'text-anchor="middle">{html.escape(y_label)}</text>']
     for i in range(n):
         x, _ = xy(i, lo)
         parts.append(f'<text x="{x}" y="{h - pad + 14}" text-anchor="middle" font-size="10">{i}</text>')
@@ -119,7 +121,8 @@ def _svg(series: dict[str, list[float | None]], title: str, y_label: str) -> str
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
                          + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
             parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in pts]
-        parts.append(f'<text x="{w - pad + 4}" y="{pad + 14 * k}" font-size="11" fill="{colour}">{html.escape(name)}</text>')
+        parts.append(f'<text x="{w - pad + 4}" y="{pad + 14 * k}" font-size="11" fill="{colour}">'
+                     f'{html.escape(name)}</text>')
     return "\n".join(parts + ["</svg>"])
 
 

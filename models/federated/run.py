@@ -72,15 +72,26 @@ def simulate(plan: ClinicPlan, n_patients: int, cfg: FederateConfig, out: Path) 
     return out
 
 
-def _drill(procs: deploy.Processes, dirs: list[Path], opts: RunOptions, log: dict[str, Any]) -> Callable[[], None]:
-    """The fault drill: SIGKILL clinic K's SuperNode (and its ClientApp) once it has started round R."""
+def _ticker(procs: deploy.Processes, dirs: list[Path], opts: RunOptions, drill: dict[str, Any]) -> Callable[[], None]:
+    """Called every second while the federation runs: one progress line per finished round, and the fault drill
+    (SIGKILL clinic K's SuperNode, with its ClientApp, once it has started round R)."""
+    shown = [0]
+
     def tick() -> None:
-        if opts.drop_clinic is None or "killed_at_s" in log:
+        try:
+            rounds = json.loads((opts.out / "federation" / "rounds.json").read_text())["rounds"]
+        except (OSError, ValueError, KeyError):
+            rounds = []
+        for r in rounds[shown[0]:]:
+            say(f"round {r['round']}: {r['replied']}/{r['sent_to']} clinics replied, "
+                f"{(r['bytes_down'] + r['bytes_up']) / 1e6:.1f} MB on the wire, {r['wall_s']:.0f} s")
+        shown[0] = max(shown[0], len(rounds))
+        if opts.drop_clinic is None or "killed_at_s" in drill:
             return
         marker = dirs[opts.drop_clinic - 1] / ".liveredge-fed" / f"round-{opts.drop_round}.started"
         if marker.is_file():
             procs.kill(f"supernode-{opts.drop_clinic}")
-            log.update(clinic=f"clinic{opts.drop_clinic}", round=opts.drop_round, killed_at_s=time.time())
+            drill.update(clinic=f"clinic{opts.drop_clinic}", round=opts.drop_round, killed_at_s=time.time())
             say(f"fault drill: killed clinic{opts.drop_clinic}'s SuperNode during round {opts.drop_round}")
     return tick
 
@@ -96,13 +107,13 @@ def federation(cfg: FederateConfig, opts: RunOptions, dirs: list[Path]) -> dict[
     try:
         if opts.superlink is None:
             endpoint = deploy.start_local(procs, opts.out, dirs)
-            say(f"SuperLink on {endpoint.control}, {len(dirs)} SuperNodes (one process group each; logs in {procs.logs})")
+            say(f"SuperLink on {endpoint.control}, {len(dirs)} SuperNodes, one process group each (logs: {procs.logs})")
             essential = ["superlink"]
         else:
             endpoint = deploy.Endpoint(opts.superlink, opts.insecure, opts.root_certificates)
             essential = []
         deploy.submit(procs, opts.out, app, endpoint)
-        deploy.wait_for(result, procs, opts.timeout_s, essential, _drill(procs, dirs, opts, drill))
+        deploy.wait_for(result, procs, opts.timeout_s, essential, _ticker(procs, dirs, opts, drill))
     finally:
         procs.stop_all()
     log = json.loads((result / "rounds.json").read_text())
@@ -144,10 +155,12 @@ def baselines(cfg: FederateConfig, dirs: list[Path], unseen: Path, federated_mod
     import keras
 
     fed = keras.models.load_model(federated_model, compile=False)
+    frames: dict[str, Any] = {name: {"train": int(len(c.train_y)), "val": int(len(c.val_y)),
+                                     "train_patients": c.n_train_patients, "val_patients": c.n_val_patients}
+                              for name, c in data.items()}
+    frames["unseen"] = {"test": int(len(sets["unseen"][1]))}
     return {"local_only": local, "centralized": _scores(pooled, spec, sets, n), "federated": _scores(fed, spec, sets, n),
-            "frames": {name: {"train": int(len(c.train_y)), "val": int(len(c.val_y)), "train_patients": c.n_train_patients,
-                              "val_patients": c.n_val_patients} for name, c in data.items()}
-            | {"unseen": {"test": int(len(sets["unseen"][1]))}}}
+            "frames": frames}
 
 
 def _unseen_set(path: Path, spec: Any, labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
