@@ -92,20 +92,20 @@ def build_report(cfg: FederateConfig, plans: list[ClinicPlan], unseen: ClinicPla
 
 
 def _svg(series: dict[str, list[float | None]], title: str, y_label: str) -> str:
-    w, h, pad = 520, 260, 44
+    w, h, pad, right = 620, 260, 44, 120  # right: room for the legend
     n = max((len(v) for v in series.values()), default=1)
     vals = [x for v in series.values() for x in v if x is not None] or [0.0, 1.0]
     lo, hi = min(0.0, min(vals)), max(1.0, max(vals))
 
     def xy(i: int, v: float) -> tuple[float, float]:
-        return pad + i * (w - 2 * pad) / max(1, n - 1), h - pad - (v - lo) * (h - 2 * pad) / max(1e-9, hi - lo)
+        return pad + i * (w - pad - right) / max(1, n - 1), h - pad - (v - lo) * (h - 2 * pad) / max(1e-9, hi - lo)
 
     label = html.escape(title)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="{label}">',
              f'<text x="{w / 2}" y="16" text-anchor="middle" font-size="13">{html.escape(title)}</text>',
-             f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#444"/>',
+             f'<line x1="{pad}" y1="{h - pad}" x2="{w - right}" y2="{h - pad}" stroke="#444"/>',
              f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#444"/>',
-             f'<text x="{w / 2}" y="{h - 8}" text-anchor="middle" font-size="11">round</text>',
+             f'<text x="{(w - right + pad) / 2}" y="{h - 8}" text-anchor="middle" font-size="11">round</text>',
              f'<text x="12" y="{h / 2}" font-size="11" transform="rotate(-90 12 {h / 2})" '
              f'text-anchor="middle">{html.escape(y_label)}</text>']
     for i in range(n):
@@ -121,7 +121,7 @@ def _svg(series: dict[str, list[float | None]], title: str, y_label: str) -> str
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
                          + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
             parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in pts]
-        parts.append(f'<text x="{w - pad + 4}" y="{pad + 14 * k}" font-size="11" fill="{colour}">'
+        parts.append(f'<text x="{w - right + 8}" y="{pad + 14 * k}" font-size="11" fill="{colour}">'
                      f'{html.escape(name)}</text>')
     return "\n".join(parts + ["</svg>"])
 
