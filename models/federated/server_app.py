@@ -23,7 +23,7 @@ from flwr.serverapp.strategy import FedAvg, FedProx
 from liveredge.edge.events import NOT_LIVER
 from liveredge.models import dataset as ds
 from liveredge.models.federated import learn
-from liveredge.models.federated.wire import ARRAYS, METRICS, audit_reply, payload_bytes
+from liveredge.models.federated.wire import METRICS, audit_reply, payload_bytes
 
 app = ServerApp()
 LABELS: tuple[str, ...] = (*ds.DEFAULT_LABELS, NOT_LIVER)
@@ -93,11 +93,10 @@ def run_rounds(grid: Grid, rc: dict[str, Any], out: Path) -> dict[str, Any]:
         new_arrays, _ = strategy.aggregate_train(r, valid)
         arrays = new_arrays if new_arrays is not None else arrays
         wire["dropped_clinics"] = [node_clinic.get(n) for n in wire["dropped_nodes"]]
-        log["rounds"].append({"round": r, **wire, "clinics": _clinic_metrics(valid), "wall_s": time.perf_counter() - t0})
+        log["rounds"].append({"round": r, **wire, "clinics": _clinic_metrics(valid),
+                              "wall_s": time.perf_counter() - t0})
         _write(out / "rounds.json", log)
     ev = list(strategy.configure_evaluate(int(rc["rounds"]), arrays, ConfigRecord(dict(config)), grid))
-    for m in ev:
-        m.content[ARRAYS] = arrays
     valid, wire = _exchange(grid, ev, float(rc["round-timeout"]), "evaluate", None)
     log["final_evaluate"] = {**wire, "clinics": _clinic_metrics(valid)}
     model.set_weights(arrays.to_numpy_ndarrays())
