@@ -48,3 +48,32 @@ def test_cli_refuses_bad_input_with_exit_2(tmp_path, capsys) -> None:  # type: i
     assert main(["federate", "--out", str(tmp_path / "r"), "--superlink", "nohost"]) == 2
     assert "--superlink 'nohost'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()  # refused before simulating anything
+
+
+def _log() -> dict[str, object]:
+    clinic = {"val-balanced-accuracy-global": 0.5}
+    return {"connected_at_start": 3, "fault_drill": {"clinic": "clinic2", "round": 1},
+            "rounds": [{"round": 1, "sent_to": 3, "replied": 2, "bytes_down": 30, "bytes_up": 20, "wall_s": 5.0,
+                        "dropped_nodes": ["77"], "dropped_clinics": [None], "errors": {}, "audit_problems": {},
+                        "clinics": {"0": clinic, "2": clinic}}],
+            "final_evaluate": {"clinics": {"0": {"val-balanced-accuracy": 0.75}, "2": {"val-balanced-accuracy": 0.5}}}}
+
+
+def test_report_headlines_take_each_clinics_own_local_model_and_name_the_dropout() -> None:
+    from liveredge.models.federated.report import build_report
+
+    cfg = FederateConfig(rounds=1)
+    names = [p.name for p in clinic_plans(cfg)]
+    own = {"clinic1": 0.8, "clinic2": 0.4, "clinic3": 0.6}
+    local = {n: {**{m: 0.1 for m in names}, n: own[n], "unseen": u} for n, u in zip(names, (0.3, 0.6, 0.9))}
+    fed = {"clinic1": 0.7, "clinic2": 0.65, "clinic3": 0.7, "unseen": 0.6}
+    pooled = {"clinic1": 0.9, "clinic2": 0.8, "clinic3": 0.85, "unseen": 0.7}
+    scores = {"local_only": local, "federated": fed, "centralized": pooled, "frames": {}}
+    r = build_report(cfg, clinic_plans(cfg), unseen_plan(cfg), _log(), scores, {"total": 1.0}, joined=None)
+    assert r["engine"] == "flower" and r["rounds"] == 1
+    assert r["worst_clinic_balanced_accuracy"] == {"local_only": 0.4, "federated": 0.65, "centralized": 0.8}
+    assert r["unseen_site_balanced_accuracy"]["local_only_mean"] == 0.6
+    assert r["worst_clinic_gain_points_federated_vs_local"] == 25.0 and r["unseen_federated_at_least_local_mean"]
+    assert r["bytes_per_round"][0]["bytes_total"] == 50
+    assert r["dropouts"][0]["round"] == 1 and r["dropouts"][0]["clinic"].startswith("clinic2 (node 77")
+    assert r["global_model_curves"] == {"clinic1": [0.5, 0.75], "clinic2": [None, None], "clinic3": [0.5, 0.5]}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,13 @@ from liveredge.models.federated.config import ClinicPlan, FederateConfig
 
 NOTE = "SIMULATED data (liveredge phantom simulator); not for clinical use"
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def flwr_version() -> str:
+    try:
+        return version("flwr")
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def _num(x: float | None) -> float | None:
@@ -75,7 +82,7 @@ def build_report(cfg: FederateConfig, plans: list[ClinicPlan], unseen: ClinicPla
                  scores: dict[str, Any] | None, wall: dict[str, float], joined: str | None) -> dict[str, Any]:
     names = [p.name for p in plans]
     per_round, dropouts = _wire(log, names)
-    return {"engine": "flower", "flwr_version": version("flwr"), "rounds": cfg.rounds, "strategy": cfg.strategy,
+    return {"engine": "flower", "flwr_version": flwr_version(), "rounds": cfg.rounds, "strategy": cfg.strategy,
             "deployment": f"joined SuperLink {joined}" if joined else
             "local: 1 SuperLink + 1 SuperNode per clinic, separate processes on 127.0.0.1 (insecure loopback)",
             **_headlines(scores, names),
