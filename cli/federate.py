@@ -35,7 +35,8 @@ def _run(args: argparse.Namespace) -> int:
         local_epochs=args.local_epochs, strategy=args.strategy, proximal_mu=args.proximal_mu, learning_rate=args.lr,
         batch_size=args.batch_size, val_frac=args.val_frac, seed=args.seed, init=args.init, width=args.width,
         input_size=args.input_size, min_clinics=args.min_clinics, round_timeout_s=args.round_timeout,
-        unseen_patients=args.unseen_patients, unseen_purpose=args.unseen, threads=args.threads)
+        unseen_patients=args.unseen_patients, unseen_purpose=args.unseen, threads=args.threads,
+        dp_epsilon=args.dp_epsilon, dp_delta=args.dp_delta, dp_clip=args.dp_clip)
     from liveredge.models.federated.run import RunOptions, federate
 
     opts = RunOptions(Path(args.out), args.superlink, args.root_certificates, args.insecure, args.drop_clinic,
@@ -48,6 +49,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"worst clinic balanced accuracy: local-only {worst['local_only']}, federated {worst['federated']}, "
               f"pooled {worst['centralized']}; unseen site: local-only mean {unseen['local_only_mean']}, "
               f"federated {unseen['federated']}, pooled {unseen['centralized']}")
+    if report["differential_privacy"]:
+        dp = report["differential_privacy"]
+        print(f"differential privacy: ({dp['epsilon_per_round']}, {dp['delta_per_round']})-DP per round, "
+              f"epsilon <= {dp['epsilon_total']} over {report['rounds']} rounds (basic composition)")
     for d in report["dropouts"]:
         print(f"dropout: {d['clinic']} in round {d['round']} ({d['reason']})", file=sys.stderr)
     return 0
@@ -86,6 +91,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="seed range of the unseen site (benchmark: a final reported number only)")
     f.add_argument("--unseen-patients", type=int, default=24)
     f.add_argument("--threads", type=int, default=1, help="TensorFlow threads per process")
+    f.add_argument("--dp-epsilon", type=float, default=0.0,
+                   help="client-side differential privacy per round (Flower LocalDpMod; 0: off)")
+    f.add_argument("--dp-delta", type=float, default=1e-5)
+    f.add_argument("--dp-clip", type=float, default=1.0, help="L2 clipping norm of each clinic's weight update")
     f.add_argument("--superlink", default=None, metavar="HOST:PORT",
                    help="join an existing federation's SuperLink instead of starting a local one (no baselines)")
     f.add_argument("--root-certificates", type=Path, default=None, help="CA certificate (PEM) of the SuperLink's TLS")

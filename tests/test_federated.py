@@ -48,6 +48,10 @@ def _message(kind: str, arrays: ArrayRecord, config: ConfigRecord) -> Message:
                    message_type=MessageType.TRAIN if kind == "train" else MessageType.EVALUATE)
 
 
+def _update_norm(got: list[np.ndarray], sent: list[np.ndarray]) -> float:
+    return float(np.sqrt(sum(np.sum((a.astype(np.float64) - b) ** 2) for a, b in zip(got, sent))))
+
+
 def _leaks(payload: bytes, data_dir: Path) -> list[str]:
     """Patient ids, paths, file names or whole frames of the clinic found in ``payload``."""
     manifest = read_manifest(data_dir, LABELS)
@@ -75,7 +79,25 @@ def test_client_replies_carry_only_parameters_and_aggregate_metrics(clinic: Path
     trained = client_app.app(message=_message("train", arrays, ConfigRecord(dict(config))),
                              context=context).content["arrays"].to_numpy_ndarrays()
     assert [a.shape for a in trained] == [w.shape for w in model.get_weights()]
-    assert any(not np.allclose(a, b) for a, b in zip(trained, model.get_weights()))  # it did train
+    assert _update_norm(trained, model.get_weights()) > 0.05  # it did train (and DP's 0.01 clip below would bite)
+
+
+def test_local_dp_clips_each_clinics_update_before_it_leaves(clinic: Path) -> None:
+    learn.configure(1, 0)
+    model, spec = learn.initial_model("fresh", LABELS, TINY.width, TINY.input_size, 0)
+    sent = model.get_weights()
+    clip = 0.01  # far below a real update's norm; epsilon so large that the noise is negligible
+    dp = FederateConfig(**{**TINY.to_dict(), "dp_epsilon": 1e6, "dp_clip": clip})
+    config = _train_config(run_config(dp, clinic.parent), model, spec)
+    config["server-round"] = 1
+    context = Context(run_id=1, node_id=7, node_config={"data-dir": str(clinic), "clinic-index": 0},
+                      state=RecordDict(), run_config={})
+    reply = client_app.app(message=_message("train", ArrayRecord(sent), config), context=context)
+    assert not reply.has_error(), reply.error
+    got = reply.content["arrays"].to_numpy_ndarrays()
+    assert 0 < _update_norm(got, sent) <= clip * 1.01
+    assert audit_reply(reply.content, kind="train", sent=ArrayRecord(sent)) == []
+    assert dp.privacy()["epsilon_total"] == 1e6 and FederateConfig().privacy() is None
 
 
 def test_the_audit_catches_what_must_not_leave_a_clinic(clinic: Path) -> None:

@@ -36,6 +36,7 @@ def test_one_dropout_never_stalls_a_round_by_default() -> None:
     ({"clinics": 1}, "--clinics"), ({"patients_per_clinic": 4}, "--patients-per-clinic"),
     ({"strategy": "fedsgd"}, "--strategy"), ({"min_clinics": 4}, "--min-clinics"), ({"val_frac": 1.0}, "--val-frac"),
     ({"unseen_purpose": "training"}, "--unseen"), ({"round_timeout_s": 0}, "--round-timeout"),
+    ({"dp_epsilon": -1.0}, "--dp-epsilon"), ({"dp_delta": 0.0}, "--dp-delta"),
 ])
 def test_bad_settings_name_the_option(kw: dict[str, object], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):

@@ -13,16 +13,34 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flwr.app import ArrayRecord, Context, Message
+from flwr.app import ArrayRecord, Context, Message, MessageType
 from flwr.clientapp import ClientApp
+from flwr.clientapp.mod import LocalDpMod
+from flwr.clientapp.typing import ClientAppCallable
 
 from liveredge.edge.errors import ConfigError
 from liveredge.edge.preprocess.spec import PreprocessSpec
 from liveredge.models.federated import learn
 from liveredge.models.federated.wire import ARRAYS, CONFIG, reply
 
-app = ClientApp()
 MARKERS = ".liveredge-fed"
+
+
+def local_dp(msg: Message, context: Context, call_next: ClientAppCallable) -> Message:
+    """Optional differential privacy on what a clinic sends: when the server's config has ``dp-epsilon`` > 0,
+    Flower's :class:`LocalDpMod` clips the weight update to ``dp-clip`` (L2) and adds Gaussian noise for
+    (``dp-epsilon``, ``dp-delta``)-DP per round, before the reply leaves this process. Train replies only (an
+    evaluate reply carries no weights)."""
+    config = msg.content.config_records.get(CONFIG)
+    epsilon = float(config.get("dp-epsilon", 0.0)) if config is not None else 0.0
+    if msg.metadata.message_type != MessageType.TRAIN or epsilon <= 0:
+        return call_next(msg, context)
+    clip = float(config["dp-clip"])
+    return LocalDpMod(clipping_norm=clip, sensitivity=clip, epsilon=epsilon,
+                      delta=float(config["dp-delta"]))(msg, context, call_next)
+
+
+app = ClientApp(mods=[local_dp])
 
 
 def _node(context: Context) -> tuple[Path, int]:

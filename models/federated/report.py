@@ -86,6 +86,7 @@ def build_report(cfg: FederateConfig, plans: list[ClinicPlan], unseen: ClinicPla
             "deployment": f"joined SuperLink {joined}" if joined else
             "local: 1 SuperLink + 1 SuperNode per clinic, separate processes on 127.0.0.1 (insecure loopback)",
             **_headlines(scores, names),
+            "differential_privacy": cfg.privacy(),
             "bytes_per_round": per_round, "dropouts": dropouts, "fault_drill": log.get("fault_drill"),
             "global_model_curves": global_curves(log, names),
             "audit": {"replies_checked": sum(r["replied"] + len(r["audit_problems"]) for r in log["rounds"]),

@@ -56,7 +56,8 @@ def run_config(cfg: FederateConfig, out: Path) -> dict[str, object]:
             "local-epochs": cfg.local_epochs, "strategy": cfg.strategy, "proximal-mu": cfg.proximal_mu,
             "lr": cfg.learning_rate, "batch-size": cfg.batch_size, "val-frac": cfg.val_frac, "seed": cfg.seed,
             "threads": cfg.threads, "clinics": cfg.clinics, "min-clinics": cfg.min_nodes,
-            "round-timeout": cfg.round_timeout_s}
+            "round-timeout": cfg.round_timeout_s, "dp-epsilon": cfg.dp_epsilon, "dp-delta": cfg.dp_delta,
+            "dp-clip": cfg.dp_clip}
 
 
 def simulate(plan: ClinicPlan, n_patients: int, cfg: FederateConfig, out: Path) -> Path:

@@ -73,7 +73,8 @@ def _train_config(rc: dict[str, Any], model: Any, spec: Any) -> ConfigRecord:
     return ConfigRecord({"model-json": model.to_json(), "spec": spec.to_json(), "labels": json.dumps(list(LABELS)),
                          "local-epochs": int(rc["local-epochs"]), "batch-size": int(rc["batch-size"]),
                          "lr": float(rc["lr"]), "val-frac": float(rc["val-frac"]), "seed": int(rc["seed"]),
-                         "threads": int(rc["threads"])})
+                         "threads": int(rc["threads"]), "dp-epsilon": float(rc.get("dp-epsilon", 0.0)),
+                         "dp-delta": float(rc.get("dp-delta", 1e-5)), "dp-clip": float(rc.get("dp-clip", 1.0))})
 
 
 def run_rounds(grid: Grid, rc: dict[str, Any], out: Path) -> dict[str, Any]:
