@@ -41,6 +41,8 @@ class RunOptions:
             deploy.parse_address(self.superlink)
         if self.root_certificates is not None and not self.root_certificates.is_file():
             raise ConfigError(f"--root-certificates {self.root_certificates}: no such file")
+        if self.drop_clinic is not None and self.superlink is not None:
+            raise ConfigError("--drop-clinic is a drill for the local federation; it cannot reach a joined one's nodes")
         if self.drop_round < 1 or self.timeout_s <= 0:
             raise ConfigError("--drop-round must be >= 1 and --timeout > 0")
 
@@ -180,15 +182,17 @@ def federate(cfg: FederateConfig, opts: RunOptions) -> dict[str, Any]:
     start = time.perf_counter()
     opts.out.mkdir(parents=True, exist_ok=True)
     plans, unseen = clinic_plans(cfg), unseen_plan(cfg)
-    say(f"simulating {cfg.clinics} clinics x {cfg.patients_per_clinic} patients and an unseen site (SIMULATED data)")
-    dirs = [simulate(p, cfg.patients_per_clinic, cfg, opts.out / "clinics" / p.name) for p in plans]
-    unseen_dir = simulate(unseen, cfg.unseen_patients, cfg, opts.out / "unseen_site")
+    dirs: list[Path] = []
+    if opts.superlink is None:  # joining: the clinics' SuperNodes already have their own data
+        say(f"simulating {cfg.clinics} clinics x {cfg.patients_per_clinic} patients and an unseen site (SIMULATED data)")
+        dirs = [simulate(p, cfg.patients_per_clinic, cfg, opts.out / "clinics" / p.name) for p in plans]
     t_fed = time.perf_counter()
     log = federation(cfg, opts, dirs)
     fed_s = time.perf_counter() - t_fed
     say(f"federation finished in {fed_s:.0f} s")
     scores = None
     if opts.superlink is None:
+        unseen_dir = simulate(unseen, cfg.unseen_patients, cfg, opts.out / "unseen_site")
         scores = baselines(cfg, dirs, unseen_dir, opts.out / "federation" / "federated_model.keras")
     report = build_report(cfg, plans, unseen, log, scores, {"total": time.perf_counter() - start, "federation": fed_s},
                           joined=opts.superlink)
