@@ -100,6 +100,21 @@ def test_local_dp_clips_each_clinics_update_before_it_leaves(clinic: Path) -> No
     assert dp.privacy()["epsilon_total"] == 1e6 and FederateConfig().privacy() is None
 
 
+def test_fedprox_term_keeps_the_update_near_the_global_model(clinic: Path) -> None:
+    from liveredge.models.federated.server_app import _strategy
+
+    assert type(_strategy({"strategy": "fedprox", "proximal-mu": 0.1, "min-clinics": 2})).__name__ == "FedProx"
+    learn.configure(1, 0)
+    model, spec = learn.initial_model("fresh", LABELS, TINY.width, TINY.input_size, 0)
+    data = learn.load_clinic(clinic, spec, LABELS, TINY.val_frac, 0)
+    sent, anchor, norms = model.get_weights(), [v.numpy() for v in model.trainable_weights], []
+    for mu in (0.0, 50.0):  # the proximal term acts on the trainable weights (BatchNorm statistics move anyway)
+        model.set_weights(sent)
+        learn.fit(model, data.train_images, data.train_y, spec, LABELS, learn.FitSettings(2, 8, 1e-2, mu, 0))
+        norms.append(_update_norm([v.numpy() for v in model.trainable_weights], anchor))
+    assert norms[1] < 0.5 * norms[0], norms
+
+
 def test_the_audit_catches_what_must_not_leave_a_clinic(clinic: Path) -> None:
     sent = ArrayRecord([np.zeros((3, 3), np.float32)])
     leaky = RecordDict({"arrays": ArrayRecord([np.zeros((4, 3), np.float32)]),
