@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liveredge.cli.simulate",
     "liveredge.cli.crop",
     "liveredge.cli.train",
+    "liveredge.cli.federate",
     "liveredge.cli.benchmark",
     "liveredge.cli.convert",
     "liveredge.cli.model_check",
@@ -52,6 +53,7 @@ _EXTRAS: dict[str, str] = {
     "cryptography": "edge",
     "flatbuffers": "edge",
     "ai_edge_litert": "edge",
+    "flwr": "federated",
 }
 
 
