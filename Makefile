@@ -45,7 +45,7 @@ $(STAMP): pyproject.toml $(DEV_LOCK)
 demo: $(STAMP)
 	$(VENV)/bin/liveredge demo
 
-test: test-main test-device wheel-check
+test: lint test-main test-device wheel-check
 
 test-main: $(STAMP)
 	$(PY) -m pytest -q tests
@@ -70,8 +70,10 @@ test-device: $(DEVICE_STAMP)
 	LIVEREDGE_DEVICE_VENV=1 $(DEVICE_PY) -m pytest -q -p no:cacheprovider $(DEVICE_TESTS)
 
 # Lint: the rules, line length and mypy settings are in pyproject.toml ([tool.ruff], [tool.mypy]).
+LINT_DIRS := edge convert firmware_bridge models cli tests bench docs
 lint: $(STAMP)
-	$(PY) -m ruff check edge convert firmware_bridge models cli tests bench docs
+	$(PY) -m ruff check $(LINT_DIRS)
+	$(PY) -m ruff format --check $(LINT_DIRS)
 	$(PY) -m mypy
 
 # The wheel alone on a device (tests/wheel_check.py): fresh venvs outside the checkout, no TensorFlow; ~1 min

@@ -131,8 +131,12 @@ def _pct(stamps: list[int]) -> dict[str, float]:
     if not stamps:
         return {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}
     ms = sorted(s / 1e6 for s in stamps)
-    return {"p50": round(statistics.median(ms), 4), "p99": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 4),
-            "max": round(ms[-1], 4), "n": len(ms)}
+    return {
+        "p50": round(statistics.median(ms), 4),
+        "p99": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 4),
+        "max": round(ms[-1], 4),
+        "n": len(ms),
+    }
 
 
 def main() -> int:
@@ -150,24 +154,38 @@ def main() -> int:
         bar.update(1)
         _, stamps, _ = _run_stack(N_LATENCY, PACE_HZ, Path(tmp))
         bar.update(1)
-        results["stack"] = {"msgs_per_s": round(rate, 1), "delivered": len(got), "latency_ms": _pct(stamps),
-                            "host_counters": counters}
+        results["stack"] = {
+            "msgs_per_s": round(rate, 1),
+            "delivered": len(got),
+            "latency_ms": _pct(stamps),
+            "host_counters": counters,
+        }
     raw = results["raw"]
     for name in ("codec", "stack"):
         res = results[name]
         res["ratio_vs_raw"] = round(res["msgs_per_s"] / raw["msgs_per_s"], 3)
         res["added_latency_ms"] = {k: round(res["latency_ms"][k] - raw["latency_ms"][k], 4) for k in ("p50", "p99")}
         res["meets_target"] = res["msgs_per_s"] >= TARGET and res["delivered"] == N_THROUGHPUT
-    doc = {"part": "bridge", "target_msgs_per_s": TARGET, "throughput_messages": N_THROUGHPUT,
-           "latency_messages": N_LATENCY, "latency_pace_hz": PACE_HZ, "machine": platform.machine(),
-           "cpus": os.cpu_count(), "python": platform.python_version(), "paths": results,
-           "note": "RESULT messages (17-byte payload, 30 bytes on the wire) over a Linux pty; a real UART adds "
-                   "line time (115200 baud ≈ 2.6 ms per frame)."}
+    doc = {
+        "part": "bridge",
+        "target_msgs_per_s": TARGET,
+        "throughput_messages": N_THROUGHPUT,
+        "latency_messages": N_LATENCY,
+        "latency_pace_hz": PACE_HZ,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "paths": results,
+        "note": "RESULT messages (17-byte payload, 30 bytes on the wire) over a Linux pty; a real UART adds "
+        "line time (115200 baud ≈ 2.6 ms per frame).",
+    }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
     for name, res in results.items():
-        print(f"{name:6s} {res['msgs_per_s']:9.1f} msg/s  latency p50 {res['latency_ms']['p50']:.3f} ms "
-              f"p99 {res['latency_ms']['p99']:.3f} ms")
+        print(
+            f"{name:6s} {res['msgs_per_s']:9.1f} msg/s  latency p50 {res['latency_ms']['p50']:.3f} ms "
+            f"p99 {res['latency_ms']['p99']:.3f} ms"
+        )
     print(f"wrote {OUT}")
     return 0 if all(results[n]["meets_target"] for n in ("codec", "stack")) else 1
 

@@ -55,10 +55,14 @@ def run_condition(model: Any, frames: list[Any], stalled: bool, fps: float = 60.
         t0 = time.monotonic()
         sink.close()
         mcu.resume()
-        return {"latency_ms": percentiles([r.latency_ms for r in collector.results[discard:]]),
-                "port_failures": link.port_failures, "link_out_dropped": link.out_dropped,
-                "sink_dropped": sink.dropped, "sink_errors": sink.errors,
-                "close_s": round(time.monotonic() - t0, 3)}
+        return {
+            "latency_ms": percentiles([r.latency_ms for r in collector.results[discard:]]),
+            "port_failures": link.port_failures,
+            "link_out_dropped": link.out_dropped,
+            "sink_dropped": sink.dropped,
+            "sink_errors": sink.errors,
+            "close_s": round(time.monotonic() - t0, 3),
+        }
 
 
 def fill(bridge: Any, timeout_s: float = 10.0) -> None:
@@ -102,15 +106,28 @@ def main(frames_n: int = 240, rounds: int = 2) -> int:
     p99 = {name: min(r["latency_ms"]["p99"] for r in rs) for name, rs in runs.items()}  # best round each
     ok = p99["stalled"] <= max(1.5 * p99["healthy"], p99["healthy"] + 3.0)
     stalled_for_real = all(r["port_failures"] > 0 or r["link_out_dropped"] > 0 for r in runs["stalled"])
-    report = {"notice": notice(), "model": str(MODEL), "frames": frames_n, "fps": 60.0, "runs": runs, "p99_ms": p99,
-              "p99_ratio_stalled_over_healthy": round(p99["stalled"] / p99["healthy"], 3),
-              "acceptance": {"stalled_p99_unchanged": ok, "port_really_stalled": stalled_for_real},
-              "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                          "date": time.strftime("%Y-%m-%dT%H:%M:%S")}}
+    report = {
+        "notice": notice(),
+        "model": str(MODEL),
+        "frames": frames_n,
+        "fps": 60.0,
+        "runs": runs,
+        "p99_ms": p99,
+        "p99_ratio_stalled_over_healthy": round(p99["stalled"] / p99["healthy"], 3),
+        "acceptance": {"stalled_p99_unchanged": ok, "port_really_stalled": stalled_for_real},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        },
+    }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"bridge stall: inference p99 healthy {p99['healthy']} ms, stalled port {p99['stalled']} ms "
-          f"(ratio {report['p99_ratio_stalled_over_healthy']}); {OUT}", file=sys.stderr)
+    print(
+        f"bridge stall: inference p99 healthy {p99['healthy']} ms, stalled port {p99['stalled']} ms "
+        f"(ratio {report['p99_ratio_stalled_over_healthy']}); {OUT}",
+        file=sys.stderr,
+    )
     return 0 if ok and stalled_for_real else 1
 
 

@@ -29,8 +29,9 @@ ZOO = ROOT / "models" / "zoo" / "liver_cnn.keras"
 def _dataset(root: Path) -> tuple[Path, Path]:
     from liveredge.edge.sim.dataset import plan_dataset, write_dataset
 
-    calib = write_dataset(root / "calib", plan_dataset(40, ["S1", "S2", "S3", "S4", "S5"], seed=11), 6,
-                          size=(256, 256), progress=False)
+    calib = write_dataset(
+        root / "calib", plan_dataset(40, ["S1", "S2", "S3", "S4", "S5"], seed=11), 6, size=(256, 256), progress=False
+    )
     val = write_dataset(root / "val", plan_dataset(48, ["S6"], seed=12), 5, size=(256, 256), progress=False)
     return calib.parent, val.parent
 
@@ -56,9 +57,16 @@ def _stand_in(calib: Path, folder: Path) -> Path:
     model.fit(frames.x, frames.labels, epochs=40, batch_size=16, verbose=0)
     path = folder / "standin_cnn.keras"
     model.save(path)
-    (folder / "standin_cnn.liveredge.json").write_text(json.dumps(
-        {"name": "standin_cnn", "labels": ["normal", "steatosis", "fibrosis", "focal_lesion"],
-         "preprocess": spec.to_dict(), "cam_output": None}))
+    (folder / "standin_cnn.liveredge.json").write_text(
+        json.dumps(
+            {
+                "name": "standin_cnn",
+                "labels": ["normal", "steatosis", "fibrosis", "focal_lesion"],
+                "preprocess": spec.to_dict(),
+                "cam_output": None,
+            }
+        )
+    )
     return path
 
 
@@ -99,20 +107,34 @@ def main() -> int:
     doc = {
         "note": "SIMULATED data; not for clinical use.",
         "reference_model_present": present,
-        "model": str(model.relative_to(ROOT)) if present else "stand-in CNN trained in this run (models/zoo/liver_cnn.keras absent)",
-        "held_out_site": "S6", "validation_frames": summary["validation_frames"],
+        "model": str(model.relative_to(ROOT))
+        if present
+        else "stand-in CNN trained in this run (models/zoo/liver_cnn.keras absent)",
+        "held_out_site": "S6",
+        "validation_frames": summary["validation_frames"],
         "calibration_frames": summary["calibration"]["count"],
-        "gate_passed": passed, "model_kind": summary["contract"]["kind"], "agreement": metrics["agreement"], "delta_auc": metrics["auc"],
-        "float_auc": summary["gate"]["float_auc"], "int8_auc": summary["gate"]["int8_auc"],
-        "size_bytes": {"int8": int8.stat().st_size, "float32": twin.stat().st_size, "ratio": round(size_ratio, 3),
-                       "weights_int8": weights[0], "weights_float32": weights[1],
-                       "weights_ratio": round(weights[0] / max(weights[1], 1), 3)},
-        "invoke": speed, "convert_and_gate_s": round(seconds, 1),
+        "gate_passed": passed,
+        "model_kind": summary["contract"]["kind"],
+        "agreement": metrics["agreement"],
+        "delta_auc": metrics["auc"],
+        "float_auc": summary["gate"]["float_auc"],
+        "int8_auc": summary["gate"]["int8_auc"],
+        "size_bytes": {
+            "int8": int8.stat().st_size,
+            "float32": twin.stat().st_size,
+            "ratio": round(size_ratio, 3),
+            "weights_int8": weights[0],
+            "weights_float32": weights[1],
+            "weights_ratio": round(weights[0] / max(weights[1], 1), 3),
+        },
+        "invoke": speed,
+        "convert_and_gate_s": round(seconds, 1),
         "attempts": [a["remedy"] for a in summary["attempts"]],
         "acceptance": {
             "agreement>=0.995": metrics["agreement"]["value"] >= 0.995,
             "|dAUC|<=0.005": abs(metrics["auc"]["value"]) <= 0.005,
-            "size<=0.3x": size_ratio <= 0.3, "int8>=2x faster": speed["speedup"] >= 2.0,
+            "size<=0.3x": size_ratio <= 0.3,
+            "int8>=2x faster": speed["speedup"] >= 2.0,
             "convert+gate<=60s": seconds <= 60.0,
         },
         "cpu": _cpu(),
@@ -133,8 +155,12 @@ def _weight_bytes(path: Path) -> int:
     from ai_edge_litert import schema_py_generated as schema
 
     tree = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(path.read_bytes(), 0))
-    return sum(len(tree.buffers[t.buffer].data) for g in tree.subgraphs for t in g.tensors
-               if tree.buffers[t.buffer].data is not None)
+    return sum(
+        len(tree.buffers[t.buffer].data)
+        for g in tree.subgraphs
+        for t in g.tensors
+        if tree.buffers[t.buffer].data is not None
+    )
 
 
 def _cpu() -> str:

@@ -61,33 +61,61 @@ def _dual_report(region: Any, screen: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"panels": len(region.panels), "live_panel": region.live_panel, "per_panel": []}
     for panel, box in zip(region.panels, screen.panels, strict=True):
         truth, mask = rect_truth(box) > 0, panel.mask > 0
-        out["per_panel"].append({
-            "bbox": list(panel.bbox), "px_outside_own_panel": int(np.count_nonzero(mask & ~truth)),
-            "bar_or_icon_px_in_mask": int(np.count_nonzero(mask & furniture)),
-            "panel_covered": round(float(np.count_nonzero(mask & truth) / np.count_nonzero(truth & ~furniture)), 4),
-        })
+        out["per_panel"].append(
+            {
+                "bbox": list(panel.bbox),
+                "px_outside_own_panel": int(np.count_nonzero(mask & ~truth)),
+                "bar_or_icon_px_in_mask": int(np.count_nonzero(mask & furniture)),
+                "panel_covered": round(float(np.count_nonzero(mask & truth) / np.count_nonzero(truth & ~furniture)), 4),
+            }
+        )
     return out
 
 
 def touching_dual() -> dict[str, Any]:
     screen = touching_dual_linear()
     jpeg = cv2.imdecode(cv2.imencode(".jpg", screen.frames[0], [cv2.IMWRITE_JPEG_QUALITY, 60])[1], cv2.IMREAD_COLOR)
-    return {"still": _dual_report(detect_region(screen.frames[0]), screen),
-            "window_12": _dual_report(detect_region_video(screen.frames), screen),
-            "still_jpeg60": _dual_report(detect_region(jpeg), screen)}
+    return {
+        "still": _dual_report(detect_region(screen.frames[0]), screen),
+        "window_12": _dual_report(detect_region_video(screen.frames), screen),
+        "still_jpeg60": _dual_report(detect_region(jpeg), screen),
+    }
 
 
 def fluid_far_field() -> list[dict[str, Any]]:
     rows = []
-    for density, seed, ruler in ((0.0, 1, False), (0.0, 1, True), (0.0005, 3, False), (0.001, 2, False),
-                                 (0.002, 5, False), (0.004, 0, False)):
+    for density, seed, ruler in (
+        (0.0, 1, False),
+        (0.0, 1, True),
+        (0.0005, 3, False),
+        (0.001, 2, False),
+        (0.002, 5, False),
+        (0.004, 0, False),
+    ):
         screen = fluid_far_field_sector(n_frames=30, seed=seed, echo_density=density, ruler=ruler)
         window, still = detect_region_video(screen.frames), detect_region(screen.frames[0])
         for mode, region in (("window_30", window), ("still", still)):
-            rows.append({"echo_density": density, "seed": seed, "ruler": ruler, "input": mode, "status": region.status,
-                         "iou": round(iou(region.mask, screen.mask), 4), **region.to_dict()["panels"][0]}
-                        if region.ok else {"echo_density": density, "seed": seed, "ruler": ruler, "input": mode,
-                                           "status": region.status, "iou": 0.0, "why": region.partial})
+            rows.append(
+                {
+                    "echo_density": density,
+                    "seed": seed,
+                    "ruler": ruler,
+                    "input": mode,
+                    "status": region.status,
+                    "iou": round(iou(region.mask, screen.mask), 4),
+                    **region.to_dict()["panels"][0],
+                }
+                if region.ok
+                else {
+                    "echo_density": density,
+                    "seed": seed,
+                    "ruler": ruler,
+                    "input": mode,
+                    "status": region.status,
+                    "iou": 0.0,
+                    "why": region.partial,
+                }
+            )
     return rows
 
 
@@ -107,23 +135,33 @@ def apply_ms() -> dict[str, float]:
     sim = Scanner(make_patient("b", "normal", view="subcostal"), get_profile("S1"), size=(480, 640))
     sim_frames = [sim.frame(i).image for i in range(10)]
     spec = PreprocessSpec()
-    return {"touching_dual_live_panel": _best_ms(Preprocessor.from_region(spec, detect_region(dual[0])), dual),
-            "fluid_sector_window": _best_ms(Preprocessor.from_region(spec, detect_region_video(fluid)), fluid),
-            "sim_S1": _best_ms(Preprocessor.from_region(spec, detect_region(sim_frames[0])), sim_frames)}
+    return {
+        "touching_dual_live_panel": _best_ms(Preprocessor.from_region(spec, detect_region(dual[0])), dual),
+        "fluid_sector_window": _best_ms(Preprocessor.from_region(spec, detect_region_video(fluid)), fluid),
+        "sim_S1": _best_ms(Preprocessor.from_region(spec, detect_region(sim_frames[0])), sim_frames),
+    }
 
 
 def main() -> int:
     cv2.setNumThreads(1)
-    result = {"benchmark": "fan", "note": "SIMULATED screens, not for clinical use; one core",
-              "sim_screens": sim_screens(), "touching_dual": touching_dual(), "fluid_far_field": fluid_far_field(),
-              "apply_ms": apply_ms(), "opencv": cv2.__version__}
+    result = {
+        "benchmark": "fan",
+        "note": "SIMULATED screens, not for clinical use; one core",
+        "sim_screens": sim_screens(),
+        "touching_dual": touching_dual(),
+        "fluid_far_field": fluid_far_field(),
+        "apply_ms": apply_ms(),
+        "opencv": cv2.__version__,
+    }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("sim_screens", "apply_ms")}, indent=2))
     for row in result["fluid_far_field"]:
-        print(f"fluid density {row['echo_density']:<6} ruler {row['ruler']!s:<5} {row['input']:<9} "
-              f"{row['status']:<13} IoU {row['iou']:.3f} "
-              f"{row.get('partial_evidence') or row.get('why') or ''}"[:160])
+        print(
+            f"fluid density {row['echo_density']:<6} ruler {row['ruler']!s:<5} {row['input']:<9} "
+            f"{row['status']:<13} IoU {row['iou']:.3f} "
+            f"{row.get('partial_evidence') or row.get('why') or ''}"[:160]
+        )
     for mode, rep in result["touching_dual"].items():
         print(f"touching dual {mode:<12} panels {rep['panels']} live {rep['live_panel']} {rep['per_panel']}")
     return 0

@@ -52,7 +52,9 @@ def _ms_per_call(fn: Callable[[int], object], n: int, repeats: int = 5) -> float
 
 
 def _site(site: str, k: int) -> dict[str, float]:
-    scanner = Scanner(make_patient(f"bench{k}", CLASSES[k % 4], view="subcostal"), get_profile(site), size=(480, 640), seed=k)
+    scanner = Scanner(
+        make_patient(f"bench{k}", CLASSES[k % 4], view="subcostal"), get_profile(site), size=(480, 640), seed=k
+    )
     frames = [scanner.frame(i).image for i in range(30)]
     region = detect_region(frames[0])
     pre128 = Preprocessor.from_region(PreprocessSpec(), region)
@@ -74,7 +76,9 @@ def _site(site: str, k: int) -> dict[str, float]:
 
 def main() -> int:
     cv2.setNumThreads(1)
-    per_site = {site: _site(site, k) for k, site in enumerate(tqdm(list_profiles(), desc="preprocess bench", file=sys.stderr))}
+    per_site = {
+        site: _site(site, k) for k, site in enumerate(tqdm(list_profiles(), desc="preprocess bench", file=sys.stderr))
+    }
     keys = next(iter(per_site.values())).keys()
     summary = {key: round(float(np.median([s[key] for s in per_site.values()])), 4) for key in keys}
     worst_apply = max(s["apply_128_ms"] for s in per_site.values())
@@ -95,8 +99,20 @@ def main() -> int:
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: result[k] for k in ("median_over_sites", "worst_site_apply_128_ms",
-                                              "speedup_vs_detect_every_frame", "meets_target")}, indent=2))
+    print(
+        json.dumps(
+            {
+                k: result[k]
+                for k in (
+                    "median_over_sites",
+                    "worst_site_apply_128_ms",
+                    "speedup_vs_detect_every_frame",
+                    "meets_target",
+                )
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -20,8 +20,11 @@ def main() -> int:
 
     model = os.environ.get("LIVEREDGE_BENCH_MODEL", str(ROOT / "models" / "zoo" / "liver_cnn_int8.tflite"))
     if not Path(model).is_file():
-        print(f"bench_runtime: {model} does not exist yet; build the reference model with 'liveredge convert' "
-              "(or set LIVEREDGE_BENCH_MODEL)", file=sys.stderr)
+        print(
+            f"bench_runtime: {model} does not exist yet; build the reference model with 'liveredge convert' "
+            "(or set LIVEREDGE_BENCH_MODEL)",
+            file=sys.stderr,
+        )
         return 1
     argv = ["bench", "--model", model, "--frames", "300", "--json", str(OUT)]
     if os.environ.get("LIVEREDGE_BENCH_THREADS"):

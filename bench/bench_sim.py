@@ -45,15 +45,19 @@ def _fps(fn, n: int) -> float:  # type: ignore[no-untyped-def]
 def _naive_fft_frame(rng: np.random.Generator) -> np.ndarray:
     field = (rng.standard_normal((256, 256)) + 1j * rng.standard_normal((256, 256))).astype(np.complex64)
     yy, xx = np.mgrid[-128:128, -128:128]
-    psf = np.exp(-(xx / 2.5) ** 2 - (yy / 1.0) ** 2)
+    psf = np.exp(-((xx / 2.5) ** 2) - (yy / 1.0) ** 2)
     env = np.abs(np.fft.ifft2(np.fft.fft2(field) * np.fft.fft2(np.fft.ifftshift(psf))))
     return np.clip(20 * np.log10(env + 1e-6) * 4 + 128, 0, 255).astype(np.uint8)
 
 
 def main() -> int:
     cv2.setNumThreads(1)
-    conditions = [("normal", {}), ("steatosis", {"severity": 2}), ("fibrosis", {"severity": 4}),
-                  ("focal_lesion", {"lesion": "hcc"})]
+    conditions = [
+        ("normal", {}),
+        ("steatosis", {"severity": 2}),
+        ("fibrosis", {"severity": 4}),
+        ("focal_lesion", {"lesion": "hcc"}),
+    ]
     per_profile: dict[str, float] = {}
     for k, site in enumerate(list_profiles()):
         cond, kw = conditions[k % 4]

@@ -37,8 +37,12 @@ N_EMIT = 2000
 
 def pct(values: list[float], scale: float = 1.0, digits: int = 3) -> dict[str, float]:
     arr = np.asarray(values, dtype=np.float64) * scale
-    return {"p50": round(float(np.percentile(arr, 50)), digits), "p99": round(float(np.percentile(arr, 99)), digits),
-            "max": round(float(arr.max()), digits), "n": int(arr.size)}
+    return {
+        "p50": round(float(np.percentile(arr, 50)), digits),
+        "p99": round(float(np.percentile(arr, 99)), digits),
+        "max": round(float(arr.max()), digits),
+        "n": int(arr.size),
+    }
 
 
 def clip_frames(n: int = 30) -> list[np.ndarray]:
@@ -61,8 +65,11 @@ def bench_read(frames: list[np.ndarray]) -> dict[str, float]:
 
     bare = time_reads(PrerenderedClip(frames, rate="max", loop=True), N_READ)
     watched = time_reads(WatchedSource(lambda: PrerenderedClip(frames, rate="max", loop=True)), N_READ)
-    return {"bare_clip_us": round(bare, 2), "watched_us": round(watched, 2),
-            "watchdog_overhead_us": round(watched - bare, 2)}
+    return {
+        "bare_clip_us": round(bare, 2),
+        "watched_us": round(watched, 2),
+        "watchdog_overhead_us": round(watched - bare, 2),
+    }
 
 
 def bench_video(frames: list[np.ndarray], tmp: Path) -> dict[str, float]:
@@ -85,8 +92,12 @@ def bench_video(frames: list[np.ndarray], tmp: Path) -> dict[str, float]:
             n_src += 1
         src_fps = max(src_fps, n_src / (time.perf_counter() - t0))
         source.close()
-    return {"frames": n_src, "bare_capture_fps": round(bare_fps, 1), "source_fps": round(src_fps, 1),
-            "ratio": round(src_fps / bare_fps, 3)}
+    return {
+        "frames": n_src,
+        "bare_capture_fps": round(bare_fps, 1),
+        "source_fps": round(src_fps, 1),
+        "ratio": round(src_fps / bare_fps, 3),
+    }
 
 
 def bench_pacing(frames: list[np.ndarray], fps: float, n: int) -> dict[str, Any]:
@@ -97,8 +108,12 @@ def bench_pacing(frames: list[np.ndarray], fps: float, n: int) -> dict[str, Any]
     stamps = [clip.read(1.0).frame.t_capture for _ in range(n)]  # type: ignore[union-attr]
     clip.close()
     intervals = np.diff(np.asarray(stamps)).tolist()
-    return {"fps": fps, "period_ms": round(1000.0 / fps, 3),
-            "achieved_fps": round((n - 1) / (stamps[-1] - stamps[0]), 2), "interval_ms": pct(intervals, 1000.0)}
+    return {
+        "fps": fps,
+        "period_ms": round(1000.0 / fps, 3),
+        "achieved_fps": round((n - 1) / (stamps[-1] - stamps[0]), 2),
+        "interval_ms": pct(intervals, 1000.0),
+    }
 
 
 def time_calls(call: Callable[[int], None], n: int) -> list[float]:
@@ -122,8 +137,18 @@ def bench_emit(frames: list[np.ndarray], tmp: Path) -> dict[str, Any]:
 
     def result(i: int) -> FrameResult:
         p = (0.1, 0.6, 0.2, 0.1)
-        return FrameResult(i, 1.0, 1.004, time.time(), p, p, "steatosis", 0.6, exam_id="BENCH",
-                           stage_ms={"invoke": 1.2, "preprocess": 0.3})
+        return FrameResult(
+            i,
+            1.0,
+            1.004,
+            time.time(),
+            p,
+            p,
+            "steatosis",
+            0.6,
+            exam_id="BENCH",
+            stage_ms={"invoke": 1.2, "preprocess": 0.3},
+        )
 
     results = [result(i) for i in range(N_EMIT)]
     q: queue.Queue[object] = queue.Queue(maxsize=N_EMIT + 1)
@@ -151,8 +176,13 @@ def main() -> int:
     frames = clip_frames()
     steps = tqdm(total=5, desc="bench sources", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
-        report: dict[str, Any] = {"part": "sources", "frame_size": list(SIZE), "machine": platform.machine(),
-                                  "python": platform.python_version(), "opencv": cv2.__version__}
+        report: dict[str, Any] = {
+            "part": "sources",
+            "frame_size": list(SIZE),
+            "machine": platform.machine(),
+            "python": platform.python_version(),
+            "opencv": cv2.__version__,
+        }
         report["read_us"] = bench_read(frames)
         steps.update()
         report["video"] = bench_video(frames, Path(tmp))

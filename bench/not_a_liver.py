@@ -44,16 +44,36 @@ def _clip(frames: np.ndarray, out: Path, n: int, seed: int) -> Path:
 def _run(model: str, source: str, n: int, jsonl: Path, extra: list[str]) -> dict[str, object]:
     from liveredge.cli.main import main
 
-    rc = main(["run", "--model", model, "--source", source, "--rate", "max", "--max-frames", str(n), "--exam",
-               "E1", "--jsonl", str(jsonl), *extra])
+    rc = main(
+        [
+            "run",
+            "--model",
+            model,
+            "--source",
+            source,
+            "--rate",
+            "max",
+            "--max-frames",
+            str(n),
+            "--exam",
+            "E1",
+            "--jsonl",
+            str(jsonl),
+            *extra,
+        ]
+    )
     events = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
     results = [e for e in events if e.get("type") == "result"]
     summary = next((e for e in events if e.get("type") == "exam_summary"), None)
     flagged = sum(1 for r in results if r["quality_flags"] and r["quality_flags"] != ["unverified_model"])
-    return {"rc": rc, "frames": len(results), "flagged": flagged / max(len(results), 1),
-            "not_liver_frames": sum(r["label"] == "not_liver" for r in results) / max(len(results), 1),
-            "summary": None if summary is None else summary["label"],
-            "summary_is_disease": bool(summary and summary["label"] in DISEASES)}
+    return {
+        "rc": rc,
+        "frames": len(results),
+        "flagged": flagged / max(len(results), 1),
+        "not_liver_frames": sum(r["label"] == "not_liver" for r in results) / max(len(results), 1),
+        "summary": None if summary is None else summary["label"],
+        "summary_is_disease": bool(summary and summary["label"] in DISEASES),
+    }
 
 
 def measure(model: str, n: int, extra: list[str]) -> dict[str, object]:
@@ -68,11 +88,15 @@ def measure(model: str, n: int, extra: list[str]) -> dict[str, object]:
             still = Path(tmp, f"{k}.png")
             cv2.imwrite(str(still), frames[0])
             clip = _clip(frames, Path(tmp, f"{k}.mp4"), n, k)
-            out[name] = {"still": _run(model, f"file://{still}", n, Path(tmp, f"s{k}.jsonl"), [*extra, "--loop"]),
-                         "clip": _run(model, str(clip), n, Path(tmp, f"c{k}.jsonl"), extra)}
+            out[name] = {
+                "still": _run(model, f"file://{still}", n, Path(tmp, f"s{k}.jsonl"), [*extra, "--loop"]),
+                "clip": _run(model, str(clip), n, Path(tmp, f"c{k}.jsonl"), extra),
+            }
     cases = [c for f in out.values() for c in f.values()]  # type: ignore[union-attr]
-    out["acceptance"] = {"never_a_disease": not any(c["summary_is_disease"] for c in cases),
-                         "min_flagged": min(c["flagged"] for c in cases)}
+    out["acceptance"] = {
+        "never_a_disease": not any(c["summary_is_disease"] for c in cases),
+        "min_flagged": min(c["flagged"] for c in cases),
+    }
     return out
 
 
@@ -120,9 +144,15 @@ def liver_exams(model_path: str, n_exams: int, n_frames: int) -> dict[str, objec
             right[name] += label == condition
             if name == "gated":
                 usable, flagged = usable + u, flagged + f
-    return {"exams": n_exams, "frames_per_exam": n_frames, "profiles": "benchmark suite (24)",
-            "accuracy_gated": right["gated"] / n_exams, "accuracy_ungated": right["ungated"] / n_exams,
-            "usable_frames": usable, "flagged_fraction": flagged / max(usable, 1)}
+    return {
+        "exams": n_exams,
+        "frames_per_exam": n_frames,
+        "profiles": "benchmark suite (24)",
+        "accuracy_gated": right["gated"] / n_exams,
+        "accuracy_ungated": right["ungated"] / n_exams,
+        "usable_frames": usable,
+        "flagged_fraction": flagged / max(usable, 1),
+    }
 
 
 def main(argv: list[str]) -> int:

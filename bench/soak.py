@@ -93,13 +93,24 @@ def report(args: argparse.Namespace, samples: list[tuple[float, float]], results
     settled = [s for s in samples if s[0] >= args.warmup] or samples
     start, end = settled[0][1], samples[-1][1]
     growth = 100.0 * (end - start) / start
-    out = {"notice": "SIMULATED data; not for clinical use", "minutes": args.minutes, "model": args.model,
-           "results": results, "dropped": dropped, "rss_start_mib": start, "rss_end_mib": end,
-           "rss_growth_pct": round(growth, 3), "rss_growth_ok": growth <= 5.0, "samples": samples}
+    out = {
+        "notice": "SIMULATED data; not for clinical use",
+        "minutes": args.minutes,
+        "model": args.model,
+        "results": results,
+        "dropped": dropped,
+        "rss_start_mib": start,
+        "rss_end_mib": end,
+        "rss_growth_pct": round(growth, 3),
+        "rss_growth_ok": growth <= 5.0,
+        "samples": samples,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-    print(f"soak: {results} results, {dropped} dropped, RSS {start:.1f} → {end:.1f} MiB ({growth:+.2f} %)",
-          file=sys.stderr)
+    print(
+        f"soak: {results} results, {dropped} dropped, RSS {start:.1f} → {end:.1f} MiB ({growth:+.2f} %)",
+        file=sys.stderr,
+    )
     return 0 if growth <= 5.0 else 1
 
 

@@ -21,15 +21,29 @@ MAX_REFERENCE_FRAMES = 300
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``adapt``."""
-    p = sub.add_parser("adapt", help="fit a new scanner's grey-level map from unlabeled frames (SITE.json)",
-                       description="Map the tissue grey levels of a new scanner/probe/preset onto the model's "
-                       "training distribution (bounded quantile matching), from unlabeled frames. " + NOTICE)
-    p.add_argument("--model", required=True, help=".tflite with liveredge metadata (the site file is bound to its hash)")
-    p.add_argument("--source", required=True, help="frames of the new scanner: sim://..., a video, dicom://..., "
-                   "an image folder, v4l2://N (any source 'liveredge run' accepts)")
+    p = sub.add_parser(
+        "adapt",
+        help="fit a new scanner's grey-level map from unlabeled frames (SITE.json)",
+        description="Map the tissue grey levels of a new scanner/probe/preset onto the model's "
+        "training distribution (bounded quantile matching), from unlabeled frames. " + NOTICE,
+    )
+    p.add_argument(
+        "--model", required=True, help=".tflite with liveredge metadata (the site file is bound to its hash)"
+    )
+    p.add_argument(
+        "--source",
+        required=True,
+        help="frames of the new scanner: sim://..., a video, dicom://..., "
+        "an image folder, v4l2://N (any source 'liveredge run' accepts)",
+    )
     p.add_argument("--frames", type=int, default=150, help="frames to read from the source (default: %(default)s)")
-    p.add_argument("--reference", default=None, metavar="DATA", help="training/calibration frames (manifest CSV or "
-                   "image folder) to take the reference from, for models whose metadata has none")
+    p.add_argument(
+        "--reference",
+        default=None,
+        metavar="DATA",
+        help="training/calibration frames (manifest CSV or "
+        "image folder) to take the reference from, for models whose metadata has none",
+    )
     p.add_argument("--out", required=True, metavar="SITE.json", help="site file to write")
     p.set_defaults(handler=_adapt)
 
@@ -49,11 +63,23 @@ def _adapt(args: argparse.Namespace) -> int:
     _refuse_not_liver(data, digest, args, frames)
     checks = check_frames(frames, meta.preprocess, reference.rule)
     fit = fit_site(checks, reference, source=f"--source {args.source}")
-    frame_counts = {"requested": args.frames, "read": len(frames), "used": fit.frames_used,
-                    "rejected": fit.frames_rejected}
-    doc = site_document(digest, meta.name, str(args.model), args.source, fit.lut, fit.report(), frame_counts,
-                        {"source": reference.source, "n_frames": reference.n_frames, "note": ref_note},
-                        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    frame_counts = {
+        "requested": args.frames,
+        "read": len(frames),
+        "used": fit.frames_used,
+        "rejected": fit.frames_rejected,
+    }
+    doc = site_document(
+        digest,
+        meta.name,
+        str(args.model),
+        args.source,
+        fit.lut,
+        fit.report(),
+        frame_counts,
+        {"source": reference.source, "n_frames": reference.n_frames, "note": ref_note},
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
     site_hash = write_site(args.out, doc)
     _print_report(fit, frame_counts, args.out, site_hash)
     return 0
@@ -71,7 +97,9 @@ def _model(path: str) -> tuple[bytes, str, Any]:
         raise ConfigError(f"--model {exc}") from exc
     meta = read_metadata(data)
     if meta is None:
-        raise ModelError(f"--model {path}: the model carries no liveredge metadata; convert it with 'liveredge convert'")
+        raise ModelError(
+            f"--model {path}: the model carries no liveredge metadata; convert it with 'liveredge convert'"
+        )
     return data, hashlib.sha256(data).hexdigest(), meta
 
 
@@ -83,8 +111,10 @@ def _refuse_not_liver(data: bytes, digest: str, args: argparse.Namespace, frames
 
     fraction = not_liver_fraction(data, digest, str(args.model), frames)
     if fraction is not None and fraction > 0.5:
-        raise DataError(f"--source {args.source}: refused: the model's 'not a liver' gate fires on {fraction:.0%} "
-                        "of the frames, so these are not liver scans. Fit a site on liver exams of this scanner.")
+        raise DataError(
+            f"--source {args.source}: refused: the model's 'not a liver' gate fires on {fraction:.0%} "
+            "of the frames, so these are not liver scans. Fit a site on liver exams of this scanner."
+        )
 
 
 def _reference(args: argparse.Namespace, meta: Any) -> tuple[Any, str]:
@@ -96,9 +126,11 @@ def _reference(args: argparse.Namespace, meta: Any) -> tuple[Any, str]:
         why = "overrides the model's own" if meta.intensity_reference is not None else "the model's metadata has none"
         return ref, f"{ref.n_frames} tissue frames of {args.reference} (--reference; {why})"
     if meta.intensity_reference is None:
-        raise ConfigError(f"--model {args.model}: its metadata records no training intensity reference (models "
-                          "converted before harmonisation existed, like the shipped zoo); pass --reference DATA with "
-                          "the training or calibration frames (manifest CSV or image folder)")
+        raise ConfigError(
+            f"--model {args.model}: its metadata records no training intensity reference (models "
+            "converted before harmonisation existed, like the shipped zoo); pass --reference DATA with "
+            "the training or calibration frames (manifest CSV or image folder)"
+        )
     ref = meta.intensity_reference
     return ref, f"the model's metadata ({ref.n_frames} frames: {ref.source})"
 
@@ -140,6 +172,8 @@ def with_site(model: Any, site_path: str | None) -> Any:
     site = read_site(site_path)
     adapted = apply_site(model, site)
     summary = site.document.get("report", {}).get("summary", "")
-    print(f"liveredge: site {site_path} (sha256 {site.sha256[:16]}...) applied through the input LUT: {summary}",
-          file=sys.stderr)
+    print(
+        f"liveredge: site {site_path} (sha256 {site.sha256[:16]}...) applied through the input LUT: {summary}",
+        file=sys.stderr,
+    )
     return adapted

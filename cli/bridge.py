@@ -18,14 +18,19 @@ NOT_CLINICAL = "results come from models trained on SIMULATED data and are not f
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``bridge emulate`` and ``bridge monitor``."""
-    bridge = sub.add_parser("bridge", help="serial link to the handheld's MCU: emulator and monitor",
-                            description="Serial protocol tools (docs/serial-protocol.md).")
-    cmds = bridge.add_subparsers(dest="bridge_command", metavar="BRIDGE_COMMAND", required=True,
-                                 help="what to do (each has its own --help)")
+    bridge = sub.add_parser(
+        "bridge",
+        help="serial link to the handheld's MCU: emulator and monitor",
+        description="Serial protocol tools (docs/serial-protocol.md).",
+    )
+    cmds = bridge.add_subparsers(
+        dest="bridge_command", metavar="BRIDGE_COMMAND", required=True, help="what to do (each has its own --help)"
+    )
     from liveredge.firmware_bridge.script import SCRIPT_HELP  # standard library only
 
-    emu = cmds.add_parser("emulate", help="emulate the handheld's MCU on a pseudo-terminal; prints its path",
-                          epilog=SCRIPT_HELP)
+    emu = cmds.add_parser(
+        "emulate", help="emulate the handheld's MCU on a pseudo-terminal; prints its path", epilog=SCRIPT_HELP
+    )
     emu.add_argument("--link", metavar="PATH", help="also keep a symlink PATH pointing at the pty")
     mode = emu.add_mutually_exclusive_group()
     mode.add_argument("--script", metavar="FILE", help="actions '<delay_s> <action> [value]' per line")
@@ -62,8 +67,9 @@ def _emulate(args: argparse.Namespace) -> int:
             steps = parse_script(Path(args.script).read_text(), args.script)
         except OSError as exc:
             raise DataError(f"{args.script}: cannot read the script ({exc.strerror})") from exc
-    emulator = PtyEmulator(Handheld(seed=args.seed), link_path=args.link,
-                           on_event=lambda e: print(f"rx {describe_event(e)}", flush=True))
+    emulator = PtyEmulator(
+        Handheld(seed=args.seed), link_path=args.link, on_event=lambda e: print(f"rx {describe_event(e)}", flush=True)
+    )
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())  # systemd, kill: a clean stop
     path = emulator.start()
@@ -124,10 +130,18 @@ def _monitor(args: argparse.Namespace) -> int:
     port = open_port(args.port, args.baud)
     print(f"monitor: {args.port} at {args.baud} baud; {NOT_CLINICAL}", file=sys.stderr, flush=True)
     try:
-        summary = monitor(port, lambda line: print(line, flush=True), duration_s=args.duration, count=args.count,
-                          handshake=args.handshake)
+        summary = monitor(
+            port,
+            lambda line: print(line, flush=True),
+            duration_s=args.duration,
+            count=args.count,
+            handshake=args.handshake,
+        )
     finally:
         port.close()
-    print(f"monitor: {summary.frames} frames, {summary.errors} errors in {summary.seconds:.1f} s",
-          file=sys.stderr, flush=True)
+    print(
+        f"monitor: {summary.frames} frames, {summary.errors} errors in {summary.seconds:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
     return 0

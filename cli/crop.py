@@ -22,10 +22,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", metavar="INPUT", help="image (.png/.jpg/...), video (.mp4/.avi/...) or DICOM file")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    parser.add_argument("--warmup", type=_positive, default=60, metavar="N",
-                        help="frames of a video or cine used to estimate the region (default 60)")
-    parser.add_argument("--max-frame-pixels", type=_positive, default=None, metavar="N",
-                        help="refuse frames larger than N pixels (default 4096x4096), as 'liveredge run' does")
+    parser.add_argument(
+        "--warmup",
+        type=_positive,
+        default=60,
+        metavar="N",
+        help="frames of a video or cine used to estimate the region (default 60)",
+    )
+    parser.add_argument(
+        "--max-frame-pixels",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="refuse frames larger than N pixels (default 4096x4096), as 'liveredge run' does",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -53,8 +63,10 @@ def _handle(args: argparse.Namespace) -> int:
         return 1
     x, y, w, h = region.bbox
     extra = f", {region.cm_per_px[0]:.4f} cm/px" if region.cm_per_px else ""
-    print(f"{args.input}: {region.kind} region {w}x{h} at ({x}, {y}), {len(region.panels)} panel(s){extra} "
-          f"-> {args.out}/{stem}_mask.png, _overlay.png, .json")
+    print(
+        f"{args.input}: {region.kind} region {w}x{h} at ({x}, {y}), {len(region.panels)} panel(s){extra} "
+        f"-> {args.out}/{stem}_mask.png, _overlay.png, .json"
+    )
     if region.partial:
         print(f"  partial evidence: {region.partial}")
     return 0

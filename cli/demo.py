@@ -19,8 +19,10 @@ from typing import Any
 
 from liveredge.edge.shipped import MODEL_CARD, default_model
 
-BANNER = ("*** SIMULATED DATA - NOT FOR CLINICAL USE: the model was trained on simulated ultrasound and the "
-          "patients below are simulated. ***")
+BANNER = (
+    "*** SIMULATED DATA - NOT FOR CLINICAL USE: the model was trained on simulated ultrasound and the "
+    "patients below are simulated. ***"
+)
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,19 @@ PATIENTS = (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="end-to-end demo: simulated probe -> int8 model -> MCU over serial -> report",
-                       description="End-to-end demo on embedded defaults. " + BANNER)
+    p = sub.add_parser(
+        "demo",
+        help="end-to-end demo: simulated probe -> int8 model -> MCU over serial -> report",
+        description="End-to-end demo on embedded defaults. " + BANNER,
+    )
     p.add_argument("--model", default=str(default_model()), help="int8 model (default: %(default)s)")
-    p.add_argument("--pubkey", action="append", default=None, metavar="KEY",
-                   help="an extra trusted public key (the packaged release key, which signs the zoo, always is)")
+    p.add_argument(
+        "--pubkey",
+        action="append",
+        default=None,
+        metavar="KEY",
+        help="an extra trusted public key (the packaged release key, which signs the zoo, always is)",
+    )
     p.add_argument("--out", default="build/demo", help="folder for the report, exam log and serial link")
     p.add_argument("--site", default="S6", help="simulated scanner profile (default: S6, the held-out site)")
     p.add_argument("--seconds", type=float, default=4.0, help="exam length per patient in seconds")
@@ -70,8 +80,10 @@ def _demo(args: argparse.Namespace) -> int:
     wrong = [r for r in records if r.summary is None or r.summary.label != r.truth]
     print(f"\nHTML exam report: {report.resolve()}")
     print(f"exam log (SQLite): {(out / 'exams.db').resolve()}")
-    print(f"{len(records) - len(wrong)}/{len(records)} exams report the simulated condition (a model misses some "
-          f"simulated cases: see {MODEL_CARD} for how often).")
+    print(
+        f"{len(records) - len(wrong)}/{len(records)} exams report the simulated condition (a model misses some "
+        f"simulated cases: see {MODEL_CARD} for how often)."
+    )
     print(BANNER, flush=True)
     return _exit_code(records)
 
@@ -83,8 +95,11 @@ def _exit_code(records: list[Any]) -> int:
     from liveredge.edge.events import NOT_LIVER, UNCERTAIN
 
     missing = [r.name for r in records if r.summary is None]
-    unsafe = [r.name for r in records if r.truth == NOT_LIVER and r.summary is not None
-              and r.summary.label not in (NOT_LIVER, UNCERTAIN)]
+    unsafe = [
+        r.name
+        for r in records
+        if r.truth == NOT_LIVER and r.summary is not None and r.summary.label not in (NOT_LIVER, UNCERTAIN)
+    ]
     for name in missing:
         print(f"demo: {name}: no exam summary arrived", file=sys.stderr)
     for name in unsafe:
@@ -107,8 +122,10 @@ class _Rig:
         trust = TrustPolicy(extra_keys=tuple(self.args.pubkey or ()))
         self.model = load_model(self.args.model, LoadOptions(trust=trust))
         s = self.model.statement
-        print(f"model: {self.args.model} (signed statement verified: {s.name} v{s.version} {s.role}); labels "
-              f"{', '.join(self.model.meta.labels)}")
+        print(
+            f"model: {self.args.model} (signed statement verified: {s.name} v{s.version} {s.role}); labels "
+            f"{', '.join(self.model.meta.labels)}"
+        )
         self.emu = PtyEmulator(link_path=self.out / "mcu-serial", on_event=self._mcu_event)
         link = self.emu.start()
         self.bridge = SerialBridge.open(link, wait_s=3.0)
@@ -127,8 +144,11 @@ class _Rig:
             from liveredge.firmware_bridge import CLASS_NAMES
 
             label = CLASS_NAMES.get(event.class_index, str(event.class_index))
-            print(f"  MCU <- EXAM_SUMMARY exam {event.exam_id}: class {label}, frames {event.frames}, "
-                  f"uncertain {event.uncertain_frames} (acknowledged)", flush=True)
+            print(
+                f"  MCU <- EXAM_SUMMARY exam {event.exam_id}: class {label}, frames {event.frames}, "
+                f"uncertain {event.uncertain_frames} (acknowledged)",
+                flush=True,
+            )
 
     def scan(self, patient: DemoPatient) -> Any:
         """Scan one patient: warm-up, MCU exam start button, exam, MCU exam end button, wait for the summary."""
@@ -139,10 +159,16 @@ class _Rig:
         uri = f"sim://?{patient.query}&site={a.site}&fps={a.fps:g}&seed={a.seed}"
         print(f"\n== {patient.name}: simulated {patient.truth} on site {a.site} ({uri})", flush=True)
         record = PatientRecord(patient.name, patient.truth, uri)
-        run = compose(RunConfig(source=uri, heatmap=True), self.model, bridge=self.bridge,
-                      extra_sinks=[_LiveLines(a.every)],
-                      sink_factory=lambda proc: [ExamCollector(record, lambda img: proc.region.preprocessor.gray(img)),
-                                                            self.examlog])
+        run = compose(
+            RunConfig(source=uri, heatmap=True),
+            self.model,
+            bridge=self.bridge,
+            extra_sinks=[_LiveLines(a.every)],
+            sink_factory=lambda proc: [
+                ExamCollector(record, lambda img: proc.region.preprocessor.gray(img)),
+                self.examlog,
+            ],
+        )
         pipe = run.pipeline
         thread = threading.Thread(target=pipe.run, name="demo-pipeline", daemon=True)
         thread.start()
@@ -165,12 +191,19 @@ class _Rig:
         from liveredge.cli.demo_report import write_report
 
         meta = self.model.meta
-        provenance = {"model": self.args.model, "sha256": self.model.sha256, "signed": self.model.verified,
-                      "statement": None if self.model.statement is None else self.model.statement.to_dict(),
-                      "name": meta.name, "labels": list(meta.labels), "preprocess": meta.preprocess.to_dict(),
-                      "operating_point": vars(meta.operating_point), "provenance": meta.provenance,
-                      "gate": meta.gate,
-                      "serial_link": {**self.bridge.stats.counters, "pending": self.bridge.stats.pending}}
+        provenance = {
+            "model": self.args.model,
+            "sha256": self.model.sha256,
+            "signed": self.model.verified,
+            "statement": None if self.model.statement is None else self.model.statement.to_dict(),
+            "name": meta.name,
+            "labels": list(meta.labels),
+            "preprocess": meta.preprocess.to_dict(),
+            "operating_point": vars(meta.operating_point),
+            "provenance": meta.provenance,
+            "gate": meta.gate,
+            "serial_link": {**self.bridge.stats.counters, "pending": self.bridge.stats.pending},
+        }
         return write_report(records, meta.labels, provenance, self.out)
 
 
@@ -188,8 +221,11 @@ class _LiveLines:
             flags = ",".join(event.quality.names()) or "ok"
             # uncertain with good quality = no class has held for the minimum dwell yet (start of an exam)
             settling = "  (settling)" if event.label == UNCERTAIN and not event.quality.names() else ""
-            print(f"  frame {event.seq:5d}  {event.label:<12s} {event.confidence:4.2f} {bar:<20s} "
-                  f"latency {event.latency_ms:5.1f} ms  quality {flags}{settling}", flush=True)
+            print(
+                f"  frame {event.seq:5d}  {event.label:<12s} {event.confidence:4.2f} {bar:<20s} "
+                f"latency {event.latency_ms:5.1f} ms  quality {flags}{settling}",
+                flush=True,
+            )
 
     def close(self) -> None:
         """Nothing to release."""
@@ -201,8 +237,11 @@ def _print_summary(record: Any) -> None:
         print(f"  EXAM SUMMARY {record.name}: none received (the exam did not end cleanly)", flush=True)
         return
     verdict = "matches the simulated condition" if s.label == record.truth else f"WRONG (simulated {record.truth})"
-    print(f"  EXAM SUMMARY {record.name}: {s.label} (confidence {s.confidence:.2f}, {s.frames_used}/"
-          f"{s.frames_total} frames used) - {verdict}", flush=True)
+    print(
+        f"  EXAM SUMMARY {record.name}: {s.label} (confidence {s.confidence:.2f}, {s.frames_used}/"
+        f"{s.frames_total} frames used) - {verdict}",
+        flush=True,
+    )
 
 
 def _wait(condition: Any, timeout_s: float) -> bool:

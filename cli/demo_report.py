@@ -21,8 +21,10 @@ import numpy as np
 
 from liveredge.edge.events import UNCERTAIN, Event, ExamSummary, FrameResult
 
-NOT_CLINICAL = ("The model is trained on SIMULATED ultrasound (liveredge phantom simulator) and is NOT for "
-                "clinical use: these results must not inform any diagnosis.")
+NOT_CLINICAL = (
+    "The model is trained on SIMULATED ultrasound (liveredge phantom simulator) and is NOT for "
+    "clinical use: these results must not inform any diagnosis."
+)
 
 
 @dataclass
@@ -81,7 +83,7 @@ class ExamCollector:
             view = np.where((gray > 0)[..., None], blended, view)
         keys.append(KeyFrame(result.seq, result.confidence, result.label, image.copy(), view))
         keys.sort(key=lambda k: -k.confidence)
-        del keys[self._keep:]
+        del keys[self._keep :]
 
     def emit(self, event: Event) -> None:
         if isinstance(event, ExamSummary):
@@ -139,10 +141,19 @@ def _timeline_cv2(record: PatientRecord, labels: tuple[str, ...], path: Path) ->
     for value in (0.0, 0.5, 1.0):
         y = int(top + plot_h * (1 - value))
         cv2.putText(img, f"{value:.1f}", (8, y + 4), font, 0.4, (60, 60, 60), 1, cv2.LINE_AA)
-    cv2.putText(img, f"exam time 0-{span:.1f} s; smoothed probability", (left, h - 10), font, 0.4, (60, 60, 60), 1,
-                cv2.LINE_AA)
-    cv2.putText(img, f"{record.name}: simulated {record.truth} (SIMULATED data, not for clinical use)"[:95],
-                (left, 16), font, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(
+        img, f"exam time 0-{span:.1f} s; smoothed probability", (left, h - 10), font, 0.4, (60, 60, 60), 1, cv2.LINE_AA
+    )
+    cv2.putText(
+        img,
+        f"{record.name}: simulated {record.truth} (SIMULATED data, not for clinical use)"[:95],
+        (left, 16),
+        font,
+        0.42,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
     for k, name in enumerate(labels):
         colour = _COLOURS[k % len(_COLOURS)]
         if len(times) > 1:
@@ -153,8 +164,9 @@ def _timeline_cv2(record: PatientRecord, labels: tuple[str, ...], path: Path) ->
     cv2.imwrite(str(path), img)
 
 
-def write_report(records: list[PatientRecord], labels: tuple[str, ...], provenance: dict[str, Any],
-                 out_dir: Path) -> Path:
+def write_report(
+    records: list[PatientRecord], labels: tuple[str, ...], provenance: dict[str, Any], out_dir: Path
+) -> Path:
     """Write ``out_dir/report.html`` (+ timeline PNGs) and return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     sections = []
@@ -179,18 +191,24 @@ def _summary_row(rec: PatientRecord) -> str:
     mark = "correct" if s and s.label == rec.truth else "WRONG"
     conf = f"{s.confidence:.2f}" if s else "-"
     used = f"{s.frames_used}/{s.frames_total}" if s else "-"
-    return (f"<tr><td>{html.escape(rec.name)}</td><td>{rec.truth}</td><td><b>{html.escape(got)}</b></td>"
-            f"<td>{conf}</td><td>{used}</td><td class='{mark.lower()}'>{mark}</td></tr>")
+    return (
+        f"<tr><td>{html.escape(rec.name)}</td><td>{rec.truth}</td><td><b>{html.escape(got)}</b></td>"
+        f"<td>{conf}</td><td>{used}</td><td class='{mark.lower()}'>{mark}</td></tr>"
+    )
 
 
 def _patient_html(rec: PatientRecord, plot: str) -> str:
     keys = "".join(
         f"<figure><img src='{_png(k.screen)}' width='320'><img src='{_png(k.view)}' width='200'>"
         f"<figcaption>frame {k.seq}: {html.escape(k.label)} {k.confidence:.2f} (right: model view + heatmap)"
-        f"</figcaption></figure>" for k in rec.keys)
-    return (f"<section><h2>{html.escape(rec.name)} — simulated {rec.truth}</h2><p><code>{html.escape(rec.uri)}"
-            f"</code></p><img src='{plot}' alt='probability timeline'><div class='keys'>{keys or 'no key frames'}"
-            f"</div></section>")
+        f"</figcaption></figure>"
+        for k in rec.keys
+    )
+    return (
+        f"<section><h2>{html.escape(rec.name)} — simulated {rec.truth}</h2><p><code>{html.escape(rec.uri)}"
+        f"</code></p><img src='{plot}' alt='probability timeline'><div class='keys'>{keys or 'no key frames'}"
+        f"</div></section>"
+    )
 
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>liveredge demo exam report (SIMULATED)</title>

@@ -8,15 +8,20 @@ import json
 from typing import Any
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``doctor`` and ``deploy-files``."""
-    p = sub.add_parser("doctor", help="check this installation: versions, interpreters, shipped model, Edge TPU, "
-                       "serial ports (exit 1 when the shipped model cannot run here)",
-                       description="Read-only checks of this installation (like 'yolo checks').")
+    p = sub.add_parser(
+        "doctor",
+        help="check this installation: versions, interpreters, shipped model, Edge TPU, "
+        "serial ports (exit 1 when the shipped model cannot run here)",
+        description="Read-only checks of this installation (like 'yolo checks').",
+    )
     p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
     p.set_defaults(handler=_doctor)
-    p = sub.add_parser("deploy-files", help="copy the systemd unit, udev rules and device TOML shipped in the "
-                       "package into DIR (see docs/deploy.md)")
+    p = sub.add_parser(
+        "deploy-files",
+        help="copy the systemd unit, udev rules and device TOML shipped in the package into DIR (see docs/deploy.md)",
+    )
     p.add_argument("dir", metavar="DIR", help="destination folder (created)")
     p.add_argument("--force", action="store_true", help="overwrite files already in DIR")
     p.set_defaults(handler=_deploy_files)
@@ -39,12 +44,15 @@ def _print_report(r: Any) -> None:
     print("interpreters: " + ", ".join(f"{k} {v}" for k, v in r.interpreters.items()))
     m = r.shipped_model
     trust = f"VERIFIED {m.get('statement')}" if m.get("verified") else "UNVERIFIED"
-    state = ("missing" if not m["present"] else f"loads, {trust}" if m.get("loads")
-             else f"does not load: {m.get('error')}")
+    state = (
+        "missing" if not m["present"] else f"loads, {trust}" if m.get("loads") else f"does not load: {m.get('error')}"
+    )
     print(f"shipped model: {m['path']} ({state})")
     tpu = r.edgetpu
-    print(f"Edge TPU: library {tpu['library'] or '-'} {'found' if tpu['library_found'] else 'not found'}; "
-          f"USB {', '.join(tpu['usb']) or 'none'}; PCIe {', '.join(tpu['pci']) or 'none'}")
+    print(
+        f"Edge TPU: library {tpu['library'] or '-'} {'found' if tpu['library_found'] else 'not found'}; "
+        f"USB {', '.join(tpu['usb']) or 'none'}; PCIe {', '.join(tpu['pci']) or 'none'}"
+    )
     print("serial ports: " + (", ".join(r.serial_ports) or "none (or pyserial not installed)"))
     for problem in r.problems:
         print(f"PROBLEM: {problem}")

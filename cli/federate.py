@@ -30,45 +30,77 @@ def _run(args: argparse.Namespace) -> int:
     if args.drop_clinic is not None and not 1 <= args.drop_clinic <= args.clinics:
         raise ConfigError(f"--drop-clinic {args.drop_clinic}: must be in 1..{args.clinics}")
     cfg = FederateConfig(
-        clinics=args.clinics, patients_per_clinic=args.patients_per_clinic, negatives_per_clinic=args.negatives,
-        frames_per_patient=args.frames_per_patient, screen_size=args.screen_size, rounds=args.rounds,
-        local_epochs=args.local_epochs, strategy=args.strategy, proximal_mu=args.proximal_mu, learning_rate=args.lr,
-        batch_size=args.batch_size, val_frac=args.val_frac, seed=args.seed, init=args.init, width=args.width,
-        input_size=args.input_size, min_clinics=args.min_clinics, round_timeout_s=args.round_timeout,
-        unseen_patients=args.unseen_patients, unseen_purpose=args.unseen, threads=args.threads,
-        dp_epsilon=args.dp_epsilon, dp_delta=args.dp_delta, dp_clip=args.dp_clip)
+        clinics=args.clinics,
+        patients_per_clinic=args.patients_per_clinic,
+        negatives_per_clinic=args.negatives,
+        frames_per_patient=args.frames_per_patient,
+        screen_size=args.screen_size,
+        rounds=args.rounds,
+        local_epochs=args.local_epochs,
+        strategy=args.strategy,
+        proximal_mu=args.proximal_mu,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        val_frac=args.val_frac,
+        seed=args.seed,
+        init=args.init,
+        width=args.width,
+        input_size=args.input_size,
+        min_clinics=args.min_clinics,
+        round_timeout_s=args.round_timeout,
+        unseen_patients=args.unseen_patients,
+        unseen_purpose=args.unseen,
+        threads=args.threads,
+        dp_epsilon=args.dp_epsilon,
+        dp_delta=args.dp_delta,
+        dp_clip=args.dp_clip,
+    )
     from liveredge.models.federated.run import RunOptions, federate
 
-    opts = RunOptions(Path(args.out), args.superlink, args.root_certificates, args.insecure, args.drop_clinic,
-                      args.drop_round, args.timeout)
+    opts = RunOptions(
+        Path(args.out),
+        args.superlink,
+        args.root_certificates,
+        args.insecure,
+        args.drop_clinic,
+        args.drop_round,
+        args.timeout,
+    )
     signal.signal(signal.SIGTERM, _interrupt)
     report = federate(cfg, opts)
     worst, unseen = report["worst_clinic_balanced_accuracy"], report["unseen_site_balanced_accuracy"]
     print(f"wrote {opts.out / 'federated.json'} and federated.html (SIMULATED data, not for clinical use)")
     if worst is not None:
-        print(f"worst clinic balanced accuracy: local-only {worst['local_only']}, federated {worst['federated']}, "
-              f"pooled {worst['centralized']}; unseen site: local-only mean {unseen['local_only_mean']}, "
-              f"federated {unseen['federated']}, pooled {unseen['centralized']}")
+        print(
+            f"worst clinic balanced accuracy: local-only {worst['local_only']}, federated {worst['federated']}, "
+            f"pooled {worst['centralized']}; unseen site: local-only mean {unseen['local_only_mean']}, "
+            f"federated {unseen['federated']}, pooled {unseen['centralized']}"
+        )
     if report["differential_privacy"]:
         dp = report["differential_privacy"]
-        print(f"differential privacy: ({dp['epsilon_per_round']}, {dp['delta_per_round']})-DP per round, "
-              f"epsilon <= {dp['epsilon_total']} over {report['rounds']} rounds (basic composition)")
+        print(
+            f"differential privacy: ({dp['epsilon_per_round']}, {dp['delta_per_round']})-DP per round, "
+            f"epsilon <= {dp['epsilon_total']} over {report['rounds']} rounds (basic composition)"
+        )
     for d in report["dropouts"]:
         print(f"dropout: {d['clinic']} in round {d['round']} ({d['reason']})", file=sys.stderr)
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``federate`` subcommand."""
     f = sub.add_parser(
-        "federate", help="federated fine-tuning across clinics on Flower (simulated data: not for clinical use)",
+        "federate",
+        help="federated fine-tuning across clinics on Flower (simulated data: not for clinical use)",
         description="Start a Flower SuperLink and one SuperNode per simulated clinic (separate processes on "
         "127.0.0.1), fine-tune the zoo model with FedAvg/FedProx, train the local-only and pooled baselines, write "
-        "OUT/federated.json and OUT/federated.html. See docs/federated.md. SIMULATED data, not for clinical use.")
+        "OUT/federated.json and OUT/federated.html. See docs/federated.md. SIMULATED data, not for clinical use.",
+    )
     f.add_argument("--out", required=True, help="run folder (clinic data, Flower logs, model, reports)")
     f.add_argument("--clinics", type=int, default=3)
-    f.add_argument("--patients-per-clinic", type=int, default=32,
-                   help="liver patients per clinic (classes round-robin)")
+    f.add_argument(
+        "--patients-per-clinic", type=int, default=32, help="liver patients per clinic (classes round-robin)"
+    )
     f.add_argument("--negatives", type=int, default=8, help="non-liver scenes per clinic (the not_liver class)")
     f.add_argument("--frames-per-patient", type=int, default=4)
     f.add_argument("--screen-size", type=_size, default=(256, 256), metavar="HxW", help="simulated screen size")
@@ -80,27 +112,52 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     f.add_argument("--batch-size", type=int, default=16)
     f.add_argument("--val-frac", type=float, default=0.25, help="fraction of each clinic's patients held out")
     f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--init", choices=("zoo", "fresh"), default="zoo",
-                   help="zoo: fine-tune models/zoo/liver_cnn.keras; fresh: a new network (--width, --input-size)")
+    f.add_argument(
+        "--init",
+        choices=("zoo", "fresh"),
+        default="zoo",
+        help="zoo: fine-tune models/zoo/liver_cnn.keras; fresh: a new network (--width, --input-size)",
+    )
     f.add_argument("--width", type=float, default=0.25, help="--init fresh: channel multiplier")
     f.add_argument("--input-size", type=_size, default=(64, 64), metavar="HxW", help="--init fresh: input size")
-    f.add_argument("--min-clinics", type=int, default=None,
-                   help="replies a round needs (Flower min-available/min-train nodes; default clinics - 1)")
+    f.add_argument(
+        "--min-clinics",
+        type=int,
+        default=None,
+        help="replies a round needs (Flower min-available/min-train nodes; default clinics - 1)",
+    )
     f.add_argument("--round-timeout", type=float, default=1800.0, help="seconds a round waits for replies")
-    f.add_argument("--unseen", choices=("validation", "benchmark"), default="validation",
-                   help="seed range of the unseen site (benchmark: a final reported number only)")
+    f.add_argument(
+        "--unseen",
+        choices=("validation", "benchmark"),
+        default="validation",
+        help="seed range of the unseen site (benchmark: a final reported number only)",
+    )
     f.add_argument("--unseen-patients", type=int, default=24)
     f.add_argument("--threads", type=int, default=1, help="TensorFlow threads per process")
-    f.add_argument("--dp-epsilon", type=float, default=0.0,
-                   help="client-side differential privacy per round (Flower LocalDpMod; 0: off)")
+    f.add_argument(
+        "--dp-epsilon",
+        type=float,
+        default=0.0,
+        help="client-side differential privacy per round (Flower LocalDpMod; 0: off)",
+    )
     f.add_argument("--dp-delta", type=float, default=1e-5)
     f.add_argument("--dp-clip", type=float, default=1.0, help="L2 clipping norm of each clinic's weight update")
-    f.add_argument("--superlink", default=None, metavar="HOST:PORT",
-                   help="join an existing federation's SuperLink instead of starting a local one (no baselines)")
+    f.add_argument(
+        "--superlink",
+        default=None,
+        metavar="HOST:PORT",
+        help="join an existing federation's SuperLink instead of starting a local one (no baselines)",
+    )
     f.add_argument("--root-certificates", type=Path, default=None, help="CA certificate (PEM) of the SuperLink's TLS")
     f.add_argument("--insecure", action="store_true", help="with --superlink: no TLS (trusted networks/tests only)")
-    f.add_argument("--drop-clinic", type=int, default=None, metavar="K",
-                   help="fault drill: kill clinic K's SuperNode once it has started --drop-round")
+    f.add_argument(
+        "--drop-clinic",
+        type=int,
+        default=None,
+        metavar="K",
+        help="fault drill: kill clinic K's SuperNode once it has started --drop-round",
+    )
     f.add_argument("--drop-round", type=int, default=1)
     f.add_argument("--timeout", type=float, default=3600.0, help="seconds the whole federation may take")
     f.set_defaults(handler=_run)

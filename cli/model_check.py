@@ -18,17 +18,21 @@ from liveredge.cli.trust_args import add_trust_args, policy_from_args
 NOTE = "Models trained on SIMULATED data: not for clinical use."
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``inspect`` and ``verify``."""
-    p = sub.add_parser("inspect", help="per-op int8 contract table and metadata summary of a .tflite (exit 3 when "
-                       "the contract fails)")
+    p = sub.add_parser(
+        "inspect", help="per-op int8 contract table and metadata summary of a .tflite (exit 3 when the contract fails)"
+    )
     p.add_argument("model", help="the .tflite to inspect")
     p.add_argument("--io", choices=("int8", "uint8"), default=None, help="expected I/O dtype (default: from input)")
     p.add_argument("--json", action="store_true", help="print the table, I/O tensors and metadata as one JSON object")
     p.set_defaults(handler=_inspect)
 
-    p = sub.add_parser("verify", help="would 'liveredge run' load this model? Same trust policy and load checks, "
-                       "same options; exit 0 exactly when run would load it (nothing is recorded)")
+    p = sub.add_parser(
+        "verify",
+        help="would 'liveredge run' load this model? Same trust policy and load checks, "
+        "same options; exit 0 exactly when run would load it (nothing is recorded)",
+    )
     p.add_argument("model", help="the .tflite to check (its .statement.json sidecar is read beside it)")
     add_trust_args(p)
     p.add_argument("--no-contract", action="store_true", help="do not check the int8 contract table")
@@ -50,8 +54,17 @@ def _inspect(args: argparse.Namespace) -> int:
     report = check_contract(data, io if io in ("int8", "uint8", "int16") else "int8")
     meta = read_metadata(data)
     if args.json:
-        print(json.dumps({"model": str(args.model), "contract": asdict(report),
-                          "metadata": None if meta is None else meta.to_dict()}, indent=2, default=str))
+        print(
+            json.dumps(
+                {
+                    "model": str(args.model),
+                    "contract": asdict(report),
+                    "metadata": None if meta is None else meta.to_dict(),
+                },
+                indent=2,
+                default=str,
+            )
+        )
         return 0 if report.ok else 3
     print(format_table(report.rows))
     for t in report.inputs + report.outputs:
@@ -63,9 +76,11 @@ def _inspect(args: argparse.Namespace) -> int:
         print(f"metadata: name={meta.name} labels={list(meta.labels)} cam_output={meta.cam_output}")
         print(f"  preprocess={json.dumps(meta.preprocess.to_dict())}")
         print(f"  input_quant={meta.input_quant} output_quant={meta.output_quant}")
-        print(f"  provenance: source_sha256={meta.provenance.get('source_sha256', '-')[:16]} "
-              f"calibration={str(meta.provenance.get('calibration_digest', '-'))[:16]} "
-              f"gate={'passed' if (meta.gate or {}).get('passed') else 'n/a'}")
+        print(
+            f"  provenance: source_sha256={meta.provenance.get('source_sha256', '-')[:16]} "
+            f"calibration={str(meta.provenance.get('calibration_digest', '-'))[:16]} "
+            f"gate={'passed' if (meta.gate or {}).get('passed') else 'n/a'}"
+        )
     return 0 if report.ok else 3
 
 
@@ -88,8 +103,11 @@ def _verify(args: argparse.Namespace) -> int:
         return 0
     s = found["statement"]
     print(f"{args.model}: sha256 {found['sha256']}")
-    print("trust: UNVERIFIED (no signed statement; loads only because of --allow-unverified)" if s is None else
-          f"trust: verified - {s['name']} v{s['version']} role={s['role']} target={s['target']} gate={s['gate']}")
+    print(
+        "trust: UNVERIFIED (no signed statement; loads only because of --allow-unverified)"
+        if s is None
+        else f"trust: verified - {s['name']} v{s['version']} role={s['role']} target={s['target']} gate={s['gate']}"
+    )
     print(f"contract: {found['contract']}")
     print(found["metadata"])
     print(f"run would load it (device {found['device']}). {NOTE}")
@@ -104,9 +122,14 @@ def _decide(args: argparse.Namespace) -> dict[str, Any]:
     data, trust = decide(args.model, options)  # exactly run's decision and load checks (load_model = these two)
     model = build_model(data, trust, args.model, options)
     s = model.statement
-    found: dict[str, Any] = {"model": str(args.model), "loads": True, "sha256": model.sha256,
-                             "verified": model.verified, "device": model.device,
-                             "statement": None if s is None else s.to_dict()}
+    found: dict[str, Any] = {
+        "model": str(args.model),
+        "loads": True,
+        "sha256": model.sha256,
+        "verified": model.verified,
+        "device": model.device,
+        "statement": None if s is None else s.to_dict(),
+    }
     if not _schema_available():
         note = "not checked here (the TFLite schema comes with ai-edge-litert; check on a workstation)"
         return {**found, "contract": note, "metadata": f"metadata vs graph: {note}"}
@@ -116,8 +139,12 @@ def _decide(args: argparse.Namespace) -> dict[str, Any]:
     if args.no_contract:
         return {**found, "contract": "not checked (--no-contract)"}
     io = io_tensors(data)[0][0].dtype.lower()
-    report = check_contract(data, io if io in ("int8", "uint8", "int16") else "int8",
-                            **({"activations": "int16"} if io == "int16" else {}))  # type: ignore[arg-type]
-    found["contract"] = (f"{report.kind}, {len(report.rows)} ops all integer" if report.ok else
-                         f"NOT full-integer ({len(report.problems)} problems; see 'liveredge inspect')")
+    report = check_contract(
+        data, io if io in ("int8", "uint8", "int16") else "int8", **({"activations": "int16"} if io == "int16" else {})
+    )
+    found["contract"] = (
+        f"{report.kind}, {len(report.rows)} ops all integer"
+        if report.ok
+        else f"NOT full-integer ({len(report.problems)} problems; see 'liveredge inspect')"
+    )
     return found

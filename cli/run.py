@@ -25,8 +25,9 @@ DEFAULT_SOURCE = "sim://?condition=steatosis&site=S1&fps=30&seed=1"
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=str(DEFAULT_MODEL), help="int8 .tflite with liveredge metadata "
-                   "(default: %(default)s)")
+    p.add_argument(
+        "--model", default=str(DEFAULT_MODEL), help="int8 .tflite with liveredge metadata (default: %(default)s)"
+    )
     p.add_argument("--threads", type=int, default=None, help="interpreter threads (default: the interpreter's)")
     p.add_argument("--device", default="cpu", help="cpu | edgetpu | edgetpu:usb:0 | edgetpu:pci:0")
     p.add_argument("--cpu-fallback", action="store_true", help="run on the CPU when the Edge TPU cannot be used")
@@ -36,30 +37,51 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``run`` and ``bench``."""
-    run = sub.add_parser("run", help="classify a live source in real time (JSONL/SQLite/recording/display)",
-                         description="Real-time liver ultrasound classification. " + NOTICE)
+    run = sub.add_parser(
+        "run",
+        help="classify a live source in real time (JSONL/SQLite/recording/display)",
+        description="Real-time liver ultrasound classification. " + NOTICE,
+    )
     _model_args(run)
-    run.add_argument("--source", default=DEFAULT_SOURCE, help="sim://..., file://clip.mp4 or a path, dicom://..., "
-                     "v4l2:///dev/videoN or an index, rtsp://, http:// (default: %(default)s)")
-    run.add_argument("--rate", choices=("realtime", "max"), default="realtime",
-                     help="file sources: replay in real time, or 'max' = every frame as fast as possible")
+    run.add_argument(
+        "--source",
+        default=DEFAULT_SOURCE,
+        help="sim://..., file://clip.mp4 or a path, dicom://..., "
+        "v4l2:///dev/videoN or an index, rtsp://, http:// (default: %(default)s)",
+    )
+    run.add_argument(
+        "--rate",
+        choices=("realtime", "max"),
+        default="realtime",
+        help="file sources: replay in real time, or 'max' = every frame as fast as possible",
+    )
     run.add_argument("--fps", type=float, default=None, help="replay rate for stored media (frames per second)")
     run.add_argument("--loop", action="store_true", help="replay stored media forever")
     run.add_argument("--timeout", type=float, default=2.0, help="seconds without a frame before reconnecting")
     run.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     run.add_argument("--exam", default=None, metavar="ID", help="record the whole run as exam ID (summary at the end)")
-    run.add_argument("--stdin-control", action="store_true",
-                     help="read 'start [ID]' / 'end' lines on stdin to start and end exams (a key on a terminal)")
-    run.add_argument("--jsonl", default=None, metavar="F", help="JSONL events to F ('-' = stdout, the default "
-                     "when no other output is given)")
+    run.add_argument(
+        "--stdin-control",
+        action="store_true",
+        help="read 'start [ID]' / 'end' lines on stdin to start and end exams (a key on a terminal)",
+    )
+    run.add_argument(
+        "--jsonl",
+        default=None,
+        metavar="F",
+        help="JSONL events to F ('-' = stdout, the default when no other output is given)",
+    )
     run.add_argument("--db", default=None, metavar="F", help="SQLite exam log (WAL)")
     run.add_argument("--record", default=None, metavar="DIR", help="record raw frames with their results")
     run.add_argument("--display", action="store_true", help="show a window with the overlay (headless by default)")
     run.add_argument("--serial", default=None, metavar="PORT", help="send results to the MCU on PORT")
     add_decision_args(run)
     run.set_defaults(handler=_run, parser_defaults=cli_defaults(run))
-    bench = sub.add_parser("bench", help="measure invoke/stages/pipeline/baseline fps and latency in one run",
-                           description="Runtime benchmark on a clip pre-rendered once. " + NOTICE)
+    bench = sub.add_parser(
+        "bench",
+        help="measure invoke/stages/pipeline/baseline fps and latency in one run",
+        description="Runtime benchmark on a clip pre-rendered once. " + NOTICE,
+    )
     _model_args(bench)
     bench.add_argument("--source", default=None, help="URI to pre-render (default: the simulated probe at 60 fps)")
     bench.add_argument("--frames", type=int, default=300, help="frames in the pre-rendered clip")
@@ -76,13 +98,21 @@ def _load(args: argparse.Namespace) -> Any:
 
     if not Path(args.model).is_file():
         raise ConfigError(missing_model_hint(args.model))
-    options = LoadOptions(trust=policy_from_args(args), num_threads=args.threads,
-                          device=parse_device(args.device), cpu_fallback=args.cpu_fallback)
-    model = load_model(args.model, options, on_fallback=lambda why: print(f"warning: {why}; using the CPU",
-                                                                            file=sys.stderr))
+    options = LoadOptions(
+        trust=policy_from_args(args),
+        num_threads=args.threads,
+        device=parse_device(args.device),
+        cpu_fallback=args.cpu_fallback,
+    )
+    model = load_model(
+        args.model, options, on_fallback=lambda why: print(f"warning: {why}; using the CPU", file=sys.stderr)
+    )
     if not model.verified:
-        print(f"warning: {args.model} is UNVERIFIED (no signed statement; --allow-unverified): every record, the "
-              "display and the serial link say so", file=sys.stderr)
+        print(
+            f"warning: {args.model} is UNVERIFIED (no signed statement; --allow-unverified): every record, the "
+            "display and the serial link say so",
+            file=sys.stderr,
+        )
     return model
 
 
@@ -96,8 +126,12 @@ class _ConsoleSummary:
         if isinstance(event, ExamSummary):
             exam = console_safe(event.exam_id)
             unverified = " - UNVERIFIED MODEL" if event.quality_counts.get("unverified_model") else ""
-            print(f"liveredge run: exam {exam}: {event.label} (confidence {event.confidence:.2f}, "
-                  f"{event.frames_used}/{event.frames_total} frames used){unverified}", file=sys.stderr, flush=True)
+            print(
+                f"liveredge run: exam {exam}: {event.label} (confidence {event.confidence:.2f}, "
+                f"{event.frames_used}/{event.frames_total} frames used){unverified}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
         return None
@@ -110,14 +144,27 @@ def run_config(args: argparse.Namespace, effective: dict[str, Any]) -> Any:
     from liveredge.edge.runtime import RunConfig
 
     base = DecisionConfig()
-    decisions = DecisionConfig(margin=base.margin if args.margin is None else float(args.margin),
-                               min_dwell_s=base.min_dwell_s if args.min_dwell_s is None else float(args.min_dwell_s))
+    decisions = DecisionConfig(
+        margin=base.margin if args.margin is None else float(args.margin),
+        min_dwell_s=base.min_dwell_s if args.min_dwell_s is None else float(args.min_dwell_s),
+    )
     no_other_output = not (args.db or args.record or args.display or args.serial)
-    return RunConfig(source=args.source, rate=args.rate, fps=args.fps, loop=args.loop, timeout_s=args.timeout,
-                     max_frames=args.max_frames, exam=args.exam,
-                     jsonl=args.jsonl if args.jsonl is not None or not no_other_output else "-", db=args.db,
-                     record=args.record, display=args.display, serial=args.serial, decisions=decisions,
-                     notes=json.dumps(effective, sort_keys=True, default=str))
+    return RunConfig(
+        source=args.source,
+        rate=args.rate,
+        fps=args.fps,
+        loop=args.loop,
+        timeout_s=args.timeout,
+        max_frames=args.max_frames,
+        exam=args.exam,
+        jsonl=args.jsonl if args.jsonl is not None or not no_other_output else "-",
+        db=args.db,
+        record=args.record,
+        display=args.display,
+        serial=args.serial,
+        decisions=decisions,
+        notes=json.dumps(effective, sort_keys=True, default=str),
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -138,8 +185,11 @@ def _with_overrides(model: Any, args: argparse.Namespace) -> Any:
     import dataclasses
 
     op = model.meta.operating_point
-    changes = {k: float(getattr(args, k)) for k in ("min_confidence", "ood_threshold", "smoothing_tau_s")
-               if getattr(args, k, None) is not None}
+    changes = {
+        k: float(getattr(args, k))
+        for k in ("min_confidence", "ood_threshold", "smoothing_tau_s")
+        if getattr(args, k, None) is not None
+    }
     if not changes:
         return model
     meta = dataclasses.replace(model.meta, operating_point=dataclasses.replace(op, **changes))
@@ -164,14 +214,16 @@ def _run_pipeline(pipe: Any, sinks: list[Any]) -> int:
     end = run_session(pipe, sinks)  # SIGINT/SIGTERM stop it within a second, exam summarised, sinks closed
     stats = end.stats
     unverified = " UNVERIFIED MODEL (--allow-unverified)." if pipe.processor.model.base_quality else ""
-    print(f"liveredge run: {stats.end} ({stats.detail}); {stats.processed} frames processed, {stats.dropped} "
-          f"dropped in {stats.elapsed_s:.1f} s.{unverified} {NOTICE}", file=sys.stderr)
+    print(
+        f"liveredge run: {stats.end} ({stats.detail}); {stats.processed} frames processed, {stats.dropped} "
+        f"dropped in {stats.elapsed_s:.1f} s.{unverified} {NOTICE}",
+        file=sys.stderr,
+    )
     for line in [r.line() for r in end.closed.reports] + [f"warning: {e}" for e in end.closed.errors]:
         print(f"liveredge run: {line}", file=sys.stderr)
     code = 0
     if end.closed.not_stored:
-        print(f"liveredge run: error: {end.closed.not_stored} records could not be stored (see above)",
-              file=sys.stderr)
+        print(f"liveredge run: error: {end.closed.not_stored} records could not be stored (see above)", file=sys.stderr)
         code = 1
     elif stats.end == "error":
         what = "the run failed" if stats.detail.startswith("unexpected ") else "the source failed"
@@ -203,8 +255,11 @@ def _bench(args: argparse.Namespace) -> int:
     else:
         print(text)
     lat = report["latency_ms"]
-    print(f"liveredge bench: invoke {report['invoke_fps']} fps, stages {report['stages_fps']} fps, pipeline "
-          f"{report['pipeline_fps']} fps, baseline {report['baseline_fps']} fps; latency p50/p99 {lat.get('p50')}/"
-          f"{lat.get('p99')} ms at {args.fps:g} fps; 240 fps p99 {report['latency_240_ms'].get('p99')} ms, drops "
-          f"{report['drops_240']}. {NOTICE}", file=sys.stderr)
+    print(
+        f"liveredge bench: invoke {report['invoke_fps']} fps, stages {report['stages_fps']} fps, pipeline "
+        f"{report['pipeline_fps']} fps, baseline {report['baseline_fps']} fps; latency p50/p99 {lat.get('p50')}/"
+        f"{lat.get('p99')} ms at {args.fps:g} fps; 240 fps p99 {report['latency_240_ms'].get('p99')} ms, drops "
+        f"{report['drops_240']}. {NOTICE}",
+        file=sys.stderr,
+    )
     return 0

@@ -57,8 +57,14 @@ class Key:
         """The expected type and range in words (used by errors and the docs table)."""
         if self.type == "choice":
             return " or ".join(f'"{c}"' for c in self.choices)
-        words = {"str": "string", "path": "path string", "paths": "path string or list of them",
-                 "bool": "true/false", "int": "integer", "float": "number"}[self.type]
+        words = {
+            "str": "string",
+            "path": "path string",
+            "paths": "path string or list of them",
+            "bool": "true/false",
+            "int": "integer",
+            "float": "number",
+        }[self.type]
         lo = "" if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
         hi = "" if self.high is None else f"<= {self.high:g}"
         rng = ", ".join(x for x in (lo, hi) if x)
@@ -67,47 +73,118 @@ class Key:
 
 SCHEMA: tuple[Key, ...] = (
     Key("model", "path", "model", "path", "int8 `.tflite` with liveredge metadata"),
-    Key("model", "pubkey", "pubkey", "paths",
-        "extra trusted Ed25519 public key(s) (fleet keys) beside the packaged release key"),
-    Key("model", "allow_unverified", "allow_unverified", "bool",
-        "run a model with no signed statement (every record says so)"),
+    Key(
+        "model",
+        "pubkey",
+        "pubkey",
+        "paths",
+        "extra trusted Ed25519 public key(s) (fleet keys) beside the packaged release key",
+    ),
+    Key(
+        "model",
+        "allow_unverified",
+        "allow_unverified",
+        "bool",
+        "run a model with no signed statement (every record says so)",
+    ),
     Key("model", "allow_dev", "allow_dev", "bool", "also run models whose signed role is `dev`"),
-    Key("model", "allow_rollback", "allow_rollback", "bool",
-        "run a release older than the highest version this device accepted"),
+    Key(
+        "model",
+        "allow_rollback",
+        "allow_rollback",
+        "bool",
+        "run a release older than the highest version this device accepted",
+    ),
     Key("model", "state_dir", "state_dir", "path", "where the anti-rollback record lives (`versions.json`)"),
     Key("model", "site", "site", "path", "SITE.json from `liveredge adapt` (scanner harmonisation)"),
     Key("model", "threads", "threads", "int", "interpreter threads", low=1, high=256),
     Key("model", "device", "device", "str", "`cpu`, `edgetpu`, `edgetpu:usb:0`, `edgetpu:pci:0`"),
     Key("model", "cpu_fallback", "cpu_fallback", "bool", "run on the CPU when the Edge TPU cannot be used"),
     Key("source", "uri", "source", "str", "`sim://...`, path, `dicom://`, `v4l2://`, `rtsp://`, `http://`"),
-    Key("source", "rate", "rate", "choice", "`realtime` or `max` (files: every frame, no drops)",
-        choices=("realtime", "max")),
+    Key(
+        "source",
+        "rate",
+        "rate",
+        "choice",
+        "`realtime` or `max` (files: every frame, no drops)",
+        choices=("realtime", "max"),
+    ),
     Key("source", "fps", "fps", "float", "replay rate of stored media", low=0, high=1000, low_open=True),
     Key("source", "loop", "loop", "bool", "replay stored media forever"),
-    Key("source", "timeout", "timeout", "float", "seconds without a frame before the watchdog reconnects",
-        low=0, high=3600, low_open=True),
+    Key(
+        "source",
+        "timeout",
+        "timeout",
+        "float",
+        "seconds without a frame before the watchdog reconnects",
+        low=0,
+        high=3600,
+        low_open=True,
+    ),
     Key("source", "max_frames", "max_frames", "int", "stop after N frames", low=1),
-    Key("decisions", "min_confidence", "min_confidence", "float",
-        "below it a frame is `uncertain` (overrides the model's operating point)", low=0, high=1, low_open=True),
-    Key("decisions", "ood_threshold", "ood_threshold", "float",
-        "normalised entropy above which a frame is out of distribution", low=0, high=1, low_open=True),
-    Key("decisions", "smoothing_tau_s", "smoothing_tau_s", "float", "EMA time constant in seconds",
-        low=0, high=60, low_open=True),
-    Key("decisions", "margin", "margin", "float", "hysteresis margin before the reported class changes",
-        low=0, high=1),
-    Key("decisions", "min_dwell_s", "min_dwell_s", "float", "minimum dwell before the reported class changes (s)",
-        low=0, high=60),
+    Key(
+        "decisions",
+        "min_confidence",
+        "min_confidence",
+        "float",
+        "below it a frame is `uncertain` (overrides the model's operating point)",
+        low=0,
+        high=1,
+        low_open=True,
+    ),
+    Key(
+        "decisions",
+        "ood_threshold",
+        "ood_threshold",
+        "float",
+        "normalised entropy above which a frame is out of distribution",
+        low=0,
+        high=1,
+        low_open=True,
+    ),
+    Key(
+        "decisions",
+        "smoothing_tau_s",
+        "smoothing_tau_s",
+        "float",
+        "EMA time constant in seconds",
+        low=0,
+        high=60,
+        low_open=True,
+    ),
+    Key("decisions", "margin", "margin", "float", "hysteresis margin before the reported class changes", low=0, high=1),
+    Key(
+        "decisions",
+        "min_dwell_s",
+        "min_dwell_s",
+        "float",
+        "minimum dwell before the reported class changes (s)",
+        low=0,
+        high=60,
+    ),
     Key("serial", "port", "serial", "path", "the MCU's serial port (use the udev name, e.g. `/dev/liveredge-mcu`)"),
     Key("sinks", "jsonl", "jsonl", "path", "JSONL events (`-` = stdout)"),
     Key("sinks", "db", "db", "path", "SQLite exam log (WAL; committed records survive kill -9)"),
     Key("sinks", "record", "record", "path", "folder for raw frames + results"),
     Key("sinks", "display", "display", "bool", "overlay window when a display exists"),
     Key("exam", "id", "exam", "str", "record the whole run as one exam (1..64 printable characters)"),
-    Key("limits", "max_frame_pixels", "max_frame_pixels", "int",
-        f"largest frame (width x height) decoded or processed; default {DEFAULT_LIMITS.max_frame_pixels}", low=1),
-    Key("limits", "max_dicom_mib", "max_dicom_mib", "int",
+    Key(
+        "limits",
+        "max_frame_pixels",
+        "max_frame_pixels",
+        "int",
+        f"largest frame (width x height) decoded or processed; default {DEFAULT_LIMITS.max_frame_pixels}",
+        low=1,
+    ),
+    Key(
+        "limits",
+        "max_dicom_mib",
+        "max_dicom_mib",
+        "int",
         "largest DICOM dataset inflated / pixel data decoded at once, MiB; default "
-        f"{DEFAULT_LIMITS.max_decoded_bytes >> 20}", low=1),
+        f"{DEFAULT_LIMITS.max_decoded_bytes >> 20}",
+        low=1,
+    ),
 )
 BY_PLACE: dict[tuple[str, str], Key] = {(k.section, k.key): k for k in SCHEMA}
 BY_DEST: dict[str, Key] = {k.dest: k for k in SCHEMA}
@@ -134,10 +211,20 @@ def add_decision_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--smoothing-tau-s", type=float, default=None, help="override the EMA time constant (s)")
     p.add_argument("--margin", type=float, default=None, help="hysteresis margin before the class changes (0..1)")
     p.add_argument("--min-dwell-s", type=float, default=None, help="minimum dwell before the class changes (s)")
-    p.add_argument("--max-frame-pixels", type=int, default=None, metavar="N",
-                   help="refuse frames larger than N pixels (default 4096x4096)")
-    p.add_argument("--max-dicom-mib", type=int, default=None, metavar="MIB",
-                   help="refuse DICOM data that would inflate/decode to more than MIB at once (default 512)")
+    p.add_argument(
+        "--max-frame-pixels",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse frames larger than N pixels (default 4096x4096)",
+    )
+    p.add_argument(
+        "--max-dicom-mib",
+        type=int,
+        default=None,
+        metavar="MIB",
+        help="refuse DICOM data that would inflate/decode to more than MIB at once (default 512)",
+    )
 
 
 def cli_defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
@@ -202,8 +289,12 @@ def _apply_limits(args: argparse.Namespace) -> None:
     from liveredge.edge.bounds import Limits, configure
 
     pixels, mib = getattr(args, "max_frame_pixels", None), getattr(args, "max_dicom_mib", None)
-    configure(Limits(max_frame_pixels=pixels or DEFAULT_LIMITS.max_frame_pixels,
-                     max_decoded_bytes=(mib << 20) if mib else DEFAULT_LIMITS.max_decoded_bytes))
+    configure(
+        Limits(
+            max_frame_pixels=pixels or DEFAULT_LIMITS.max_frame_pixels,
+            max_decoded_bytes=(mib << 20) if mib else DEFAULT_LIMITS.max_decoded_bytes,
+        )
+    )
 
 
 def check_value(spec: Key, value: Any, where: str) -> Any:
@@ -236,8 +327,10 @@ def _in_range(spec: Key, x: float) -> bool:
 _CHECKS: dict[str, Callable[[Any], bool]] = {
     "str": lambda v: isinstance(v, str) and v != "",
     "path": lambda v: isinstance(v, str) and v != "",
-    "paths": lambda v: (isinstance(v, str) and v != "") or (isinstance(v, list) and bool(v)
-                                                          and all(isinstance(x, str) and x != "" for x in v)),
+    "paths": lambda v: (
+        (isinstance(v, str) and v != "")
+        or (isinstance(v, list) and bool(v) and all(isinstance(x, str) and x != "" for x in v))
+    ),
     "choice": lambda v: isinstance(v, str),
     "bool": lambda v: isinstance(v, bool),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),

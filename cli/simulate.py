@@ -45,11 +45,15 @@ def _dataset(args: argparse.Namespace) -> int:
         stages = [int(v) for v in args.fibrosis_stages.split(",") if v]
     except ValueError as exc:
         raise ConfigError(f"--fibrosis-stages {args.fibrosis_stages!r}: use e.g. 2,3,4") from exc
-    specs = plan_dataset(args.patients, _sites(args.sites), args.seed, stages, negatives=args.negatives,
-                         purpose=args.purpose)
-    manifest = write_dataset(Path(args.out), specs, args.frames_per_patient, parse_size(args.size),
-                             progress=not args.quiet)
-    print(f"wrote {manifest} ({len(specs)} patients x {args.frames_per_patient} frames; SIMULATED, not for clinical use)")
+    specs = plan_dataset(
+        args.patients, _sites(args.sites), args.seed, stages, negatives=args.negatives, purpose=args.purpose
+    )
+    manifest = write_dataset(
+        Path(args.out), specs, args.frames_per_patient, parse_size(args.size), progress=not args.quiet
+    )
+    print(
+        f"wrote {manifest} ({len(specs)} patients x {args.frames_per_patient} frames; SIMULATED, not for clinical use)"
+    )
     return 0
 
 
@@ -66,10 +70,25 @@ def _clip(args: argparse.Namespace) -> int:
     if args.scene:
         patient = make_scene(args.patient_id, args.scene, seed=args.seed)
     else:
-        patient = make_patient(args.patient_id, args.condition, severity=args.severity, lesion=args.lesion,
-                               seed=args.seed, view=args.view, profile=profile)
-    scanner = Scanner(patient, profile, seed=args.seed, fps=args.fps, size=parse_size(args.size),
-                      dual_panel=args.dual_panel, doppler=args.doppler, freeze_prob=args.freeze_prob)
+        patient = make_patient(
+            args.patient_id,
+            args.condition,
+            severity=args.severity,
+            lesion=args.lesion,
+            seed=args.seed,
+            view=args.view,
+            profile=profile,
+        )
+    scanner = Scanner(
+        patient,
+        profile,
+        seed=args.seed,
+        fps=args.fps,
+        size=parse_size(args.size),
+        dual_panel=args.dual_panel,
+        doppler=args.doppler,
+        freeze_prob=args.freeze_prob,
+    )
     meta = write_clip(Path(args.out), scanner, max(1, round(args.seconds * args.fps)), progress=not args.quiet)
     print(f"wrote {args.out} and {meta} (SIMULATED, not for clinical use)")
     return 0
@@ -87,9 +106,18 @@ def _profiles(args: argparse.Namespace) -> int:
 def _phantom(args: argparse.Namespace) -> int:
     from liveredge.edge.sim.phantom import PhantomSpec, write_phantom
 
-    spec = PhantomSpec(probe=args.probe, frequency_mhz=args.frequency, depth_cm=args.depth_cm,
-                       dynamic_range_db=args.dynamic_range, tgc=args.tgc == "on", seed=args.seed, size=parse_size(args.size),
-                       frac_bandwidth=args.bandwidth, harmonic=args.harmonic, compound_angles=args.compound)
+    spec = PhantomSpec(
+        probe=args.probe,
+        frequency_mhz=args.frequency,
+        depth_cm=args.depth_cm,
+        dynamic_range_db=args.dynamic_range,
+        tgc=args.tgc == "on",
+        seed=args.seed,
+        size=parse_size(args.size),
+        frac_bandwidth=args.bandwidth,
+        harmonic=args.harmonic,
+        compound_angles=args.compound,
+    )
     png, meta = write_phantom(args.out, spec)
     print(f"wrote {png} and {meta} (SIMULATED homogeneous phantom, not for clinical use)")
     return 0
@@ -114,22 +142,34 @@ def _add_phantom(ss: argparse._SubParsersAction) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``simulate dataset|clip|profiles|phantom``."""
     p = sub.add_parser("simulate", help="simulated B-mode liver phantoms (datasets, clips); not for clinical use")
-    ss = p.add_subparsers(dest="sim_command", metavar="WHAT", required=True,
-                          help="what to simulate (each has its own --help)")
+    ss = p.add_subparsers(
+        dest="sim_command", metavar="WHAT", required=True, help="what to simulate (each has its own --help)"
+    )
     d = ss.add_parser("dataset", help="write PNG screen frames, fan masks and manifest.csv")
     d.add_argument("out", help="output folder (must not exist or be empty)")
     d.add_argument("--patients", type=int, required=True, help="number of patients (classes round-robin)")
     d.add_argument("--frames-per-patient", type=int, default=4, help="frames rendered per simulated patient")
-    d.add_argument("--sites", default="S1,S2,S3,S4,S5,S6",
-                   help="comma-separated profiles, e.g. S1,S2,random:7 or random:0-150 (random:0 .. random:149)")
+    d.add_argument(
+        "--sites",
+        default="S1,S2,S3,S4,S5,S6",
+        help="comma-separated profiles, e.g. S1,S2,random:7 or random:0-150 (random:0 .. random:149)",
+    )
     d.add_argument("--seed", type=int, default=0, help="simulation seed")
     d.add_argument("--size", default="256x256", help="screen HEIGHTxWIDTH in px")
     d.add_argument("--fibrosis-stages", default="2,3,4", help="stages drawn for the fibrosis class (F1 is mild)")
-    d.add_argument("--purpose", choices=("training", "validation", "benchmark"), default=None,
-                   help="check every site against that purpose's seed range and draw patient seeds from it "
-                   "(docs/benchmark.md); default: unassigned seeds, for tests and ad hoc use")
-    d.add_argument("--negatives", type=int, default=0,
-                   help="extra non-liver scenes (label not_liver: heart, bladder, pregnancy, thyroid, lung, air, ...)")
+    d.add_argument(
+        "--purpose",
+        choices=("training", "validation", "benchmark"),
+        default=None,
+        help="check every site against that purpose's seed range and draw patient seeds from it "
+        "(docs/benchmark.md); default: unassigned seeds, for tests and ad hoc use",
+    )
+    d.add_argument(
+        "--negatives",
+        type=int,
+        default=0,
+        help="extra non-liver scenes (label not_liver: heart, bladder, pregnancy, thyroid, lung, air, ...)",
+    )
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(handler=_dataset)
     c = ss.add_parser("clip", help="write an mp4 cine clip plus OUT.json with per-frame ground truth")
@@ -141,13 +181,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--fps", type=float, default=30.0, help="frame rate")
     c.add_argument("--site", default="S1", help="simulated scanner profile")
     c.add_argument("--view", default=None, help="subcostal | intercostal | sagittal (default: drawn from the seed)")
-    c.add_argument("--scene", default=None, help="a NON-liver scene instead of a patient: cardiac | bladder | obstetric | "
-                   "kidney | thyroid | vessels | lung | air | gel (label not_liver)")
+    c.add_argument(
+        "--scene",
+        default=None,
+        help="a NON-liver scene instead of a patient: cardiac | bladder | obstetric | "
+        "kidney | thyroid | vessels | lung | air | gel (label not_liver)",
+    )
     c.add_argument("--seed", type=int, default=0, help="simulation seed")
     c.add_argument("--patient-id", default="clip-patient", help="id of the simulated patient")
     c.add_argument("--size", default="480x640", help="screen HEIGHTxWIDTH in px")
-    c.add_argument("--dual-panel", action="store_true",
-                   help="two panels (the right one shows the view one second earlier)")
+    c.add_argument(
+        "--dual-panel", action="store_true", help="two panels (the right one shows the view one second earlier)"
+    )
     c.add_argument("--doppler", action="store_true", help="add a colour Doppler box")
     c.add_argument("--freeze-prob", type=float, default=0.0, help="probability per frame of a scanner freeze")
     c.add_argument("--quiet", action="store_true", help="no progress bar")

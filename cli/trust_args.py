@@ -12,17 +12,30 @@ from typing import Any
 
 def add_trust_args(p: argparse.ArgumentParser) -> None:
     """``--pubkey`` (repeatable), ``--allow-unverified``, ``--allow-dev``, ``--allow-rollback``, ``--state-dir``."""
-    p.add_argument("--pubkey", action="append", default=None, metavar="KEY",
-                   help="an extra trusted Ed25519 public key (fleet key), repeatable; the release key shipped in "
-                        "the package is always trusted")
-    p.add_argument("--allow-unverified", action="store_true",
-                   help="run a model that has NO signed statement (every record then says unverified_model, "
-                        "also on the serial link); a statement that does not hold is refused regardless")
+    p.add_argument(
+        "--pubkey",
+        action="append",
+        default=None,
+        metavar="KEY",
+        help="an extra trusted Ed25519 public key (fleet key), repeatable; the release key shipped in "
+        "the package is always trusted",
+    )
+    p.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="run a model that has NO signed statement (every record then says unverified_model, "
+        "also on the serial link); a statement that does not hold is refused regardless",
+    )
     p.add_argument("--allow-dev", action="store_true", help="also run models signed with role 'dev'")
-    p.add_argument("--allow-rollback", action="store_true",
-                   help="run a release older than the newest this device has accepted")
-    p.add_argument("--state-dir", default=None, metavar="DIR",
-                   help="anti-rollback state folder (default: $XDG_STATE_HOME/liveredge or ~/.local/state/liveredge)")
+    p.add_argument(
+        "--allow-rollback", action="store_true", help="run a release older than the newest this device has accepted"
+    )
+    p.add_argument(
+        "--state-dir",
+        default=None,
+        metavar="DIR",
+        help="anti-rollback state folder (default: $XDG_STATE_HOME/liveredge or ~/.local/state/liveredge)",
+    )
 
 
 def policy_from_args(args: argparse.Namespace) -> Any:

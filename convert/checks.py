@@ -41,12 +41,16 @@ def float_parity(reference: Any, float_tflite: bytes, x: np.ndarray, source: str
     ref = np.asarray(reference(x), dtype=np.float32).reshape(len(x), -1)
     got = runner.predict(float_tflite, x).reshape(len(x), -1)
     if ref.shape != got.shape:
-        raise ModelError(f"{source}: the TFLite export's output shape {got.shape} differs from the source's {ref.shape}")
+        raise ModelError(
+            f"{source}: the TFLite export's output shape {got.shape} differs from the source's {ref.shape}"
+        )
     diff = float(np.max(np.abs(ref - got)))
     parity = Parity(diff, len(x), float(np.mean(ref.argmax(1) == got.argmax(1))))
     if diff > PARITY_ERROR:
-        raise ModelError(f"{source}: the float TFLite export differs from the source model by {diff:.2e} "
-                         f"(> {PARITY_ERROR}): a conversion error (layout, op lowering), not quantisation")
+        raise ModelError(
+            f"{source}: the float TFLite export differs from the source model by {diff:.2e} "
+            f"(> {PARITY_ERROR}): a conversion error (layout, op lowering), not quantisation"
+        )
     return parity
 
 
@@ -65,13 +69,17 @@ def check_double_normalization(keras_model: Any, calib_x: np.ndarray, outputs: n
     lo, hi = float(calib_x.min()), float(calib_x.max())
     scale = input_rescaling(keras_model)
     if scale is not None and scale < 0.01 and hi <= 1.5:
-        raise DataError(f"{source}: double normalisation — the model rescales its input by {scale:g} in-graph but "
-                        f"the spec already feeds [{lo:.2f}, {hi:.2f}]; use a spec with mean=0, std={1 / 255:.6f} "
-                        "(raw 0..255 pixels) or remove the Rescaling layer")
+        raise DataError(
+            f"{source}: double normalisation — the model rescales its input by {scale:g} in-graph but "
+            f"the spec already feeds [{lo:.2f}, {hi:.2f}]; use a spec with mean=0, std={1 / 255:.6f} "
+            "(raw 0..255 pixels) or remove the Rescaling layer"
+        )
     spread = float(np.max(np.std(outputs.reshape(len(outputs), -1), axis=0)))
     if len(outputs) > 1 and spread < CONSTANT_STD:
-        raise DataError(f"{source}: the model's output is constant over {len(outputs)} calibration frames "
-                        f"(input range [{lo:.3f}, {hi:.3f}]): double normalisation or wrong mean/std in the spec?")
+        raise DataError(
+            f"{source}: the model's output is constant over {len(outputs)} calibration frames "
+            f"(input range [{lo:.3f}, {hi:.3f}]): double normalisation or wrong mean/std in the spec?"
+        )
 
 
 def warn_small(n: int, minimum: int = 200) -> str | None:
@@ -83,8 +91,14 @@ def warn_small(n: int, minimum: int = 200) -> str | None:
     return text
 
 
-def float_sanity(float_tflite: bytes, x: np.ndarray, y: np.ndarray, labels: tuple[str, ...], source: str,
-                 minimum: float = MIN_FLOAT_AUC) -> float:
+def float_sanity(
+    float_tflite: bytes,
+    x: np.ndarray,
+    y: np.ndarray,
+    labels: tuple[str, ...],
+    source: str,
+    minimum: float = MIN_FLOAT_AUC,
+) -> float:
     """The float model's macro one-vs-rest AUC on the validation frames; :class:`DataError` with a hint when it is
     below ``minimum`` (chance is 0.5: the gate would compare int8 against a float model that is already wrong)."""
     from liveredge.models import metrics as M
@@ -92,8 +106,10 @@ def float_sanity(float_tflite: bytes, x: np.ndarray, y: np.ndarray, labels: tupl
     auc = M.macro_auc(y, runner.predict(float_tflite, x).reshape(len(x), -1))
     if np.isnan(auc) or auc >= minimum:
         return auc
-    raise DataError(f"{source}: the FLOAT model scores a validation AUC of {auc:.3f} (< {minimum}; chance is 0.5) "
-                    f"before any quantisation, with the class order {list(labels)}. Label order? Give the model's "
-                    "own labels in output order (--labels a,b,c or 'labels' in the sidecar/--spec; e.g. PyTorch "
-                    "ImageFolder sorts them alphabetically). Preprocessing? Check --mean/--std, the input range "
-                    "and the channels against training. (--min-float-auc 0 skips this check.)")
+    raise DataError(
+        f"{source}: the FLOAT model scores a validation AUC of {auc:.3f} (< {minimum}; chance is 0.5) "
+        f"before any quantisation, with the class order {list(labels)}. Label order? Give the model's "
+        "own labels in output order (--labels a,b,c or 'labels' in the sidecar/--spec; e.g. PyTorch "
+        "ImageFolder sorts them alphabetically). Preprocessing? Check --mean/--std, the input range "
+        "and the channels against training. (--min-float-auc 0 skips this check.)"
+    )

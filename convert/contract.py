@@ -154,8 +154,13 @@ def io_tensors(model: bytes) -> tuple[tuple[TensorIO, ...], tuple[TensorIO, ...]
         has_q = q is not None and q.scale is not None and len(q.scale) > 0
         name = t.name.decode("utf-8", "replace") if isinstance(t.name, bytes) else str(t.name)
         shape = tuple(int(v) for v in (t.shape if t.shape is not None else []))
-        return TensorIO(name, types.get(t.type, "?"), shape, float(q.scale[0]) if has_q else None,
-                        int(q.zeroPoint[0]) if has_q else None)
+        return TensorIO(
+            name,
+            types.get(t.type, "?"),
+            shape,
+            float(q.scale[0]) if has_q else None,
+            int(q.zeroPoint[0]) if has_q else None,
+        )
 
     return tuple(one(i) for i in _ids(graph.inputs)), tuple(one(i) for i in _ids(graph.outputs))
 
@@ -173,12 +178,16 @@ def check_metadata(model: bytes, source: str = "model") -> str:
     inputs, outputs = io_tensors(model)
     want = (1, *meta.preprocess.input_shape)
     if tuple(inputs[0].shape) != want:
-        raise ModelError(f"{source}: input tensor {list(inputs[0].shape)} disagrees with its metadata "
-                         f"PreprocessSpec {list(want)}; re-convert the model with the right --spec")
+        raise ModelError(
+            f"{source}: input tensor {list(inputs[0].shape)} disagrees with its metadata "
+            f"PreprocessSpec {list(want)}; re-convert the model with the right --spec"
+        )
     sizes = [o.shape[-1] for o in outputs if len(o.shape) == 2]
     if len(meta.labels) not in sizes:
-        raise ModelError(f"{source}: {len(meta.labels)} labels {list(meta.labels)} but the probability output "
-                         f"has {sizes[0] if sizes else '?'} classes; fix the labels and re-convert")
+        raise ModelError(
+            f"{source}: {len(meta.labels)} labels {list(meta.labels)} but the probability output "
+            f"has {sizes[0] if sizes else '?'} classes; fix the labels and re-convert"
+        )
     return f"metadata matches the graph (input {list(want)}, {len(meta.labels)} labels)"
 
 
@@ -192,8 +201,12 @@ def check_contract(
     if want is None:
         raise VerificationError(f"unknown I/O dtype {io!r}; use int8 or uint8")
     problems = [f"op {r.index} {r.op} ({r.name}): {r.reason}" for r in rows if r.status == "FAIL"]
-    problems += [f"{kind} '{t.name}' is {t.dtype}, asked {want}" for kind, ts in (("input", inputs), ("output", outputs))
-                 for t in ts if t.dtype != want]
+    problems += [
+        f"{kind} '{t.name}' is {t.dtype}, asked {want}"
+        for kind, ts in (("input", inputs), ("output", outputs))
+        for t in ts
+        if t.dtype != want
+    ]
     floats = any(r.status == "float-allowed" for r in rows)
     kind = "not-integer" if problems else ("mixed" if floats else ("int16x8" if activations == "int16" else "int8"))
     return ContractReport(not problems, kind, tuple(rows), inputs, outputs, tuple(problems))
@@ -203,7 +216,9 @@ def require(model: bytes, io: str = "int8", **kwargs: object) -> ContractReport:
     """:func:`check_contract`, raising :class:`VerificationError` listing the offending ops when it fails."""
     report = check_contract(model, io, **kwargs)  # type: ignore[arg-type]  # kwargs are check_contract's own options
     if not report.ok:
-        shown = "; ".join(report.problems[:8]) + (f"; ... {len(report.problems) - 8} more" if len(report.problems) > 8 else "")
+        shown = "; ".join(report.problems[:8]) + (
+            f"; ... {len(report.problems) - 8} more" if len(report.problems) > 8 else ""
+        )
         raise VerificationError(f"the model is not full-integer {io}: {shown}")
     return report
 

@@ -83,14 +83,17 @@ def _label(value: str, labels: Sequence[str] = CLASSES) -> int:
     return -1
 
 
-def discover(source: str | Path, video_step: int = 5, labels: Sequence[str] = CLASSES,
-             strict: bool = False) -> list[Sample]:
+def discover(
+    source: str | Path, video_step: int = 5, labels: Sequence[str] = CLASSES, strict: bool = False
+) -> list[Sample]:
     """All frame references of a source (see module docstring); DataError when there are none. Label names
     map to indices in ``labels`` (the MODEL's class order); with ``strict`` a name the model does not have is
     an error (a validation set must speak the model's classes)."""
     path = Path(source)
     if not path.exists():
-        raise DataError(f"{path}: calibration/validation data not found; pass a manifest CSV, image folder, video or DICOM")
+        raise DataError(
+            f"{path}: calibration/validation data not found; pass a manifest CSV, image folder, video or DICOM"
+        )
     if path.is_dir() and (path / "manifest.csv").is_file():
         path = path / "manifest.csv"
     if path.is_file() and path.suffix.lower() == ".csv":
@@ -115,18 +118,29 @@ def _from_manifest(csv_path: Path, labels: Sequence[str], strict: bool) -> list[
     unknown = sorted({(r.get("label") or "").strip() for r in rows} - set(labels) - {""})
     unknown = [u for u in unknown if not u.lstrip("-").isdigit()]
     if strict and unknown:
-        raise DataError(f"{csv_path}: labels {unknown} are not among the model's labels {list(labels)}; give the "
-                        "model's labels (sidecar or --spec) or drop those rows")
+        raise DataError(
+            f"{csv_path}: labels {unknown} are not among the model's labels {list(labels)}; give the "
+            "model's labels (sidecar or --spec) or drop those rows"
+        )
     return [
-        Sample(str(csv_path.parent / r["path"]), int(r.get("frame") or 0), _label(r.get("label", ""), labels),
-               r.get("site_id", "") or "", r.get("patient_id", "") or "")
+        Sample(
+            str(csv_path.parent / r["path"]),
+            int(r.get("frame") or 0),
+            _label(r.get("label", ""), labels),
+            r.get("site_id", "") or "",
+            r.get("patient_id", "") or "",
+        )
         for r in rows
     ]
 
 
 def _from_file(f: Path, root: Path, video_step: int, labels: Sequence[str] = CLASSES) -> list[Sample]:
     ext = f.suffix.lower()
-    label = next((_label(p, labels) for p in reversed(f.relative_to(root).parts[:-1]) if p in labels), -1) if f != root else -1
+    label = (
+        next((_label(p, labels) for p in reversed(f.relative_to(root).parts[:-1]) if p in labels), -1)
+        if f != root
+        else -1
+    )
     if ext in IMAGE_EXT or ext in DICOM_EXTS:
         return [Sample(str(f), 0, label)]
     if ext in VIDEO_EXT:
@@ -183,12 +197,20 @@ def _read_dicom(sample: Sample) -> np.ndarray:
         raise DataError(f"{sample.path}: unreadable DICOM ({exc})") from exc
     if pixels.ndim == 4 or (pixels.ndim == 3 and pixels.shape[-1] not in (3, 4)):
         pixels = pixels[min(sample.frame, len(pixels) - 1)]
-    pixels = cv2.normalize(pixels, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8) if pixels.dtype != np.uint8 else pixels
-    return cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR) if pixels.ndim == 2 else np.ascontiguousarray(pixels[..., :3][..., ::-1])
+    pixels = (
+        cv2.normalize(pixels, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8) if pixels.dtype != np.uint8 else pixels
+    )
+    return (
+        cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
+        if pixels.ndim == 2
+        else np.ascontiguousarray(pixels[..., :3][..., ::-1])
+    )
 
 
 def load_frames(
-    samples: Sequence[Sample], spec: PreprocessSpec, progress: Callable[[int], None] | None = None,
+    samples: Sequence[Sample],
+    spec: PreprocessSpec,
+    progress: Callable[[int], None] | None = None,
     skip_no_region: bool = False,
 ) -> FrameSet:
     """Preprocess every sample with the runtime's ``prepare_frame``. Frames with no ultrasound are an error, or,

@@ -19,17 +19,58 @@ from liveredge.convert.contract import io_tensors, op_rows, parse_model
 from liveredge.edge.errors import ModelError, VerificationError
 
 # Operators the Edge TPU compiler maps (Coral "TensorFlow models on the Edge TPU", supported operations).
-EDGETPU_OPS = frozenset({
-    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "EXP", "FLOOR", "FULLY_CONNECTED",
-    "GATHER", "L2_NORMALIZATION", "LOGISTIC", "LSTM", "MAXIMUM", "MAX_POOL_2D", "MEAN", "MINIMUM", "MUL", "PACK",
-    "PAD", "PRELU", "QUANTIZE", "REDUCE_MAX", "REDUCE_MIN", "RELU", "RELU6", "RELU_N1_TO_1", "RESHAPE",
-    "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "RSQRT", "SLICE", "SOFTMAX", "SPACE_TO_DEPTH", "SPLIT",
-    "SQUARED_DIFFERENCE", "SQUEEZE", "STRIDED_SLICE", "SUB", "SUM", "TANH", "TRANSPOSE", "TRANSPOSE_CONV",
-    "DEQUANTIZE",
-})
-ADVICE = ("Edge TPU allows no float islands: rebuild the model with ReLU/ReLU6 activations (no hard-swish or "
-          "swish), no squeeze-and-excitation blocks, static 1xHxWxC input, and ops from the Edge TPU list; "
-          "then retrain or fine-tune and convert again.")
+EDGETPU_OPS = frozenset(
+    {
+        "ADD",
+        "AVERAGE_POOL_2D",
+        "CONCATENATION",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "EXP",
+        "FLOOR",
+        "FULLY_CONNECTED",
+        "GATHER",
+        "L2_NORMALIZATION",
+        "LOGISTIC",
+        "LSTM",
+        "MAXIMUM",
+        "MAX_POOL_2D",
+        "MEAN",
+        "MINIMUM",
+        "MUL",
+        "PACK",
+        "PAD",
+        "PRELU",
+        "QUANTIZE",
+        "REDUCE_MAX",
+        "REDUCE_MIN",
+        "RELU",
+        "RELU6",
+        "RELU_N1_TO_1",
+        "RESHAPE",
+        "RESIZE_BILINEAR",
+        "RESIZE_NEAREST_NEIGHBOR",
+        "RSQRT",
+        "SLICE",
+        "SOFTMAX",
+        "SPACE_TO_DEPTH",
+        "SPLIT",
+        "SQUARED_DIFFERENCE",
+        "SQUEEZE",
+        "STRIDED_SLICE",
+        "SUB",
+        "SUM",
+        "TANH",
+        "TRANSPOSE",
+        "TRANSPOSE_CONV",
+        "DEQUANTIZE",
+    }
+)
+ADVICE = (
+    "Edge TPU allows no float islands: rebuild the model with ReLU/ReLU6 activations (no hard-swish or "
+    "swish), no squeeze-and-excitation blocks, static 1xHxWxC input, and ops from the Edge TPU list; "
+    "then retrain or fine-tune and convert again."
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +114,14 @@ def preflight(model: bytes) -> list[str]:
                 break
     inputs, outputs = io_tensors(model)
     problems += [f"input {t.name} shape {t.shape}: batch must be 1" for t in inputs if t.shape and t.shape[0] != 1]
-    problems += [f"{t.name} is {t.dtype}: Edge TPU needs int8/uint8 I/O" for t in inputs + outputs
-                 if t.dtype not in ("INT8", "UINT8")]
-    problems += [f"op {r.index} {r.op} is not supported by the Edge TPU" for r in op_rows(model)
-                 if r.op not in EDGETPU_OPS]
+    problems += [
+        f"{t.name} is {t.dtype}: Edge TPU needs int8/uint8 I/O"
+        for t in inputs + outputs
+        if t.dtype not in ("INT8", "UINT8")
+    ]
+    problems += [
+        f"op {r.index} {r.op} is not supported by the Edge TPU" for r in op_rows(model) if r.op not in EDGETPU_OPS
+    ]
     return problems
 
 

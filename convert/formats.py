@@ -61,8 +61,9 @@ def _export(name: str, factory: Callable[[], object], calib_x: np.ndarray, io: s
     return quantize.quantize(quantize.calibrate(factory, calib_x), quantize.QuantOptions(io=io))
 
 
-def bench_formats(factory: Callable[[], object], calib_x: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
-                  io: str = "int8") -> list[FormatRow]:
+def bench_formats(
+    factory: Callable[[], object], calib_x: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, io: str = "int8"
+) -> list[FormatRow]:
     """Export, validate and time every format; float32 is the reference for agreement."""
     rows, reference = [], None
     for name in FORMATS:
@@ -77,7 +78,9 @@ def bench_formats(factory: Callable[[], object], calib_x: np.ndarray, val_x: np.
                 raise ValueError("non-finite outputs")
             reference = probs if name == "float32" else reference
             agree = float(np.mean(probs.argmax(1) == reference.argmax(1))) if reference is not None else None
-            rows.append(FormatRow(name, len(model), agree, M.macro_auc(val_y, probs), time_invoke(model, val_x[:16]), "ok"))
+            rows.append(
+                FormatRow(name, len(model), agree, M.macro_auc(val_y, probs), time_invoke(model, val_x[:16]), "ok")
+            )
         except (LiveredgeError, ValueError) as exc:
             rows.append(FormatRow(name, len(model), None, None, None, "validation failed", str(exc)[:200]))
     return rows
@@ -88,8 +91,10 @@ def format_rows(rows: list[FormatRow]) -> str:
     lines = [f"{'format':<14} {'size KB':>9} {'agree':>7} {'AUC':>7} {'ms/frame':>9}  status"]
     for r in rows:
         size = None if r.size_bytes is None else r.size_bytes / 1024
-        lines.append(f"{r.format:<14} {fmt(size, '9.1f')} {fmt(r.agreement, '7.4f')} {fmt(r.auc, '7.4f')} "
-                     f"{fmt(r.ms_per_frame, '9.3f')}  {r.status}{'  (' + r.detail + ')' if r.detail else ''}")
+        lines.append(
+            f"{r.format:<14} {fmt(size, '9.1f')} {fmt(r.agreement, '7.4f')} {fmt(r.auc, '7.4f')} "
+            f"{fmt(r.ms_per_frame, '9.3f')}  {r.status}{'  (' + r.detail + ')' if r.detail else ''}"
+        )
     return "\n".join(lines)
 
 

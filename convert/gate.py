@@ -79,11 +79,23 @@ class GateResult:
 
     def to_dict(self) -> dict[str, Any]:
         clean = lambda v: None if v is None or not np.isfinite(v) else round(float(v), 6)  # noqa: E731 - a local formatter
-        return {"passed": self.passed, "n_frames": self.n_frames, "float_auc": clean(self.float_auc),
-                "int8_auc": clean(self.int8_auc),
-                "metrics": [{"name": r.name, "value": clean(r.value), "ci95": [clean(r.low), clean(r.high)],
-                             "budget": r.budget, "ok": r.ok} for r in self.rows],
-                "per_site_agreement": self.per_site}
+        return {
+            "passed": self.passed,
+            "n_frames": self.n_frames,
+            "float_auc": clean(self.float_auc),
+            "int8_auc": clean(self.int8_auc),
+            "metrics": [
+                {
+                    "name": r.name,
+                    "value": clean(r.value),
+                    "ci95": [clean(r.low), clean(r.high)],
+                    "budget": r.budget,
+                    "ok": r.ok,
+                }
+                for r in self.rows
+            ],
+            "per_site_agreement": self.per_site,
+        }
 
     def raise_if_failed(self) -> None:
         if not self.passed:
@@ -138,8 +150,15 @@ def _judge(name: str, value: float, limits: dict[str, float]) -> tuple[float | N
 
 
 def run_gate(
-    y: np.ndarray, p_float: np.ndarray, p_int8: np.ndarray, labels: Sequence[str], *,
-    groups: np.ndarray | None = None, budget: GateBudget = GateBudget(), n_boot: int = 300, seed: int = 0,
+    y: np.ndarray,
+    p_float: np.ndarray,
+    p_int8: np.ndarray,
+    labels: Sequence[str],
+    *,
+    groups: np.ndarray | None = None,
+    budget: GateBudget = GateBudget(),
+    n_boot: int = 300,
+    seed: int = 0,
     sites: np.ndarray | None = None,
 ) -> GateResult:
     """Compare int8 with float probabilities (N, K) on labelled frames ``y`` (N,); with ``sites`` also the top-1
@@ -155,16 +174,19 @@ def run_gate(
         limit, ok = _judge(name, value, budget.limits)
         rows.append(MetricRow(name, float(value), low, high, limit, ok))
     passed = all(r.ok for r in rows)
-    return GateResult(tuple(rows), len(y), M.macro_auc(y, p_float), M.macro_auc(y, p_int8), passed,
-                      _per_site(p_float, p_int8, sites))
+    return GateResult(
+        tuple(rows), len(y), M.macro_auc(y, p_float), M.macro_auc(y, p_int8), passed, _per_site(p_float, p_int8, sites)
+    )
 
 
 def _per_site(p_float: np.ndarray, p_int8: np.ndarray, sites: np.ndarray | None) -> dict[str, dict[str, float]] | None:
     if sites is None or not any(sites):
         return None
     same = p_float.argmax(axis=1) == p_int8.argmax(axis=1)
-    return {str(s): {"n": int((sites == s).sum()), "agreement": round(float(same[sites == s].mean()), 6)}
-            for s in sorted(set(sites.tolist()))}
+    return {
+        str(s): {"n": int((sites == s).sum()), "agreement": round(float(same[sites == s].mean()), 6)}
+        for s in sorted(set(sites.tolist()))
+    }
 
 
 def format_gate(result: GateResult) -> str:
@@ -172,8 +194,11 @@ def format_gate(result: GateResult) -> str:
     lines = [f"{'metric':<24} {'value':>9} {'95% CI':>21} {'budget':>8}  verdict"]
     for r in result.rows:
         budget = "-" if r.budget is None else f"{r.budget:g}"
-        lines.append(f"{r.name:<24} {r.value:>9.4f} [{r.low:>8.4f}, {r.high:>8.4f}] {budget:>8}  "
-                     f"{'ok' if r.ok else 'FAIL'}")
-    lines.append(f"float AUC {result.float_auc:.4f}  int8 AUC {result.int8_auc:.4f}  frames {result.n_frames}  "
-                 f"=> {'PASS' if result.passed else 'FAIL'}")
+        lines.append(
+            f"{r.name:<24} {r.value:>9.4f} [{r.low:>8.4f}, {r.high:>8.4f}] {budget:>8}  {'ok' if r.ok else 'FAIL'}"
+        )
+    lines.append(
+        f"float AUC {result.float_auc:.4f}  int8 AUC {result.int8_auc:.4f}  frames {result.n_frames}  "
+        f"=> {'PASS' if result.passed else 'FAIL'}"
+    )
     return "\n".join(lines)

@@ -95,27 +95,40 @@ def resolve_spec(path: Path, shape: tuple[int, int, int], n_out: int, given: Spe
         data = _read_json(Path(given.spec_file))
         data = data if "preprocess" in data else {"preprocess": data}
     elif given.mean is not None and given.std is not None:
-        data = {"preprocess": PreprocessSpec(input_size=shape[:2], channels=1, mean=given.mean, std=given.std).to_dict()}
+        data = {
+            "preprocess": PreprocessSpec(input_size=shape[:2], channels=1, mean=given.mean, std=given.std).to_dict()
+        }
     else:
-        raise InputError(f"{path}: the model carries no PreprocessSpec (no {sidecar_path(path).name}); "
-                         "pass --spec FILE.json or --mean M --std S")
+        raise InputError(
+            f"{path}: the model carries no PreprocessSpec (no {sidecar_path(path).name}); "
+            "pass --spec FILE.json or --mean M --std S"
+        )
     spec = PreprocessSpec.from_dict(data["preprocess"])
     if tuple(spec.input_size) != tuple(shape[:2]):
-        raise InputError(f"{path}: model input is {shape[0]}x{shape[1]} but its PreprocessSpec says "
-                         f"{spec.input_size[0]}x{spec.input_size[1]}; fix the spec or the model")
+        raise InputError(
+            f"{path}: model input is {shape[0]}x{shape[1]} but its PreprocessSpec says "
+            f"{spec.input_size[0]}x{spec.input_size[1]}; fix the spec or the model"
+        )
     spec, note = _channels(spec, shape[2], path)
     labels = model_labels(path, data.get("labels"), given.labels, n_out)
-    return {"name": str(data.get("name") or path.stem.removesuffix("_savedmodel")), "labels": labels,
-            "spec": spec, "cam_output": data.get("cam_output"), "channels_note": note,
-            "operating_point": _operating_point(data, path)}
+    return {
+        "name": str(data.get("name") or path.stem.removesuffix("_savedmodel")),
+        "labels": labels,
+        "spec": spec,
+        "cam_output": data.get("cam_output"),
+        "channels_note": note,
+        "operating_point": _operating_point(data, path),
+    }
 
 
 def model_labels(path: Path, declared: Any, given: tuple[str, ...] | None, n_out: int) -> tuple[str, ...]:
     """The model's class order: ``--labels``, else the sidecar's/spec's ``labels``, else the built-in order (4
     outputs) or class_0..; refused when --labels contradicts the file, a name repeats, or the count is wrong."""
     if given and declared and tuple(declared) != tuple(given):
-        raise InputError(f"{path}: --labels {','.join(given)} contradicts the labels {list(declared)} in its "
-                         "sidecar/--spec; give one of them")
+        raise InputError(
+            f"{path}: --labels {','.join(given)} contradicts the labels {list(declared)} in its "
+            "sidecar/--spec; give one of them"
+        )
     labels = tuple(given or declared or (DEFAULT_LABELS if n_out == 4 else [f"class_{i}" for i in range(n_out)]))
     if len(labels) != n_out:
         raise InputError(f"{path}: {len(labels)} labels {list(labels)} but the model outputs {n_out} classes")
@@ -129,8 +142,10 @@ def _operating_point(data: dict[str, Any], path: Path) -> OperatingPoint:
     try:
         return OperatingPoint(**(data.get("operating_point") or {}))
     except TypeError as exc:
-        raise InputError(f"{path}: the sidecar's operating_point is malformed ({exc}); known keys: "
-                         f"{', '.join(OperatingPoint.__dataclass_fields__)}") from exc
+        raise InputError(
+            f"{path}: the sidecar's operating_point is malformed ({exc}); known keys: "
+            f"{', '.join(OperatingPoint.__dataclass_fields__)}"
+        ) from exc
 
 
 def _channels(spec: PreprocessSpec, model_c: int, path: Path) -> tuple[PreprocessSpec, str]:
@@ -167,8 +182,9 @@ def _shape_of(shape: Any, path: Path) -> tuple[int, int, int]:
     return dims[0], dims[1], dims[2]
 
 
-def _batch1_factory(call: Callable[[Any], Any], shape: tuple[int, int, int], owner: Any,
-                    keras3: bool = False) -> Callable[[], Any]:
+def _batch1_factory(
+    call: Callable[[Any], Any], shape: tuple[int, int, int], owner: Any, keras3: bool = False
+) -> Callable[[], Any]:
     """Converter factory over a SavedModel re-exported with a fixed (1, H, W, C) float32 input: static shapes
     and batch 1 everywhere (the runtime feeds one frame; the Edge TPU requires it)."""
     import tensorflow as tf
@@ -208,8 +224,15 @@ def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
         return np.asarray(y[0] if isinstance(y, (list, tuple)) else y, dtype=np.float32)
 
     factory = _batch1_factory(lambda x: model(x, training=False), shape, model, keras3=not legacy)
-    return SourceModel("h5" if legacy else "keras", str(p), source_sha256(p), converter=factory,
-                       reference=reference, keras_model=model, **info)
+    return SourceModel(
+        "h5" if legacy else "keras",
+        str(p),
+        source_sha256(p),
+        converter=factory,
+        reference=reference,
+        keras_model=model,
+        **info,
+    )
 
 
 def _savedmodel(p: Path, given: SpecSource) -> SourceModel:
@@ -252,8 +275,10 @@ def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
     in_name = proto.graph.input[0].name
 
     def reference(x: np.ndarray) -> np.ndarray:
-        rows = [evaluator.run(None, {in_name: np.transpose(x[i : i + 1], (0, 3, 1, 2))})[0][0]  # type: ignore[index]  # onnx types run()'s outputs as a dict or a list
-                for i in range(len(x))]
+        rows = [
+            evaluator.run(None, {in_name: np.transpose(x[i : i + 1], (0, 3, 1, 2))})[0][0]  # type: ignore[index]  # onnx types run()'s outputs as a dict or a list
+            for i in range(len(x))
+        ]
         return np.stack(rows).astype(np.float32)
 
     import tensorflow as tf
@@ -268,8 +293,14 @@ def _onnx_to_savedmodel(p: Path, workdir: str) -> str:
 
     out = str(Path(workdir) / f"{p.stem}_nhwc")
     try:
-        onnx2tf.convert(input_onnx_file_path=str(p), output_folder_path=out, not_use_onnxsim=True,
-                        batch_size=1, non_verbose=True, output_signaturedefs=True)
+        onnx2tf.convert(
+            input_onnx_file_path=str(p),
+            output_folder_path=out,
+            not_use_onnxsim=True,
+            batch_size=1,
+            non_verbose=True,
+            output_signaturedefs=True,
+        )
     except Exception as exc:
         raise ModelError(f"{p}: onnx2tf could not convert the model to NHWC TensorFlow ({exc})") from exc
     return out

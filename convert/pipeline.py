@@ -84,9 +84,11 @@ def check_liver_gate(src: SourceModel) -> None:
     diagnose hearts and bladders never joins the zoo)."""
     op = src.operating_point
     if op.not_liver_threshold is None and op.energy_threshold is None:
-        raise ConfigError(f"{src.path}: its operating point has no 'not a liver' gate (not_liver_threshold and "
-                          "energy_threshold are both null); run 'liveredge calibrate MODEL DATA --split val' on "
-                          "validation data with non-liver scenes first")
+        raise ConfigError(
+            f"{src.path}: its operating point has no 'not a liver' gate (not_liver_threshold and "
+            "energy_threshold are both null); run 'liveredge calibrate MODEL DATA --split val' on "
+            "validation data with non-liver scenes first"
+        )
     if op.not_liver_threshold is not None and "not_liver" not in src.labels:
         raise ConfigError(f"{src.path}: not_liver_threshold is set but the model has no not_liver label")
 
@@ -96,8 +98,14 @@ def convert(req: ConvertRequest) -> ConvertResult:
     if req.target not in recover.TARGETS:
         raise ConfigError(f"--target must be one of {recover.TARGETS}, got {req.target!r}")
     start = time.perf_counter()
-    bar = tqdm(total=len(STAGES), desc="convert", unit="stage", file=sys.stderr, leave=False,
-               disable=bar_disabled(req.progress))
+    bar = tqdm(
+        total=len(STAGES),
+        desc="convert",
+        unit="stage",
+        file=sys.stderr,
+        leave=False,
+        disable=bar_disabled(req.progress),
+    )
     step = lambda name: (bar.set_postfix_str(name), bar.update(1))  # noqa: E731 - a local callback
     bar.set_postfix_str("ingest")
     src = ingest(req.model, req.spec, workdir=str(Path(req.out).parent))
@@ -115,18 +123,44 @@ def convert(req: ConvertRequest) -> ConvertResult:
     step("quantise + gate")
     more = _more_pool(req, src, pool, len(calib.x))
     lut = src.spec.float_lut()
-    inp = recover.Inputs(src.converter, float_tflite, calib.x, more, val.x, val.labels, val.patients, src.labels,
-                         (float(lut.min()), float(lut.max())), val.sites)
-    outcome = recover.run(inp, req.target, req.budget, recover=req.recover, io=req.io,
-                          progress=lambda r: bar.set_postfix_str(f"quantise: {r}"))
+    inp = recover.Inputs(
+        src.converter,
+        float_tflite,
+        calib.x,
+        more,
+        val.x,
+        val.labels,
+        val.patients,
+        src.labels,
+        (float(lut.min()), float(lut.max())),
+        val.sites,
+    )
+    outcome = recover.run(
+        inp,
+        req.target,
+        req.budget,
+        recover=req.recover,
+        io=req.io,
+        progress=lambda r: bar.set_postfix_str(f"quantise: {r}"),
+    )
     step("per-layer")
     if outcome.model is None:
-        raise VerificationError("no attempt produced an integer model: " +
-                                "; ".join(f"{a.remedy}: {a.error}" for a in outcome.attempts))
+        raise VerificationError(
+            "no attempt produced an integer model: " + "; ".join(f"{a.remedy}: {a.error}" for a in outcome.attempts)
+        )
     errors = layers.layer_errors(float_tflite, outcome.model, calib.x[:16])
     step("write + sign")
-    ctx = {"src": src, "calib": calib, "val": val, "parity": parity, "preflight": preflight, "warning": small,
-           "outcome": outcome, "layers": errors, "start": start}
+    ctx = {
+        "src": src,
+        "calib": calib,
+        "val": val,
+        "parity": parity,
+        "preflight": preflight,
+        "warning": small,
+        "outcome": outcome,
+        "layers": errors,
+        "start": start,
+    }
     result = _write(req, ctx, float_tflite)
     bar.close()
     if not result.passed:
@@ -148,12 +182,19 @@ def _preflight(req: ConvertRequest, float_tflite: bytes) -> list[str]:
 def _more_pool(req: ConvertRequest, src: SourceModel, pool: list[data.Sample], used: int) -> Any:
     if len(pool) <= used:
         return None
-    return lambda: data.load_frames(data.stratify(pool, min(len(pool), used * 4), req.seed + 1), src.spec,
-                                    skip_no_region=True).x
+    return lambda: (
+        data.load_frames(data.stratify(pool, min(len(pool), used * 4), req.seed + 1), src.spec, skip_no_region=True).x
+    )
 
 
-def _edgetpu(req: ConvertRequest, model: Path, src: SourceModel, prov: dict[str, Any], gate: Any,
-             ref: IntensityReference | None = None) -> str | None:
+def _edgetpu(
+    req: ConvertRequest,
+    model: Path,
+    src: SourceModel,
+    prov: dict[str, Any],
+    gate: Any,
+    ref: IntensityReference | None = None,
+) -> str | None:
     """Compile for the Edge TPU when the compiler exists; re-inject the metadata it strips. None when skipped."""
     if req.target != "edgetpu":
         return None
@@ -163,8 +204,11 @@ def _edgetpu(req: ConvertRequest, model: Path, src: SourceModel, prov: dict[str,
     if problems:
         raise VerificationError("Edge TPU pre-flight failed: " + "; ".join(problems))
     if edgetpu.compiler_available() is None:
-        print("edgetpu: edgetpu_compiler is not on PATH - compile step skipped (pre-flight passed); "
-              "install Coral's edgetpu-compiler and re-run for an _edgetpu.tflite", file=sys.stderr)
+        print(
+            "edgetpu: edgetpu_compiler is not on PATH - compile step skipped (pre-flight passed); "
+            "install Coral's edgetpu-compiler and re-run for an _edgetpu.tflite",
+            file=sys.stderr,
+        )
         return None
     compiled, log = edgetpu.compile_model(model, model.parent)
     data = compiled.read_bytes()
@@ -188,8 +232,13 @@ def _output_positions(model: bytes) -> list[int]:
     return [positions[int(details[name]["index"])] for name in sorted(details)]
 
 
-def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: dict[str, Any] | None,
-              reference: IntensityReference | None = None) -> ModelMetadata:
+def _metadata(
+    src: SourceModel,
+    model: bytes,
+    provenance: dict[str, Any],
+    gate: dict[str, Any] | None,
+    reference: IntensityReference | None = None,
+) -> ModelMetadata:
     inputs, outputs = contract.io_tensors(model)
     order = _output_positions(model)
     if src.cam_output is not None and not 0 <= src.cam_output < len(order):
@@ -197,12 +246,25 @@ def _metadata(src: SourceModel, model: bytes, provenance: dict[str, Any], gate: 
     probs = outputs[order[0]]
 
     def qp(t: contract.TensorIO) -> QuantParams | None:
-        return None if t.scale is None or t.dtype not in ("INT8", "UINT8") else QuantParams(t.scale, int(t.zero_point or 0), t.dtype.lower())
+        return (
+            None
+            if t.scale is None or t.dtype not in ("INT8", "UINT8")
+            else QuantParams(t.scale, int(t.zero_point or 0), t.dtype.lower())
+        )
 
     cam = None if src.cam_output is None else order[src.cam_output]
-    return ModelMetadata(name=src.name, labels=src.labels, preprocess=src.spec, input_quant=qp(inputs[0]),
-                         output_quant=qp(probs), operating_point=src.operating_point, cam_output=cam,
-                         provenance=provenance, gate=gate, intensity_reference=reference)
+    return ModelMetadata(
+        name=src.name,
+        labels=src.labels,
+        preprocess=src.spec,
+        input_quant=qp(inputs[0]),
+        output_quant=qp(probs),
+        operating_point=src.operating_point,
+        cam_output=cam,
+        provenance=provenance,
+        gate=gate,
+        intensity_reference=reference,
+    )
 
 
 def _intensity_reference(calib: data.FrameSet, spec: Any) -> IntensityReference | None:
@@ -220,25 +282,34 @@ def _write(req: ConvertRequest, ctx: dict[str, Any], float_tflite: bytes) -> Con
     out.parent.mkdir(parents=True, exist_ok=True)
     passed = outcome.passed
     sixteen = outcome.options.activations == "int16"  # int16 I/O: named for what it is, never as OUT.tflite
-    target = out.with_suffix(".rejected.tflite") if not passed else (out.with_suffix(".16x8.tflite") if sixteen else out)
+    target = (
+        out.with_suffix(".rejected.tflite") if not passed else (out.with_suffix(".16x8.tflite") if sixteen else out)
+    )
     provenance = report.provenance(src, ctx["calib"], outcome, req.target)
     gate = outcome.gate.to_dict() if outcome.gate else None
     ref = _intensity_reference(ctx["calib"], src.spec)
     target.write_bytes(embed_metadata(outcome.model, _metadata(src, outcome.model, provenance, gate, ref)))
     twin = out.with_suffix(".float32.tflite")
-    twin.write_bytes(embed_metadata(float_tflite, _metadata(src, float_tflite, {**provenance, "format": "float32"},
-                                                            None, ref)))
+    twin.write_bytes(
+        embed_metadata(float_tflite, _metadata(src, float_tflite, {**provenance, "format": "float32"}, None, ref))
+    )
     edgetpu = _edgetpu(req, target, src, provenance, gate, ref) if passed else None
     role = "release" if passed else "rejected"
     roles = [(target, role), (twin, "dev")] + ([(Path(edgetpu), "release")] if edgetpu else [])
-    signed = [sign_model(p, req.key, SignRequest(r, req.version, gate=None if r != "dev" else "none"))
-              for p, r in roles]
+    signed = [
+        sign_model(p, req.key, SignRequest(r, req.version, gate=None if r != "dev" else "none")) for p, r in roles
+    ]
     for s in signed:  # every hash is verified right after writing
         from liveredge.edge.integrity import verify_model
 
         verify_model(s.model)
     summary = report.summary(req, ctx, str(target), str(twin), signed)
-    summary["edgetpu"] = (None if req.target != "edgetpu" else
-                          {"compiled": edgetpu, "note": None if edgetpu else "edgetpu_compiler not on PATH: skipped"})
+    summary["edgetpu"] = (
+        None
+        if req.target != "edgetpu"
+        else {"compiled": edgetpu, "note": None if edgetpu else "edgetpu_compiler not on PATH: skipped"}
+    )
     paths = report.write(out, summary, ctx["layers"])
-    return ConvertResult(str(target), str(twin), paths[0], paths[1], passed, time.perf_counter() - ctx["start"], summary)
+    return ConvertResult(
+        str(target), str(twin), paths[0], paths[1], passed, time.perf_counter() - ctx["start"], summary
+    )

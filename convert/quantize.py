@@ -133,8 +133,11 @@ def percentile_ranges(float_tflite: bytes, frames: np.ndarray, percentile: float
             except ValueError:
                 continue
     lo_q, hi_q = 100.0 - percentile, percentile
-    return {n: (float(np.percentile(np.concatenate(v), lo_q)), float(np.percentile(np.concatenate(v), hi_q)))
-            for n, v in values.items() if v}
+    return {
+        n: (float(np.percentile(np.concatenate(v), lo_q)), float(np.percentile(np.concatenate(v), hi_q)))
+        for n, v in values.items()
+        if v
+    }
 
 
 def pin_input_range(calibrated: bytes, low: float, high: float) -> bytes:

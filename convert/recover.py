@@ -67,15 +67,18 @@ class Inputs:
     val_sites: np.ndarray | None = None  # per-site agreement in the report
 
 
-def _try(inp: Inputs, calibrated: bytes, opts: quantize.QuantOptions, budget: GateBudget,
-         p_float: np.ndarray) -> tuple[bytes, GateResult, str]:
-    model = (quantize.quantize_16x8(inp.factory, inp.calib_x) if opts.activations == "int16"
-             else quantize.quantize(calibrated, opts))
+def _try(
+    inp: Inputs, calibrated: bytes, opts: quantize.QuantOptions, budget: GateBudget, p_float: np.ndarray
+) -> tuple[bytes, GateResult, str]:
+    model = (
+        quantize.quantize_16x8(inp.factory, inp.calib_x)
+        if opts.activations == "int16"
+        else quantize.quantize(calibrated, opts)
+    )
     io = "int16" if opts.activations == "int16" else opts.io
     report = contract.require(model, io, float_ok=opts.float_layers, activations=opts.activations)
     p_int8 = runner.predict(model, inp.val_x)
-    gate = run_gate(inp.val_y, p_float, p_int8, inp.labels, groups=inp.val_groups, budget=budget,
-                    sites=inp.val_sites)
+    gate = run_gate(inp.val_y, p_float, p_int8, inp.labels, groups=inp.val_groups, budget=budget, sites=inp.val_sites)
     return model, gate, report.kind
 
 
@@ -83,17 +86,28 @@ def _plan(target: str, recover: bool, io: str) -> list[tuple[str, quantize.Quant
     base = quantize.QuantOptions(io=io)
     plan = [("per-channel, max calibration", base)]
     if recover:
-        plan += [("percentile calibration", replace(base, calibration="percentile")),
-                 ("percentile calibration (99.9)", replace(base, calibration="percentile", percentile=99.9)),
-                 ("more calibration data", replace(base, calibration="max+more"))]
+        plan += [
+            ("percentile calibration", replace(base, calibration="percentile")),
+            ("percentile calibration (99.9)", replace(base, calibration="percentile", percentile=99.9)),
+            ("more calibration data", replace(base, calibration="max+more")),
+        ]
         if target != "edgetpu":
-            plan += [("worst layers back to float", replace(base, float_layers=("?",))),
-                     ("16x8 (int16 activations)", replace(base, activations="int16"))]
+            plan += [
+                ("worst layers back to float", replace(base, float_layers=("?",))),
+                ("16x8 (int16 activations)", replace(base, activations="int16")),
+            ]
     return plan
 
 
-def run(inp: Inputs, target: str, budget: GateBudget, *, recover: bool = True, io: str = "int8",
-        progress: Callable[[str], None] | None = None) -> Outcome:
+def run(
+    inp: Inputs,
+    target: str,
+    budget: GateBudget,
+    *,
+    recover: bool = True,
+    io: str = "int8",
+    progress: Callable[[str], None] | None = None,
+) -> Outcome:
     """Try remedies in order until one passes the contract and the gate."""
     p_float = runner.predict(inp.float_tflite, inp.val_x)
     cache: dict[str, bytes] = {}
@@ -106,15 +120,26 @@ def run(inp: Inputs, target: str, budget: GateBudget, *, recover: bool = True, i
         try:
             opts = _resolve(opts, inp, best[0], best[2])
             model, gate, kind = _try(inp, _calibrated(opts, inp, cache), opts, budget, p_float)
-            attempts.append(Attempt(len(attempts), remedy, opts.describe(), kind, gate.to_dict(), gate.passed,
-                                    None, time.perf_counter() - start))
+            attempts.append(
+                Attempt(
+                    len(attempts),
+                    remedy,
+                    opts.describe(),
+                    kind,
+                    gate.to_dict(),
+                    gate.passed,
+                    None,
+                    time.perf_counter() - start,
+                )
+            )
             if gate.passed or _better(kind, gate, best):
                 best = (model, gate, opts)
             if gate.passed:
                 break
         except LiveredgeError as exc:
-            attempts.append(Attempt(len(attempts), remedy, opts.describe(), "-", None, False, str(exc),
-                                    time.perf_counter() - start))
+            attempts.append(
+                Attempt(len(attempts), remedy, opts.describe(), "-", None, False, str(exc), time.perf_counter() - start)
+            )
     advice = None
     if target == "edgetpu" and not (best[1] and best[1].passed):
         from liveredge.convert.edgetpu import ADVICE
@@ -145,7 +170,9 @@ def _calibrated(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes
         if inp.calib_pool is None:
             raise _Skip("no more calibration data than already used")
         if "more" not in cache:
-            cache["more"] = quantize.pin_input_range(quantize.calibrate(inp.factory, inp.calib_pool()), *inp.input_range)
+            cache["more"] = quantize.pin_input_range(
+                quantize.calibrate(inp.factory, inp.calib_pool()), *inp.input_range
+            )
         return cache["more"]
     if "max" not in cache:
         cache["max"] = quantize.pin_input_range(quantize.calibrate(inp.factory, inp.calib_x), *inp.input_range)
@@ -158,8 +185,9 @@ def _calibrated(opts: quantize.QuantOptions, inp: Inputs, cache: dict[str, bytes
     return cache["max"]
 
 
-def _resolve(opts: quantize.QuantOptions, inp: Inputs, last: bytes | None,
-             best: quantize.QuantOptions) -> quantize.QuantOptions:
+def _resolve(
+    opts: quantize.QuantOptions, inp: Inputs, last: bytes | None, best: quantize.QuantOptions
+) -> quantize.QuantOptions:
     """Fill in the float layers: the 3 worst tensors of the best model so far, on its calibration method."""
     if opts.float_layers != ("?",):
         return opts
@@ -169,8 +197,9 @@ def _resolve(opts: quantize.QuantOptions, inp: Inputs, last: bytes | None,
     io_names = {t.name for t in inputs + outputs}
     rows = [r for r in layers.layer_errors(inp.float_tflite, last, inp.calib_x[:16]) if r.tensor not in io_names]
     worst = layers.worst(rows, 3)
-    return replace(opts, float_layers=tuple(r.tensor for r in worst), calibration=best.calibration,
-                   percentile=best.percentile)
+    return replace(
+        opts, float_layers=tuple(r.tensor for r in worst), calibration=best.calibration, percentile=best.percentile
+    )
 
 
 class _Skip(LiveredgeError):

@@ -31,8 +31,12 @@ def interpreter(model: bytes, *, preserve: bool = False, threads: int = 1) -> An
         if "XNNPACK" not in str(exc):
             raise ModelError(f"LiteRT cannot load the model: {exc}") from exc
         try:  # XNNPACK refuses some extreme quantisation parameters; the builtin kernels still run them
-            interp = Interpreter(model_content=model, num_threads=threads, experimental_preserve_all_tensors=preserve,
-                                 experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            interp = Interpreter(
+                model_content=model,
+                num_threads=threads,
+                experimental_preserve_all_tensors=preserve,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            )
             interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc2:
             raise ModelError(f"LiteRT cannot load the model: {exc2}") from exc2

@@ -56,9 +56,7 @@ def generate_keypair(private_path: str | Path, public_path: str | Path, *, overw
         if target.exists() and not overwrite:
             raise ConfigError(f"{target} exists; pass --force to replace it (old signatures stop verifying)")
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     priv.parent.mkdir(parents=True, exist_ok=True)
     pub.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(priv, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -100,16 +98,25 @@ def make_statement(data: bytes, request: SignRequest, source: str = "model") -> 
     gated = None if meta is None or meta.gate is None else bool(meta.gate.get("passed"))
     gate = request.gate or {True: "passed", False: "failed", None: "none"}[gated]
     if request.role == "release" and (gate != "passed" or gated is False):
-        raise ConfigError(f"{source}: gate verdict is '{gate}'; only a gate-passed model may be signed as release "
-                          "(sign it --role rejected or --role dev)")
+        raise ConfigError(
+            f"{source}: gate verdict is '{gate}'; only a gate-passed model may be signed as release "
+            "(sign it --role rejected or --role dev)"
+        )
     name = request.name or (meta.name if meta is not None else Path(source).stem)
     target = request.target or str((meta.provenance if meta is not None else {}).get("target") or "cpu")
-    return Statement(name=name, version=request.version, role=request.role, target=target, gate=gate,
-                     sha256=hashlib.sha256(data).hexdigest())
+    return Statement(
+        name=name,
+        version=request.version,
+        role=request.role,
+        target=target,
+        gate=gate,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
 
 
-def sign_model(model: str | Path, private_key: str | Path | None = None,
-               request: SignRequest | None = None) -> SignResult:
+def sign_model(
+    model: str | Path, private_key: str | Path | None = None, request: SignRequest | None = None
+) -> SignResult:
     """Write ``model.sha256`` and, with a private key and a request, ``model.statement.json`` (the signed
     statement). The bytes are read once; the hash in the sidecar and the statement are of those bytes."""
     from cryptography.hazmat.primitives import serialization

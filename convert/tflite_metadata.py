@@ -32,7 +32,8 @@ def _table(b: Any, fields: list[tuple[str, int, Any]]) -> int:
         if value is None:
             continue
         {"off": b.PrependUOffsetTRelativeSlot, "u32": b.PrependUint32Slot, "i8": b.PrependInt8Slot}[kind](
-            slot, value, 0)
+            slot, value, 0
+        )
     return int(b.EndObject())
 
 
@@ -59,19 +60,30 @@ def _input(b: Any, meta: ModelMetadata) -> int:
     size = _table(b, [("u32", 0, int(spec.input_size[1])), ("u32", 1, int(spec.input_size[0]))])
     props = _table(b, [("i8", 0, _GRAYSCALE if channels == 1 else _RGB), ("off", 1, size)])
     content = _table(b, [("i8", 0, _IMAGE_PROPERTIES), ("off", 1, props)])
-    name, about = b.CreateString("image"), b.CreateString(
-        "Ultrasound image (the liveredge runtime first crops the scan fan; see the LIVEREDGE metadata entry).")
+    name, about = (
+        b.CreateString("image"),
+        b.CreateString(
+            "Ultrasound image (the liveredge runtime first crops the scan fan; see the LIVEREDGE metadata entry)."
+        ),
+    )
     return _table(b, [("off", 0, name), ("off", 1, about), ("off", 3, content), ("off", 4, _vector(b, [unit]))])
 
 
 def _output(b: Any, index: int, meta: ModelMetadata) -> int:
     if index == meta.cam_output:
         return _table(b, [("off", 0, b.CreateString("cam")), ("off", 1, b.CreateString("class activation map"))])
-    label_file = _table(b, [("off", 0, b.CreateString(LABELS_FILE)),
-                            ("off", 1, b.CreateString("class names in output order")), ("i8", 2, _TENSOR_AXIS_LABELS)])
+    label_file = _table(
+        b,
+        [
+            ("off", 0, b.CreateString(LABELS_FILE)),
+            ("off", 1, b.CreateString("class names in output order")),
+            ("i8", 2, _TENSOR_AXIS_LABELS),
+        ],
+    )
     about = b.CreateString("Class probabilities (softmax). Trained on SIMULATED data: not for clinical use.")
-    return _table(b, [("off", 0, b.CreateString("probabilities")), ("off", 1, about),
-                      ("off", 6, _vector(b, [label_file]))])
+    return _table(
+        b, [("off", 0, b.CreateString("probabilities")), ("off", 1, about), ("off", 6, _vector(b, [label_file]))]
+    )
 
 
 def _pixel_normalisation(meta: ModelMetadata) -> tuple[float, float]:
@@ -87,10 +99,19 @@ def build(meta: ModelMetadata, n_outputs: int) -> bytes:
     inputs = _vector(b, [_input(b, meta)])
     outputs = _vector(b, [_output(b, i, meta) for i in range(n_outputs)])
     graph = _table(b, [("off", 2, inputs), ("off", 3, outputs)])
-    about = b.CreateString("Liver ultrasound classifier made by liveredge convert. Trained on SIMULATED ultrasound "
-                           "data: NOT for clinical use.")
-    root = _table(b, [("off", 0, b.CreateString(meta.name)), ("off", 1, about), ("off", 3, _vector(b, [graph])),
-                      ("off", 7, b.CreateString(MIN_PARSER_VERSION))])
+    about = b.CreateString(
+        "Liver ultrasound classifier made by liveredge convert. Trained on SIMULATED ultrasound "
+        "data: NOT for clinical use."
+    )
+    root = _table(
+        b,
+        [
+            ("off", 0, b.CreateString(meta.name)),
+            ("off", 1, about),
+            ("off", 3, _vector(b, [graph])),
+            ("off", 7, b.CreateString(MIN_PARSER_VERSION)),
+        ],
+    )
     b.Finish(root, file_identifier=IDENTIFIER)
     return bytes(b.Output())
 

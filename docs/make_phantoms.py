@@ -14,9 +14,13 @@ import numpy as np
 
 from liveredge.edge.sim import Scanner, get_profile, make_patient
 
-ROWS = (("normal", {}, "normal"), ("steatosis", {"severity": 3}, "steatosis S3"),
-        ("fibrosis", {"severity": 4}, "fibrosis F4 (cirrhosis)"), ("focal_lesion", {"lesion": "cyst"}, "cyst"),
-        ("focal_lesion", {"lesion": "metastasis"}, "metastases"))
+ROWS = (
+    ("normal", {}, "normal"),
+    ("steatosis", {"severity": 3}, "steatosis S3"),
+    ("fibrosis", {"severity": 4}, "fibrosis F4 (cirrhosis)"),
+    ("focal_lesion", {"lesion": "cyst"}, "cyst"),
+    ("focal_lesion", {"lesion": "metastasis"}, "metastases"),
+)
 COLUMNS = (("S1", "subcostal"), ("S6", "intercostal"), ("S2", "sagittal"), ("S4", "subcostal"))
 SIZE = (360, 440)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -47,8 +51,9 @@ def render_grid() -> np.ndarray:
             tiles.append(_label(img, f"{title} | {site} {profile.kind} | {view}"))
         rows.append(np.hstack(tiles))
     grid = np.vstack(rows)
-    return np.vstack([_banner(grid.shape[1], "liveredge phantom simulator - SIMULATED images, not for clinical use"),
-                      grid])
+    return np.vstack(
+        [_banner(grid.shape[1], "liveredge phantom simulator - SIMULATED images, not for clinical use"), grid]
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -109,15 +109,21 @@ def console_safe(text: str, *, multiline: bool = False) -> str:
     """``text`` with control and format characters (ESC, CR, BEL, bidi overrides, ...) shown as ``\\xNN`` escapes
     (``multiline``: newlines and tabs kept)."""
     keep = " \n\t" if multiline else " "
-    return "".join(c if unicodedata.category(c)[0] != "C" or c in keep else
-                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
+    return "".join(
+        c
+        if unicodedata.category(c)[0] != "C" or c in keep
+        else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        for c in text
+    )
 
 
 def check_exam_id(exam_id: str, what: str = "exam id") -> str:
     """``exam_id`` when it is 1..64 printable characters; ConfigError naming it (escaped) otherwise."""
     if not exam_id or len(exam_id) > EXAM_ID_MAX or console_safe(exam_id) != exam_id or exam_id != exam_id.strip():
-        raise ConfigError(f"{what} '{console_safe(exam_id[:EXAM_ID_MAX])}' is not 1..{EXAM_ID_MAX} printable "
-                          "characters without control codes or surrounding spaces")
+        raise ConfigError(
+            f"{what} '{console_safe(exam_id[:EXAM_ID_MAX])}' is not 1..{EXAM_ID_MAX} printable "
+            "characters without control codes or surrounding spaces"
+        )
     return exam_id
 
 
@@ -128,8 +134,10 @@ def check_pixels(width: int, height: int, what: str, limit: int | None = None) -
     if width <= 0 or height <= 0:
         raise DataError(f"{what}: frame size {width}x{height} is empty or invalid")
     if width * height > cap:
-        raise DataError(f"{what}: frame of {width}x{height} = {width * height} pixels exceeds the limit of {cap} "
-                        "pixels (max_frame_pixels; raise it in [limits] or with --max-frame-pixels if genuine)")
+        raise DataError(
+            f"{what}: frame of {width}x{height} = {width * height} pixels exceeds the limit of {cap} "
+            "pixels (max_frame_pixels; raise it in [limits] or with --max-frame-pixels if genuine)"
+        )
 
 
 def image_size(head: bytes) -> tuple[int, int] | None:
@@ -171,9 +179,9 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
         if marker == 0xFF:
             i += 1
             continue
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
         if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
             return w, h
         i += 2 + length
     return None

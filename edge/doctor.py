@@ -17,8 +17,19 @@ from typing import Any
 
 from liveredge.edge.version import package_version
 
-DISTRIBUTIONS = ("numpy", "opencv-python-headless", "opencv-python", "ai-edge-litert", "tflite-runtime",
-                 "tensorflow", "pydicom", "pyserial", "cryptography", "flatbuffers", "matplotlib")
+DISTRIBUTIONS = (
+    "numpy",
+    "opencv-python-headless",
+    "opencv-python",
+    "ai-edge-litert",
+    "tflite-runtime",
+    "tensorflow",
+    "pydicom",
+    "pyserial",
+    "cryptography",
+    "flatbuffers",
+    "matplotlib",
+)
 CORAL_USB_IDS = {("1a6e", "089a"), ("18d1", "9302")}  # Global Unichip (unflashed) / Google (running) USB ids
 
 
@@ -75,8 +86,14 @@ def _shipped_model() -> dict[str, Any]:
     except LiveredgeError as exc:
         return {**out, "loads": False, "error": str(exc)}
     s = model.statement
-    return {**out, "loads": True, "verified": model.verified, "sha256": model.sha256,
-            "statement": None if s is None else f"{s.name} v{s.version} {s.role}", "labels": list(model.meta.labels)}
+    return {
+        **out,
+        "loads": True,
+        "verified": model.verified,
+        "sha256": model.sha256,
+        "statement": None if s is None else f"{s.name} v{s.version} {s.role}",
+        "labels": list(model.meta.labels),
+    }
 
 
 def _edgetpu() -> dict[str, Any]:
@@ -91,8 +108,12 @@ def _edgetpu() -> dict[str, Any]:
         if ids in CORAL_USB_IDS:
             usb.append(f"{dev.name} ({ids[0]}:{ids[1]})")
     library = EDGETPU_LIBRARIES.get(platform.system(), "")
-    return {"library": library, "library_found": bool(library) and ctypes.util.find_library("edgetpu") is not None,
-            "usb": usb, "pci": sorted(str(p) for p in Path("/dev").glob("apex_*"))}
+    return {
+        "library": library,
+        "library_found": bool(library) and ctypes.util.find_library("edgetpu") is not None,
+        "usb": usb,
+        "pci": sorted(str(p) for p in Path("/dev").glob("apex_*")),
+    }
 
 
 def _serial_ports() -> list[str]:
@@ -116,7 +137,14 @@ def diagnose() -> DoctorReport:
         problems.append(f"the shipped model is missing ({model['path']}): reinstall liveredge from its wheel")
     elif not model.get("loads") and "importable" in interpreters.values():
         problems.append(f"the shipped model does not load: {model.get('error')}")
-    return DoctorReport(liveredge=package_version(), python=sys.version.split()[0],
-                        platform=f"{platform.system()} {platform.machine()}", packages=_versions(),
-                        interpreters=interpreters, shipped_model=model, edgetpu=_edgetpu(),
-                        serial_ports=_serial_ports(), problems=problems)
+    return DoctorReport(
+        liveredge=package_version(),
+        python=sys.version.split()[0],
+        platform=f"{platform.system()} {platform.machine()}",
+        packages=_versions(),
+        interpreters=interpreters,
+        shipped_model=model,
+        edgetpu=_edgetpu(),
+        serial_ports=_serial_ports(),
+        problems=problems,
+    )

@@ -69,10 +69,14 @@ class IntensityReference:
     def __post_init__(self) -> None:
         lm, pc = np.asarray(self.landmarks, float), np.asarray(self.percentiles, float)
         if self.version != REFERENCE_VERSION:
-            raise ConfigError(f"intensity reference version {self.version} is not supported (reads {REFERENCE_VERSION})")
+            raise ConfigError(
+                f"intensity reference version {self.version} is not supported (reads {REFERENCE_VERSION})"
+            )
         if lm.shape != pc.shape or lm.size < 3 or np.any(np.diff(pc) <= 0) or np.any(np.diff(lm) < 0):
-            raise ConfigError("intensity reference needs >= 3 increasing percentiles and as many non-decreasing "
-                              f"landmarks, got percentiles {list(self.percentiles)} landmarks {list(self.landmarks)}")
+            raise ConfigError(
+                "intensity reference needs >= 3 increasing percentiles and as many non-decreasing "
+                f"landmarks, got percentiles {list(self.percentiles)} landmarks {list(self.landmarks)}"
+            )
         if not np.all((lm > 0) & (lm < 255)):
             raise ConfigError(f"intensity reference landmarks must lie in (0, 255), got {list(self.landmarks)}")
 
@@ -81,21 +85,33 @@ class IntensityReference:
         return TissueRule(dark_level=self.dark_level, saturated_level=self.saturated_level)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "percentiles": list(self.percentiles),
-                "landmarks": [round(float(v), 3) for v in self.landmarks], "dark_level": self.dark_level,
-                "saturated_level": self.saturated_level, "n_frames": self.n_frames, "source": self.source}
+        return {
+            "version": self.version,
+            "percentiles": list(self.percentiles),
+            "landmarks": [round(float(v), 3) for v in self.landmarks],
+            "dark_level": self.dark_level,
+            "saturated_level": self.saturated_level,
+            "n_frames": self.n_frames,
+            "source": self.source,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IntensityReference:
         try:
-            return cls(landmarks=tuple(float(v) for v in data["landmarks"]),
-                       percentiles=tuple(float(v) for v in data["percentiles"]),
-                       dark_level=int(data["dark_level"]), saturated_level=int(data["saturated_level"]),
-                       n_frames=int(data.get("n_frames", 0)), source=str(data.get("source", "")),
-                       version=int(data.get("version", REFERENCE_VERSION)))
+            return cls(
+                landmarks=tuple(float(v) for v in data["landmarks"]),
+                percentiles=tuple(float(v) for v in data["percentiles"]),
+                dark_level=int(data["dark_level"]),
+                saturated_level=int(data["saturated_level"]),
+                n_frames=int(data.get("n_frames", 0)),
+                source=str(data.get("source", "")),
+                version=int(data.get("version", REFERENCE_VERSION)),
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"intensity reference is malformed ({exc!r}); expected keys landmarks, percentiles, "
-                              "dark_level, saturated_level") from exc
+            raise ConfigError(
+                f"intensity reference is malformed ({exc!r}); expected keys landmarks, percentiles, "
+                "dark_level, saturated_level"
+            ) from exc
 
 
 @dataclass(frozen=True)
@@ -142,12 +158,16 @@ def landmarks(hist: np.ndarray, percentiles: Iterable[float] = PERCENTILES) -> n
     return np.interp(np.asarray(tuple(percentiles), float) / 100.0, cdf, np.arange(257, dtype=np.float64))
 
 
-def reference_from_images(images: Iterable[np.ndarray], source: str, rule: TissueRule = TissueRule()) -> IntensityReference:
+def reference_from_images(
+    images: Iterable[np.ndarray], source: str, rule: TissueRule = TissueRule()
+) -> IntensityReference:
     """The reference of model-view images whose outside is 0 (training or calibration frames, ``region=None``)."""
     return reference_from_checks((check_frame(g, None, rule) for g in images), source, rule)
 
 
-def reference_from_checks(checks: Iterable[FrameCheck], source: str, rule: TissueRule = TissueRule()) -> IntensityReference:
+def reference_from_checks(
+    checks: Iterable[FrameCheck], source: str, rule: TissueRule = TissueRule()
+) -> IntensityReference:
     """The reference of checked frames (their usable frames' pooled histogram); DataError when none is usable."""
     pooled, used = np.zeros(256, np.int64), 0
     for check in checks:
@@ -156,8 +176,9 @@ def reference_from_checks(checks: Iterable[FrameCheck], source: str, rule: Tissu
             used += 1
     if used == 0:
         raise DataError(f"{source}: no frame has enough tissue to define the intensity reference")
-    return IntensityReference(tuple(float(v) for v in landmarks(pooled)), PERCENTILES, rule.dark_level,
-                              rule.saturated_level, used, source)
+    return IntensityReference(
+        tuple(float(v) for v in landmarks(pooled)), PERCENTILES, rule.dark_level, rule.saturated_level, used, source
+    )
 
 
 def images_from_inputs(x: np.ndarray, float_lut: np.ndarray) -> np.ndarray:
@@ -183,7 +204,9 @@ class GuardConfig:
     def __post_init__(self) -> None:
         lo, hi = self.slope_bounds
         if not (0 < lo <= 1 <= hi) or self.min_frames < 1 or not 0 < self.min_usable_fraction <= 1:
-            raise ConfigError(f"harmonisation guard needs 0 < lo <= 1 <= hi, min_frames >= 1, 0 < fraction <= 1: {self}")
+            raise ConfigError(
+                f"harmonisation guard needs 0 < lo <= 1 <= hi, min_frames >= 1, 0 < fraction <= 1: {self}"
+            )
 
 
 @dataclass(frozen=True)
@@ -196,8 +219,13 @@ class Mapping:
     residual: float
 
 
-def fit_mapping(source: np.ndarray, reference: np.ndarray, bounds: tuple[float, float] = (0.5, 2.0),
-                tolerance: float = 0.5, end_slope_max: float = 4.0) -> Mapping:
+def fit_mapping(
+    source: np.ndarray,
+    reference: np.ndarray,
+    bounds: tuple[float, float] = (0.5, 2.0),
+    tolerance: float = 0.5,
+    end_slope_max: float = 4.0,
+) -> Mapping:
     """Monotone piecewise-linear map of ``source`` landmarks onto ``reference``: knots (0, 0), (s_i, y_i)..., (255, 255).
 
     Between landmarks each slope is the target slope clipped to ``bounds`` (shifted together when needed so the
@@ -235,8 +263,9 @@ def _knots(s: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs, np.bincount(inverse, weights=r[inside]) / np.bincount(inverse)
 
 
-def _slopes_with_span(target: np.ndarray, dx: np.ndarray, bounds: tuple[float, float], smin: float,
-                      smax: float) -> np.ndarray:
+def _slopes_with_span(
+    target: np.ndarray, dx: np.ndarray, bounds: tuple[float, float], smin: float, smax: float
+) -> np.ndarray:
     """Target slopes clipped to ``bounds``; shifted by one common offset when their span leaves [smin, smax]."""
     slopes = np.clip(target, *bounds)
     span = float(np.sum(slopes * dx))
@@ -266,18 +295,27 @@ class SiteFit:
     frames_rejected: dict[str, int]
 
     def report(self) -> dict[str, Any]:
-        return {"percentiles": list(self.percentiles), "reference": _r2(self.reference), "before": _r2(self.before),
-                "after": _r2(self.after), "landmark_error_before": round(_err(self.before, self.reference), 2),
-                "landmark_error_after": round(_err(self.after, self.reference), 2),
-                "max_grey_shift": self.max_shift, "identity": self.identity, "summary": self.summary()}
+        return {
+            "percentiles": list(self.percentiles),
+            "reference": _r2(self.reference),
+            "before": _r2(self.before),
+            "after": _r2(self.after),
+            "landmark_error_before": round(_err(self.before, self.reference), 2),
+            "landmark_error_after": round(_err(self.after, self.reference), 2),
+            "max_grey_shift": self.max_shift,
+            "identity": self.identity,
+            "summary": self.summary(),
+        }
 
     def summary(self) -> str:
         if self.identity:
             return "the tissue grey levels already match the reference: identity mapping (no change)"
         mid = self.percentiles.index(50.0) if 50.0 in self.percentiles else len(self.percentiles) // 2
-        return (f"median tissue grey {self.before[mid]:.1f} -> {self.after[mid]:.1f} (reference "
-                f"{self.reference[mid]:.1f}); mean landmark error {_err(self.before, self.reference):.1f} -> "
-                f"{_err(self.after, self.reference):.1f} grey levels; largest grey shift {self.max_shift}")
+        return (
+            f"median tissue grey {self.before[mid]:.1f} -> {self.after[mid]:.1f} (reference "
+            f"{self.reference[mid]:.1f}); mean landmark error {_err(self.before, self.reference):.1f} -> "
+            f"{_err(self.after, self.reference):.1f} grey levels; largest grey shift {self.max_shift}"
+        )
 
 
 def _r2(values: Iterable[float]) -> list[float]:
@@ -288,8 +326,12 @@ def _err(a: Iterable[float], b: Iterable[float]) -> float:
     return float(np.mean(np.abs(np.asarray(tuple(a)) - np.asarray(tuple(b)))))
 
 
-def fit_site(checks: Iterable[FrameCheck], reference: IntensityReference, guard: GuardConfig = GuardConfig(),
-             source: str = "the source") -> SiteFit:
+def fit_site(
+    checks: Iterable[FrameCheck],
+    reference: IntensityReference,
+    guard: GuardConfig = GuardConfig(),
+    source: str = "the source",
+) -> SiteFit:
     """Pool the usable frames, fit the bounded map onto ``reference``; DataError (a clear reason) when refused."""
     pooled, counts = np.zeros(256, np.int64), Counter[str]()
     for check in checks:
@@ -300,8 +342,9 @@ def fit_site(checks: Iterable[FrameCheck], reference: IntensityReference, guard:
     rejected = dict(sorted(counts.items()))
     _guard_frames(total, used, rejected, guard, source)
     before = landmarks(pooled, reference.percentiles)
-    mapping = fit_mapping(before, np.asarray(reference.landmarks), guard.slope_bounds, guard.tolerance,
-                          guard.end_slope_max)
+    mapping = fit_mapping(
+        before, np.asarray(reference.landmarks), guard.slope_bounds, guard.tolerance, guard.end_slope_max
+    )
     if mapping.residual > guard.max_residual:
         raise DataError(
             f"{source}: refused: the tissue grey levels do not look like the model's training images "
@@ -309,12 +352,23 @@ def fit_site(checks: Iterable[FrameCheck], reference: IntensityReference, guard:
             f"{np.round(reference.landmarks).astype(int).tolist()} at percentiles {list(reference.percentiles)}); "
             f"a grey-level map with slopes {guard.slope_bounds[0]}-{guard.slope_bounds[1]} still leaves "
             f"{mapping.residual:.0f} grey levels (limit {guard.max_residual:g}). Is this liver B-mode of the "
-            "model's kind (not another organ, a cardiac or Doppler clip, a wrong preset)?")
+            "model's kind (not another organ, a cardiac or Doppler clip, a wrong preset)?"
+        )
     mapped = np.bincount(mapping.lut, weights=pooled, minlength=256)
     after = landmarks(mapped, reference.percentiles)
     shift = int(np.max(np.abs(mapping.lut.astype(int) - np.arange(256))))
-    return SiteFit(mapping.lut, reference.percentiles, reference.landmarks, tuple(float(v) for v in before),
-                   tuple(float(v) for v in after), mapping.residual, shift, shift == 0, used, rejected)
+    return SiteFit(
+        mapping.lut,
+        reference.percentiles,
+        reference.landmarks,
+        tuple(float(v) for v in before),
+        tuple(float(v) for v in after),
+        mapping.residual,
+        shift,
+        shift == 0,
+        used,
+        rejected,
+    )
 
 
 def _guard_frames(total: int, used: int, rejected: dict[str, int], guard: GuardConfig, source: str) -> None:
@@ -325,7 +379,8 @@ def _guard_frames(total: int, used: int, rejected: dict[str, int], guard: GuardC
         raise DataError(
             f"{source}: refused: only {used} of {total} frames show enough liver tissue (need >= {guard.min_frames} "
             f"and >= {guard.min_usable_fraction:.0%}; rejected: {why}). Scan the liver parenchyma (not fluid, "
-            "shadow or air), with the probe on the patient and the region visible, and try again.")
+            "shadow or air), with the probe on the patient and the region visible, and try again."
+        )
 
 
 def compose(input_lut: np.ndarray, site_lut: np.ndarray) -> np.ndarray:

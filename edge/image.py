@@ -26,5 +26,6 @@ def as_bgr(frame: np.ndarray, name: str = "frame") -> np.ndarray:
         return frame if frame.flags.c_contiguous else np.ascontiguousarray(frame)
     if frame.ndim == 3 and frame.shape[2] == 4:
         return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    raise PreprocessError(f"{name}: shape {frame.shape} is not an image; expected (H, W), (H, W, 1), (H, W, 3) or "
-                          "(H, W, 4)")
+    raise PreprocessError(
+        f"{name}: shape {frame.shape} is not an image; expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)"
+    )

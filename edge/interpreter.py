@@ -25,7 +25,11 @@ from liveredge.edge.errors import ConfigError, ModelError
 from liveredge.edge.model_meta import QuantParams
 
 BACKENDS: tuple[str, ...] = ("ai_edge_litert", "tflite_runtime", "tensorflow")
-EDGETPU_LIBRARIES: dict[str, str] = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
+EDGETPU_LIBRARIES: dict[str, str] = {
+    "Linux": "libedgetpu.so.1",
+    "Darwin": "libedgetpu.1.dylib",
+    "Windows": "edgetpu.dll",
+}
 _DTYPES = {np.dtype(np.int8): "int8", np.dtype(np.uint8): "uint8"}
 
 
@@ -88,8 +92,9 @@ def find_backend(order: tuple[str, ...] = BACKENDS) -> Backend:
     raise ModelError("no TFLite interpreter is installed (tried " + "; ".join(missing) + "); " + interpreter_hint())
 
 
-def interpreter_hint(system: str | None = None, machine: str | None = None, python: tuple[int, int] | None = None
-                     ) -> str:
+def interpreter_hint(
+    system: str | None = None, machine: str | None = None, python: tuple[int, int] | None = None
+) -> str:
     """What to install for an interpreter on this platform, from the wheels published on PyPI: ai-edge-litert 2.3
     (Linux x86_64/aarch64, macOS arm64, Windows x86_64; CPython 3.10-3.14), tflite-runtime 2.14 (Linux
     x86_64/aarch64/armv7l; CPython <= 3.11; numpy < 2). Mirrors the markers of the ``edge``/``device`` extras."""
@@ -97,17 +102,20 @@ def interpreter_hint(system: str | None = None, machine: str | None = None, pyth
 
     system, machine = system or platform.system(), (machine or platform.machine()).lower()
     py = python or sys.version_info[:2]
-    litert = (system, machine) in {("Linux", "x86_64"), ("Linux", "aarch64"), ("Darwin", "arm64"),
-                                   ("Windows", "amd64")}
+    litert = (system, machine) in {("Linux", "x86_64"), ("Linux", "aarch64"), ("Darwin", "arm64"), ("Windows", "amd64")}
     tflite = system == "Linux" and machine in ("x86_64", "aarch64", "armv7l") and py <= (3, 11)
     if litert:
         return "install one with: pip install 'liveredge[edge]' (ai-edge-litert)"
     if tflite:
-        return (f"ai-edge-litert publishes no wheel for {system} {machine}; install: pip install "
-                "'liveredge[device]' (tflite-runtime 2.14 with numpy < 2)")
-    return (f"no published interpreter wheel fits {system} {machine} with Python {py[0]}.{py[1]} (ai-edge-litert: "
-            "Linux x86_64/aarch64, macOS arm64, Windows x86_64; tflite-runtime 2.14: Linux x86_64/aarch64/armv7l "
-            "with Python <= 3.11); build LiteRT from source or use a supported platform")
+        return (
+            f"ai-edge-litert publishes no wheel for {system} {machine}; install: pip install "
+            "'liveredge[device]' (tflite-runtime 2.14 with numpy < 2)"
+        )
+    return (
+        f"no published interpreter wheel fits {system} {machine} with Python {py[0]}.{py[1]} (ai-edge-litert: "
+        "Linux x86_64/aarch64, macOS arm64, Windows x86_64; tflite-runtime 2.14: Linux x86_64/aarch64/armv7l "
+        "with Python <= 3.11); build LiteRT from source or use a supported platform"
+    )
 
 
 def edgetpu_library(system: str | None = None) -> str:
@@ -189,7 +197,9 @@ def check_quant(name: str, tensor: QuantParams | None, declared: QuantParams | N
         and abs(tensor.scale - declared.scale) <= 1e-4 * abs(declared.scale)
     )
     if not ok:
-        raise ModelError(f"model {name} quantisation {tensor} differs from its metadata {declared}; re-convert the model")
+        raise ModelError(
+            f"model {name} quantisation {tensor} differs from its metadata {declared}; re-convert the model"
+        )
 
 
 class ClassifierRunner:

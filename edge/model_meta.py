@@ -109,7 +109,9 @@ class ModelMetadata:
         try:
             version = int(data.get("schema_version", -1))
             if version != SCHEMA_VERSION:
-                raise ModelError(f"model metadata schema {version} is not supported (this build reads {SCHEMA_VERSION})")
+                raise ModelError(
+                    f"model metadata schema {version} is not supported (this build reads {SCHEMA_VERSION})"
+                )
             return cls(
                 name=str(data["name"]),
                 labels=tuple(str(v) for v in data["labels"]),

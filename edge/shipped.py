@@ -31,15 +31,21 @@ def default_model() -> Path:
 def shipped_files() -> list[Path]:
     """Every file the package promises to ship besides code (tests check the wheel holds each one)."""
     model = default_model()
-    return [model, *(model.with_name(model.name + s) for s in MODEL_SIDECARS), MODEL_CARD,
-            *(DEPLOY_DIR / name for name in DEPLOY_FILES)]
+    return [
+        model,
+        *(model.with_name(model.name + s) for s in MODEL_SIDECARS),
+        MODEL_CARD,
+        *(DEPLOY_DIR / name for name in DEPLOY_FILES),
+    ]
 
 
 def missing_model_hint(path: str | Path) -> str:
     """The error text for a model path that is not a file (the shipped one missing means a broken install)."""
     if Path(path) == default_model():
-        return (f"--model {path}: the shipped model is missing from this installation; reinstall liveredge from "
-                "its wheel, or pass --model")
+        return (
+            f"--model {path}: the shipped model is missing from this installation; reinstall liveredge from "
+            "its wheel, or pass --model"
+        )
     return f"--model {path}: file not found; build one with 'liveredge convert' or pass another --model"
 
 

@@ -46,8 +46,13 @@ class Sidecar:
 
     def to_dict(self) -> dict[str, Any]:
         ref = None if self.intensity_reference is None else self.intensity_reference.to_dict()
-        data = {"name": self.name, "labels": list(self.labels), "preprocess": self.preprocess.to_dict(),
-                "cam_output": self.cam_output, "intensity_reference": ref}
+        data = {
+            "name": self.name,
+            "labels": list(self.labels),
+            "preprocess": self.preprocess.to_dict(),
+            "cam_output": self.cam_output,
+            "intensity_reference": ref,
+        }
         if self.operating_point is not None:
             data["operating_point"] = vars(self.operating_point).copy()
         return data
@@ -56,13 +61,18 @@ class Sidecar:
     def from_dict(cls, data: dict[str, Any], source: str = "sidecar") -> Sidecar:
         try:
             cam, ref, op = data.get("cam_output"), data.get("intensity_reference"), data.get("operating_point")
-            return cls(str(data["name"]), tuple(str(v) for v in data["labels"]),
-                       PreprocessSpec.from_dict(data["preprocess"]), None if cam is None else int(cam),
-                       None if ref is None else IntensityReference.from_dict(ref),
-                       None if op is None else OperatingPoint(**op))
+            return cls(
+                str(data["name"]),
+                tuple(str(v) for v in data["labels"]),
+                PreprocessSpec.from_dict(data["preprocess"]),
+                None if cam is None else int(cam),
+                None if ref is None else IntensityReference.from_dict(ref),
+                None if op is None else OperatingPoint(**op),
+            )
         except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
-            raise ModelError(f"{source}: malformed liveredge sidecar ({exc!r}); expected keys name, labels, "
-                             "preprocess, cam_output") from exc
+            raise ModelError(
+                f"{source}: malformed liveredge sidecar ({exc!r}); expected keys name, labels, preprocess, cam_output"
+            ) from exc
 
 
 def sidecar_path(model_path: str | Path) -> Path:

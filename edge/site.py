@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 
 SITE_FORMAT = "liveredge-site"
 SITE_VERSION = 1
-NOTE = ("Grey-level harmonisation fitted without labels; models trained on SIMULATED data, not for clinical use. "
-        "It does not replace validation on real data from this scanner.")
+NOTE = (
+    "Grey-level harmonisation fitted without labels; models trained on SIMULATED data, not for clinical use. "
+    "It does not replace validation on real data from this scanner."
+)
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,30 @@ class SiteFile:
     document: dict[str, Any] = dataclasses.field(repr=False, default_factory=dict)
 
 
-def site_document(model_sha256: str, model_name: str, model_path: str, source: str, lut: np.ndarray,
-                  report: dict[str, Any], frames: dict[str, Any], reference: dict[str, Any],
-                  created: str) -> dict[str, Any]:
+def site_document(
+    model_sha256: str,
+    model_name: str,
+    model_path: str,
+    source: str,
+    lut: np.ndarray,
+    report: dict[str, Any],
+    frames: dict[str, Any],
+    reference: dict[str, Any],
+    created: str,
+) -> dict[str, Any]:
     """The JSON document of a site file (see the module docstring)."""
-    return {"format": SITE_FORMAT, "version": SITE_VERSION,
-            "model": {"sha256": model_sha256, "name": model_name, "path": model_path}, "source": source,
-            "reference": reference, "lut": [int(v) for v in check_lut(lut, "site LUT")], "report": report,
-            "frames": frames, "created": created, "note": NOTE}
+    return {
+        "format": SITE_FORMAT,
+        "version": SITE_VERSION,
+        "model": {"sha256": model_sha256, "name": model_name, "path": model_path},
+        "source": source,
+        "reference": reference,
+        "lut": [int(v) for v in check_lut(lut, "site LUT")],
+        "report": report,
+        "frames": frames,
+        "created": created,
+        "note": NOTE,
+    }
 
 
 def write_site(path: str | Path, document: dict[str, Any]) -> str:
@@ -86,8 +104,10 @@ def read_site(path: str | Path) -> SiteFile:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"site file {path}: not valid JSON ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("format") != SITE_FORMAT:
-        raise ConfigError(f"site file {path}: not a liveredge site file (format must be {SITE_FORMAT!r}); "
-                          "make one with 'liveredge adapt'")
+        raise ConfigError(
+            f"site file {path}: not a liveredge site file (format must be {SITE_FORMAT!r}); "
+            "make one with 'liveredge adapt'"
+        )
     if doc.get("version") != SITE_VERSION:
         raise ConfigError(f"site file {path}: version {doc.get('version')!r} is not supported (reads {SITE_VERSION})")
     model = doc.get("model")
@@ -103,7 +123,8 @@ def check_model(site: SiteFile, model_sha256: str, model_path: str) -> None:
     if site.model_sha256 != model_sha256.lower():
         raise ConfigError(
             f"site file {site.path} was fitted for the model with sha256 {site.model_sha256[:16]}..., but "
-            f"{model_path} has sha256 {model_sha256[:16]}...; re-run 'liveredge adapt' with this model")
+            f"{model_path} has sha256 {model_sha256[:16]}...; re-run 'liveredge adapt' with this model"
+        )
 
 
 def apply_site(model: LoadedModel, site: SiteFile) -> LoadedModel:

@@ -56,11 +56,14 @@ class Statement:
             raise VerificationError(f"{source}: 'statement' must be a JSON object")
         unknown, missing = sorted(set(data) - set(_FIELDS)), sorted(set(_FIELDS) - set(data))
         if unknown or missing:
-            raise VerificationError(f"{source}: statement fields {unknown or ''} unknown {missing or ''} missing"
-                                    f" (expected {', '.join(_FIELDS)})")
+            raise VerificationError(
+                f"{source}: statement fields {unknown or ''} unknown {missing or ''} missing"
+                f" (expected {', '.join(_FIELDS)})"
+            )
         if data["format"] != STATEMENT_FORMAT or type(data["format"]) is not int:
-            raise VerificationError(f"{source}: statement format {data['format']!r} is not supported "
-                                    f"(this build reads {STATEMENT_FORMAT})")
+            raise VerificationError(
+                f"{source}: statement format {data['format']!r} is not supported (this build reads {STATEMENT_FORMAT})"
+            )
         for key in ("name", "role", "target", "gate", "sha256"):
             if not isinstance(data[key], str) or not data[key]:
                 raise VerificationError(f"{source}: statement '{key}' must be a non-empty string")

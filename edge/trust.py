@@ -71,8 +71,10 @@ class Trust:
         if self.statement is None:
             return f"UNVERIFIED (no signed statement; sha256 {self.sha256[:16]})"
         s = self.statement
-        return (f"verified: {s.name} v{s.version} role={s.role} target={s.target} gate={s.gate} "
-                f"key {self.key_id} sha256 {self.sha256[:16]}")
+        return (
+            f"verified: {s.name} v{s.version} role={s.role} target={s.target} gate={s.gate} "
+            f"key {self.key_id} sha256 {self.sha256[:16]}"
+        )
 
 
 def default_state_dir() -> Path:
@@ -113,12 +115,15 @@ def check_model(data: bytes, path: str | Path, policy: TrustPolicy) -> Trust:
             raise VerificationError(
                 f"{path}: no signed statement ({statement_path(path).name} is missing); sign it with "
                 "'liveredge sign --key K --role release --version N', or pass --allow-unverified to run it "
-                "unverified (every record then says so)")
+                "unverified (every record then says so)"
+            )
         return Trust(str(path), digest, False)
     raw = policy.trusted_keys().get(signed.key_id)
     if raw is None:
-        raise VerificationError(f"{path}: signed by key {signed.key_id}, which this device does not trust (trusted: "
-                                f"{', '.join(policy.trusted_keys()) or 'none'}); add a fleet key with --pubkey")
+        raise VerificationError(
+            f"{path}: signed by key {signed.key_id}, which this device does not trust (trusted: "
+            f"{', '.join(policy.trusted_keys()) or 'none'}); add a fleet key with --pubkey"
+        )
     verify_signature(signed.payload, signed.signature, raw, f"{path} ({statement_path(path).name})")
     _check_statement(signed.statement, digest, path, policy)
     return Trust(str(path), digest, True, signed.statement, signed.key_id)
@@ -129,8 +134,10 @@ def _check_transport_sidecar(path: str | Path, digest: str) -> None:
     if side.is_file():
         expected = parse_sidecar(_read_small(side).decode("utf-8", errors="replace"), str(side))
         if not hmac.compare_digest(expected, digest):
-            raise VerificationError(f"{path}: SHA-256 {digest[:16]}... does not match {side.name} ({expected[:16]}...);"
-                                    " the file is corrupt or was modified — do not load it")
+            raise VerificationError(
+                f"{path}: SHA-256 {digest[:16]}... does not match {side.name} ({expected[:16]}...);"
+                " the file is corrupt or was modified — do not load it"
+            )
 
 
 def _read_statement(path: str | Path) -> SignedStatement | None:
@@ -146,20 +153,27 @@ def _read_small(path: Path) -> bytes:
 
 def _check_statement(s: Statement, digest: str, path: str | Path, policy: TrustPolicy) -> None:
     if not hmac.compare_digest(s.sha256, digest):
-        raise VerificationError(f"{path}: the signed statement is for other bytes (sha256 {s.sha256[:16]}..., the "
-                                f"file has {digest[:16]}...); the model was altered or swapped — do not load it")
+        raise VerificationError(
+            f"{path}: the signed statement is for other bytes (sha256 {s.sha256[:16]}..., the "
+            f"file has {digest[:16]}...); the model was altered or swapped — do not load it"
+        )
     if s.role == "rejected":
-        raise VerificationError(f"{path}: signed as role 'rejected' ({s.name} v{s.version}, gate {s.gate}); a "
-                                "rejected model never runs")
+        raise VerificationError(
+            f"{path}: signed as role 'rejected' ({s.name} v{s.version}, gate {s.gate}); a rejected model never runs"
+        )
     if s.role == "dev" and not policy.allow_dev:
-        raise VerificationError(f"{path}: signed as role 'dev' ({s.name} v{s.version}), not a release; pass "
-                                "--allow-dev to run a development model")
+        raise VerificationError(
+            f"{path}: signed as role 'dev' ({s.name} v{s.version}), not a release; pass "
+            "--allow-dev to run a development model"
+        )
     if s.role == "release" and s.gate != "passed":
         raise VerificationError(f"{path}: a release statement with gate '{s.gate}' is invalid; refused")
     highest = accepted_versions(policy).get(s.name, 0)
     if s.version < highest and not policy.allow_rollback:
-        raise VerificationError(f"{path}: {s.name} v{s.version} is older than v{highest}, the highest this device "
-                                f"has accepted ({policy.state_file()}); pass --allow-rollback to run it anyway")
+        raise VerificationError(
+            f"{path}: {s.name} v{s.version} is older than v{highest}, the highest this device "
+            f"has accepted ({policy.state_file()}); pass --allow-rollback to run it anyway"
+        )
 
 
 def accepted_versions(policy: TrustPolicy) -> dict[str, int]:
@@ -198,8 +212,10 @@ def _write_state(state: Path, versions: dict[str, int]) -> None:
         state.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".versions.", dir=state.parent)
     except OSError as exc:
-        raise ConfigError(f"{state}: cannot record the accepted model version ({exc.strerror or exc}); "
-                          "set --state-dir to a writable folder") from exc
+        raise ConfigError(
+            f"{state}: cannot record the accepted model version ({exc.strerror or exc}); "
+            "set --state-dir to a writable folder"
+        ) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(versions, handle, sort_keys=True)

@@ -41,7 +41,14 @@ FLAG_ACK_REQUESTED = 0x01
 FLAG_RETRANSMIT = 0x02
 
 ERROR_KINDS: tuple[str, ...] = (
-    "overflow", "cobs", "short", "crc", "version", "length", "unknown_type", "payload_size",
+    "overflow",
+    "cobs",
+    "short",
+    "crc",
+    "version",
+    "length",
+    "unknown_type",
+    "payload_size",
 )
 
 

@@ -81,8 +81,9 @@ class Handheld:
         elif kind is ProbeKind.PRESET:
             self.preset = value
         button = value if kind is ProbeKind.BUTTON else 0
-        event = ProbeEvent(int(kind), self.frozen, self.depth_mm, self.gain_db, self.preset, button,
-                           self._device_ms(now))
+        event = ProbeEvent(
+            int(kind), self.frozen, self.depth_mm, self.gain_db, self.preset, button, self._device_ms(now)
+        )
         self.session.send(event, now)
         return event
 
@@ -108,8 +109,12 @@ class Handheld:
                 return ExamStart(self.exam_start(now), self._device_ms(now))
             return ExamEnd(self.exam_end(now), self._device_ms(now))
         kind = self._rng.choice(list(ProbeKind))
-        value = {ProbeKind.DEPTH: self._rng.randrange(40, 300, 10), ProbeKind.GAIN: self._rng.randrange(0, 101),
-                 ProbeKind.PRESET: self._rng.randrange(0, 8), ProbeKind.BUTTON: self._rng.randrange(1, 5)}
+        value = {
+            ProbeKind.DEPTH: self._rng.randrange(40, 300, 10),
+            ProbeKind.GAIN: self._rng.randrange(0, 101),
+            ProbeKind.PRESET: self._rng.randrange(0, 8),
+            ProbeKind.BUTTON: self._rng.randrange(1, 5),
+        }
         return self.probe(kind, now, value.get(kind, 0))
 
     def _exam_id(self, exam_id: int | None) -> int:
@@ -125,8 +130,14 @@ class Handheld:
 class PtyEmulator:
     """A :class:`Handheld` on a pty, serviced by a thread. Thread-safe actions; see the module docstring."""
 
-    def __init__(self, handheld: Handheld | None = None, link_path: str | os.PathLike[str] | None = None, *,
-                 on_event: Callable[[Event], None] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        handheld: Handheld | None = None,
+        link_path: str | os.PathLike[str] | None = None,
+        *,
+        on_event: Callable[[Event], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.handheld = handheld or Handheld()
         self.link_path = Path(link_path) if link_path is not None else None
         self._on_event = on_event

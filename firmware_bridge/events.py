@@ -67,18 +67,53 @@ class DeliveryFailed:
     reason: str
 
 
-Event: TypeAlias = (LinkUp | LinkDown | Incompatible | Delivered | DeliveryFailed | ProbeEvent | ExamStart | ExamEnd | Result
-         | ExamSummary | Alert)
-APP_TYPES = frozenset({MsgType.PROBE_EVENT, MsgType.EXAM_START, MsgType.EXAM_END, MsgType.RESULT,
-                       MsgType.EXAM_SUMMARY, MsgType.ALERT})
-COUNTER_NAMES: tuple[str, ...] = (
-    "frames_rx", "frames_tx", "crc_errors", "framing_errors", "version_errors", "length_errors",
-    "unknown_type", "payload_errors", "sequence_gaps", "retransmits", "duplicates", "acks_rx", "nacks_rx",
-    "handshakes", "link_downs", "dropped_not_up", "ignored_not_up", "refused", "stray_nacks",
+Event: TypeAlias = (
+    LinkUp
+    | LinkDown
+    | Incompatible
+    | Delivered
+    | DeliveryFailed
+    | ProbeEvent
+    | ExamStart
+    | ExamEnd
+    | Result
+    | ExamSummary
+    | Alert
 )
-ERROR_COUNTER = {"overflow": "framing_errors", "cobs": "framing_errors", "short": "framing_errors",
-                  "crc": "crc_errors", "version": "version_errors", "length": "length_errors",
-                  "unknown_type": "unknown_type", "payload_size": "payload_errors"}
+APP_TYPES = frozenset(
+    {MsgType.PROBE_EVENT, MsgType.EXAM_START, MsgType.EXAM_END, MsgType.RESULT, MsgType.EXAM_SUMMARY, MsgType.ALERT}
+)
+COUNTER_NAMES: tuple[str, ...] = (
+    "frames_rx",
+    "frames_tx",
+    "crc_errors",
+    "framing_errors",
+    "version_errors",
+    "length_errors",
+    "unknown_type",
+    "payload_errors",
+    "sequence_gaps",
+    "retransmits",
+    "duplicates",
+    "acks_rx",
+    "nacks_rx",
+    "handshakes",
+    "link_downs",
+    "dropped_not_up",
+    "ignored_not_up",
+    "refused",
+    "stray_nacks",
+)
+ERROR_COUNTER = {
+    "overflow": "framing_errors",
+    "cobs": "framing_errors",
+    "short": "framing_errors",
+    "crc": "crc_errors",
+    "version": "version_errors",
+    "length": "length_errors",
+    "unknown_type": "unknown_type",
+    "payload_size": "payload_errors",
+}
 
 
 @dataclass(frozen=True)
@@ -99,5 +134,3 @@ class SessionStats:
     def decode_errors(self) -> int:
         """Every received segment that failed a check."""
         return sum(self.counters[c] for c in set(ERROR_COUNTER.values()))
-
-

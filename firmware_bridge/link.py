@@ -69,8 +69,15 @@ def _port_errors() -> tuple[type[BaseException], ...]:
 class SerialLink:
     """A session on a serial port, serviced by a background thread. Thread-safe; use as a context manager."""
 
-    def __init__(self, url: str, session: Session | None = None, config: LinkConfig | None = None, *,
-                 opener: Callable[..., Any] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        url: str,
+        session: Session | None = None,
+        config: LinkConfig | None = None,
+        *,
+        opener: Callable[..., Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url = url
         self.session = session or Session()
         self.config = config or LinkConfig()
@@ -184,8 +191,13 @@ class SerialLink:
     def _open(self) -> bool:
         cfg = self.config
         try:
-            port = self._opener(self.url, baudrate=cfg.baudrate, timeout=cfg.read_timeout_s,
-                                write_timeout=cfg.write_timeout_s, exclusive=cfg.exclusive)
+            port = self._opener(
+                self.url,
+                baudrate=cfg.baudrate,
+                timeout=cfg.read_timeout_s,
+                write_timeout=cfg.write_timeout_s,
+                exclusive=cfg.exclusive,
+            )
         except _port_errors() as exc:
             self.last_error = f"cannot open {self.url}: {exc}"
             return False
@@ -295,12 +307,15 @@ class SerialLink:
                 pass
 
 
-def open_link(url: str, session: Session | None = None, config: LinkConfig | None = None,
-              wait_s: float = 0.0) -> SerialLink:
+def open_link(
+    url: str, session: Session | None = None, config: LinkConfig | None = None, wait_s: float = 0.0
+) -> SerialLink:
     """Start a link on ``url``; with ``wait_s`` > 0, raise :class:`PortError` if it is not up by then."""
     link = SerialLink(url, session, config).start()
     if wait_s > 0 and not link.wait_until_up(wait_s):
         link.stop()
-        raise PortError(f"{url}: no handshake within {wait_s:g} s ({link.last_error or 'no answer to HELLO'}); "
-                        "check the port name, the cable and that the device runs a liveredge-compatible firmware")
+        raise PortError(
+            f"{url}: no handshake within {wait_s:g} s ({link.last_error or 'no answer to HELLO'}); "
+            "check the port name, the cable and that the device runs a liveredge-compatible firmware"
+        )
     return link

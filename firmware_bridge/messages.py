@@ -236,7 +236,9 @@ class Nack(_Message):
     reason: int
 
 
-Message: TypeAlias = Hello | HelloAck | Heartbeat | ProbeEvent | ExamStart | ExamEnd | Result | ExamSummary | Alert | Ack | Nack
+Message: TypeAlias = (
+    Hello | HelloAck | Heartbeat | ProbeEvent | ExamStart | ExamEnd | Result | ExamSummary | Alert | Ack | Nack
+)
 
 MESSAGE_CLASSES: dict[int, type[Message]] = {
     cls.TYPE: cls

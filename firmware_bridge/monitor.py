@@ -79,8 +79,10 @@ def describe_event(event: Event) -> str:
         return describe_message(event)
     peer = getattr(event, "peer", None)
     if peer is not None:
-        return (f"LinkUp peer device_id=0x{peer.device_id:016x} firmware={peer.fw_major}.{peer.fw_minor}."
-                f"{peer.fw_patch} max_frame={peer.max_frame}")
+        return (
+            f"LinkUp peer device_id=0x{peer.device_id:016x} firmware={peer.fw_major}.{peer.fw_minor}."
+            f"{peer.fw_patch} max_frame={peer.max_frame}"
+        )
     return f"{type(event).__name__} " + " ".join(f"{k}={v}" for k, v in asdict(event).items())
 
 
@@ -93,8 +95,15 @@ class MonitorSummary:
     seconds: float
 
 
-def monitor(port: Any, emit: Callable[[str], None], *, duration_s: float | None = None, count: int | None = None,
-            handshake: bool = False, clock: Callable[[], float] = time.monotonic) -> MonitorSummary:
+def monitor(
+    port: Any,
+    emit: Callable[[str], None],
+    *,
+    duration_s: float | None = None,
+    count: int | None = None,
+    handshake: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+) -> MonitorSummary:
     """Decode traffic from an open pyserial ``port`` and ``emit`` one line per frame until duration/count."""
     decoder, session = FrameDecoder(), Session() if handshake else None
     start = clock()
@@ -132,5 +141,6 @@ def open_port(url: str, baudrate: int, timeout_s: float = 0.05) -> Any:
     try:
         return serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, exclusive=True)
     except (serial.SerialException, OSError, ValueError) as exc:
-        raise PortError(f"{url}: cannot open ({exc}); check the name (ls /dev/serial/by-id/) and that no "
-                        "other program holds it") from exc
+        raise PortError(
+            f"{url}: cannot open ({exc}); check the name (ls /dev/serial/by-id/) and that no other program holds it"
+        ) from exc

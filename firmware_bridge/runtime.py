@@ -55,14 +55,31 @@ InboundEvent: TypeAlias = ProbeEvent | ExamStart | ExamEnd
 class RuntimeBridge(Protocol):
     """What the edge runtime needs from the MCU link."""
 
-    def publish_result(self, *, frame_seq: int, timestamp_ns: int, class_index: int, confidence: float,
-                       quality_flags: int = 0, class_name: str | None = None) -> bool: ...
+    def publish_result(
+        self,
+        *,
+        frame_seq: int,
+        timestamp_ns: int,
+        class_index: int,
+        confidence: float,
+        quality_flags: int = 0,
+        class_name: str | None = None,
+    ) -> bool: ...
 
-    def publish_summary(self, *, exam_id: int, frames: int, uncertain_frames: int, class_index: int,
-                        confidence: float, quality_flags: int = 0) -> bool: ...
+    def publish_summary(
+        self,
+        *,
+        exam_id: int,
+        frames: int,
+        uncertain_frames: int,
+        class_index: int,
+        confidence: float,
+        quality_flags: int = 0,
+    ) -> bool: ...
 
-    def publish_alert(self, code: int, *, severity: int = 1, detail: int = 0,
-                      timestamp_ns: int | None = None) -> bool: ...
+    def publish_alert(
+        self, code: int, *, severity: int = 1, detail: int = 0, timestamp_ns: int | None = None
+    ) -> bool: ...
 
     def poll_events(self) -> list[InboundEvent]: ...
 
@@ -79,8 +96,9 @@ def _class(class_index: int, class_name: str | None) -> int:
     if class_index not in CLASS_NAMES:
         raise BridgeValueError(f"class_index={class_index!r}; valid: {sorted(CLASS_NAMES)} ({CLASS_NAMES})")
     if class_name is not None and CLASS_NAMES[class_index] != class_name:
-        raise BridgeValueError(f"class_name={class_name!r} does not match class_index {class_index} "
-                               f"({CLASS_NAMES[class_index]!r})")
+        raise BridgeValueError(
+            f"class_name={class_name!r} does not match class_index {class_index} ({CLASS_NAMES[class_index]!r})"
+        )
     return class_index
 
 
@@ -90,19 +108,37 @@ def _confidence(confidence: float) -> int:
     return round(float(confidence) * 10000)
 
 
-def make_result(*, frame_seq: int, timestamp_ns: int, class_index: int, confidence: float,
-                quality_flags: int = 0, class_name: str | None = None) -> Result:
+def make_result(
+    *,
+    frame_seq: int,
+    timestamp_ns: int,
+    class_index: int,
+    confidence: float,
+    quality_flags: int = 0,
+    class_name: str | None = None,
+) -> Result:
     """Validate plain values into a RESULT message."""
-    return Result(_check("frame_seq", frame_seq, 32), _check("timestamp_ns", timestamp_ns, 64),
-                  _class(class_index, class_name), _confidence(confidence), _check("quality_flags", quality_flags, 16))
+    return Result(
+        _check("frame_seq", frame_seq, 32),
+        _check("timestamp_ns", timestamp_ns, 64),
+        _class(class_index, class_name),
+        _confidence(confidence),
+        _check("quality_flags", quality_flags, 16),
+    )
 
 
-def make_summary(*, exam_id: int, frames: int, uncertain_frames: int, class_index: int, confidence: float,
-                 quality_flags: int = 0) -> ExamSummary:
+def make_summary(
+    *, exam_id: int, frames: int, uncertain_frames: int, class_index: int, confidence: float, quality_flags: int = 0
+) -> ExamSummary:
     """Validate plain values into an EXAM_SUMMARY message."""
-    return ExamSummary(_check("exam_id", exam_id, 32), _check("frames", frames, 32),
-                       _check("uncertain_frames", uncertain_frames, 32), _class(class_index, None),
-                       _confidence(confidence), _check("quality_flags", quality_flags, 16))
+    return ExamSummary(
+        _check("exam_id", exam_id, 32),
+        _check("frames", frames, 32),
+        _check("uncertain_frames", uncertain_frames, 32),
+        _class(class_index, None),
+        _confidence(confidence),
+        _check("quality_flags", quality_flags, 16),
+    )
 
 
 def make_alert(code: int, *, severity: int = 1, detail: int = 0, timestamp_ns: int | None = None) -> Alert:
@@ -112,8 +148,7 @@ def make_alert(code: int, *, severity: int = 1, detail: int = 0, timestamp_ns: i
     stamp = time.monotonic_ns() if timestamp_ns is None else timestamp_ns
     if severity not in (0, 1, 2):
         raise BridgeValueError(f"severity={severity!r}; valid: 0 info, 1 warning, 2 critical")
-    return Alert(int(code), severity, _check("detail", detail, 16),
-                 _check("timestamp_ns", stamp, 64))
+    return Alert(int(code), severity, _check("detail", detail, 16), _check("timestamp_ns", stamp, 64))
 
 
 class SerialBridge:
@@ -124,26 +159,62 @@ class SerialBridge:
         self.link_events: list[Event] = []
 
     @classmethod
-    def open(cls, url: str, *, link_config: LinkConfig | None = None, session_config: SessionConfig | None = None,
-             wait_s: float = 0.0) -> SerialBridge:
+    def open(
+        cls,
+        url: str,
+        *,
+        link_config: LinkConfig | None = None,
+        session_config: SessionConfig | None = None,
+        wait_s: float = 0.0,
+    ) -> SerialBridge:
         """Open ``url`` and start the link thread; ``wait_s`` > 0 waits for the handshake (PortError if none)."""
         return cls(open_link(url, Session(session_config), link_config, wait_s))
 
-    def publish_result(self, *, frame_seq: int, timestamp_ns: int, class_index: int, confidence: float,
-                       quality_flags: int = 0, class_name: str | None = None) -> bool:
+    def publish_result(
+        self,
+        *,
+        frame_seq: int,
+        timestamp_ns: int,
+        class_index: int,
+        confidence: float,
+        quality_flags: int = 0,
+        class_name: str | None = None,
+    ) -> bool:
         """Send a RESULT (best effort)."""
-        return self.link.send(make_result(frame_seq=frame_seq, timestamp_ns=timestamp_ns, class_index=class_index,
-                                          confidence=confidence, quality_flags=quality_flags, class_name=class_name))
+        return self.link.send(
+            make_result(
+                frame_seq=frame_seq,
+                timestamp_ns=timestamp_ns,
+                class_index=class_index,
+                confidence=confidence,
+                quality_flags=quality_flags,
+                class_name=class_name,
+            )
+        )
 
-    def publish_summary(self, *, exam_id: int, frames: int, uncertain_frames: int, class_index: int,
-                        confidence: float, quality_flags: int = 0) -> bool:
+    def publish_summary(
+        self,
+        *,
+        exam_id: int,
+        frames: int,
+        uncertain_frames: int,
+        class_index: int,
+        confidence: float,
+        quality_flags: int = 0,
+    ) -> bool:
         """Queue an EXAM_SUMMARY (reliable: retransmitted until acknowledged)."""
-        return self.link.send(make_summary(exam_id=exam_id, frames=frames, uncertain_frames=uncertain_frames,
-                                           class_index=class_index, confidence=confidence,
-                                           quality_flags=quality_flags))
+        return self.link.send(
+            make_summary(
+                exam_id=exam_id,
+                frames=frames,
+                uncertain_frames=uncertain_frames,
+                class_index=class_index,
+                confidence=confidence,
+                quality_flags=quality_flags,
+            )
+        )
 
-    def publish_alert(self, code: int, *, severity: int = 1, detail: int = 0,
-                      timestamp_ns: int | None = None) -> bool:
+    def publish_alert(self, code: int, *, severity: int = 1, detail: int = 0, timestamp_ns: int | None = None) -> bool:
         """Send an ALERT (best effort)."""
         return self.link.send(make_alert(code, severity=severity, detail=detail, timestamp_ns=timestamp_ns))
 
@@ -183,20 +254,47 @@ class SerialBridge:
 class NullBridge:
     """:class:`RuntimeBridge` for a device without an MCU link: validates, drops, never has events."""
 
-    def publish_result(self, *, frame_seq: int, timestamp_ns: int, class_index: int, confidence: float,
-                       quality_flags: int = 0, class_name: str | None = None) -> bool:
-        make_result(frame_seq=frame_seq, timestamp_ns=timestamp_ns, class_index=class_index, confidence=confidence,
-                    quality_flags=quality_flags, class_name=class_name)
+    def publish_result(
+        self,
+        *,
+        frame_seq: int,
+        timestamp_ns: int,
+        class_index: int,
+        confidence: float,
+        quality_flags: int = 0,
+        class_name: str | None = None,
+    ) -> bool:
+        make_result(
+            frame_seq=frame_seq,
+            timestamp_ns=timestamp_ns,
+            class_index=class_index,
+            confidence=confidence,
+            quality_flags=quality_flags,
+            class_name=class_name,
+        )
         return False
 
-    def publish_summary(self, *, exam_id: int, frames: int, uncertain_frames: int, class_index: int,
-                        confidence: float, quality_flags: int = 0) -> bool:
-        make_summary(exam_id=exam_id, frames=frames, uncertain_frames=uncertain_frames, class_index=class_index,
-                     confidence=confidence, quality_flags=quality_flags)
+    def publish_summary(
+        self,
+        *,
+        exam_id: int,
+        frames: int,
+        uncertain_frames: int,
+        class_index: int,
+        confidence: float,
+        quality_flags: int = 0,
+    ) -> bool:
+        make_summary(
+            exam_id=exam_id,
+            frames=frames,
+            uncertain_frames=uncertain_frames,
+            class_index=class_index,
+            confidence=confidence,
+            quality_flags=quality_flags,
+        )
         return False
 
-    def publish_alert(self, code: int, *, severity: int = 1, detail: int = 0,
-                      timestamp_ns: int | None = None) -> bool:
+    def publish_alert(self, code: int, *, severity: int = 1, detail: int = 0, timestamp_ns: int | None = None) -> bool:
         make_alert(code, severity=severity, detail=detail, timestamp_ns=timestamp_ns)
         return False
 

@@ -24,8 +24,12 @@ _BARE = {"freeze", "unfreeze", "reset", "wait_link"}
 ACTIONS = frozenset(_VALUED | _OPTIONAL | _BARE)
 SCRIPT_HELP = (
     "--script FILE: one action per line, '<delay_s> <action> [value]' ('#' starts a comment; delay_s is seconds "
-    "after the previous line). Actions: " + ", ".join(f"{a} N" for a in sorted(_VALUED)) + ", "
-    + ", ".join(f"{a} [ID]" for a in sorted(_OPTIONAL)) + ", " + ", ".join(sorted(_BARE))
+    "after the previous line). Actions: "
+    + ", ".join(f"{a} N" for a in sorted(_VALUED))
+    + ", "
+    + ", ".join(f"{a} [ID]" for a in sorted(_OPTIONAL))
+    + ", "
+    + ", ".join(sorted(_BARE))
     + " (wait_link: wait until a host has completed the handshake). Example: '0 wait_link', '0.5 exam_start', "
     "'2.0 exam_end'. SIGTERM or Ctrl-C stop the emulator and remove its --link."
 )
@@ -57,8 +61,10 @@ def _parse_line(line: str, where: str) -> Step:
     except ValueError:
         raise ScriptError(f"{where}: {parts[0]!r} is not a delay in seconds (expected '<delay_s> <action>')") from None
     if delay < 0 or len(parts) < 2 or parts[1] not in ACTIONS:
-        raise ScriptError(f"{where}: expected '<delay_s ≥ 0> <action> [value]' with action one of "
-                          f"{', '.join(sorted(ACTIONS))}; got {line!r}")
+        raise ScriptError(
+            f"{where}: expected '<delay_s ≥ 0> <action> [value]' with action one of "
+            f"{', '.join(sorted(ACTIONS))}; got {line!r}"
+        )
     action, rest = parts[1], parts[2:]
     if (action in _BARE and rest) or (action in _VALUED and len(rest) != 1) or len(rest) > 1:
         raise ScriptError(f"{where}: wrong number of values for {action!r} in {line!r}")

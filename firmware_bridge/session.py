@@ -301,8 +301,10 @@ class Session:
 
     def _on_hello(self, frame: Frame, msg: Hello, now: float) -> None:
         if msg.protocol_version != PROTOCOL_VERSION or msg.schema_hash != SCHEMA_HASH:
-            self._incompatible(f"peer protocol {msg.protocol_version} schema {msg.schema_hash:08x}, "
-                               f"ours {PROTOCOL_VERSION} {SCHEMA_HASH:08x}")
+            self._incompatible(
+                f"peer protocol {msg.protocol_version} schema {msg.schema_hash:08x}, "
+                f"ours {PROTOCOL_VERSION} {SCHEMA_HASH:08x}"
+            )
             self._transmit(Nack(frame.seq, NackReason.INCOMPATIBLE))
             return
         self._timers.last_rx = now

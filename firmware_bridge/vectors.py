@@ -108,35 +108,91 @@ def _invalid() -> list[tuple[str, str, bytes]]:
 def _valid_entry(name: str, message: Message, seq: int, flags: int) -> dict[str, Any]:
     data = encode_frame(message, seq, flags)
     return {
-        "name": name, "note": f"valid {message.TYPE.name}", "hex": data.hex(), "expect": "ok",
-        "type": int(message.TYPE), "type_name": message.TYPE.name, "seq": seq, "flags": flags,
-        "payload": message.pack().hex(), "fields": field_values(message), "message": asdict(message),
+        "name": name,
+        "note": f"valid {message.TYPE.name}",
+        "hex": data.hex(),
+        "expect": "ok",
+        "type": int(message.TYPE),
+        "type_name": message.TYPE.name,
+        "seq": seq,
+        "flags": flags,
+        "payload": message.pack().hex(),
+        "fields": field_values(message),
+        "message": asdict(message),
     }
 
 
 RULES: tuple[tuple[str, str, str, Message, int, int], ...] = (
-    ("host_refuses_result", "a RESULT sent to the host (wrong direction)", "host",
-     Result(42, 1_234_567_890_123, 1, 9137, 5), 3, 0),
-    ("mcu_refuses_exam_start", "an EXAM_START sent to the MCU (wrong direction): NACK, no ACK", "mcu",
-     ExamStart(7, 100), 3, FLAG_ACK_REQUESTED),
+    (
+        "host_refuses_result",
+        "a RESULT sent to the host (wrong direction)",
+        "host",
+        Result(42, 1_234_567_890_123, 1, 9137, 5),
+        3,
+        0,
+    ),
+    (
+        "mcu_refuses_exam_start",
+        "an EXAM_START sent to the MCU (wrong direction): NACK, no ACK",
+        "mcu",
+        ExamStart(7, 100),
+        3,
+        FLAG_ACK_REQUESTED,
+    ),
     ("mcu_refuses_class_9", "RESULT class_index 9 (not in the class table)", "mcu", Result(1, 2, 9, 5000, 0), 3, 0),
     ("mcu_refuses_confidence", "RESULT confidence_e4 10001", "mcu", Result(1, 2, 1, 10001, 0), 3, 0),
-    ("mcu_refuses_summary_counts", "EXAM_SUMMARY uncertain_frames > frames", "mcu",
-     ExamSummary(5, 10, 11, 1, 5000, 0), 3, FLAG_ACK_REQUESTED),
+    (
+        "mcu_refuses_summary_counts",
+        "EXAM_SUMMARY uncertain_frames > frames",
+        "mcu",
+        ExamSummary(5, 10, 11, 1, 5000, 0),
+        3,
+        FLAG_ACK_REQUESTED,
+    ),
     ("mcu_refuses_severity", "ALERT severity 3", "mcu", Alert(1, 3, 0, 5), 3, 0),
     ("host_refuses_frozen_2", "PROBE_EVENT frozen 2", "host", ProbeEvent(1, 2, 160, 50, 1, 0, 10), 3, 0),
-    ("host_refuses_probe_kind", "PROBE_EVENT kind 9 (not a ProbeKind)", "host", ProbeEvent(9, 0, 160, 50, 1, 0, 10),
-     3, 0),
-    ("mcu_clears_reserved_quality", "RESULT with reserved quality bits 9..15 set: delivered with them cleared",
-     "mcu", Result(1, 2, 1, 5000, 0xFE05), 3, 0),
-    ("mcu_no_ack_for_result", "RESULT with ACK_REQUESTED: delivered, never acknowledged", "mcu",
-     Result(1, 2, 255, 0, 0), 3, FLAG_ACK_REQUESTED),
-    ("mcu_acks_summary_without_flag", "EXAM_SUMMARY without ACK_REQUESTED: acknowledged all the same", "mcu",
-     ExamSummary(6, 10, 1, 2, 8000, 0), 3, 0),
+    (
+        "host_refuses_probe_kind",
+        "PROBE_EVENT kind 9 (not a ProbeKind)",
+        "host",
+        ProbeEvent(9, 0, 160, 50, 1, 0, 10),
+        3,
+        0,
+    ),
+    (
+        "mcu_clears_reserved_quality",
+        "RESULT with reserved quality bits 9..15 set: delivered with them cleared",
+        "mcu",
+        Result(1, 2, 1, 5000, 0xFE05),
+        3,
+        0,
+    ),
+    (
+        "mcu_no_ack_for_result",
+        "RESULT with ACK_REQUESTED: delivered, never acknowledged",
+        "mcu",
+        Result(1, 2, 255, 0, 0),
+        3,
+        FLAG_ACK_REQUESTED,
+    ),
+    (
+        "mcu_acks_summary_without_flag",
+        "EXAM_SUMMARY without ACK_REQUESTED: acknowledged all the same",
+        "mcu",
+        ExamSummary(6, 10, 1, 2, 8000, 0),
+        3,
+        0,
+    ),
     ("host_acks_exam_start", "EXAM_START to the host: ACK", "host", ExamStart(8, 100), 3, FLAG_ACK_REQUESTED),
     ("host_delivers_probe_event", "PROBE_EVENT to the host", "host", ProbeEvent(3, 0, 120, 50, 1, 0, 10), 3, 0),
-    ("host_ignores_stray_incompatible", "NACK(INCOMPATIBLE) naming seq 5 while UP: not an answer to our HELLO, "
-     "counted and ignored (the link stays up)", "host", Nack(5, 4), 3, 0),
+    (
+        "host_ignores_stray_incompatible",
+        "NACK(INCOMPATIBLE) naming seq 5 while UP: not an answer to our HELLO, counted and ignored (the link stays up)",
+        "host",
+        Nack(5, 4),
+        3,
+        0,
+    ),
 )
 
 
@@ -152,9 +208,15 @@ def _rule_entry(name: str, note: str, role: str, message: Message, seq: int, fla
     side.receive(encode_frame(Hello(1, SCHEMA_HASH, 256, 9, 1, 0, 0), 0), 0.0)  # the peer's HELLO: we are UP
     side.take_output()
     side.receive(data, 0.0)
-    entry: dict[str, Any] = {"name": name, "note": note, "role": role, "hex": data.hex(),
-                             "verdict": verdict(Role(role), frame), "reply": side.take_output().hex(),
-                             "state_after": side.state.value}
+    entry: dict[str, Any] = {
+        "name": name,
+        "note": note,
+        "role": role,
+        "hex": data.hex(),
+        "verdict": verdict(Role(role), frame),
+        "reply": side.take_output().hex(),
+        "state_after": side.state.value,
+    }
     delivered = cleaned(message)
     if entry["verdict"] == "deliver" and isinstance(delivered, (Result, ExamSummary)):
         entry["quality_delivered"] = delivered.quality_flags
@@ -169,8 +231,13 @@ def build_vectors() -> dict[str, Any]:
         kind = "ok" if isinstance(outcome, Frame) else outcome.kind
         vectors.append({"name": name, "note": note, "hex": data.hex(), "expect": kind})
     return {
-        "protocol_version": PROTOCOL_VERSION, "schema_hash": f"0x{SCHEMA_HASH:08x}", "schema": schema_text(),
-        "crc": "CRC-32/ISO-HDLC", "max_frame": MAX_FRAME, "max_encoded": MAX_ENCODED, "vectors": vectors,
+        "protocol_version": PROTOCOL_VERSION,
+        "schema_hash": f"0x{SCHEMA_HASH:08x}",
+        "schema": schema_text(),
+        "crc": "CRC-32/ISO-HDLC",
+        "max_frame": MAX_FRAME,
+        "max_encoded": MAX_ENCODED,
+        "vectors": vectors,
         "rules": [_rule_entry(*r) for r in RULES],
     }
 

@@ -56,7 +56,9 @@ def _ch(base: int, width: float) -> int:
     return max(8, int(round(base * width / 8.0)) * 8)
 
 
-def conv_bn(x: keras.KerasTensor, filters: int, kernel: int, stride: int, name: str, act: bool = True) -> keras.KerasTensor:
+def conv_bn(
+    x: keras.KerasTensor, filters: int, kernel: int, stride: int, name: str, act: bool = True
+) -> keras.KerasTensor:
     """Conv (no bias) + BatchNorm (+ ReLU6): folds into one int8 convolution with fused activation."""
     x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)

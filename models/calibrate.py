@@ -64,8 +64,9 @@ class GateChoice:
     auroc_max_softmax: float | None  # the weak baseline, for comparison
 
 
-def gate_thresholds(probs: np.ndarray, logits: np.ndarray, y: np.ndarray, labels: tuple[str, ...],
-                    false_alarm: float = FALSE_ALARM) -> GateChoice:
+def gate_thresholds(
+    probs: np.ndarray, logits: np.ndarray, y: np.ndarray, labels: tuple[str, ...], false_alarm: float = FALSE_ALARM
+) -> GateChoice:
     """Each check's threshold at ``false_alarm`` of the liver frames (``y`` != not_liver)."""
     nl = labels.index(NOT_LIVER) if NOT_LIVER in labels else None
     liver = np.asarray(y) != (nl if nl is not None else -1)
@@ -79,12 +80,16 @@ def gate_thresholds(probs: np.ndarray, logits: np.ndarray, y: np.ndarray, labels
     if p_thr is not None:
         flagged |= probs[:, nl] >= p_thr
     neg = ~liver
-    auc = (lambda s: roc_auc(neg.astype(int), s) if neg.any() else None)  # noqa: E731 - a local scorer
+    auc = lambda s: roc_auc(neg.astype(int), s) if neg.any() else None  # noqa: E731 - a local scorer
     return GateChoice(
-        p_thr, round(e_thr, 4), round(float(flagged[liver].mean()), 4),
+        p_thr,
+        round(e_thr, 4),
+        round(float(flagged[liver].mean()), 4),
         round(float(flagged[neg].mean()), 4) if neg.any() else None,
-        auc(probs[:, nl]) if nl is not None else None, auc(energy),
-        auc(-np.delete(probs, nl, axis=1).max(axis=1) if nl is not None else -probs.max(axis=1)))
+        auc(probs[:, nl]) if nl is not None else None,
+        auc(energy),
+        auc(-np.delete(probs, nl, axis=1).max(axis=1) if nl is not None else -probs.max(axis=1)),
+    )
 
 
 @dataclass(frozen=True)
@@ -99,17 +104,29 @@ class Calibration:
     split: str
 
     def operating_point(self, base: OperatingPoint) -> OperatingPoint:
-        return replace(base, temperature=self.temperature, not_liver_threshold=self.gate.not_liver_threshold,
-                       energy_threshold=self.gate.energy_threshold)
+        return replace(
+            base,
+            temperature=self.temperature,
+            not_liver_threshold=self.gate.not_liver_threshold,
+            energy_threshold=self.gate.energy_threshold,
+        )
 
 
-def choose(probs: np.ndarray, logits: np.ndarray, y: np.ndarray, labels: tuple[str, ...], split: str = "val") -> Calibration:
+def choose(
+    probs: np.ndarray, logits: np.ndarray, y: np.ndarray, labels: tuple[str, ...], split: str = "val"
+) -> Calibration:
     """Temperature + gate from validation outputs (numpy only). The gate's probability threshold is chosen on
     the TEMPERED probabilities, which is what the device compares it with; the energy check uses raw logits on
     both sides."""
     t = fit_temperature(logits, y)
-    return Calibration(t, round(ece(y, softmax(logits)), 4), round(ece(y, softmax(logits, t)), 4),
-                       gate_thresholds(tempered(probs, t), logits, y, labels), len(y), split)
+    return Calibration(
+        t,
+        round(ece(y, softmax(logits)), 4),
+        round(ece(y, softmax(logits, t)), 4),
+        gate_thresholds(tempered(probs, t), logits, y, labels),
+        len(y),
+        split,
+    )
 
 
 def _outputs(model_path: Path, images: np.ndarray, spec: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +140,7 @@ def _outputs(model_path: Path, images: np.ndarray, spec: Any) -> tuple[np.ndarra
         raise InputError(f"{model_path}: calibration needs the class-activation output (train without --no-cam)")
     probs, logits = [], []
     for s in range(0, len(images), 64):
-        p, cam = model(to_model_input(images[s:s + 64], spec), training=False)
+        p, cam = model(to_model_input(images[s : s + 64], spec), training=False)
         probs.append(np.asarray(p))
         logits.append(np.asarray(cam).mean(axis=(1, 2)))
     return np.concatenate(probs), np.concatenate(logits)
@@ -139,7 +156,9 @@ def calibrate(model_path: str | Path, dataset: str | Path, split: str = "val", r
     path = Path(model_path)
     side = read_sidecar(path)
     if side is None:
-        raise InputError(f"{path}: no sidecar ({sidecar_path(path).name}); calibrate a model written by liveredge train")
+        raise InputError(
+            f"{path}: no sidecar ({sidecar_path(path).name}); calibrate a model written by liveredge train"
+        )
     manifest = ds.read_manifest(dataset, side.labels)
     splits_file = path.parent / "splits.json"
     splits = json.loads(splits_file.read_text()) if splits_file.is_file() else ds.split_patients(manifest)
@@ -151,6 +170,9 @@ def calibrate(model_path: str | Path, dataset: str | Path, split: str = "val", r
     images = all_images[idx]
     probs, logits = _outputs(path, images, side.preprocess)
     result = choose(probs, logits, manifest.y[idx], side.labels, split)
-    write_sidecar(sidecar_path(path), replace(side, operating_point=result.operating_point(side.operating_point or OperatingPoint())))
+    write_sidecar(
+        sidecar_path(path),
+        replace(side, operating_point=result.operating_point(side.operating_point or OperatingPoint())),
+    )
     (path.parent / "calibration.json").write_text(json.dumps(asdict(result), indent=1))
     return result

@@ -27,8 +27,15 @@ class TqdmProgress(keras.callbacks.Callback):
         super().__init__()
         self._epochs = epochs
         # disable=None: no bar when stderr is not a terminal (a log file gets one line per epoch instead).
-        self._bar = tqdm(total=epochs * steps, initial=initial_epoch * steps, desc="train", unit="step",
-                         file=sys.stderr, dynamic_ncols=True, disable=None)
+        self._bar = tqdm(
+            total=epochs * steps,
+            initial=initial_epoch * steps,
+            desc="train",
+            unit="step",
+            file=sys.stderr,
+            dynamic_ncols=True,
+            disable=None,
+        )
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._bar.update(1)
@@ -40,8 +47,11 @@ class TqdmProgress(keras.callbacks.Callback):
         shown = {k: f"{v:.3f}" for k, v in logs.items() if isinstance(v, float) and k != "learning_rate"}
         self._bar.set_postfix(epoch=epoch + 1, **shown)
         if self._bar.disable:
-            print(f"epoch {epoch + 1}/{self._epochs}: " + ", ".join(f"{k} {v}" for k, v in shown.items()),
-                  file=sys.stderr, flush=True)
+            print(
+                f"epoch {epoch + 1}/{self._epochs}: " + ", ".join(f"{k} {v}" for k, v in shown.items()),
+                file=sys.stderr,
+                flush=True,
+            )
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._bar.close()
@@ -73,13 +83,20 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     """Saves ``last.keras`` every epoch, the best weights by ``monitor`` (lower is better), and stops after
     ``patience`` epochs without improvement (by ``min_delta``). State survives restarts (see module doc)."""
 
-    def __init__(self, folder: str | Path, monitor: str = "val_loss", patience: int = 5, min_delta: float = 1e-4) -> None:
+    def __init__(
+        self, folder: str | Path, monitor: str = "val_loss", patience: int = 5, min_delta: float = 1e-4
+    ) -> None:
         super().__init__()
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.state: dict[str, Any] = load_state(self.folder) or {
-            "epoch": 0, "best": math.inf, "best_epoch": 0, "wait": 0, "stopped": False}
+            "epoch": 0,
+            "best": math.inf,
+            "best_epoch": 0,
+            "wait": 0,
+            "stopped": False,
+        }
 
     @property
     def best_weights(self) -> Path:

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 BEGIN, END = "<!-- int8:begin -->", "<!-- int8:end -->"
-PLACEHOLDER = (f"{BEGIN}\n_Placeholder — filled by the convert step (`liveredge convert`): int8 vs float agreement, "
-               f"macro-AUC / balanced-accuracy / ECE deltas on the held-out site, model sizes._\n{END}")
+PLACEHOLDER = (
+    f"{BEGIN}\n_Placeholder — filled by the convert step (`liveredge convert`): int8 vs float agreement, "
+    f"macro-AUC / balanced-accuracy / ECE deltas on the held-out site, model sizes._\n{END}"
+)
 
 
 def _f(v: Any) -> str:
@@ -33,8 +35,10 @@ def _rows(work: Path, arch: str) -> list[str]:
         p = work / "reports" / f"{arch}-{split}" / "report.json"
         if p.is_file():
             r = json.loads(p.read_text())
-            out.append(f"| liver_{arch} | {label} | {r['n']} / {r['n_patients']} | {_ci(r, 'macro_auc')} | "
-                       f"{_ci(r, 'balanced_accuracy')} | {_ci(r, 'ece')} |")
+            out.append(
+                f"| liver_{arch} | {label} | {r['n']} / {r['n_patients']} | {_ci(r, 'macro_auc')} | "
+                f"{_ci(r, 'balanced_accuracy')} | {_ci(r, 'ece')} |"
+            )
     return out
 
 
@@ -43,9 +47,11 @@ def _drop(work: Path, arch: str) -> str:
     if not all(p.is_file() for p in rs.values()):
         return ""
     t, h = (json.loads(rs[s].read_text()) for s in ("test", "holdout"))
-    return (f"- liver_{arch}: in-site → held-out drop: macro AUC {100 * (t['macro_auc'] - h['macro_auc']):+.2f} points, "
-            f"balanced accuracy {100 * (t['balanced_accuracy'] - h['balanced_accuracy']):+.2f} points "
-            "(positive = worse on the new site).")
+    return (
+        f"- liver_{arch}: in-site → held-out drop: macro AUC {100 * (t['macro_auc'] - h['macro_auc']):+.2f} points, "
+        f"balanced accuracy {100 * (t['balanced_accuracy'] - h['balanced_accuracy']):+.2f} points "
+        "(positive = worse on the new site)."
+    )
 
 
 def _status(work: Path, arch: str) -> str:
@@ -55,8 +61,11 @@ def _status(work: Path, arch: str) -> str:
         return ""
     t, h = (json.loads(rs[s].read_text()) for s in ("test", "holdout"))
     drop = 100 * max(t["macro_auc"] - h["macro_auc"], t["balanced_accuracy"] - h["balanced_accuracy"])
-    checks = [("macro AUC >= 0.99", h["macro_auc"] >= 0.99), ("balanced accuracy >= 0.95", h["balanced_accuracy"] >= 0.95),
-              (f"drop <= 2 points (worst {drop:.2f})", drop <= 2.0)]
+    checks = [
+        ("macro AUC >= 0.99", h["macro_auc"] >= 0.99),
+        ("balanced accuracy >= 0.95", h["balanced_accuracy"] >= 0.95),
+        (f"drop <= 2 points (worst {drop:.2f})", drop <= 2.0),
+    ]
     return f"- liver_{arch} on S6: " + "; ".join(f"{name}: {'MET' if ok else 'NOT MET'}" for name, ok in checks)
 
 
@@ -65,9 +74,11 @@ def _run_line(work: Path, arch: str) -> str:
     if not p.is_file():
         return f"- liver_{arch}: not trained yet"
     run = json.loads(p.read_text())["_run"]
-    return (f"- liver_{arch}: {run['params']:,} parameters, {run['epochs_run']} epochs (best {run['best_epoch']}), "
-            f"training wall time {run['wall_s'] / 60:.1f} min on the shared 2-core build machine; frames per split "
-            f"{run['frames']}.")
+    return (
+        f"- liver_{arch}: {run['params']:,} parameters, {run['epochs_run']} epochs (best {run['best_epoch']}), "
+        f"training wall time {run['wall_s'] / 60:.1f} min on the shared 2-core build machine; frames per split "
+        f"{run['frames']}."
+    )
 
 
 def _precheck(work: Path) -> str:
@@ -77,12 +88,16 @@ def _precheck(work: Path) -> str:
         p = work / "precheck" / f"{arch}-int8-holdout" / "report.json"
         if p.is_file():
             r = json.loads(p.read_text())
-            lines.append(f"- liver_{arch} full-int8 pre-check on held-out site S6 ({r['n']} frames, LiteRT): macro AUC "
-                         f"{_ci(r, 'macro_auc')}, balanced accuracy {_ci(r, 'balanced_accuracy')}, ECE {_ci(r, 'ece')}.")
+            lines.append(
+                f"- liver_{arch} full-int8 pre-check on held-out site S6 ({r['n']} frames, LiteRT): macro AUC "
+                f"{_ci(r, 'macro_auc')}, balanced accuracy {_ci(r, 'balanced_accuracy')}, ECE {_ci(r, 'ece')}."
+            )
     if not lines:
         return ""
-    return ("Pre-check by the models step (plain `TFLiteConverter` full-int8 export, 200 calibration frames from the "
-            "training split; not the gated `liveredge convert` output):\n" + "\n".join(lines))
+    return (
+        "Pre-check by the models step (plain `TFLiteConverter` full-int8 export, 200 calibration frames from the "
+        "training split; not the gated `liveredge convert` output):\n" + "\n".join(lines)
+    )
 
 
 def render(work: Path, template: str, old: str | None) -> str:
@@ -92,9 +107,13 @@ def render(work: Path, template: str, old: str | None) -> str:
     if old and BEGIN in old and END in old:
         int8 = old[old.index(BEGIN) : old.index(END) + len(END)]
     drops = [_drop(work, a) for a in ("cnn", "hybrid")] + [_status(work, a) for a in ("cnn", "hybrid")]
-    return template.format(results=results or "| (no reports yet) |", drops="\n".join(filter(None, drops)),
-                           runs="\n".join(_run_line(work, a) for a in ("cnn", "hybrid")), int8=int8,
-                           precheck=_precheck(work))
+    return template.format(
+        results=results or "| (no reports yet) |",
+        drops="\n".join(filter(None, drops)),
+        runs="\n".join(_run_line(work, a) for a in ("cnn", "hybrid")),
+        int8=int8,
+        precheck=_precheck(work),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

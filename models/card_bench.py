@@ -41,7 +41,9 @@ def _row(doc: dict[str, Any], label: str | None = None) -> str:
         "-" if not agree else f"{_f(agree['worst'], 3)} / {_f(agree['median'], 3)}",
         _f((ood.get("max_softmax") or {}).get("auroc"), 3)  # 3 digits: the target is 0.98, 0.977 must not read as met
         + (f" / {_f((ood.get('not_liver') or {}).get('auroc'), 3)}" if ood.get("not_liver") else ""),
-        "-" if not gate else f"{gate['liver_flagged']:.1%} / {gate['scenes_caught']:.0%} / {gate['scenes_called_disease']:.0%}",
+        "-"
+        if not gate
+        else f"{gate['liver_flagged']:.1%} / {gate['scenes_caught']:.0%} / {gate['scenes_called_disease']:.0%}",
         _f(ood.get("scenes_called_disease")),
     ]
     return "| " + " | ".join(cells) + " |"
@@ -55,22 +57,33 @@ def render(dirs: list[Path], labels: list[str | None] | None = None) -> str:
             raise ConfigError(f"{p}: no benchmark report; run 'liveredge benchmark MODEL --out {d}' first")
         docs.append(json.loads(p.read_text()))
     versions = sorted({d["suite_version"] for d in docs})
-    head = ("| model | worst profile bal. acc. | median bal. acc. | ECE pooled / worst profile | median sensitivity "
-            "normal / steatosis / fibrosis / lesion | lesion sensitivity 5 / 10 / 20 / 50 mm | int8 vs float "
-            "agreement worst / median profile | not-a-liver AUROC max-softmax / not_liver output | gate: liver "
-            "frames flagged / scenes caught / scenes still a disease | scenes called a disease (argmax) |\n"
-            "|" + "---|" * 10)
-    return (f"{BEGIN}\nSuite v{', '.join(map(str, versions))} (`liveredge benchmark`, docs/benchmark.md): "
-            f"{docs[0]['suite']['config']['profiles']} scanner profiles and every patient from the BENCHMARK seed "
-            "range, never used to train or choose anything; lesion size/position, gain/TGC and view sweeps; "
-            "non-liver scenes. Chance balanced accuracy is 0.25.\n\n" + head + "\n"
-            + "\n".join(_row(d, label) for d, label in zip(docs, labels, strict=True)) + f"\n{END}")
+    head = (
+        "| model | worst profile bal. acc. | median bal. acc. | ECE pooled / worst profile | median sensitivity "
+        "normal / steatosis / fibrosis / lesion | lesion sensitivity 5 / 10 / 20 / 50 mm | int8 vs float "
+        "agreement worst / median profile | not-a-liver AUROC max-softmax / not_liver output | gate: liver "
+        "frames flagged / scenes caught / scenes still a disease | scenes called a disease (argmax) |\n"
+        "|" + "---|" * 10
+    )
+    return (
+        f"{BEGIN}\nSuite v{', '.join(map(str, versions))} (`liveredge benchmark`, docs/benchmark.md): "
+        f"{docs[0]['suite']['config']['profiles']} scanner profiles and every patient from the BENCHMARK seed "
+        "range, never used to train or choose anything; lesion size/position, gain/TGC and view sweeps; "
+        "non-liver scenes. Chance balanced accuracy is 0.25.\n\n"
+        + head
+        + "\n"
+        + "\n".join(_row(d, label) for d, label in zip(docs, labels, strict=True))
+        + f"\n{END}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("dirs", nargs="+", help="benchmark output folders (each with benchmark.json), each optionally "
-                    "followed by =LABEL, the row's name in the card (default: the model's file name)")
+    ap.add_argument(
+        "dirs",
+        nargs="+",
+        help="benchmark output folders (each with benchmark.json), each optionally "
+        "followed by =LABEL, the row's name in the card (default: the model's file name)",
+    )
     ap.add_argument("--card", type=Path, default=Path("models/zoo/MODEL_CARD.md"))
     args = ap.parse_args(argv)
     text = args.card.read_text()
@@ -78,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{args.card}: no {BEGIN} ... {END} section to fill")
     pairs = [(Path(d.split("=", 1)[0]), d.split("=", 1)[1] if "=" in d else None) for d in args.dirs]
     section = render([p for p, _ in pairs], [label for _, label in pairs])
-    args.card.write_text(text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):])
+    args.card.write_text(text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :])
     print(f"wrote the benchmark section of {args.card}")
     return 0
 

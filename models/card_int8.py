@@ -35,13 +35,18 @@ def _row(report_path: Path) -> str:
     int8_file = shipped if shipped.is_file() else report_path.with_name(model.name)
     twin = report_path.with_name(f"{stem}.float32.tflite")
     failed = ", ".join(m["name"] for m in gate["metrics"] if m.get("ok") is False) or "gate"
-    status = (f"**shipped** `{shipped.name}`" if shipped.is_file()
-              else f"rejected: {failed} outside its budget (`{int8_file.name}`, not shipped)")
+    status = (
+        f"**shipped** `{shipped.name}`"
+        if shipped.is_file()
+        else f"rejected: {failed} outside its budget (`{int8_file.name}`, not shipped)"
+    )
     ci = agree["ci95"]
     budget = ", ".join(f"{k} {v}" for k, v in doc.get("budget", {}).items()) or "defaults"
-    return (f"| {stem} | {status} | {agree['value']:.4f} [{ci[0]:.3f}, {ci[1]:.3f}] | {dauc['value']:+.4f} | "
-            f"{gate['float_auc']:.4f} / {gate['int8_auc']:.4f} | {gate['n_frames']} | {_kb(int8_file)} / {_kb(twin)} | "
-            f"{len(doc['attempts'])} | {budget} |")
+    return (
+        f"| {stem} | {status} | {agree['value']:.4f} [{ci[0]:.3f}, {ci[1]:.3f}] | {dauc['value']:+.4f} | "
+        f"{gate['float_auc']:.4f} / {gate['int8_auc']:.4f} | {gate['n_frames']} | {_kb(int8_file)} / {_kb(twin)} | "
+        f"{len(doc['attempts'])} | {budget} |"
+    )
 
 
 def section(zoo: Path) -> str:

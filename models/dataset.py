@@ -85,8 +85,10 @@ def read_manifest(dataset: str | Path, labels: Sequence[str] = DEFAULT_LABELS, *
     path = Path(dataset)
     csv_path = path / "manifest.csv" if path.is_dir() else path
     if not csv_path.is_file():
-        raise DataError(f"{csv_path}: no manifest found; make one with 'liveredge simulate dataset' or write a CSV "
-                        f"with columns {', '.join(REQUIRED)}")
+        raise DataError(
+            f"{csv_path}: no manifest found; make one with 'liveredge simulate dataset' or write a CSV "
+            f"with columns {', '.join(REQUIRED)}"
+        )
     raw = csv_path.read_bytes()
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     header = set(rows[0]) if rows else set()
@@ -141,8 +143,10 @@ def split_patients(
         raise DataError(f"held-out site {holdout_site!r} is not in the manifest (sites: {sorted(set(manifest.sites))})")
     mixed = sorted(p for p, s in patient_sites.items() if holdout_site in s and len(s) > 1)
     if mixed:
-        raise DataError(f"patients appear at the held-out site {holdout_site!r} and at other sites, which would leak "
-                        f"across splits: {_rows_text(mixed)}; give them one site or hold out another site")
+        raise DataError(
+            f"patients appear at the held-out site {holdout_site!r} and at other sites, which would leak "
+            f"across splits: {_rows_text(mixed)}; give them one site or hold out another site"
+        )
     out: dict[str, list[str]] = {s: [] for s in SPLITS}
     strata: dict[tuple[int, str], list[str]] = defaultdict(list)
     for pid in sorted(patient_label):
@@ -209,5 +213,8 @@ def check_classes(manifest: Manifest, idx: dict[str, np.ndarray], required: Sequ
         if lacking:
             problems.append(f"split {name!r} ({len(idx.get(name, []))} frames) has no {', '.join(lacking)}")
     if problems:
-        raise DataError("a split is left without a class: " + "; ".join(problems)
-                        + ". Add patients of those classes or change --val-frac / --holdout-site")
+        raise DataError(
+            "a split is left without a class: "
+            + "; ".join(problems)
+            + ". Add patients of those classes or change --val-frac / --holdout-site"
+        )

@@ -67,7 +67,9 @@ def select(manifest: ds.Manifest, cfg: EvalConfig) -> np.ndarray:
     return idx
 
 
-def evaluate_predictor(predictor: Predictor, dataset: str | Path, cfg: EvalConfig) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+def evaluate_predictor(
+    predictor: Predictor, dataset: str | Path, cfg: EvalConfig
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """(report dict, y_true, probs) for a loaded predictor on the dataset subset."""
     info = predictor.info
     site = _site(cfg.site, info.path)
@@ -78,16 +80,37 @@ def evaluate_predictor(predictor: Predictor, dataset: str | Path, cfg: EvalConfi
         images = site.lut[images]
     probs = predictor.predict(images)
     y = manifest.y[idx]
-    metrics = summarize(y, probs, info.labels, sites=manifest.sites[idx], groups=manifest.patients[idx],
-                        n_boot=cfg.n_boot, seed=cfg.seed)
-    model = {"path": str(info.path), "kind": info.kind, "name": info.name, "input_dtype": info.input_dtype,
-             "input_quant": list(info.input_quant) if info.input_quant else None, "spec_source": info.spec_source,
-             "input_shape": list(info.spec.input_shape)}
-    report = {**metrics, "model": model, "dataset": str(Path(dataset)), "manifest_sha256": manifest.sha256,
-              "subset": {"sites": list(cfg.sites), "split": cfg.split}, "n_patients": int(len(set(manifest.patients[idx]))),
-              "n_boot": cfg.n_boot, "note": NOTE,
-              "site": None if site is None else {"path": site.path, "sha256": site.sha256,
-                                                 "summary": site.document.get("report", {}).get("summary", "")}}
+    metrics = summarize(
+        y,
+        probs,
+        info.labels,
+        sites=manifest.sites[idx],
+        groups=manifest.patients[idx],
+        n_boot=cfg.n_boot,
+        seed=cfg.seed,
+    )
+    model = {
+        "path": str(info.path),
+        "kind": info.kind,
+        "name": info.name,
+        "input_dtype": info.input_dtype,
+        "input_quant": list(info.input_quant) if info.input_quant else None,
+        "spec_source": info.spec_source,
+        "input_shape": list(info.spec.input_shape),
+    }
+    report = {
+        **metrics,
+        "model": model,
+        "dataset": str(Path(dataset)),
+        "manifest_sha256": manifest.sha256,
+        "subset": {"sites": list(cfg.sites), "split": cfg.split},
+        "n_patients": int(len(set(manifest.patients[idx]))),
+        "n_boot": cfg.n_boot,
+        "note": NOTE,
+        "site": None
+        if site is None
+        else {"path": site.path, "sha256": site.sha256, "summary": site.document.get("report", {}).get("summary", "")},
+    }
     return report, y, probs
 
 
@@ -115,6 +138,7 @@ def evaluate(model_path: str | Path, dataset: str | Path, out_dir: str | Path, c
 
 def headline(report: dict[str, Any], keys: Sequence[str] = ("macro_auc", "balanced_accuracy", "ece")) -> str:
     """One line for the terminal: value [CI] per key."""
+
     def one(k: str) -> str:
         lo, hi = report.get(f"{k}_ci95") or (None, None)
         v = report.get(k)

@@ -22,8 +22,16 @@ from liveredge.edge.sidecar import (
     write_sidecar,
 )
 
-__all__ = ["SAVEDMODEL_SIDECAR", "SIDECAR_SUFFIX", "Sidecar", "export_model", "find_sidecar", "read_sidecar",
-           "sidecar_path", "write_sidecar"]
+__all__ = [
+    "SAVEDMODEL_SIDECAR",
+    "SIDECAR_SUFFIX",
+    "Sidecar",
+    "export_model",
+    "find_sidecar",
+    "read_sidecar",
+    "sidecar_path",
+    "write_sidecar",
+]
 
 
 def export_model(model: Any, out_dir: str | Path, sidecar: Sidecar, *, savedmodel: bool = True) -> dict[str, Path]:

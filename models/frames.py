@@ -58,12 +58,18 @@ def gray_frame(record: Record, spec: PreprocessSpec, region: str) -> np.ndarray:
             raise DataError(f"{record.mask_path} (manifest row {record.row}): mask unreadable or not the frame's size")
         return Preprocessor(spec, mask).gray(frame).copy()
     except PreprocessError as exc:
-        raise DataError(f"{record.path} (manifest row {record.row}): {exc}; fix or drop the row, or use "
-                        "--region mask with a mask_path column") from exc
+        raise DataError(
+            f"{record.path} (manifest row {record.row}): {exc}; fix or drop the row, or use "
+            "--region mask with a mask_path column"
+        ) from exc
 
 
 def load_frames(
-    manifest: Manifest, spec: PreprocessSpec, *, region: str = "detect", indices: np.ndarray | None = None,
+    manifest: Manifest,
+    spec: PreprocessSpec,
+    *,
+    region: str = "detect",
+    indices: np.ndarray | None = None,
     use_cache: bool = True,
 ) -> np.ndarray:
     """uint8 (N, h, w) images for ``indices`` (default all) of the manifest, cached per (manifest, spec, region).
@@ -76,14 +82,22 @@ def load_frames(
     images = _read_cache(cache) if use_cache else None
     if images is None or len(images) != len(manifest.records):
         bar = tqdm(manifest.records, desc="preprocess frames", unit="frame", file=sys.stderr, leave=False, disable=None)
-        images = np.stack([gray_frame(r, spec, region) for r in bar]) if manifest.records else np.zeros((0, *spec.input_size), np.uint8)
+        images = (
+            np.stack([gray_frame(r, spec, region) for r in bar])
+            if manifest.records
+            else np.zeros((0, *spec.input_size), np.uint8)
+        )
         if use_cache:
             _write_cache(cache, images)
     return images if indices is None else images[indices]
 
 
 def load_usable_frames(
-    manifest: Manifest, spec: PreprocessSpec, *, region: str = "detect", workers: int = 1,
+    manifest: Manifest,
+    spec: PreprocessSpec,
+    *,
+    region: str = "detect",
+    workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 (N, h, w) images, bool (N,) usable) for the whole manifest: a frame in which the runtime's detector
     finds no ultrasound region (a preset so dark the screen is black, the probe in air) is one the device flags
@@ -119,7 +133,9 @@ def _usable_one(record: Record, spec: PreprocessSpec, region: str) -> np.ndarray
         return None
 
 
-def _preprocess_all(records: Sequence[Record], spec: PreprocessSpec, region: str, workers: int) -> tuple[np.ndarray, np.ndarray]:
+def _preprocess_all(
+    records: Sequence[Record], spec: PreprocessSpec, region: str, workers: int
+) -> tuple[np.ndarray, np.ndarray]:
     images = np.zeros((len(records), *spec.input_size), np.uint8)
     usable = np.ones(len(records), bool)
     bar = tqdm(total=len(records), desc="preprocess frames", unit="frame", file=sys.stderr, leave=False, disable=None)

@@ -219,7 +219,10 @@ def summarize(
     if sites is not None:
         sites = np.asarray(sites)
         out["per_site"] = {
-            str(s): {"n": int(np.sum(sites == s)), **{n: fn(y_true[sites == s], probs[sites == s]) for n, fn in _headline(k).items()}}
+            str(s): {
+                "n": int(np.sum(sites == s)),
+                **{n: fn(y_true[sites == s], probs[sites == s]) for n, fn in _headline(k).items()},
+            }
             for s in sorted(set(sites.tolist()))
         }
     return _jsonable(out)

@@ -54,12 +54,16 @@ def check_input(info: ModelInfo, shape: tuple[int | None, ...], outputs: int) ->
     want = info.spec.input_shape
     got = tuple(shape[1:])
     if len(got) != 3 or any(g is not None and g != w for g, w in zip(got, want, strict=True)):
-        raise ModelError(f"{info.path}: model input shape {tuple(shape)} does not match the preprocessing spec "
-                         f"(batch, {want[0]}, {want[1]}, {want[2]}) from its {info.spec_source}; fix the sidecar / "
-                         "metadata or retrain for this input size")
+        raise ModelError(
+            f"{info.path}: model input shape {tuple(shape)} does not match the preprocessing spec "
+            f"(batch, {want[0]}, {want[1]}, {want[2]}) from its {info.spec_source}; fix the sidecar / "
+            "metadata or retrain for this input size"
+        )
     if outputs != len(info.labels):
-        raise ModelError(f"{info.path}: model has {outputs} output classes but its {info.spec_source} lists "
-                         f"{len(info.labels)} labels {list(info.labels)}")
+        raise ModelError(
+            f"{info.path}: model has {outputs} output classes but its {info.spec_source} lists "
+            f"{len(info.labels)} labels {list(info.labels)}"
+        )
 
 
 def _describe(path: Path, kind: str) -> ModelInfo:
@@ -72,13 +76,30 @@ def _describe(path: Path, kind: str) -> ModelInfo:
         if meta is not None:
             quant = (meta.input_quant.scale, meta.input_quant.zero_point) if meta.input_quant else None
             op = meta.operating_point
-            return ModelInfo(path, kind, meta.name, meta.labels, meta.preprocess, "metadata", input_quant=quant,
-                             temperature=op.temperature, not_liver_threshold=op.not_liver_threshold)
+            return ModelInfo(
+                path,
+                kind,
+                meta.name,
+                meta.labels,
+                meta.preprocess,
+                "metadata",
+                input_quant=quant,
+                temperature=op.temperature,
+                not_liver_threshold=op.not_liver_threshold,
+            )
     sidecar = read_sidecar(path)
     if sidecar is not None:
         op = sidecar.operating_point or OperatingPoint()
-        return ModelInfo(path, kind, sidecar.name, sidecar.labels, sidecar.preprocess, "sidecar",
-                         temperature=op.temperature, not_liver_threshold=op.not_liver_threshold)
+        return ModelInfo(
+            path,
+            kind,
+            sidecar.name,
+            sidecar.labels,
+            sidecar.preprocess,
+            "sidecar",
+            temperature=op.temperature,
+            not_liver_threshold=op.not_liver_threshold,
+        )
     return ModelInfo(path, kind, path.name.split(".")[0], DEFAULT_LABELS, PreprocessSpec(), "default")
 
 

@@ -16,8 +16,10 @@ import numpy as np
 
 from liveredge.models.metrics import roc_curve
 
-NOTE = ("Models trained on SIMULATED ultrasound (liveredge phantom simulator). Results describe simulated data only; "
-        "NOT for clinical use.")
+NOTE = (
+    "Models trained on SIMULATED ultrasound (liveredge phantom simulator). Results describe simulated data only; "
+    "NOT for clinical use."
+)
 
 
 def _plt():  # type: ignore[no-untyped-def]  # matplotlib.pyplot, imported lazily
@@ -66,8 +68,13 @@ def plot_reliability(path: Path, table: dict[str, list[float | None]], ece: floa
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.bar(edges[:-1], np.nan_to_num(acc), width=1 / n, align="edge", edgecolor="k", alpha=0.7, label="accuracy")
     ax.plot([0, 1], [0, 1], "r--", lw=1, label="perfect calibration")
-    ax.set(xlabel="confidence (top class)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
-           title=f"reliability, ECE {ece:.3f}" if ece is not None else "reliability")
+    ax.set(
+        xlabel="confidence (top class)",
+        ylabel="accuracy",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title=f"reliability, ECE {ece:.3f}" if ece is not None else "reliability",
+    )
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -101,18 +108,28 @@ def _ci(report: dict[str, Any], key: str) -> str:
 def write_html(path: Path, report: dict[str, Any]) -> None:
     """The human report: headline metrics with 95 % CIs, per-class and per-site tables, the four plots."""
     m = report
-    head = "".join(f"<tr><td>{k}</td><td>{_ci(m, k)}</td></tr>" for k in ("macro_auc", "balanced_accuracy", "accuracy", "ece"))
-    pcls = "".join(f"<tr><td>{html.escape(n)}</td>" + "".join(f"<td>{_fmt(v[c])}</td>" for c in ("sensitivity", "specificity", "auc", "support"))
-                   + "</tr>" for n, v in m["per_class"].items())
-    psite = "".join(f"<tr><td>{html.escape(s)}</td>" + "".join(f"<td>{_fmt(v[c])}</td>" for c in ("n", "macro_auc", "balanced_accuracy", "accuracy", "ece"))
-                    + "</tr>" for s, v in m.get("per_site", {}).items())
+    head = "".join(
+        f"<tr><td>{k}</td><td>{_ci(m, k)}</td></tr>" for k in ("macro_auc", "balanced_accuracy", "accuracy", "ece")
+    )
+    pcls = "".join(
+        f"<tr><td>{html.escape(n)}</td>"
+        + "".join(f"<td>{_fmt(v[c])}</td>" for c in ("sensitivity", "specificity", "auc", "support"))
+        + "</tr>"
+        for n, v in m["per_class"].items()
+    )
+    psite = "".join(
+        f"<tr><td>{html.escape(s)}</td>"
+        + "".join(f"<td>{_fmt(v[c])}</td>" for c in ("n", "macro_auc", "balanced_accuracy", "accuracy", "ece"))
+        + "</tr>"
+        for s, v in m.get("per_site", {}).items()
+    )
     info = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in report["model"].items())
-    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>liveredge evaluation: {html.escape(report['model']['name'])}</title>
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>liveredge evaluation: {html.escape(report["model"]["name"])}</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:auto}}td,th{{border:1px solid #ccc;padding:3px 8px}}
 table{{border-collapse:collapse;margin:8px 0}}.note{{background:#fee;padding:8px;border:1px solid #c00}}</style></head><body>
-<h1>Evaluation: {html.escape(report['model']['name'])}</h1><p class="note"><b>{html.escape(NOTE)}</b></p>
-<h2>Model</h2><table>{info}</table><p>Dataset: {html.escape(str(report['dataset']))} ({m['n']} frames, {report['n_patients']} patients);
-95 % CIs: bootstrap over patients ({report['n_boot']} resamples).</p>
+<h1>Evaluation: {html.escape(report["model"]["name"])}</h1><p class="note"><b>{html.escape(NOTE)}</b></p>
+<h2>Model</h2><table>{info}</table><p>Dataset: {html.escape(str(report["dataset"]))} ({m["n"]} frames, {report["n_patients"]} patients);
+95 % CIs: bootstrap over patients ({report["n_boot"]} resamples).</p>
 <h2>Headline</h2><table><tr><th>metric</th><th>value [95 % CI]</th></tr>{head}</table>
 <h2>Per class (one-vs-rest, argmax decision)</h2><table><tr><th>class</th><th>sensitivity</th><th>specificity</th><th>AUC</th><th>frames</th></tr>{pcls}</table>
 <h2>Per site</h2><table><tr><th>site</th><th>frames</th><th>macro AUC</th><th>balanced acc.</th><th>accuracy</th><th>ECE</th></tr>{psite}</table>

@@ -135,15 +135,21 @@ def make_batches(images: np.ndarray, y: np.ndarray, cfg: TrainConfig):  # type: 
     return Batches()
 
 
-def _prepare(dataset: str | Path, cfg: TrainConfig) -> tuple[ds.Manifest, dict[str, list[str]], dict[str, np.ndarray], np.ndarray]:
+def _prepare(
+    dataset: str | Path, cfg: TrainConfig
+) -> tuple[ds.Manifest, dict[str, list[str]], dict[str, np.ndarray], np.ndarray]:
     manifest = ds.read_manifest(dataset, cfg.labels)
-    splits = ds.split_patients(manifest, holdout_site=cfg.holdout_site, val_frac=cfg.val_frac,
-                               test_frac=cfg.test_frac, seed=cfg.seed)
+    splits = ds.split_patients(
+        manifest, holdout_site=cfg.holdout_site, val_frac=cfg.val_frac, test_frac=cfg.test_frac, seed=cfg.seed
+    )
     idx = ds.split_indices(manifest, splits)
     images, usable = load_usable_frames(manifest, cfg.spec, region=cfg.region, workers=cfg.threads)
     if not usable.all():  # the device never classifies a frame without a region: neither train nor score on it
-        print(f"{int((~usable).sum())} of {len(usable)} frames have no ultrasound region the runtime can find "
-              "(it would flag them NO_REGION); left out", file=sys.stderr)
+        print(
+            f"{int((~usable).sum())} of {len(usable)} frames have no ultrasound region the runtime can find "
+            "(it would flag them NO_REGION); left out",
+            file=sys.stderr,
+        )
         idx = {name: ix[usable[ix]] for name, ix in idx.items()}
     ds.check_classes(manifest, idx, required=[s for s in ("train", "val") if s == "train" or cfg.val_frac > 0])
     return manifest, splits, idx, images
@@ -159,16 +165,26 @@ def _model(cfg: TrainConfig, ckpt: Path, resume: bool, steps: int):  # type: ign
     state = load_state(ckpt) if resume else None
     if state and (ckpt / "last.keras").is_file():
         return keras.models.load_model(ckpt / "last.keras"), int(state["epoch"])
-    arch = ArchConfig(arch=cfg.arch, n_classes=len(cfg.labels), width=cfg.width, cam=cfg.cam, head=cfg.head,
-                      last_stage=cfg.last_stage)
+    arch = ArchConfig(
+        arch=cfg.arch, n_classes=len(cfg.labels), width=cfg.width, cam=cfg.cam, head=cfg.head, last_stage=cfg.last_stage
+    )
     full = build(cfg.spec, arch)
     model = probs_model(full)
     # One epoch of linear warm-up, then cosine decay to 1 % over the remaining epochs: the last epochs move the
     # weights (and the BatchNorm statistics) little, so the model early stopping picks is a settled one.
     schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=max(1, (cfg.epochs - 1) * steps), alpha=0.01, warmup_target=cfg.learning_rate, warmup_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="categorical_crossentropy",
-                  metrics=["accuracy"], weighted_metrics=[])
+        0.0,
+        decay_steps=max(1, (cfg.epochs - 1) * steps),
+        alpha=0.01,
+        warmup_target=cfg.learning_rate,
+        warmup_steps=steps,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        weighted_metrics=[],
+    )
     return model, 0
 
 
@@ -178,7 +194,9 @@ def with_cam(model, cfg: TrainConfig):  # type: ignore[no-untyped-def]  # keras 
 
     if not cfg.cam:
         return keras.Model(model.input, model.get_layer("probs").output, name=cfg.model_name)
-    return keras.Model(model.input, [model.get_layer("probs").output, model.get_layer("cam").output], name=cfg.model_name)
+    return keras.Model(
+        model.input, [model.get_layer("probs").output, model.get_layer("cam").output], name=cfg.model_name
+    )
 
 
 def predict_probs(model, images: np.ndarray, spec: PreprocessSpec, batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]  # model: a keras model, imported lazily
@@ -211,34 +229,61 @@ def train(dataset: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume:
 
     sidecar = Sidecar(cfg.model_name, cfg.labels, cfg.spec, 1 if cfg.cam else None, reference)
     paths = export_model(final, out, sidecar, savedmodel=keras.backend.backend() == "tensorflow")
-    metrics = {name: summarize(manifest.y[ix], predict_probs(final, images[ix], cfg.spec), cfg.labels,
-                               sites=manifest.sites[ix], groups=manifest.patients[ix], n_boot=cfg.n_boot, seed=cfg.seed)
-               for name, ix in idx.items() if len(ix)}
+    metrics = {
+        name: summarize(
+            manifest.y[ix],
+            predict_probs(final, images[ix], cfg.spec),
+            cfg.labels,
+            sites=manifest.sites[ix],
+            groups=manifest.patients[ix],
+            n_boot=cfg.n_boot,
+            seed=cfg.seed,
+        )
+        for name, ix in idx.items()
+        if len(ix)
+    }
     wall = time.perf_counter() - start
-    metrics["_run"] = {"wall_s": wall, "epochs_run": ckpt.state["epoch"], "best_epoch": ckpt.state["best_epoch"],
-                       "params": int(final.count_params()), "frames": {k: int(len(v)) for k, v in idx.items()},
-                       "simulated_data_note": "SIMULATED data; not for clinical use"}
+    metrics["_run"] = {
+        "wall_s": wall,
+        "epochs_run": ckpt.state["epoch"],
+        "best_epoch": ckpt.state["best_epoch"],
+        "params": int(final.count_params()),
+        "frames": {k: int(len(v)) for k, v in idx.items()},
+        "simulated_data_note": "SIMULATED data; not for clinical use",
+    }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     return TrainResult(out, paths, metrics, ckpt.state["epoch"], ckpt.state["best_epoch"], wall)
 
 
-def _fit(manifest: ds.Manifest, idx: dict[str, np.ndarray], images: np.ndarray, cfg: TrainConfig, out: Path,
-         resume: bool) -> tuple[Any, Any]:
+def _fit(
+    manifest: ds.Manifest, idx: dict[str, np.ndarray], images: np.ndarray, cfg: TrainConfig, out: Path, resume: bool
+) -> tuple[Any, Any]:
     """Fit (resuming from ``out/checkpoints``), restore the best weights; returns (model, checkpoint callback)."""
     from liveredge.models.callbacks import ResumableCheckpoint, TimeBudget, TqdmProgress
 
     train_idx, val_idx = idx["train"], idx["val"]
     batches = make_batches(images[train_idx], manifest.y[train_idx], cfg)
     model, initial = _model(cfg, out / "checkpoints", resume, len(batches))
-    ckpt = ResumableCheckpoint(out / "checkpoints", monitor="val_loss" if len(val_idx) else "loss", patience=cfg.patience)
+    ckpt = ResumableCheckpoint(
+        out / "checkpoints", monitor="val_loss" if len(val_idx) else "loss", patience=cfg.patience
+    )
     batches.epoch = initial
     batches.order = batches._shuffle()  # noqa: SLF001 - resume: the epoch's order, as the sequence itself makes it
     val = (to_model_input(images[val_idx], cfg.spec), np.eye(len(cfg.labels), dtype=np.float32)[manifest.y[val_idx]])
     history: dict[str, list[float]] = {}
     if initial < cfg.epochs and not ckpt.state["stopped"]:
-        fit = model.fit(batches, validation_data=val if len(val_idx) else None, epochs=cfg.epochs, initial_epoch=initial,
-                        verbose=0, callbacks=[ckpt, TqdmProgress(cfg.epochs, len(batches), initial),
-                                              *([TimeBudget(cfg.time_budget_s)] if cfg.time_budget_s else [])])
+        fit = model.fit(
+            batches,
+            validation_data=val if len(val_idx) else None,
+            epochs=cfg.epochs,
+            initial_epoch=initial,
+            verbose=0,
+            callbacks=[
+                ckpt,
+                TqdmProgress(cfg.epochs, len(batches), initial),
+                *([TimeBudget(cfg.time_budget_s)] if cfg.time_budget_s else []),
+            ],
+        )
         history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     if ckpt.best_weights.is_file():
         model.load_weights(ckpt.best_weights)

@@ -135,10 +135,18 @@ class LegacyProcessor(FrameProcessor):
         t_decide = frame.t_capture if t_media is None else t_media
         decision = self.engine.decide(t_decide, probs, quality | self.model.base_quality, logits)
         result = FrameResult(
-            seq=frame.seq, t_capture=frame.t_capture, t_result=time.monotonic(), wall_time=time.time(),
-            probs=tuple(round(float(p), 6) for p in probs), smoothed=tuple(round(p, 6) for p in decision.smoothed),
-            label=decision.label, confidence=round(decision.confidence, 6), quality=decision.quality,
-            exam_id=self.exam.exam_id, site_sha256=self.model.site_sha256, stage_ms={"total": (time.monotonic() - t0)},
+            seq=frame.seq,
+            t_capture=frame.t_capture,
+            t_result=time.monotonic(),
+            wall_time=time.time(),
+            probs=tuple(round(float(p), 6) for p in probs),
+            smoothed=tuple(round(p, 6) for p in decision.smoothed),
+            label=decision.label,
+            confidence=round(decision.confidence, 6),
+            quality=decision.quality,
+            exam_id=self.exam.exam_id,
+            site_sha256=self.model.site_sha256,
+            stage_ms={"total": (time.monotonic() - t0)},
         )
         self.exam.add(result)
         return result

@@ -107,8 +107,9 @@ def touching_dual_linear(n_frames: int = 12, seed: int = 0) -> DualScreen:
 TRUE_SECTOR = Sector(apex=(320.0, -40.0), angle_left_deg=-34.0, angle_right_deg=34.0, r_inner=80.0, r_outer=500.0)
 
 
-def fluid_far_field_sector(n_frames: int = 30, seed: int = 0, tissue_px: float = 45.0,
-                           echo_density: float = 0.004, ruler: bool = False) -> SectorScreen:
+def fluid_far_field_sector(
+    n_frames: int = 30, seed: int = 0, tissue_px: float = 45.0, echo_density: float = 0.004, ruler: bool = False
+) -> SectorScreen:
     """Curvilinear sector (apex above the screen) with tissue only in ``tissue_px`` under the probe arc.
 
     The far field is fluid: black with sparse weak echoes (density ``echo_density`` per pixel per frame,

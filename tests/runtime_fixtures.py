@@ -45,9 +45,14 @@ def _build(folder: Path, cam: bool) -> None:
     conv.optimizations, conv.representative_dataset = [tf.lite.Optimize.DEFAULT], rep
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = conv.inference_output_type = tf.int8
-    meta = ModelMetadata(name="tiny", labels=LABELS, preprocess=PreprocessSpec(),
-                         input_quant=QuantParams(1 / 255, -128, "int8"),
-                         operating_point=OperatingPoint(0.3, None, 0.3), cam_output=0 if cam else None)
+    meta = ModelMetadata(
+        name="tiny",
+        labels=LABELS,
+        preprocess=PreprocessSpec(),
+        input_quant=QuantParams(1 / 255, -128, "int8"),
+        operating_point=OperatingPoint(0.3, None, 0.3),
+        cam_output=0 if cam else None,
+    )
     (folder / "tiny_int8.tflite").write_bytes(embed_metadata(conv.convert(), meta))
     (folder / "tiny.float32.tflite").write_bytes(embed_metadata(float_bytes, meta))
 

@@ -25,7 +25,7 @@ def hepatorenal_ratio(scanner: Scanner, i: int) -> float:
     kid = maps["kidney"]
     rows = np.where(kid.any(axis=1))[0]
     band = np.zeros_like(kid)
-    band[rows.min():rows.max() + 1] = True
+    band[rows.min() : rows.max() + 1] = True
     liver = cv2.erode(maps["liver"].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & band
     return float(img[liver].mean() / max(img[kid].mean(), 1.0))
 
@@ -73,10 +73,12 @@ def cyst_contrast(scanner: Scanner, i: int) -> tuple[float, float, float]:
     img, maps = grey(scanner, i), scanner.region_maps(i)
     les = maps["lesion"].astype(np.uint8)
     inner = cv2.erode(les, np.ones((5, 5), np.uint8)).astype(bool)
-    ring = cv2.dilate(les, np.ones((15, 15), np.uint8)).astype(bool) & ~cv2.dilate(les, np.ones((5, 5), np.uint8)).astype(bool)
+    ring = cv2.dilate(les, np.ones((15, 15), np.uint8)).astype(bool) & ~cv2.dilate(
+        les, np.ones((5, 5), np.uint8)
+    ).astype(bool)
     ring &= maps["liver"]
     x, y, w, h = cv2.boundingRect(les)
     behind = np.zeros_like(inner)
-    behind[y + h + 2:y + h + 2 + h // 2, x + w // 4:x + w - w // 4] = True
+    behind[y + h + 2 : y + h + 2 + h // 2, x + w // 4 : x + w - w // 4] = True
     behind &= maps["liver"]
     return float(img[inner].mean()), float(img[ring].mean()), float(img[behind].mean())

@@ -35,7 +35,9 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert meta is not None
     checks = []
     for site in ("S1", "S2", "S3", "S4", "S5"):
-        checks += check_frames(read_frames(f"sim://?site={site}&seed=9&size=240x320", 8), meta.preprocess, h.TissueRule())
+        checks += check_frames(
+            read_frames(f"sim://?site={site}&seed=9&size=240x320", 8), meta.preprocess, h.TissueRule()
+        )
     ref = h.reference_from_checks(checks, "simulated S1-S5")
     path = tmp_path_factory.mktemp("adapt") / "cnn_ref_int8.tflite"
     path.write_bytes(embed_metadata(ZOO.read_bytes(), dataclasses.replace(meta, intensity_reference=ref)))
@@ -55,8 +57,27 @@ def site(model: Path) -> Path:
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ds") / "ref"
-    assert main(["simulate", "dataset", str(out), "--patients", "8", "--frames-per-patient", "1",
-                 "--sites", "S1,S2,S3,S4,S5", "--size", "240x320", "--seed", "5", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "dataset",
+                str(out),
+                "--patients",
+                "8",
+                "--frames-per-patient",
+                "1",
+                "--sites",
+                "S1,S2,S3,S4,S5",
+                "--size",
+                "240x320",
+                "--seed",
+                "5",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -75,8 +96,9 @@ def test_adapt_writes_a_site_file_bound_to_the_model(model: Path, site: Path) ->
     assert "SIMULATED" in doc["note"] and "model's metadata" in doc["reference"]["note"]
 
 
-def test_model_without_reference_needs_reference_data(dataset: Path, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_model_without_reference_needs_reference_data(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from liveredge.convert.embed import embed_metadata
 
     meta = read_metadata(ZOO)
@@ -92,20 +114,26 @@ def test_model_without_reference_needs_reference_data(dataset: Path, tmp_path: P
     assert json.loads(out.read_text())["model"]["sha256"] == _sha(bare)
 
 
-@pytest.mark.parametrize("name, words", [
-    # cardiac cine, 30 frames: grey levels alone map it onto the reference since simulator v2; the shipped model's
-    # own "not a liver" gate refuses it
-    ("examples_ybr_color.dcm", "'not a liver' gate fires on"),
-    # a single power-Doppler lymph-node frame: since the v3 model (and the split of its two touching panels) the
-    # gate refuses it before the tissue check does (v2: "only 1 of 1 frames show enough liver tissue")
-    ("examples_rgb_color.dcm", "'not a liver' gate fires on"),
-])
-def test_adapt_refuses_non_liver_ultrasound(model: Path, tmp_path: Path, name: str, words: str,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        # cardiac cine, 30 frames: grey levels alone map it onto the reference since simulator v2; the shipped model's
+        # own "not a liver" gate refuses it
+        ("examples_ybr_color.dcm", "'not a liver' gate fires on"),
+        # a single power-Doppler lymph-node frame: since the v3 model (and the split of its two touching panels) the
+        # gate refuses it before the tissue check does (v2: "only 1 of 1 frames show enough liver tissue")
+        ("examples_rgb_color.dcm", "'not a liver' gate fires on"),
+    ],
+)
+def test_adapt_refuses_non_liver_ultrasound(
+    model: Path, tmp_path: Path, name: str, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pydicom.data import get_testdata_file
 
     out = tmp_path / "s.json"
-    assert main(["adapt", "--model", str(model), "--source", f"dicom://{get_testdata_file(name)}", "--out", str(out)]) == 2
+    assert (
+        main(["adapt", "--model", str(model), "--source", f"dicom://{get_testdata_file(name)}", "--out", str(out)]) == 2
+    )
     err = capsys.readouterr().err
     assert "refused" in err and words in err and "Traceback" not in err and not out.exists()
 
@@ -119,14 +147,51 @@ def test_run_records_carry_the_site_hash_from_flag_and_config(model: Path, site:
     via_config.write_text(f'[model]\nsite = "{site}"\n', encoding="utf-8")
     for extra, name in ((["--site", str(site)], "flag"), (["--config", str(via_config)], "config")):
         jsonl = tmp_path / f"{name}.jsonl"
-        assert main(["run", "--model", str(model), "--source", NEW_SCANNER, "--rate", "max", "--max-frames", "6",
-                     "--exam", "E1", "--jsonl", str(jsonl), *pubkey_args(model), *extra]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "--model",
+                    str(model),
+                    "--source",
+                    NEW_SCANNER,
+                    "--rate",
+                    "max",
+                    "--max-frames",
+                    "6",
+                    "--exam",
+                    "E1",
+                    "--jsonl",
+                    str(jsonl),
+                    *pubkey_args(model),
+                    *extra,
+                ]
+            )
+            == 0
+        )
         events = _records(jsonl)
         results = [e for e in events if e["type"] in ("result", "exam_summary")]
         assert len(results) == 7 and {e["site_sha256"] for e in results} == {_sha(site)}, name
     plain = tmp_path / "plain.jsonl"
-    assert main(["run", "--model", str(model), "--source", NEW_SCANNER, "--rate", "max", "--max-frames", "2",
-                 "--jsonl", str(plain), *pubkey_args(model)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--model",
+                str(model),
+                "--source",
+                NEW_SCANNER,
+                "--rate",
+                "max",
+                "--max-frames",
+                "2",
+                "--jsonl",
+                str(plain),
+                *pubkey_args(model),
+            ]
+        )
+        == 0
+    )
     assert {e["site_sha256"] for e in _records(plain) if e["type"] == "result"} == {None}
 
 
@@ -147,8 +212,9 @@ def test_site_changes_the_model_input_through_the_lut(model: Path, site: Path) -
     assert np.array_equal(x_site[..., 0], plain.input_lut[loaded.lut[gray]]) and not np.array_equal(x_plain, x_site)
 
 
-def test_wrong_model_hash_is_refused_by_run_evaluate_bench(site: Path, dataset: Path, tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_model_hash_is_refused_by_run_evaluate_bench(
+    site: Path, dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     commands = [
         ["run", "--model", str(ZOO), "--source", NEW_SCANNER, "--max-frames", "2", "--site", str(site)],
         ["bench", "--model", str(ZOO), "--frames", "30", "--site", str(site)],
@@ -157,7 +223,10 @@ def test_wrong_model_hash_is_refused_by_run_evaluate_bench(site: Path, dataset: 
     for args in commands:
         assert main(args) == 2, args[0]
         err = capsys.readouterr().err
-        assert f"site file {site} was fitted for the model with sha256 {_sha(site.parent / 'cnn_ref_int8.tflite')[:16]}" in err
+        assert (
+            f"site file {site} was fitted for the model with sha256 {_sha(site.parent / 'cnn_ref_int8.tflite')[:16]}"
+            in err
+        )
         assert "re-run 'liveredge adapt'" in err and "Traceback" not in err
 
 
@@ -167,6 +236,23 @@ def test_evaluate_and_bench_apply_and_record_the_site(model: Path, site: Path, d
     report = json.loads((out / "report.json").read_text())
     assert report["site"]["sha256"] == _sha(site) and "grey" in report["site"]["summary"]
     bench = tmp_path / "bench.json"
-    assert main(["bench", "--model", str(model), "--frames", "30", "--source", NEW_SCANNER, "--site", str(site),
-                 "--json", str(bench), *pubkey_args(model)]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--model",
+                str(model),
+                "--frames",
+                "30",
+                "--source",
+                NEW_SCANNER,
+                "--site",
+                str(site),
+                "--json",
+                str(bench),
+                *pubkey_args(model),
+            ]
+        )
+        == 0
+    )
     assert json.loads(bench.read_text())["site_sha256"] == _sha(site)

@@ -32,8 +32,23 @@ ROOT = Path(__file__).resolve().parents[1]
 INT8 = ROOT / "models" / "zoo" / "liver_cnn_int8.tflite"
 TINY = ROOT / "tests" / "fixtures" / "tiny_int8.tflite"
 LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
-SMALL = ["--profiles", "2", "--patients", "1", "--frames", "1", "--sweep-profiles", "1", "--sweep-patients", "1",
-         "--lesion-patients", "1", "--position-patients", "1", "--quiet"]
+SMALL = [
+    "--profiles",
+    "2",
+    "--patients",
+    "1",
+    "--frames",
+    "1",
+    "--sweep-profiles",
+    "1",
+    "--sweep-patients",
+    "1",
+    "--lesion-patients",
+    "1",
+    "--position-patients",
+    "1",
+    "--quiet",
+]
 
 
 def test_seed_ranges_are_disjoint_per_kind_and_fit_32_bits() -> None:
@@ -68,8 +83,9 @@ def test_check_profile_keeps_named_sites_out_of_the_benchmark() -> None:
 
 
 def test_plan_uses_only_benchmark_seeds_every_probe_kind_and_is_fixed() -> None:
-    cfg = SuiteConfig(profiles=3, patients=1, frames=1, sweep_profiles=1, sweep_patients=1, lesion_patients=1,
-                      position_patients=1)
+    cfg = SuiteConfig(
+        profiles=3, patients=1, frames=1, sweep_profiles=1, sweep_patients=1, lesion_patients=1, position_patients=1
+    )
     cases = plan(cfg)
     prof_seeds = {int(c.profile.split(":")[1]) for c in cases}
     pat_seeds = {c.patient_seed for c in cases}
@@ -93,8 +109,18 @@ def test_suite_config_refuses_bad_counts(bad: dict[str, object]) -> None:
 
 
 def test_lesion_sweep_places_one_lesion_of_the_asked_size_where_the_simulator_allows_it() -> None:
-    case = Case("lesion_size", "30mm", suite_profiles(1)[0], "bench-test-lesion", "focal_lesion", None, "cyst",
-                seed_range("patient", "benchmark").start, 0, lesion_mm=30.0)
+    case = Case(
+        "lesion_size",
+        "30mm",
+        suite_profiles(1)[0],
+        "bench-test-lesion",
+        "focal_lesion",
+        None,
+        "cyst",
+        seed_range("patient", "benchmark").start,
+        0,
+        lesion_mm=30.0,
+    )
     patient = make_patient_for(case)
     profile = get_profile(case.profile)
     placed = place_lesion(patient, case, profile, 0)
@@ -120,8 +146,17 @@ def test_view_sweep_covers_every_simulator_view() -> None:
 
 
 def test_gain_offset_changes_the_rendered_frame() -> None:
-    base = Case("gain", "+0dB", suite_profiles(1)[0], "bench-test-gain", "normal", None, None,
-                seed_range("patient", "benchmark").start + 5, 0)
+    base = Case(
+        "gain",
+        "+0dB",
+        suite_profiles(1)[0],
+        "bench-test-gain",
+        "normal",
+        None,
+        None,
+        seed_range("patient", "benchmark").start + 5,
+        0,
+    )
     spec = PreprocessSpec()
     dark = Renderer(spec, (256, 256)).render(replace(base, gain_offset_db=-12.0)).image
     mid = Renderer(spec, (256, 256)).render(base).image
@@ -203,10 +238,12 @@ def test_model_without_twin_has_no_agreement(tmp_path: Path) -> None:
 def test_cli_errors_exit_2_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    cases = [([str(tmp_path / "missing.tflite"), "--out", str(tmp_path / "o")], "no such model"),
-             ([str(TINY), "--out", str(blocker / "sub")], "cannot create or write"),
-             ([str(TINY), "--out", str(tmp_path / "o"), "--profiles", "0"], "--profiles must be an integer >= 1"),
-             ([str(TINY), "--out", str(tmp_path / "o"), "--size", "big"], "--size 'big'")]
+    cases = [
+        ([str(tmp_path / "missing.tflite"), "--out", str(tmp_path / "o")], "no such model"),
+        ([str(TINY), "--out", str(blocker / "sub")], "cannot create or write"),
+        ([str(TINY), "--out", str(tmp_path / "o"), "--profiles", "0"], "--profiles must be an integer >= 1"),
+        ([str(TINY), "--out", str(tmp_path / "o"), "--size", "big"], "--size 'big'"),
+    ]
     for argv, msg in cases:
         assert main(["benchmark", *argv]) == 2
         err = capsys.readouterr().err
@@ -222,8 +259,12 @@ def test_ood_reports_the_runtime_gate_at_the_models_threshold() -> None:
     liver = np.array([[0.7, 0.1, 0.1, 0.05, 0.05]] * 9 + [[0.2, 0.1, 0.1, 0.0, 0.6]])
     scenes = np.array([[0.0, 0.0, 0.1, 0.0, 0.9]] * 3 + [[0.1, 0.1, 0.6, 0.0, 0.2]])
     out = score.ood(liver, scenes, ["cardiac"] * 4, labels, not_liver_threshold=0.5)
-    assert out["gate"] == {"not_liver_threshold": 0.5, "liver_flagged": 0.1, "scenes_caught": 0.75,
-                           "scenes_called_disease": 0.25}
+    assert out["gate"] == {
+        "not_liver_threshold": 0.5,
+        "liver_flagged": 0.1,
+        "scenes_caught": 0.75,
+        "scenes_called_disease": 0.25,
+    }
     assert "gate" not in score.ood(liver, scenes, ["cardiac"] * 4, labels)
 
 

@@ -45,8 +45,12 @@ def c_output(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         pytest.skip("no system C compiler (cc) on PATH")
     work = tmp_path_factory.mktemp("lrb")
     exe = work / "lrb_vectors_test"
-    build = subprocess.run([cc, *CFLAGS, "-o", str(exe), str(C_DIR / "lrb.c"), str(C_DIR / "lrb_vectors_test.c")],
-                           capture_output=True, text=True, timeout=60)
+    build = subprocess.run(
+        [cc, *CFLAGS, "-o", str(exe), str(C_DIR / "lrb.c"), str(C_DIR / "lrb_vectors_test.c")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert build.returncode == 0, build.stderr
     lines_file = work / "vectors.txt"
     doc = json.loads(vectors_module.VECTORS_PATH.read_text())

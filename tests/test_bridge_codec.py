@@ -46,8 +46,19 @@ def test_vectors_cover_every_type_and_every_error_kind() -> None:
     kinds = {v["expect"] for v in VECTORS["vectors"]}
     types = {v["type_name"] for v in VECTORS["vectors"] if v["expect"] == "ok"}
     assert kinds >= {"ok", "crc", "length", "cobs", "unknown_type", "version", "payload_size", "short", "overflow"}
-    assert types == {"HELLO", "HELLO_ACK", "HEARTBEAT", "PROBE_EVENT", "EXAM_START", "EXAM_END", "RESULT",
-                     "EXAM_SUMMARY", "ALERT", "ACK", "NACK"}
+    assert types == {
+        "HELLO",
+        "HELLO_ACK",
+        "HEARTBEAT",
+        "PROBE_EVENT",
+        "EXAM_START",
+        "EXAM_END",
+        "RESULT",
+        "EXAM_SUMMARY",
+        "ALERT",
+        "ACK",
+        "NACK",
+    }
     assert int(VECTORS["schema_hash"], 16) == SCHEMA_HASH == crc32(VECTORS["schema"].encode())
     assert VECTORS["schema"] == schema_text()
 
@@ -82,13 +93,34 @@ def test_crc_check_value() -> None:
 
 
 _MESSAGES = st.one_of(
-    st.builds(Result, st.integers(0, 2**32 - 1), st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 2, 3, 255]),
-              st.integers(0, 10000), st.integers(0, 0xFFFF)),
+    st.builds(
+        Result,
+        st.integers(0, 2**32 - 1),
+        st.integers(0, 2**64 - 1),
+        st.sampled_from([0, 1, 2, 3, 255]),
+        st.integers(0, 10000),
+        st.integers(0, 0xFFFF),
+    ),
     st.builds(Heartbeat, st.integers(0, 2**32 - 1), st.integers(0, 0xFFFF)),
-    st.builds(ProbeEvent, st.integers(1, 6), st.integers(0, 1), st.integers(0, 300), st.integers(0, 100),
-              st.integers(0, 9), st.integers(0, 8), st.integers(0, 2**32 - 1)),
-    st.builds(ExamSummary, st.integers(0, 2**32 - 1), st.integers(0, 99999), st.integers(0, 999),
-              st.sampled_from([0, 1, 2, 3, 255]), st.integers(0, 10000), st.integers(0, 0xFFFF)),
+    st.builds(
+        ProbeEvent,
+        st.integers(1, 6),
+        st.integers(0, 1),
+        st.integers(0, 300),
+        st.integers(0, 100),
+        st.integers(0, 9),
+        st.integers(0, 8),
+        st.integers(0, 2**32 - 1),
+    ),
+    st.builds(
+        ExamSummary,
+        st.integers(0, 2**32 - 1),
+        st.integers(0, 99999),
+        st.integers(0, 999),
+        st.sampled_from([0, 1, 2, 3, 255]),
+        st.integers(0, 10000),
+        st.integers(0, 0xFFFF),
+    ),
 )
 
 
@@ -104,8 +136,9 @@ def _damage(draw: st.DrawFn) -> bytes:
     if kind == "overlong":
         return bytes([draw(st.integers(1, 255))]) * (MAX_ENCODED + 5) + b"\0"
     data = bytearray(frame)
-    flips = draw(st.lists(st.tuples(st.integers(0, len(data) - 2), st.integers(0, 7)), min_size=1, max_size=3,
-                          unique=True))  # distinct bits: two flips of one bit would cancel out
+    flips = draw(
+        st.lists(st.tuples(st.integers(0, len(data) - 2), st.integers(0, 7)), min_size=1, max_size=3, unique=True)
+    )  # distinct bits: two flips of one bit would cancel out
     for pos, bit in flips:
         data[pos] ^= 1 << bit
     return bytes(data)
@@ -116,9 +149,12 @@ def _segments(chunk: bytes) -> int:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(items=st.lists(st.tuples(st.lists(_damage(), max_size=3), _MESSAGES, st.integers(0, 0xFFFF)),
-                      min_size=1, max_size=12),
-       cuts=st.lists(st.integers(0, 4000), max_size=30))
+@given(
+    items=st.lists(
+        st.tuples(st.lists(_damage(), max_size=3), _MESSAGES, st.integers(0, 0xFFFF)), min_size=1, max_size=12
+    ),
+    cuts=st.lists(st.integers(0, 4000), max_size=30),
+)
 def test_damage_never_escapes_and_is_counted(items: list, cuts: list[int]) -> None:
     stream = bytearray()
     sent, damaged_segments = [], 0

@@ -1,6 +1,6 @@
 """Layer 4: the link against a real handheld. Skipped unless LIVEREDGE_BRIDGE_PORT names its port.
 
-    LIVEREDGE_BRIDGE_PORT=/dev/serial/by-id/usb-... .venv/bin/python -m pytest -q tests/test_bridge_hw.py
+LIVEREDGE_BRIDGE_PORT=/dev/serial/by-id/usb-... .venv/bin/python -m pytest -q tests/test_bridge_hw.py
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from liveredge.firmware_bridge.link import LinkConfig
 from liveredge.firmware_bridge.runtime import SerialBridge
 
 PORT = os.environ.get("LIVEREDGE_BRIDGE_PORT", "")
-pytestmark = [pytest.mark.timeout(30),
-              pytest.mark.skipif(not PORT, reason="set LIVEREDGE_BRIDGE_PORT to a real device to run")]
+pytestmark = [
+    pytest.mark.timeout(30),
+    pytest.mark.skipif(not PORT, reason="set LIVEREDGE_BRIDGE_PORT to a real device to run"),
+]
 
 
 def test_real_device_handshakes_and_keeps_the_link_up() -> None:

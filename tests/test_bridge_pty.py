@@ -75,8 +75,9 @@ def test_handshake_and_traffic_both_ways_survive_garbage(rig: tuple[PtyEmulator,
     assert col.link_events_since(0, LinkUp)[0].peer.device_id == EMULATOR_DEVICE_ID
     emulator.inject(os.urandom(300) + b"\0" + bytes(range(1, 200)) + b"\0")
     for i in range(50):
-        assert bridge.publish_result(frame_seq=i, timestamp_ns=time.monotonic_ns(), class_index=i % 4,
-                                     confidence=0.5, quality_flags=1)
+        assert bridge.publish_result(
+            frame_seq=i, timestamp_ns=time.monotonic_ns(), class_index=i % 4, confidence=0.5, quality_flags=1
+        )
     emulator.act(lambda h, t: h.probe(ProbeKind.FREEZE, t))
     emulator.act(lambda h, t: h.probe(ProbeKind.DEPTH, t, 120))
     seen: list = []
@@ -119,8 +120,7 @@ def test_lost_ack_summary_retransmitted_and_delivered_once(rig: tuple[PtyEmulato
     assert emulator.handheld.dropped_frames == 1
 
 
-def test_unplug_replug_reconnects_without_losing_reliable(
-        rig: tuple[PtyEmulator, SerialBridge]) -> None:
+def test_unplug_replug_reconnects_without_losing_reliable(rig: tuple[PtyEmulator, SerialBridge]) -> None:
     emulator, bridge = rig
     col = _Collector(bridge)
     emulator.act(lambda h, t: h.drop_outgoing(MsgType.ACK, 1))

@@ -47,7 +47,10 @@ def _messages(events: list) -> list:
 
 
 def test_handshake_exchanges_identity() -> None:
-    host, mcu = Session(SessionConfig(device_id=1)), Session(SessionConfig(device_id=2, firmware=(3, 4, 5), role=Role.MCU))
+    host, mcu = (
+        Session(SessionConfig(device_id=1)),
+        Session(SessionConfig(device_id=2, firmware=(3, 4, 5), role=Role.MCU)),
+    )
     host.open(0.0)
     mcu.receive(host.take_output(), 0.0)
     host.receive(mcu.take_output(), 0.0)
@@ -156,13 +159,17 @@ def test_sequence_gap_unknown_type_and_dropped_best_effort() -> None:
     assert lonely.send(ExamStart(1, 0), 0.0) is True and lonely.stats.pending == 1
 
 
-_DAMAGE = st.one_of(st.binary(min_size=1, max_size=60).map(lambda b: b + b"\0"),
-                    st.integers(1, 20).map(lambda n: encode_frame(Result(1, 2, 3, 4, 5), 9)[:n] + b"\0"))
+_DAMAGE = st.one_of(
+    st.binary(min_size=1, max_size=60).map(lambda b: b + b"\0"),
+    st.integers(1, 20).map(lambda n: encode_frame(Result(1, 2, 3, 4, 5), 9)[:n] + b"\0"),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(plan=st.lists(st.tuples(st.lists(_DAMAGE, max_size=2), st.booleans()), min_size=1, max_size=10),
-       chunk=st.integers(1, 64))
+@given(
+    plan=st.lists(st.tuples(st.lists(_DAMAGE, max_size=2), st.booleans()), min_size=1, max_size=10),
+    chunk=st.integers(1, 64),
+)
 def test_session_never_raises_and_accounts_for_damage(plan: list, chunk: int) -> None:
     host, mcu = _pair()
     stream, sent, damaged = bytearray(), [], 0
@@ -175,7 +182,7 @@ def test_session_never_raises_and_accounts_for_damage(plan: list, chunk: int) ->
         stream += mcu.take_output()
         sent.append(msg)
     for lo in range(0, len(stream), chunk):
-        host.receive(bytes(stream[lo:lo + chunk]), 0.1)
+        host.receive(bytes(stream[lo : lo + chunk]), 0.1)
     assert _messages(host.take_events()) == sent
     assert host.stats.decode_errors == damaged and host.stats.sequence_gaps == 0
     acks = [f.message for f in FrameDecoder().feed(host.take_output()) if isinstance(f.message, Ack)]

@@ -37,9 +37,14 @@ def _parsers(parser: argparse.ArgumentParser, path: str = "liveredge") -> list[t
 
 
 def test_every_argument_of_every_command_has_help() -> None:
-    missing = [f"{path}: {a.option_strings or a.dest}" for path, p in _parsers(build_parser()) for a in p._actions
-               if not a.help and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))
-               and not (isinstance(a, argparse._SubParsersAction) and path == "liveredge")]
+    missing = [
+        f"{path}: {a.option_strings or a.dest}"
+        for path, p in _parsers(build_parser())
+        for a in p._actions
+        if not a.help
+        and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))
+        and not (isinstance(a, argparse._SubParsersAction) and path == "liveredge")
+    ]
     assert missing == []
 
 
@@ -100,9 +105,23 @@ def test_run_output_validates_against_the_published_schema(tmp_path: Path) -> No
     """A real run of the shipped model, one exam: every JSONL line (header, states, results, the exam summary)
     validates; a record with an unknown field does not (the schema is closed, so drift is caught)."""
     out = tmp_path / "run.jsonl"
-    done = subprocess.run([*CLI, "run", "--source", "sim://?condition=fibrosis&severity=4&fps=30&seed=3",
-                           "--max-frames", "45", "--exam", "e1", "--jsonl", str(out)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [
+            *CLI,
+            "run",
+            "--source",
+            "sim://?condition=fibrosis&severity=4&fps=30&seed=3",
+            "--max-frames",
+            "45",
+            "--exam",
+            "e1",
+            "--jsonl",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
     validator = jsonschema.Draft202012Validator(SCHEMA)
@@ -118,5 +137,7 @@ def test_run_output_validates_against_the_published_schema(tmp_path: Path) -> No
 def test_inspect_json_gives_the_contract_table_and_metadata(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", "--json", str(default_model())]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["contract"]["ok"] and doc["contract"]["rows"] and all(r["status"] == "ok" for r in doc["contract"]["rows"])
+    assert (
+        doc["contract"]["ok"] and doc["contract"]["rows"] and all(r["status"] == "ok" for r in doc["contract"]["rows"])
+    )
     assert doc["metadata"]["labels"][:4] == ["normal", "steatosis", "fibrosis", "focal_lesion"]

@@ -37,11 +37,21 @@ def cine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("change", "named"), [
-    ({"rate": "fast"}, "rate"), ({"fps": 0.0}, "fps"), ({"fps": float("nan")}, "fps"), ({"timeout_s": -1.0}, "timeout_s"),
-    ({"max_frames": 0}, "max_frames"), ({"max_frames": True}, "max_frames"), ({"exam": "a\x1b[2Jb"}, "exam"),
-    ({"source": ""}, "source"), ({"db": ""}, "db"), ({"decisions": DecisionConfig(margin=2.0)}, "margin"),
-])
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"rate": "fast"}, "rate"),
+        ({"fps": 0.0}, "fps"),
+        ({"fps": float("nan")}, "fps"),
+        ({"timeout_s": -1.0}, "timeout_s"),
+        ({"max_frames": 0}, "max_frames"),
+        ({"max_frames": True}, "max_frames"),
+        ({"exam": "a\x1b[2Jb"}, "exam"),
+        ({"source": ""}, "source"),
+        ({"db": ""}, "db"),
+        ({"decisions": DecisionConfig(margin=2.0)}, "margin"),
+    ],
+)
 def test_run_config_refuses_bad_values_naming_them(change: dict[str, Any], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         RunConfig(**{"source": SIM, **change})
@@ -57,8 +67,11 @@ def test_compose_wires_storage_exam_and_notes(model: Any, cine: Path, tmp_path: 
     db, jsonl = tmp_path / "e.db", tmp_path / "e.jsonl"
     notes = json.dumps({"source": str(cine)})
     collector = Collector()
-    run = compose(RunConfig(source=str(cine), rate="max", fps=30.0, exam="C1", jsonl=str(jsonl), db=str(db),
-                            notes=notes), model, extra_sinks=[collector])
+    run = compose(
+        RunConfig(source=str(cine), rate="max", fps=30.0, exam="C1", jsonl=str(jsonl), db=str(db), notes=notes),
+        model,
+        extra_sinks=[collector],
+    )
     assert [type(s) for s in run.owned][1:] == [JsonlSink, ExamLog] and run.sinks[0] is collector
     end = run_session(run.pipeline, run.sinks)
     assert end.stats.end == "end" and end.stats.processed == 12 and end.closed.not_stored == 0
@@ -134,10 +147,16 @@ def test_state_relay_keeps_early_events_in_order() -> None:
     assert got == early
 
 
-@pytest.mark.parametrize("labels", [("normal", "fibrosis", "focal_lesion", "steatosis"),  # another order
-                                    ("normal", "steatosis", "fibrosis", "cirrhosis")])  # a label the wire lacks
-def test_labels_in_another_order_and_an_unknown_label_drive_the_mcu_by_name(model: Any, cine: Path,
-                                                                           labels: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ("normal", "fibrosis", "focal_lesion", "steatosis"),  # another order
+        ("normal", "steatosis", "fibrosis", "cirrhosis"),
+    ],
+)  # a label the wire lacks
+def test_labels_in_another_order_and_an_unknown_label_drive_the_mcu_by_name(
+    model: Any, cine: Path, labels: tuple[str, ...]
+) -> None:
     """The model lists its labels in another order, or one the wire does not know: every RESULT carries the wire's
     code for the reported NAME (255 for the unknown one, told once), the run goes on. (The tiny model's top class
     on this clip is its 4th output, so the 4th label is the one reported once the dwell has passed.)"""

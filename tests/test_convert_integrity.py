@@ -36,7 +36,9 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
 def test_sha256_matches_hashlib_and_sha256sum_reads_the_sidecar(model: Path) -> None:
     assert sha256_file(model) == hashlib.sha256(model.read_bytes()).hexdigest()
     sign_model(model)
-    out = subprocess.run(["sha256sum", "-c", sidecar_path(model).name], cwd=model.parent, capture_output=True, text=True)
+    out = subprocess.run(
+        ["sha256sum", "-c", sidecar_path(model).name], cwd=model.parent, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert verify_model(model).sidecar == "ok"
     assert not statement_path(model).exists()  # hashing alone vouches for nothing
@@ -46,8 +48,15 @@ def test_signed_statement_is_canonical_json_over_the_bytes(model: Path, keys: tu
     priv, pub = keys
     signed = sign_model(model, priv, SignRequest("dev", 3, name="m", target="cpu"))
     doc = json.loads(statement_path(model).read_text())
-    assert doc["statement"] == {"format": 1, "name": "m", "version": 3, "role": "dev", "target": "cpu",
-                                "gate": "none", "sha256": sha256_file(model)}
+    assert doc["statement"] == {
+        "format": 1,
+        "name": "m",
+        "version": 3,
+        "role": "dev",
+        "target": "cpu",
+        "gate": "none",
+        "sha256": sha256_file(model),
+    }
     parsed = parse_statement(statement_path(model).read_bytes(), "s")
     assert parsed.payload == canonical_bytes(doc["statement"])
     assert parsed.payload == json.dumps(doc["statement"], sort_keys=True, separators=(",", ":")).encode()
@@ -75,14 +84,17 @@ def test_signer_refuses_a_release_of_a_gate_failed_model(tmp_path: Path, keys: t
         make_statement(failed, SignRequest("rejected", 0), "failed.tflite")
 
 
-@pytest.mark.parametrize("edit, words", [
-    (lambda d: d["statement"].update(version=2), "signature does not match"),
-    (lambda d: d["statement"].update(role="release"), "signature does not match"),
-    (lambda d: d["statement"].update(version="2"), "'version' must be an integer"),
-    (lambda d: d["statement"].update(extra=1), "unknown"),
-    (lambda d: d.update(signature="!!"), "base64"),
-    (lambda d: d["statement"].update(role="prod"), "role 'prod' is not one of"),
-])
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda d: d["statement"].update(version=2), "signature does not match"),
+        (lambda d: d["statement"].update(role="release"), "signature does not match"),
+        (lambda d: d["statement"].update(version="2"), "'version' must be an integer"),
+        (lambda d: d["statement"].update(extra=1), "unknown"),
+        (lambda d: d.update(signature="!!"), "base64"),
+        (lambda d: d["statement"].update(role="prod"), "role 'prod' is not one of"),
+    ],
+)
 def test_edited_statements_are_refused(model: Path, keys: tuple[Path, Path], edit: object, words: str) -> None:
     from liveredge.edge.trust import TrustPolicy, check_model
 

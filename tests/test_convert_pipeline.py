@@ -69,8 +69,11 @@ def _convert(model: Path, data: dict[str, Path], out: Path, *extra: object) -> i
 
 
 def test_keras_cnn_converts_verifies_and_carries_metadata(
-    cnn: Path, convert_sim_dataset: dict[str, Path], frames: tuple[np.ndarray, np.ndarray], tmp_path: Path,
-    capsys: pytest.CaptureFixture[str]
+    cnn: Path,
+    convert_sim_dataset: dict[str, Path],
+    frames: tuple[np.ndarray, np.ndarray],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from liveredge.convert.signing import generate_keypair
     from liveredge.edge.model_meta import read_metadata
@@ -179,8 +182,19 @@ def test_hybrid_conv_transformer_fully_quantizes(
 def test_onnx_from_pytorch_converts_with_mean_std(convert_sim_dataset: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "onnx_int8.tflite"
     # its weights are seeded random (float AUC ~0.4): this test proves the ONNX path, so the float-AUC stop is off
-    rc = _convert(ONNX, convert_sim_dataset, out, "--mean", 0, "--std", 1, "--budget", "agreement=0.8,auc=0.1",
-                  "--min-float-auc", 0)
+    rc = _convert(
+        ONNX,
+        convert_sim_dataset,
+        out,
+        "--mean",
+        0,
+        "--std",
+        1,
+        "--budget",
+        "agreement=0.8,auc=0.1",
+        "--min-float-auc",
+        0,
+    )
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["source"]["kind"] == "onnx" and "NHWC" in doc["source"]["channels"]
     assert doc["contract"]["ok"] and doc["float_parity"]["max_abs_diff"] < 1e-3
@@ -210,17 +224,39 @@ def test_float_fallback_model_is_rejected_with_its_ops(
     assert "FAIL" in table and "non-integer tensors FLOAT32" in table
 
 
-def test_missing_calibration_data_is_an_error(cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    rc = _cli("convert", cnn, "--calib", tmp_path / "nope", "--val", convert_sim_dataset["val"], "--out", tmp_path / "x.tflite")
+def test_missing_calibration_data_is_an_error(
+    cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = _cli(
+        "convert",
+        cnn,
+        "--calib",
+        tmp_path / "nope",
+        "--val",
+        convert_sim_dataset["val"],
+        "--out",
+        tmp_path / "x.tflite",
+    )
     assert rc == 2 and "not found" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    assert _cli("convert", cnn, "--calib", tmp_path / "empty", "--val", convert_sim_dataset["val"],
-                "--out", tmp_path / "x.tflite") == 2
+    assert (
+        _cli(
+            "convert",
+            cnn,
+            "--calib",
+            tmp_path / "empty",
+            "--val",
+            convert_sim_dataset["val"],
+            "--out",
+            tmp_path / "x.tflite",
+        )
+        == 2
+    )
 
 
-def test_input_size_disagreeing_with_spec_is_an_error(cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_input_size_disagreeing_with_spec_is_an_error(
+    cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     model = tmp_path / "wrong.keras"
@@ -230,8 +266,9 @@ def test_input_size_disagreeing_with_spec_is_an_error(cnn: Path, convert_sim_dat
     assert "32x32" in capsys.readouterr().err
 
 
-def test_the_zoo_refuses_a_model_without_a_liver_gate(cnn: Path, convert_sim_dataset: dict[str, Path],
-                                                      tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_zoo_refuses_a_model_without_a_liver_gate(
+    cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     model = tmp_path / "ungated.keras"
@@ -295,8 +332,12 @@ def test_gate_fails_with_exit_3_on_a_damaged_model(
     assert failed & {"agreement", "auc"}
 
 
-def test_double_normalization_is_detected(frames: tuple[np.ndarray, np.ndarray], convert_sim_dataset: dict[str, Path],
-                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_double_normalization_is_detected(
+    frames: tuple[np.ndarray, np.ndarray],
+    convert_sim_dataset: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import keras
 
     inp = keras.Input((32, 32, 1))
@@ -309,22 +350,25 @@ def test_double_normalization_is_detected(frames: tuple[np.ndarray, np.ndarray],
     assert "double normalisation" in capsys.readouterr().err
 
 
-def test_legacy_h5_converts_with_uint8_io(frames: tuple[np.ndarray, np.ndarray], convert_sim_dataset: dict[str, Path],
-                                          tmp_path: Path) -> None:
+def test_legacy_h5_converts_with_uint8_io(
+    frames: tuple[np.ndarray, np.ndarray], convert_sim_dataset: dict[str, Path], tmp_path: Path
+) -> None:
     import tf_keras
 
     from liveredge.convert.contract import io_tensors
     from liveredge.edge.model_meta import read_metadata
 
     tf_keras.utils.set_random_seed(3)
-    model = tf_keras.Sequential([
-        tf_keras.Input((32, 32, 1)),
-        tf_keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
-        tf_keras.layers.MaxPooling2D(),
-        tf_keras.layers.Conv2D(16, 3, activation="relu", padding="same"),
-        tf_keras.layers.GlobalAveragePooling2D(),
-        tf_keras.layers.Dense(4, activation="softmax"),
-    ])
+    model = tf_keras.Sequential(
+        [
+            tf_keras.Input((32, 32, 1)),
+            tf_keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
+            tf_keras.layers.MaxPooling2D(),
+            tf_keras.layers.Conv2D(16, 3, activation="relu", padding="same"),
+            tf_keras.layers.GlobalAveragePooling2D(),
+            tf_keras.layers.Dense(4, activation="softmax"),
+        ]
+    )
     model.compile(tf_keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
     model.fit(frames[0], frames[1], epochs=60, batch_size=16, verbose=0)
     path = tmp_path / "legacy.h5"
@@ -333,8 +377,9 @@ def test_legacy_h5_converts_with_uint8_io(frames: tuple[np.ndarray, np.ndarray],
     out = tmp_path / "legacy_uint8.tflite"
     # this tf_keras twin scores a float AUC of ~0.5 on the S3 validation frames: the test is about .h5 and uint8
     # I/O, so the float-AUC stop is off
-    rc = _convert(path, convert_sim_dataset, out, "--io", "uint8", "--budget", "agreement=0.9,auc=0.05",
-                  "--min-float-auc", 0)
+    rc = _convert(
+        path, convert_sim_dataset, out, "--io", "uint8", "--budget", "agreement=0.9,auc=0.05", "--min-float-auc", 0
+    )
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["source"]["kind"] == "h5" and doc["contract"]["ok"], doc["contract"]
     assert rc == 0, doc["gate"]
@@ -344,11 +389,23 @@ def test_legacy_h5_converts_with_uint8_io(frames: tuple[np.ndarray, np.ndarray],
     assert meta.input_quant.dtype == "uint8" and meta.input_quant.zero_point == 0
 
 
-def test_bench_formats_table(cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_formats_table(
+    cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "formats.json"
-    assert _cli("bench-formats", cnn, "--val", convert_sim_dataset["val"], "--calib", convert_sim_dataset["calib"],
-                "--out", out) == 0
+    assert (
+        _cli(
+            "bench-formats",
+            cnn,
+            "--val",
+            convert_sim_dataset["val"],
+            "--calib",
+            convert_sim_dataset["calib"],
+            "--out",
+            out,
+        )
+        == 0
+    )
     rows = {r["format"]: r for r in json.loads(out.read_text())["rows"]}
     assert list(rows) == ["float32", "float16", "dynamic-range", "int8"]
     assert all(r["status"] == "ok" and r["ms_per_frame"] > 0 for r in rows.values()), rows
@@ -374,8 +431,13 @@ def test_cam_output_is_mapped_to_the_interpreter_order(
     _train(keras.Model(inp, probs), frames)
     path = tmp_path / "with_cam.keras"
     keras.Model(inp, [probs, cam]).save(path)
-    side = {"name": "with_cam", "labels": LABELS, "preprocess": SPEC.to_dict(), "cam_output": 1,
-            "operating_point": {"min_confidence": 0.55, "energy_threshold": -2.5}}  # chosen on validation data
+    side = {
+        "name": "with_cam",
+        "labels": LABELS,
+        "preprocess": SPEC.to_dict(),
+        "cam_output": 1,
+        "operating_point": {"min_confidence": 0.55, "energy_threshold": -2.5},
+    }  # chosen on validation data
     (tmp_path / "with_cam.liveredge.json").write_text(json.dumps(side))
     out = tmp_path / "with_cam_int8.tflite"
     rc = _convert(path, convert_sim_dataset, out, "--budget", "agreement=0.9,auc=0.05")
@@ -435,8 +497,19 @@ def test_a_pytorch_onnx_model_with_alphabetical_labels_passes_given_its_labels(
     class numbering. Given its labels, its float model fits the validation set and its int8 twin passes (a tiny
     model on 24 validation frames: one disagreement is 4 %, so the budget is the ONNX test's)."""
     out = tmp_path / "alpha_onnx_int8.tflite"
-    rc = _convert(ALPHA_ONNX, convert_sim_dataset, out, "--mean", 0, "--std", 1, "--labels", ",".join(ALPHABETICAL),
-                  "--budget", "agreement=0.9,auc=0.1")
+    rc = _convert(
+        ALPHA_ONNX,
+        convert_sim_dataset,
+        out,
+        "--mean",
+        0,
+        "--std",
+        1,
+        "--labels",
+        ",".join(ALPHABETICAL),
+        "--budget",
+        "agreement=0.9,auc=0.1",
+    )
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert rc == 0 and doc["passed"], doc["gate"]
     agreement = next(m["value"] for m in doc["gate"]["metrics"] if m["name"] == "agreement")
@@ -456,7 +529,8 @@ def test_withheld_labels_and_a_below_chance_float_model_stop_with_a_hint(
     assert float(err.split("validation AUC of ")[1].split()[0]) < 0.6
 
 
-def test_labels_contradicting_the_sidecar_are_refused(cnn: Path, convert_sim_dataset: dict[str, Path],
-                                                      tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_labels_contradicting_the_sidecar_are_refused(
+    cnn: Path, convert_sim_dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _convert(cnn, convert_sim_dataset, tmp_path / "x.tflite", "--labels", ",".join(ALPHABETICAL)) == 2
     assert "contradicts the labels" in capsys.readouterr().err

@@ -81,7 +81,7 @@ def test_optional_budgets_are_enforced_only_when_given() -> None:
     rng = np.random.default_rng(1)
     y = np.repeat(np.arange(4), 25)
     p = _probs(rng, y, 1.5)
-    shifted = p ** 0.5 / (p ** 0.5).sum(1, keepdims=True)  # same argmax and ranking, different calibration
+    shifted = p**0.5 / (p**0.5).sum(1, keepdims=True)  # same argmax and ranking, different calibration
     assert run_gate(y, p, shifted, LABELS, n_boot=20).passed
     strict = GateBudget.parse("ece=0.001")
     assert not run_gate(y, p, shifted, LABELS, n_boot=20, budget=strict).passed

@@ -43,7 +43,9 @@ def test_philips_palette_curvilinear() -> None:
     assert not m[:60].any() and not m[:, :150].any() and not m[:, 760:].any()
     assert not m[60:86, 308:336].any()  # 'P' logo
     assert not m[85:106, 120:300].any()  # measurement text
-    assert m[100, 460] and m[72, 365] and m[200, 460] and m[340, 460] and m[300, 480]  # face, corner, mid, bottom, caliper
+    assert (
+        m[100, 460] and m[72, 365] and m[200, 460] and m[340, 460] and m[300, 480]
+    )  # face, corner, mid, bottom, caliper
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     image = (gray > 0) & ~overlay_mask(frame)
     band = np.zeros_like(m)
@@ -70,12 +72,12 @@ def test_ge_linear_with_power_doppler(name: str, scale: int) -> None:
     assert np.array_equal(m, left)
     m = left | right
     assert m.shape == (240 * s, 320 * s)
-    assert not m[: 52 * s].any() and not m[170 * s:].any()  # text above, text and scale bar below
+    assert not m[: 52 * s].any() and not m[170 * s :].any()  # text above, text and scale bar below
     colour = overlay_mask(cine.frames[0])
     gray = cv2.cvtColor(cine.frames[0], cv2.COLOR_BGR2GRAY)
     for cols in (slice(0, 21 * s), slice(299 * s, 320 * s)):  # the colour bars and their labels
         bar = np.zeros_like(m)
-        bar[60 * s:120 * s, cols] = colour[60 * s:120 * s, cols]
+        bar[60 * s : 120 * s, cols] = colour[60 * s : 120 * s, cols]
         assert bar.sum() > 200 * s * s and not (bar & m).any()
         label = np.zeros_like(m)
         for rows in (slice(68 * s, 75 * s), slice(109 * s, 116 * s)):  # 'PWR' above and below each bar
@@ -141,8 +143,14 @@ def test_colour_conversions_agree_across_encodings() -> None:
     BGR (up to codec loss), so RGB/YBR/16-bit/32-bit conversion and channel order are right."""
     ref = dicom.read_dicom(get_testdata_file("SC_rgb_rle.dcm")).frames[0].astype(int)
     assert tuple(ref[5, 50]) == (0, 0, 255)  # the test card's top band is red: BGR order
-    for name, tol in [("SC_rgb_rle_16bit.dcm", 0), ("SC_rgb_rle_32bit.dcm", 0), ("SC_rgb_jpeg_gdcm.dcm", 0),
-                      ("SC_rgb_dcmtk_+eb+cy+np.dcm", 12), ("SC_rgb_jpeg_dcmtk.dcm", 12), ("SC_rgb_gdcm_KY.dcm", 12)]:
+    for name, tol in [
+        ("SC_rgb_rle_16bit.dcm", 0),
+        ("SC_rgb_rle_32bit.dcm", 0),
+        ("SC_rgb_jpeg_gdcm.dcm", 0),
+        ("SC_rgb_dcmtk_+eb+cy+np.dcm", 12),
+        ("SC_rgb_jpeg_dcmtk.dcm", 12),
+        ("SC_rgb_gdcm_KY.dcm", 12),
+    ]:
         other = dicom.read_dicom(get_testdata_file(name)).frames[0].astype(int)
         assert np.abs(other - ref).mean() <= max(tol, 0.5), name
 
@@ -275,8 +283,13 @@ def test_corrupt_and_non_image_files_raise_data_error_naming_the_file(tmp_path: 
     truncated.write_bytes(good[: len(good) // 2])
     garbage = tmp_path / "garbage.dcm"
     garbage.write_bytes(bytes(range(256)) * 40)
-    cases = [truncated, garbage, Path(get_testdata_file("rtplan.dcm")), Path(get_testdata_file("MR_truncated.dcm")),
-             Path(get_testdata_file("waveform_ecg.dcm"))]
+    cases = [
+        truncated,
+        garbage,
+        Path(get_testdata_file("rtplan.dcm")),
+        Path(get_testdata_file("MR_truncated.dcm")),
+        Path(get_testdata_file("waveform_ecg.dcm")),
+    ]
     for path in cases:
         with pytest.raises(DataError) as info:
             dicom.read_dicom(path)

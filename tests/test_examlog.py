@@ -33,8 +33,18 @@ while True:
 
 
 def result(seq: int, exam_id: str | None = "E1", quality: Quality = Quality.OK) -> FrameResult:
-    return FrameResult(seq, 5.0 + seq, 5.01 + seq, 1.7e9 + seq, (0.7, 0.1, 0.1, 0.1), (0.6, 0.2, 0.1, 0.1),
-                       "normal", 0.6, quality, exam_id)
+    return FrameResult(
+        seq,
+        5.0 + seq,
+        5.01 + seq,
+        1.7e9 + seq,
+        (0.7, 0.1, 0.1, 0.1),
+        (0.6, 0.2, 0.1, 0.1),
+        "normal",
+        0.6,
+        quality,
+        exam_id,
+    )
 
 
 def test_kill_9_mid_exam_keeps_every_committed_record(tmp_path: Path) -> None:
@@ -70,8 +80,9 @@ def test_round_trip_of_an_exam(tmp_path: Path) -> None:
     for seq in range(3):
         log.emit(result(seq, quality=Quality.FROZEN if seq == 1 else Quality.OK))
     log.emit(result(9, exam_id=None))
-    log.emit(ExamSummary("E1", "normal", 0.66, {"normal": 0.66, "steatosis": 0.2}, 3, 2, {"frozen": 1}, 4.0, 8.0,
-                         1.7e9 + 9))
+    log.emit(
+        ExamSummary("E1", "normal", 0.66, {"normal": 0.66, "steatosis": 0.2}, 3, 2, {"frozen": 1}, 4.0, 8.0, 1.7e9 + 9)
+    )
     log.emit(StateEvent("source_lost", "no frame for 2.0 s", 1.7e9 + 10, 20.0))
     assert log.flush(5.0)
     assert log.committed == 7 and log.dropped == 0 and log.errors == 0

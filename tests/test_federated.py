@@ -17,23 +17,36 @@ import pytest
 pytest.importorskip("flwr", reason="flwr is not installed: pip install 'liveredge[federated]' (part of the dev extra)")
 pytest.importorskip("keras", reason="TensorFlow/keras is not installed (train extra)")
 
-from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, MetricRecord, RecordDict  # noqa: E402
-from flwr.common.constant import SUPERLINK_NODE_ID  # noqa: E402
-from flwr.common.serde import recorddict_to_proto  # noqa: E402
-from flwr.supercore.task_identity import TaskIdentity  # noqa: E402
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, MetricRecord, RecordDict
+from flwr.common.constant import SUPERLINK_NODE_ID
+from flwr.common.serde import recorddict_to_proto
+from flwr.supercore.task_identity import TaskIdentity
 
-from liveredge.edge.preprocess.spec import PreprocessSpec  # noqa: E402
-from liveredge.models.dataset import read_manifest  # noqa: E402
-from liveredge.models.federated import client_app, learn  # noqa: E402
-from liveredge.models.federated.config import FederateConfig, clinic_plans  # noqa: E402
-from liveredge.models.federated.run import RunOptions, federate, run_config, simulate  # noqa: E402
-from liveredge.models.federated.server_app import LABELS, _train_config  # noqa: E402
-from liveredge.models.federated.wire import EVAL_METRICS, TRAIN_METRICS, audit_reply  # noqa: E402
-from liveredge.models.frames import load_usable_frames  # noqa: E402
+from liveredge.edge.preprocess.spec import PreprocessSpec
+from liveredge.models.dataset import read_manifest
+from liveredge.models.federated import client_app, learn
+from liveredge.models.federated.config import FederateConfig, clinic_plans
+from liveredge.models.federated.run import RunOptions, federate, run_config, simulate
+from liveredge.models.federated.server_app import LABELS, _train_config
+from liveredge.models.federated.wire import EVAL_METRICS, TRAIN_METRICS, audit_reply
+from liveredge.models.frames import load_usable_frames
 
-TINY = FederateConfig(clinics=2, patients_per_clinic=10, negatives_per_clinic=3, frames_per_patient=2,
-                      screen_size=(128, 128), rounds=1, local_epochs=1, batch_size=8, val_frac=0.3, init="fresh",
-                      width=0.25, input_size=(32, 32), unseen_patients=5, round_timeout_s=300.0)
+TINY = FederateConfig(
+    clinics=2,
+    patients_per_clinic=10,
+    negatives_per_clinic=3,
+    frames_per_patient=2,
+    screen_size=(128, 128),
+    rounds=1,
+    local_epochs=1,
+    batch_size=8,
+    val_frac=0.3,
+    init="fresh",
+    width=0.25,
+    input_size=(32, 32),
+    unseen_patients=5,
+    round_timeout_s=300.0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +57,15 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _message(kind: str, arrays: ArrayRecord, config: ConfigRecord) -> Message:
     """A message as the ServerApp creates it (Flower's server runtime sets the task identity first)."""
     TaskIdentity.task_id, TaskIdentity.run_id, TaskIdentity.node_id = 1, 1, SUPERLINK_NODE_ID
-    return Message(RecordDict({"arrays": arrays, "config": config}), dst_node_id=7,
-                   message_type=MessageType.TRAIN if kind == "train" else MessageType.EVALUATE)
+    return Message(
+        RecordDict({"arrays": arrays, "config": config}),
+        dst_node_id=7,
+        message_type=MessageType.TRAIN if kind == "train" else MessageType.EVALUATE,
+    )
 
 
 def _update_norm(got: list[np.ndarray], sent: list[np.ndarray]) -> float:
-    return float(np.sqrt(sum(np.sum((a.astype(np.float64) - b) ** 2) for a, b in zip(got, sent))))
+    return float(np.sqrt(sum(np.sum((a.astype(np.float64) - b) ** 2) for a, b in zip(got, sent, strict=True))))
 
 
 def _leaks(payload: bytes, data_dir: Path) -> list[str]:
@@ -67,8 +83,9 @@ def test_client_replies_carry_only_parameters_and_aggregate_metrics(clinic: Path
     arrays = ArrayRecord(model.get_weights())
     config = _train_config(run_config(TINY, clinic.parent), model, spec)
     config["server-round"] = 1
-    context = Context(run_id=1, node_id=7, node_config={"data-dir": str(clinic), "clinic-index": 0},
-                      state=RecordDict(), run_config={})
+    context = Context(
+        run_id=1, node_id=7, node_config={"data-dir": str(clinic), "clinic-index": 0}, state=RecordDict(), run_config={}
+    )
     for kind, allowed in (("train", TRAIN_METRICS), ("evaluate", EVAL_METRICS)):
         reply = client_app.app(message=_message(kind, arrays, ConfigRecord(dict(config))), context=context)
         assert not reply.has_error(), reply.error
@@ -76,8 +93,11 @@ def test_client_replies_carry_only_parameters_and_aggregate_metrics(clinic: Path
         metrics = dict(reply.content["metrics"])
         assert set(metrics) <= allowed and metrics["clinic-index"] == 0
         assert _leaks(recorddict_to_proto(reply.content).SerializeToString(), clinic) == []
-    trained = client_app.app(message=_message("train", arrays, ConfigRecord(dict(config))),
-                             context=context).content["arrays"].to_numpy_ndarrays()
+    trained = (
+        client_app.app(message=_message("train", arrays, ConfigRecord(dict(config))), context=context)
+        .content["arrays"]
+        .to_numpy_ndarrays()
+    )
     assert [a.shape for a in trained] == [w.shape for w in model.get_weights()]
     assert _update_norm(trained, model.get_weights()) > 0.05  # it did train (and DP's 0.01 clip below would bite)
 
@@ -90,8 +110,9 @@ def test_local_dp_clips_each_clinics_update_before_it_leaves(clinic: Path) -> No
     dp = FederateConfig(**{**TINY.to_dict(), "dp_epsilon": 1e6, "dp_clip": clip})
     config = _train_config(run_config(dp, clinic.parent), model, spec)
     config["server-round"] = 1
-    context = Context(run_id=1, node_id=7, node_config={"data-dir": str(clinic), "clinic-index": 0},
-                      state=RecordDict(), run_config={})
+    context = Context(
+        run_id=1, node_id=7, node_config={"data-dir": str(clinic), "clinic-index": 0}, state=RecordDict(), run_config={}
+    )
     reply = client_app.app(message=_message("train", ArrayRecord(sent), config), context=context)
     assert not reply.has_error(), reply.error
     got = reply.content["arrays"].to_numpy_ndarrays()
@@ -117,9 +138,13 @@ def test_fedprox_term_keeps_the_update_near_the_global_model(clinic: Path) -> No
 
 def test_the_audit_catches_what_must_not_leave_a_clinic(clinic: Path) -> None:
     sent = ArrayRecord([np.zeros((3, 3), np.float32)])
-    leaky = RecordDict({"arrays": ArrayRecord([np.zeros((4, 3), np.float32)]),
-                        "metrics": MetricRecord({"num-examples": 4, "patient-s0-p00001": 1.0}),
-                        "note": ConfigRecord({"path": str(clinic / "frames" / "x.png")})})
+    leaky = RecordDict(
+        {
+            "arrays": ArrayRecord([np.zeros((4, 3), np.float32)]),
+            "metrics": MetricRecord({"num-examples": 4, "patient-s0-p00001": 1.0}),
+            "note": ConfigRecord({"path": str(clinic / "frames" / "x.png")}),
+        }
+    )
     problems = " | ".join(audit_reply(leaky, kind="train", sent=sent))
     assert "ConfigRecord 'note'" in problems and "patient-s0-p00001" in problems and "shapes" in problems
     frames = RecordDict({"metrics": MetricRecord({"num-examples": [1.0, 2.0]}), "arrays": sent})

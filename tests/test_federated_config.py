@@ -32,12 +32,20 @@ def test_one_dropout_never_stalls_a_round_by_default() -> None:
     assert FederateConfig(rounds=3, local_epochs=2).total_local_epochs == 6
 
 
-@pytest.mark.parametrize(("kw", "needle"), [
-    ({"clinics": 1}, "--clinics"), ({"patients_per_clinic": 4}, "--patients-per-clinic"),
-    ({"strategy": "fedsgd"}, "--strategy"), ({"min_clinics": 4}, "--min-clinics"), ({"val_frac": 1.0}, "--val-frac"),
-    ({"unseen_purpose": "training"}, "--unseen"), ({"round_timeout_s": 0}, "--round-timeout"),
-    ({"dp_epsilon": -1.0}, "--dp-epsilon"), ({"dp_delta": 0.0}, "--dp-delta"),
-])
+@pytest.mark.parametrize(
+    ("kw", "needle"),
+    [
+        ({"clinics": 1}, "--clinics"),
+        ({"patients_per_clinic": 4}, "--patients-per-clinic"),
+        ({"strategy": "fedsgd"}, "--strategy"),
+        ({"min_clinics": 4}, "--min-clinics"),
+        ({"val_frac": 1.0}, "--val-frac"),
+        ({"unseen_purpose": "training"}, "--unseen"),
+        ({"round_timeout_s": 0}, "--round-timeout"),
+        ({"dp_epsilon": -1.0}, "--dp-epsilon"),
+        ({"dp_delta": 0.0}, "--dp-delta"),
+    ],
+)
 def test_bad_settings_name_the_option(kw: dict[str, object], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         FederateConfig(**kw)  # type: ignore[arg-type]
@@ -53,11 +61,26 @@ def test_cli_refuses_bad_input_with_exit_2(tmp_path, capsys) -> None:  # type: i
 
 def _log() -> dict[str, object]:
     clinic = {"val-balanced-accuracy-global": 0.5}
-    return {"connected_at_start": 3, "fault_drill": {"clinic": "clinic2", "round": 1},
-            "rounds": [{"round": 1, "sent_to": 3, "replied": 2, "bytes_down": 30, "bytes_up": 20, "wall_s": 5.0,
-                        "dropped_nodes": ["77"], "dropped_clinics": [None], "errors": {}, "audit_problems": {},
-                        "clinics": {"0": clinic, "2": clinic}}],
-            "final_evaluate": {"clinics": {"0": {"val-balanced-accuracy": 0.75}, "2": {"val-balanced-accuracy": 0.5}}}}
+    return {
+        "connected_at_start": 3,
+        "fault_drill": {"clinic": "clinic2", "round": 1},
+        "rounds": [
+            {
+                "round": 1,
+                "sent_to": 3,
+                "replied": 2,
+                "bytes_down": 30,
+                "bytes_up": 20,
+                "wall_s": 5.0,
+                "dropped_nodes": ["77"],
+                "dropped_clinics": [None],
+                "errors": {},
+                "audit_problems": {},
+                "clinics": {"0": clinic, "2": clinic},
+            }
+        ],
+        "final_evaluate": {"clinics": {"0": {"val-balanced-accuracy": 0.75}, "2": {"val-balanced-accuracy": 0.5}}},
+    }
 
 
 def test_report_headlines_take_each_clinics_own_local_model_and_name_the_dropout() -> None:
@@ -66,7 +89,9 @@ def test_report_headlines_take_each_clinics_own_local_model_and_name_the_dropout
     cfg = FederateConfig(rounds=1)
     names = [p.name for p in clinic_plans(cfg)]
     own = {"clinic1": 0.8, "clinic2": 0.4, "clinic3": 0.6}
-    local = {n: {**{m: 0.1 for m in names}, n: own[n], "unseen": u} for n, u in zip(names, (0.3, 0.6, 0.9))}
+    local = {
+        n: {**{m: 0.1 for m in names}, n: own[n], "unseen": u} for n, u in zip(names, (0.3, 0.6, 0.9), strict=True)
+    }
     fed = {"clinic1": 0.7, "clinic2": 0.65, "clinic3": 0.7, "unseen": 0.6}
     pooled = {"clinic1": 0.9, "clinic2": 0.8, "clinic3": 0.85, "unseen": 0.7}
     scores = {"local_only": local, "federated": fed, "centralized": pooled, "frames": {}}

@@ -111,7 +111,10 @@ def test_reference_travels_in_model_metadata() -> None:
     meta = ModelMetadata(name="m", labels=("a", "b"), preprocess=SPEC, intensity_reference=ref)
     back = ModelMetadata.from_json(meta.to_json())
     assert back.intensity_reference == ref and back == meta
-    assert ModelMetadata.from_json(dataclasses.replace(meta, intensity_reference=None).to_json()).intensity_reference is None
+    assert (
+        ModelMetadata.from_json(dataclasses.replace(meta, intensity_reference=None).to_json()).intensity_reference
+        is None
+    )
     bad = meta.to_dict()
     bad["intensity_reference"]["landmarks"] = [300.0] * 11
     with pytest.raises(ModelError, match="landmarks must lie in"):

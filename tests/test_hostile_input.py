@@ -39,8 +39,15 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``liveredge ARGS`` in a child limited to 2 GiB of address space."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     trust = pubkey_args(MODEL) if args[:1] == ("run",) else []
-    return subprocess.run([sys.executable, "-m", "liveredge.cli.main", *args, *trust], capture_output=True, text=True,
-                          timeout=timeout, env=env, preexec_fn=_limit_memory, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "liveredge.cli.main", *args, *trust],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        preexec_fn=_limit_memory,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def refused(proc: subprocess.CompletedProcess[str], *words: str, code: int | None = None) -> None:
@@ -67,8 +74,12 @@ def test_headers_give_the_size_before_decoding(tmp_path: Path) -> None:
 def test_image_bombs_are_refused_by_run_and_crop(tmp_path: Path, make: object) -> None:
     bomb = make(tmp_path / ("bomb.png" if make is png_bomb else "bomb.jpg"))  # type: ignore[operator]
     refused(cli("crop", str(bomb), "--out", str(tmp_path / "out")), str(bomb), "30000x30000", "16777216", code=2)
-    refused(cli("run", "--model", str(MODEL), "--source", str(bomb), "--max-frames", "1"), str(bomb),
-            "max_frame_pixels", code=1)
+    refused(
+        cli("run", "--model", str(MODEL), "--source", str(bomb), "--max-frames", "1"),
+        str(bomb),
+        "max_frame_pixels",
+        code=1,
+    )
 
 
 def test_deflated_dicom_bomb_is_refused_before_inflating(tmp_path: Path, small_limits: None) -> None:
@@ -82,8 +93,12 @@ def test_deflated_dicom_bomb_is_refused_before_inflating(tmp_path: Path, small_l
     bounds.configure(bounds.DEFAULT_LIMITS)
     info, _ = read_info(bomb)  # under the default limit the same file is fine: the cap refused it
     assert info.n_frames == 16
-    refused(cli("run", "--model", str(MODEL), "--source", f"dicom://{bomb}", "--max-dicom-mib", "8",
-                "--max-frames", "2"), str(bomb), "8 MiB", code=1)
+    refused(
+        cli("run", "--model", str(MODEL), "--source", f"dicom://{bomb}", "--max-dicom-mib", "8", "--max-frames", "2"),
+        str(bomb),
+        "8 MiB",
+        code=1,
+    )
 
 
 def test_dicom_frames_are_bounded_from_the_header(tmp_path: Path, small_limits: None) -> None:
@@ -119,8 +134,11 @@ def test_video_and_stream_frames_are_bounded(tmp_path: Path, small_limits: None)
     with pytest.raises(SourceError, match="640x480 = 307200 pixels exceeds the limit of 50000"):
         open_source(str(path), rate="max")
     # a live stream's frames are checked again before preprocessing: the run ends with an error naming the limit
-    refused(cli("run", "--model", str(MODEL), "--source", SIM, "--max-frame-pixels", "1000", "--max-frames", "3"),
-            "320x240 = 76800 pixels exceeds the limit of 1000", code=1)
+    refused(
+        cli("run", "--model", str(MODEL), "--source", SIM, "--max-frame-pixels", "1000", "--max-frames", "3"),
+        "320x240 = 76800 pixels exceeds the limit of 1000",
+        code=1,
+    )
 
 
 def test_endless_or_huge_settings_files_fail_fast(tmp_path: Path) -> None:
@@ -187,11 +205,32 @@ def test_exam_ids_with_control_characters_are_refused_and_escaped(tmp_path: Path
 def test_sigterm_with_a_slow_frame_in_flight_ends_within_a_second(tmp_path: Path) -> None:
     image = big_bmp(tmp_path / "big.bmp", 4000, 4000)  # seconds per frame on a small CPU
     db = tmp_path / "exams.db"
-    child = subprocess.Popen([sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(MODEL), "--source",
-                              str(image), "--loop", "--max-frame-pixels", "20000000", "--exam", "SLOW", "--db",
-                              str(db), "--jsonl", "-", *pubkey_args(MODEL)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "liveredge.cli.main",
+            "run",
+            "--model",
+            str(MODEL),
+            "--source",
+            str(image),
+            "--loop",
+            "--max-frame-pixels",
+            "20000000",
+            "--exam",
+            "SLOW",
+            "--db",
+            str(db),
+            "--jsonl",
+            "-",
+            *pubkey_args(MODEL),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert child.stdout is not None
     for line in child.stdout:
         if '"running"' in line:

@@ -26,8 +26,13 @@ PLATFORMS = {
 
 
 def _installs(extra: str, name: str, sys_platform: str, machine: str, python: str = "3.11") -> bool:
-    env = {"sys_platform": sys_platform, "platform_machine": machine, "python_version": python,
-           "python_full_version": python + ".0", "extra": extra}
+    env = {
+        "sys_platform": sys_platform,
+        "platform_machine": machine,
+        "python_version": python,
+        "python_full_version": python + ".0",
+        "extra": extra,
+    }
     reqs = [Requirement(r) for r in EXTRAS[extra]]
     return any(r.name == name and (r.marker is None or r.marker.evaluate(env)) for r in reqs)
 

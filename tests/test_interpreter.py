@@ -63,8 +63,9 @@ def test_edgetpu_absent_is_a_clear_error_and_fallback_is_opt_in(model_bytes: byt
     with pytest.raises(EdgeTpuUnavailable, match="cpu-fallback"):
         make_interpreter(model_bytes, device=parse_device("edgetpu:usb:0"))
     reasons: list[str] = []
-    interp, used = make_interpreter(model_bytes, device=parse_device("edgetpu:usb:0"), cpu_fallback=True,
-                                    on_fallback=reasons.append)
+    interp, used = make_interpreter(
+        model_bytes, device=parse_device("edgetpu:usb:0"), cpu_fallback=True, on_fallback=reasons.append
+    )
     assert used == "cpu" and len(reasons) == 1 and "libedgetpu.so.1" in reasons[0]
     assert interp.get_input_details()[0]["dtype"] == np.int8
     with pytest.raises(ConfigError):

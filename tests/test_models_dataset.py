@@ -95,8 +95,12 @@ def test_split_without_a_class_is_rejected(data: Path, tmp_path: Path) -> None:
         return [r for r in rows if not (r["label"] == "fibrosis" and r["site_id"] != "S1")]
 
     m = ds.read_manifest(rewrite_manifest(data, tmp_path / "noclass", drop_val_fibrosis))
-    splits = {"train": [p for p in set(m.patients) if p.startswith("S1")],
-              "val": [p for p in set(m.patients) if p.startswith("S2")], "test": [], "holdout": []}
+    splits = {
+        "train": [p for p in set(m.patients) if p.startswith("S1")],
+        "val": [p for p in set(m.patients) if p.startswith("S2")],
+        "test": [],
+        "holdout": [],
+    }
     with pytest.raises(DataError, match=r"split 'val' \(\d+ frames\) has no fibrosis"):
         ds.check_classes(m, ds.split_indices(m, splits))
 

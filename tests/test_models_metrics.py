@@ -89,8 +89,10 @@ def test_summarize_is_json_ready_with_sites() -> None:
 
 
 def test_metrics_module_imports_numpy_only() -> None:
-    code = ("import sys, liveredge.models.metrics\n"
-            "print(','.join(sorted(n for n in sys.modules if n.split('.')[0] in "
-            "{'tensorflow','keras','sklearn','tf_keras','cv2'})))")
+    code = (
+        "import sys, liveredge.models.metrics\n"
+        "print(','.join(sorted(n for n in sys.modules if n.split('.')[0] in "
+        "{'tensorflow','keras','sklearn','tf_keras','cv2'})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

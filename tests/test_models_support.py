@@ -27,8 +27,16 @@ def write_dataset(root: Path, sites: dict[str, int], frames: int = 2, size: tupl
                     for rel, arr in ((img, f.image), (mask, f.fan_mask)):
                         (root / rel).parent.mkdir(exist_ok=True)
                         cv2.imwrite(str(root / rel), arr)
-                    rows.append({"path": img, "mask_path": mask, "label": f.label, "severity": f.severity,
-                                 "patient_id": pid, "site_id": site})
+                    rows.append(
+                        {
+                            "path": img,
+                            "mask_path": mask,
+                            "label": f.label,
+                            "severity": f.severity,
+                            "patient_id": pid,
+                            "site_id": site,
+                        }
+                    )
     with open(root / "manifest.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()

@@ -25,8 +25,18 @@ SPEC = PreprocessSpec(input_size=(32, 32))
 
 
 def _cfg(**kw: object) -> TrainConfig:
-    base = dict(arch="cnn", width=0.25, epochs=2, batch_size=8, holdout_site="S3", val_frac=0.5, spec=SPEC,
-                n_boot=20, steps_per_epoch=2, patience=5)
+    base = dict(
+        arch="cnn",
+        width=0.25,
+        epochs=2,
+        batch_size=8,
+        holdout_site="S3",
+        val_frac=0.5,
+        spec=SPEC,
+        n_boot=20,
+        steps_per_epoch=2,
+        patience=5,
+    )
     base.update(kw)
     return TrainConfig(**base)  # type: ignore[arg-type]
 
@@ -69,8 +79,12 @@ def test_training_writes_models_sidecar_splits_and_metrics(run: Path) -> None:
     train_frames = 2 * len(json.loads((run / "splits.json").read_text())["train"])
     assert ref is not None and 0 < ref.n_frames <= train_frames and ref.source.startswith("training frames")
     assert sidecar.pop("intensity_reference") == ref.to_dict()
-    assert sidecar == {"name": "liver_cnn", "labels": ["normal", "steatosis", "fibrosis", "focal_lesion"],
-                       "preprocess": SPEC.to_dict(), "cam_output": 1}
+    assert sidecar == {
+        "name": "liver_cnn",
+        "labels": ["normal", "steatosis", "fibrosis", "focal_lesion"],
+        "preprocess": SPEC.to_dict(),
+        "cam_output": 1,
+    }
     inside = json.loads((run / "liver_cnn_savedmodel" / "liveredge.json").read_text())
     assert inside.pop("intensity_reference") == ref.to_dict() and inside == sidecar
     splits = json.loads((run / "splits.json").read_text())
@@ -105,7 +119,9 @@ def _convert(keras_path: Path, out: Path, images: np.ndarray, int8: bool) -> Pat
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
     out.write_bytes(conv.convert())
-    (out.with_name(out.name.split(".")[0] + ".liveredge.json")).write_text((keras_path.with_name("liver_cnn.liveredge.json")).read_text())
+    (out.with_name(out.name.split(".")[0] + ".liveredge.json")).write_text(
+        (keras_path.with_name("liver_cnn.liveredge.json")).read_text()
+    )
     return out
 
 
@@ -153,8 +169,21 @@ def test_model_input_mismatch_is_reported(run: Path, tmp_path: Path) -> None:
 
 
 def test_cli_train_and_evaluate(data: Path, run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["evaluate", str(run / "liver_cnn.keras"), str(data), "--out", str(tmp_path / "rep"),
-               "--splits", str(run / "splits.json"), "--split", "holdout", "--n-boot", "10"])
+    rc = main(
+        [
+            "evaluate",
+            str(run / "liver_cnn.keras"),
+            str(data),
+            "--out",
+            str(tmp_path / "rep"),
+            "--splits",
+            str(run / "splits.json"),
+            "--split",
+            "holdout",
+            "--n-boot",
+            "10",
+        ]
+    )
     assert rc == 0 and "8 frames: macro_auc" in capsys.readouterr().out
     assert json.loads((tmp_path / "rep" / "report.json").read_text())["subset"]["split"] == "holdout"
     (tmp_path / "bad").mkdir()

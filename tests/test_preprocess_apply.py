@@ -20,7 +20,9 @@ from liveredge.edge.sim import Scanner, get_profile, make_patient
 
 @pytest.fixture(scope="module")
 def sim_frame() -> tuple[np.ndarray, np.ndarray]:
-    frame = Scanner(make_patient("A1", "steatosis", severity=2, view="subcostal"), get_profile("S2"), size=(480, 640)).frame(3)
+    frame = Scanner(
+        make_patient("A1", "steatosis", severity=2, view="subcostal"), get_profile("S2"), size=(480, 640)
+    ).frame(3)
     return frame.image, frame.fan_mask
 
 
@@ -52,7 +54,7 @@ def test_letterbox_keeps_aspect_and_pads_with_zero(sim_frame: tuple[np.ndarray, 
     tx, ty, tw, th = pre.placement.target
     assert abs(tw / th - w / h) < 0.03
     g = pre.gray(image)
-    assert not g[:ty].any() and not g[ty + th:].any() and not g[:, :tx].any() and not g[:, tx + tw:].any()
+    assert not g[:ty].any() and not g[ty + th :].any() and not g[:, :tx].any() and not g[:, tx + tw :].any()
 
 
 @pytest.mark.parametrize("dtype,scale,zp", [("int8", 1 / 255, -128), ("uint8", 1 / 255, 0), ("int8", 0.02, -3)])
@@ -101,7 +103,10 @@ def _screen_with_text_only() -> np.ndarray:
         ("uniform grey", np.full((480, 640, 3), 128, np.uint8)),
         ("white noise", np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)),
         ("text and menus only", _screen_with_text_only()),
-        ("colour photo-like", cv2.applyColorMap(np.tile(np.arange(640, dtype=np.uint8)[None] // 3, (480, 1)), cv2.COLORMAP_JET)),
+        (
+            "colour photo-like",
+            cv2.applyColorMap(np.tile(np.arange(640, dtype=np.uint8)[None] // 3, (480, 1)), cv2.COLORMAP_JET),
+        ),
         ("tiny", np.full((20, 24, 3), 90, np.uint8)),
     ],
 )
@@ -147,7 +152,19 @@ def test_public_surface_is_pinned() -> None:
     import liveredge.edge.preprocess as pp
 
     assert set(pp.__all__) == {
-        "Panel", "Placement", "PreprocessSpec", "Preprocessor", "Region", "RegionTracker", "Sector", "as_bgr",
-        "dequantize", "detect_region", "detect_region_video", "prepare_frame", "prepare_gray", "quantize",
+        "Panel",
+        "Placement",
+        "PreprocessSpec",
+        "Preprocessor",
+        "Region",
+        "RegionTracker",
+        "Sector",
+        "as_bgr",
+        "dequantize",
+        "detect_region",
+        "detect_region_video",
+        "prepare_frame",
+        "prepare_gray",
+        "quantize",
     }
     assert all(hasattr(pp, name) for name in pp.__all__)

@@ -24,7 +24,9 @@ def _outputs(out: Path, stem: str) -> tuple[np.ndarray, np.ndarray, dict]:  # ty
 
 
 def test_crop_png_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    frame = Scanner(make_patient("C1", "fibrosis", view="subcostal"), get_profile("S3"), size=(480, 640), doppler=True).frame(4)
+    frame = Scanner(
+        make_patient("C1", "fibrosis", view="subcostal"), get_profile("S3"), size=(480, 640), doppler=True
+    ).frame(4)
     src = tmp_path / "screen one.png"
     cv2.imwrite(str(src), frame.image)
     assert main(["crop", str(src), "--out", str(tmp_path / "out")]) == 0
@@ -40,7 +42,9 @@ def test_crop_png_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_crop_video_uses_the_warmup_window(tmp_path: Path) -> None:
-    scanner = Scanner(make_patient("C2", "normal", view="subcostal"), get_profile("S4"), size=(360, 480), dual_panel=True)
+    scanner = Scanner(
+        make_patient("C2", "normal", view="subcostal"), get_profile("S4"), size=(360, 480), dual_panel=True
+    )
     src = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(src), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (480, 360))
     assert writer.isOpened()
@@ -54,11 +58,11 @@ def test_crop_video_uses_the_warmup_window(tmp_path: Path) -> None:
     union = np.zeros((360, 480), np.uint8)
     for g in scanner.grids:
         x, y, w, h = g.bbox
-        union[y:y + h, x:x + w] |= g.mask
+        union[y : y + h, x : x + w] |= g.mask
     live = scanner.grids[doc["live_panel"]]
     x, y, w, h = live.bbox
     live_gt = np.zeros_like(union)
-    live_gt[y:y + h, x:x + w] = live.mask
+    live_gt[y : y + h, x : x + w] = live.mask
     assert iou(mask, live_gt) > 0.95  # the mask is the live panel's
 
 
@@ -93,8 +97,13 @@ def test_bad_inputs_exit_2_naming_the_file(tmp_path: Path, capsys: pytest.Captur
     empty.write_bytes(b"")
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
-    for path, words in [(tmp_path / "missing.png", "no such file"), (deep, "uint16"), (broken, "DICOM"),
-                        (empty, "not a readable image"), (notes, "unknown file type")]:
+    for path, words in [
+        (tmp_path / "missing.png", "no such file"),
+        (deep, "uint16"),
+        (broken, "DICOM"),
+        (empty, "not a readable image"),
+        (notes, "unknown file type"),
+    ]:
         assert main(["crop", str(path), "--out", str(tmp_path / "o")]) == 2
         err = capsys.readouterr().err
         assert str(path) in err and words in err, err

@@ -24,16 +24,19 @@ def _union(region) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 
 def _cases() -> list[tuple[str, bool, bool, tuple[int, int], int]]:
-    return [(site, dual, doppler, size, k)
-            for k, (site, dual, doppler, size) in enumerate(
-                (s, d, dp, z) for s in list_profiles() for d in (False, True) for dp in (False, True) for z in SIZES)]
+    return [
+        (site, dual, doppler, size, k)
+        for k, (site, dual, doppler, size) in enumerate(
+            (s, d, dp, z) for s in list_profiles() for d in (False, True) for dp in (False, True) for z in SIZES
+        )
+    ]
 
 
 @pytest.mark.skipif(
     os.environ.get("LIVEREDGE_DEVICE_VENV") == "1",
     reason="the acceptance IoU is measured in the main venv (OpenCV 5): with the device venv's OpenCV 4.10 the "
-           "simulator renders text and anechoic bands differently and one tiny 256x256 dual Doppler frame scores "
-           "IoU 0.87 (known weakness: a thin strip above an anechoic band is lost; see the issue notes)",
+    "simulator renders text and anechoic bands differently and one tiny 256x256 dual Doppler frame scores "
+    "IoU 0.87 (known weakness: a thin strip above an anechoic band is lost; see the issue notes)",
 )
 def test_detected_masks_match_ground_truth_on_every_named_profile() -> None:
     """>= 300 frames: every named site, single and dual panel, with and without colour Doppler, three screen
@@ -80,13 +83,15 @@ def test_linear_probe_gives_the_rectangle() -> None:
 
 def _frozen_panel_frames(freeze: int, n: int = 12) -> tuple[list[np.ndarray], Scanner]:
     """Dual-panel frames where panel ``freeze`` keeps showing frame 0 (a frozen reference view)."""
-    scanner = Scanner(make_patient("V1", "fibrosis", view="subcostal"), get_profile("S2"), size=(360, 480), dual_panel=True)
+    scanner = Scanner(
+        make_patient("V1", "fibrosis", view="subcostal"), get_profile("S2"), size=(360, 480), dual_panel=True
+    )
     first = scanner.frame(0).image
     x, y, w, h = scanner.panels[freeze]
     frames = []
     for i in range(n):
         img = scanner.frame(i * 3).image.copy()
-        img[y:y + h, x:x + w] = first[y:y + h, x:x + w]
+        img[y : y + h, x : x + w] = first[y : y + h, x : x + w]
         frames.append(img)
     return frames, scanner
 
@@ -102,7 +107,7 @@ def test_video_window_picks_the_moving_panel_as_live(freeze: int) -> None:
     gt = scanner.grids[1 - freeze]
     live_gt = np.zeros(region.frame_shape, np.uint8)
     gx, gy, gw, gh = gt.bbox
-    live_gt[gy:gy + gh, gx:gx + gw] = gt.mask
+    live_gt[gy : gy + gh, gx : gx + gw] = gt.mask
     assert iou(region.mask, live_gt) >= 0.95
 
 

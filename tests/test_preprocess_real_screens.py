@@ -87,8 +87,9 @@ def test_fluid_far_field_still_with_sparse_echoes_is_followed_outwards() -> None
     assert "sparse echoes" in region.partial
 
 
-def test_a_thin_band_over_a_black_far_field_says_why_in_the_crop_json(tmp_path: Path,
-                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_thin_band_over_a_black_far_field_says_why_in_the_crop_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     screen = fluid_far_field_sector(n_frames=1, seed=1, echo_density=0.0)
     src = tmp_path / "ob.png"
     cv2.imwrite(str(src), screen.frames[0])
@@ -128,8 +129,12 @@ def _ultrasound_examples() -> list[str]:
 
 
 def test_the_ultrasound_examples_are_the_four_we_looked_at() -> None:
-    assert _ultrasound_examples() == ["examples_jpeg2k.dcm", "examples_palette.dcm", "examples_rgb_color.dcm",
-                                      "examples_ybr_color.dcm"]
+    assert _ultrasound_examples() == [
+        "examples_jpeg2k.dcm",
+        "examples_palette.dcm",
+        "examples_rgb_color.dcm",
+        "examples_ybr_color.dcm",
+    ]
 
 
 @pytest.mark.parametrize("name", _ultrasound_examples())

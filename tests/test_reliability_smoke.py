@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_quick_reliability_suite_runs_and_meets_its_targets(tmp_path: Path) -> None:
     out = tmp_path / "reliability.json"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "reliability" / "run.py"), "--quick", "--out",
-                           str(out)], capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "reliability" / "run.py"), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        cwd=ROOT,
+    )
     report = json.loads(out.read_text())
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert report["quick"] is True and "SIMULATED" in report["notice"]
@@ -39,12 +45,38 @@ def test_quick_reliability_suite_runs_and_meets_its_targets(tmp_path: Path) -> N
     kill9 = next(f for f in report["faults"] if f["name"] == "runtime_kill9_mid_exam")
     assert kill9["numbers"]["committed_before_kill"] >= 30 and kill9["records_lost"] == 0
     entries = {c["entry"] for c in report["cases"]}
-    assert {"liveredge run", "liveredge crop", "liveredge verify", "liveredge bridge monitor", "load_model",
-            "open_source+read", "detect_region", "read_dicom", "FrameDecoder.feed"} <= entries
+    assert {
+        "liveredge run",
+        "liveredge crop",
+        "liveredge verify",
+        "liveredge bridge monitor",
+        "load_model",
+        "open_source+read",
+        "detect_region",
+        "read_dicom",
+        "FrameDecoder.feed",
+    } <= entries
     inputs = " ".join(c["input"] for c in report["cases"])
-    for kind in ("model:truncated", "model:wrong_shape", "video:mp4_truncated_half", "dicom:truncated",
-                 "dicom:flipped", "dicom:wrong_frames", "frames:black", "frames:frozen", "frames:photo", "serial:",
-                 "bomb:png_30000x30000", "bomb:jpeg_header", "bomb:dicom_deflate", "config:/dev/zero",
-                 "config:allow_unverified_string", "config:timeout_nan", "path:component_300_bytes",
-                 "exam:control_characters", "db:'#'", "db:corrupt_page_at_start"):
+    for kind in (
+        "model:truncated",
+        "model:wrong_shape",
+        "video:mp4_truncated_half",
+        "dicom:truncated",
+        "dicom:flipped",
+        "dicom:wrong_frames",
+        "frames:black",
+        "frames:frozen",
+        "frames:photo",
+        "serial:",
+        "bomb:png_30000x30000",
+        "bomb:jpeg_header",
+        "bomb:dicom_deflate",
+        "config:/dev/zero",
+        "config:allow_unverified_string",
+        "config:timeout_nan",
+        "path:component_300_bytes",
+        "exam:control_characters",
+        "db:'#'",
+        "db:corrupt_page_at_start",
+    ):
         assert kind in inputs

@@ -30,17 +30,25 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_read_config_maps_sections_to_options(tmp_path: Path) -> None:
-    cfg = read_config(_write(tmp_path, '[model]\npath = "m.tflite"\n[source]\nuri = "sim://"\nfps = 15\n'
-                                       '[decisions]\nmargin = 0.2\n[serial]\nport = "/dev/ttyACM0"\n'))
+    cfg = read_config(
+        _write(
+            tmp_path,
+            '[model]\npath = "m.tflite"\n[source]\nuri = "sim://"\nfps = 15\n'
+            '[decisions]\nmargin = 0.2\n[serial]\nport = "/dev/ttyACM0"\n',
+        )
+    )
     assert cfg == {"model": "m.tflite", "source": "sim://", "fps": 15, "margin": 0.2, "serial": "/dev/ttyACM0"}
 
 
-@pytest.mark.parametrize("text, words", [
-    ("[model]\npth = 1\n", ["unknown key [model] pth", "path"]),
-    ("[nope]\nx = 1\n", ["unknown key [nope] x", "no such section"]),
-    ("model = 3\n", ["must be a [section]"]),
-    ("[model\n", ["not valid TOML"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("[model]\npth = 1\n", ["unknown key [model] pth", "path"]),
+        ("[nope]\nx = 1\n", ["unknown key [nope] x", "no such section"]),
+        ("model = 3\n", ["must be a [section]"]),
+        ("[model\n", ["not valid TOML"]),
+    ],
+)
 def test_bad_config_names_the_problem(tmp_path: Path, text: str, words: list[str]) -> None:
     with pytest.raises(ConfigError) as info:
         read_config(_write(tmp_path, text))
@@ -50,11 +58,18 @@ def test_bad_config_names_the_problem(tmp_path: Path, text: str, words: list[str
 
 def test_run_uses_file_cli_overrides_and_logs_effective_config(tmp_path: Path, model: Path) -> None:
     jsonl, db = tmp_path / "out.jsonl", tmp_path / "exams.db"
-    cfg = _write(tmp_path, f'[model]\npath = "{model}"\npubkey = ["{signer_pub(model)}"]\n[source]\nuri = "sim://?condition=normal&site=S2&fps=60'
-                           f'&seed=3"\nmax_frames = 500\n[decisions]\nmin_confidence = 0.55\nmargin = 0.15\n'
-                           f'[sinks]\njsonl = "{jsonl}"\ndb = "{db}"\n[exam]\nid = "cfg-1"\n')
-    proc = subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--config", str(cfg),
-                           "--max-frames", "12"], capture_output=True, text=True, timeout=120)
+    cfg = _write(
+        tmp_path,
+        f'[model]\npath = "{model}"\npubkey = ["{signer_pub(model)}"]\n[source]\nuri = "sim://?condition=normal&site=S2&fps=60'
+        f'&seed=3"\nmax_frames = 500\n[decisions]\nmin_confidence = 0.55\nmargin = 0.15\n'
+        f'[sinks]\njsonl = "{jsonl}"\ndb = "{db}"\n[exam]\nid = "cfg-1"\n',
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "liveredge.cli.main", "run", "--config", str(cfg), "--max-frames", "12"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in jsonl.read_text().splitlines()]
     results = [e for e in events if e["type"] == "result"]
@@ -69,26 +84,44 @@ def test_run_uses_file_cli_overrides_and_logs_effective_config(tmp_path: Path, m
 
 
 def test_out_of_range_override_is_a_usage_error(tmp_path: Path, model: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model), *pubkey_args(model),
-                           "--min-confidence", "1.5", "--max-frames", "1"], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "liveredge.cli.main",
+            "run",
+            "--model",
+            str(model),
+            *pubkey_args(model),
+            "--min-confidence",
+            "1.5",
+            "--max-frames",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "min_confidence" in proc.stderr
 
 
-@pytest.mark.parametrize("text, words", [
-    ('[model]\nallow_unverified = "false"\n', ["[model] allow_unverified", "expected true/false", "str given"]),
-    ('[model]\nthreads = "four"\n', ["[model] threads", "expected integer"]),
-    ('[source]\nmax_frames = "3"\n', ["[source] max_frames", "expected integer"]),
-    ("[model]\ndevice = 5\n", ["[model] device", "expected string", "int given"]),
-    ("[source]\ntimeout = nan\n", ["[source] timeout", "out of range", "number > 0"]),
-    ("[source]\nfps = inf\n", ["[source] fps", "out of range"]),
-    ("[source]\nmax_frames = -1\n", ["[source] max_frames", "integer >= 1"]),
-    ("[model]\nthreads = true\n", ["[model] threads", "bool given"]),
-    ("[sinks]\ndisplay = 1\n", ["[sinks] display", "expected true/false"]),
-    ('[source]\nrate = "fast"\n', ["[source] rate", '"realtime" or "max"']),
-    ('[exam]\nid = "a\\u001b[2J"\n', ["[exam] id", "a\\x1b[2J", "printable"]),
-    ("[limits]\nmax_frame_pixels = 0\n", ["[limits] max_frame_pixels", "integer >= 1"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('[model]\nallow_unverified = "false"\n', ["[model] allow_unverified", "expected true/false", "str given"]),
+        ('[model]\nthreads = "four"\n', ["[model] threads", "expected integer"]),
+        ('[source]\nmax_frames = "3"\n', ["[source] max_frames", "expected integer"]),
+        ("[model]\ndevice = 5\n", ["[model] device", "expected string", "int given"]),
+        ("[source]\ntimeout = nan\n", ["[source] timeout", "out of range", "number > 0"]),
+        ("[source]\nfps = inf\n", ["[source] fps", "out of range"]),
+        ("[source]\nmax_frames = -1\n", ["[source] max_frames", "integer >= 1"]),
+        ("[model]\nthreads = true\n", ["[model] threads", "bool given"]),
+        ("[sinks]\ndisplay = 1\n", ["[sinks] display", "expected true/false"]),
+        ('[source]\nrate = "fast"\n', ["[source] rate", '"realtime" or "max"']),
+        ('[exam]\nid = "a\\u001b[2J"\n', ["[exam] id", "a\\x1b[2J", "printable"]),
+        ("[limits]\nmax_frame_pixels = 0\n", ["[limits] max_frame_pixels", "integer >= 1"]),
+    ],
+)
 def test_wrong_types_and_ranges_name_the_key_and_the_type(tmp_path: Path, text: str, words: list[str]) -> None:
     with pytest.raises(ConfigError) as info:
         read_config(_write(tmp_path, text))

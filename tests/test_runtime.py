@@ -54,8 +54,9 @@ def test_tampered_model_is_refused(model_path: Path, tmp_path: Path) -> None:
         load_model(bad, trusted(model_path, allow_unverified=True))
 
 
-def test_unverifiable_model_needs_opt_in_and_is_flagged(model_path: Path, tmp_path: Path,
-                                                        frames: list[np.ndarray]) -> None:
+def test_unverifiable_model_needs_opt_in_and_is_flagged(
+    model_path: Path, tmp_path: Path, frames: list[np.ndarray]
+) -> None:
     bare = tmp_path / "bare.tflite"
     bare.write_bytes(model_path.read_bytes())
     with pytest.raises(VerificationError, match="no signed statement"):
@@ -91,8 +92,9 @@ def test_pipeline_end_to_end_jsonl(model_path: Path, frames: list[np.ndarray], t
     model = load_model(model_path, trusted(model_path, num_threads=1))
     out = tmp_path / "events.jsonl"
     sink = JsonlSink(out)
-    pipe = Pipeline(PrerenderedClip(frames, rate="max"), FrameProcessor(model), [sink],
-                    PipelineConfig(backpressure=True))
+    pipe = Pipeline(
+        PrerenderedClip(frames, rate="max"), FrameProcessor(model), [sink], PipelineConfig(backpressure=True)
+    )
     pipe.start_exam("EX1")
     stats = pipe.run()
     pipe.finish()
@@ -137,7 +139,9 @@ def test_bridge_sink_sends_valid_wire_values(model_path: Path) -> None:
     sink.emit(ExamSummary("exam-B", "steatosis", 0.7, {}, 10, 10, {"unverified_model": 10}, 0.0, 1.0, 0.0))
     sink.close()
     assert sink.errors == 0 and sink.dropped == 0, "NullBridge validates every value: none refused"
-    assert wire_quality(Quality.FROZEN | Quality.LOW_CONFIDENCE | Quality.UNVERIFIED_MODEL) == (1 << 5) | (1 << 7) | (1 << 8)
+    assert wire_quality(Quality.FROZEN | Quality.LOW_CONFIDENCE | Quality.UNVERIFIED_MODEL) == (1 << 5) | (1 << 7) | (
+        1 << 8
+    )
     assert wire_exam_id("42") == 42 and 0 <= wire_exam_id("exam-A") < 2**32
 
 
@@ -200,7 +204,9 @@ def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray
         assert peer[key]["n"] + peer[drops] == len(frames) - 2
         assert {"preprocess", "invoke", "post"} <= set(peer[key.replace("latency", "stage")])
     assert all(v > 0 for v in report["ratios"].values())
-    assert {"pipeline_ge_1.0x_peer_fps", "p99_60fps_le_1.0x_peer", "pipeline_ge_0.75x_invoke"} <= set(report["acceptance"])
+    assert {"pipeline_ge_1.0x_peer_fps", "p99_60fps_le_1.0x_peer", "pipeline_ge_0.75x_invoke"} <= set(
+        report["acceptance"]
+    )
     alloc = report["allocations"]
     assert alloc["frames_measured"] > 0 and alloc["peak_transient_bytes"] < alloc["frame_bytes"]
 
@@ -208,8 +214,25 @@ def test_bench_report_has_every_number(model_path: Path, frames: list[np.ndarray
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_cli_run_ends_cleanly_on_signal(model_path: Path, tmp_path: Path, sig: signal.Signals) -> None:
     db = tmp_path / "exam.db"
-    cmd = [sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model_path), *pubkey_args(model_path), "--source", SIM,
-           "--threads", "1", "--exam", "E9", "--jsonl", "-", "--db", str(db)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "liveredge.cli.main",
+        "run",
+        "--model",
+        str(model_path),
+        *pubkey_args(model_path),
+        "--source",
+        SIM,
+        "--threads",
+        "1",
+        "--exam",
+        "E9",
+        "--jsonl",
+        "-",
+        "--db",
+        str(db),
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -254,8 +277,9 @@ def test_source_vanishing_mid_run_reconnects_and_ends_with_a_clear_status(
     sink = RemoveAfter()
     holder: list[Pipeline] = []
     policy = WatchPolicy(timeout_s=0.5, initial_s=0.05, max_s=0.1, max_attempts=2)
-    source = watched_source(str(folder), rate="realtime", fps=30.0, policy=policy,
-                            on_event=lambda ev: holder[0].post_state(ev))
+    source = watched_source(
+        str(folder), rate="realtime", fps=30.0, policy=policy, on_event=lambda ev: holder[0].post_state(ev)
+    )
     pipe = Pipeline(source, FrameProcessor(load_model(model_path, trusted(model_path))), [sink])
     holder.append(pipe)
     stats = pipe.run()
@@ -266,8 +290,22 @@ def test_source_vanishing_mid_run_reconnects_and_ends_with_a_clear_status(
 
 
 def test_exam_commands_on_stdin_start_and_end_exams(model_path: Path) -> None:
-    cmd = [sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(model_path), *pubkey_args(model_path), "--source", SIM,
-           "--threads", "1", "--stdin-control", "--max-frames", "45"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "liveredge.cli.main",
+        "run",
+        "--model",
+        str(model_path),
+        *pubkey_args(model_path),
+        "--source",
+        SIM,
+        "--threads",
+        "1",
+        "--stdin-control",
+        "--max-frames",
+        "45",
+    ]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
     seen = 0
@@ -288,8 +326,9 @@ def test_exam_commands_on_stdin_start_and_end_exams(model_path: Path) -> None:
     assert summaries[0]["frames_total"] >= 10
 
 
-def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path: Path, frames: list[np.ndarray],
-                                                                     tmp_path: Path) -> None:
+def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(
+    model_path: Path, frames: list[np.ndarray], tmp_path: Path
+) -> None:
     """The whole run built by ``compose`` from a RunConfig: MCU buttons over a real pty start and end the exam."""
     import cv2
 
@@ -315,8 +354,7 @@ def test_serial_bridge_to_emulated_mcu_drives_exams_and_gets_results(model_path:
                     mcu.act(lambda h, t: h.exam_end(t, exam_id=77))
 
         script = McuScript()
-        run = compose(RunConfig(source=str(folder), rate="max", fps=60.0, serial=mcu.path), model,
-                      extra_sinks=[script])
+        run = compose(RunConfig(source=str(folder), rate="max", fps=60.0, serial=mcu.path), model, extra_sinks=[script])
         assert run.pipeline.pollers, "the MCU sink is asked for exam commands"
         run.pipeline.run()
         run.pipeline.finish()

@@ -37,14 +37,19 @@ def clip_frames() -> list[np.ndarray]:
     return [*base[:18], *frozen, np.zeros_like(base[0]), *base[19:24], *moved, *smaller, *base[:6]]
 
 
-def _run(processor: FrameProcessor, frames: list[np.ndarray], mode: str,
-         rate: str = "max") -> tuple[list[FrameResult], Any]:
+def _run(
+    processor: FrameProcessor, frames: list[np.ndarray], mode: str, rate: str = "max"
+) -> tuple[list[FrameResult], Any]:
     """Replay with back-pressure (nothing dropped, smoothing on media time): ``rate="max"`` queues frames (the
     staged mode stages them), ``"realtime"`` paces them at 30 fps (the staged mode runs a frame latency-first
     when none is waiting behind it: how many depends on the machine's speed)."""
     sink = Collector()
-    pipe = Pipeline(PrerenderedClip(frames, fps=30.0 if rate == "realtime" else FPS, rate=rate), processor, [sink],
-                    PipelineConfig(backpressure=True, mode=mode))
+    pipe = Pipeline(
+        PrerenderedClip(frames, fps=30.0 if rate == "realtime" else FPS, rate=rate),
+        processor,
+        [sink],
+        PipelineConfig(backpressure=True, mode=mode),
+    )
     pipe.start_exam("EQ1")
     stats = pipe.run()
     pipe.finish()
@@ -59,8 +64,13 @@ def _run(processor: FrameProcessor, frames: list[np.ndarray], mode: str,
 
 def _same(a: FrameResult, b: FrameResult) -> None:
     where = f"frame seq {a.seq}"
-    assert (a.seq, a.label, a.quality, a.exam_id, a.site_sha256) == (b.seq, b.label, b.quality, b.exam_id,
-                                                                      b.site_sha256), where
+    assert (a.seq, a.label, a.quality, a.exam_id, a.site_sha256) == (
+        b.seq,
+        b.label,
+        b.quality,
+        b.exam_id,
+        b.site_sha256,
+    ), where
     np.testing.assert_allclose(a.probs, b.probs, atol=1e-6, err_msg=where)
     np.testing.assert_allclose(a.smoothed, b.smoothed, atol=1e-6, err_msg=where)
     assert abs(a.confidence - b.confidence) <= 1e-6, where
@@ -82,10 +92,12 @@ def legacy(model: Any, clip_frames: list[np.ndarray]) -> dict[str, tuple[list[Fr
     return out
 
 
-@pytest.mark.parametrize(("mode", "rate"), [("serial", "max"), ("direct", "max"), ("staged", "max"),
-                                            ("staged", "realtime")])
-def test_new_path_gives_every_record_of_the_old_path(model: Any, clip_frames: list[np.ndarray], legacy: Any,
-                                                     mode: str, rate: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "rate"), [("serial", "max"), ("direct", "max"), ("staged", "max"), ("staged", "realtime")]
+)
+def test_new_path_gives_every_record_of_the_old_path(
+    model: Any, clip_frames: list[np.ndarray], legacy: Any, mode: str, rate: str
+) -> None:
     old, old_summary, old_estimates = legacy[rate]
     proc = FrameProcessor(model)
     new, new_summary = _run(proc, clip_frames, mode, rate=rate)

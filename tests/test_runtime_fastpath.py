@@ -36,13 +36,23 @@ def test_tracker_reads_only_probe_pixels_with_the_same_grey_and_decisions(frames
     region = detect_region(frames[0])
     new, old = RegionTracker(region, frames[0]), LegacyTracker(region, frames[0])
     rng = np.random.default_rng(1)
-    trials = [*frames, np.zeros_like(frames[0]), rng.integers(0, 256, frames[0].shape, dtype=np.uint8),
-              np.ascontiguousarray(np.roll(frames[3], 40, axis=1)), frames[4][:, :, ::-1],  # a strided view
-              cv2.cvtColor(frames[5], cv2.COLOR_BGR2GRAY), cv2.cvtColor(frames[6], cv2.COLOR_BGR2BGRA)]
+    trials = [
+        *frames,
+        np.zeros_like(frames[0]),
+        rng.integers(0, 256, frames[0].shape, dtype=np.uint8),
+        np.ascontiguousarray(np.roll(frames[3], 40, axis=1)),
+        frames[4][:, :, ::-1],  # a strided view
+        cv2.cvtColor(frames[5], cv2.COLOR_BGR2GRAY),
+        cv2.cvtColor(frames[6], cv2.COLOR_BGR2BGRA),
+    ]
     decisions = []
     for f in trials:
-        full = cv2.cvtColor(f if f.ndim == 3 and f.shape[2] == 3 else cv2.cvtColor(
-            f, cv2.COLOR_GRAY2BGR if f.ndim == 2 else cv2.COLOR_BGRA2BGR), cv2.COLOR_BGR2GRAY)
+        full = cv2.cvtColor(
+            f
+            if f.ndim == 3 and f.shape[2] == 3
+            else cv2.cvtColor(f, cv2.COLOR_GRAY2BGR if f.ndim == 2 else cv2.COLOR_BGRA2BGR),
+            cv2.COLOR_BGR2GRAY,
+        )
         np.testing.assert_array_equal(_probe_gray(f, new._flat), full.reshape(-1)[new._flat])
         decisions.append(new.update(f))
         assert decisions[-1] == old.update(f)
@@ -51,8 +61,9 @@ def test_tracker_reads_only_probe_pixels_with_the_same_grey_and_decisions(frames
 
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "float32", "int64"])
-def test_lookup_equals_table_indexing_and_reuses_its_buffer(frames: list[np.ndarray], channels: int,
-                                                            dtype: str) -> None:
+def test_lookup_equals_table_indexing_and_reuses_its_buffer(
+    frames: list[np.ndarray], channels: int, dtype: str
+) -> None:
     spec = PreprocessSpec(channels=channels)
     pre = Preprocessor.from_region(spec, detect_region(frames[0]))
     table = spec.float_lut().astype(dtype) if dtype in ("float32", "int64") else spec.lut(1 / 255, -128, dtype)
@@ -72,8 +83,16 @@ def test_gate_with_cached_region_indices_equals_the_old_gate(frames: list[np.nda
     region = legacy_gray(pre, np.ascontiguousarray(detect_region(frames[0]).mask)) > 127
     other = np.roll(region, 3, axis=0)  # a new region with the same pixel count: the old gate compares anyway
     new, old = ImageGate(), LegacyGate()
-    seq = [(frames[0], region), (frames[0], region), (frames[1], region), (frames[2], other), (frames[3], None),
-           (frames[4], region), (np.zeros_like(frames[5]), region), (frames[6], np.zeros_like(region))]
+    seq = [
+        (frames[0], region),
+        (frames[0], region),
+        (frames[1], region),
+        (frames[2], other),
+        (frames[3], None),
+        (frames[4], region),
+        (np.zeros_like(frames[5]), region),
+        (frames[6], np.zeros_like(region)),
+    ]
     for f, r in seq:
         g = legacy_gray(pre, f)
         assert new.check(g, r) == old.check(g, r)

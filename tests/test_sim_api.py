@@ -16,8 +16,17 @@ SIZE = (256, 256)
 
 def test_public_surface() -> None:
     assert CLASSES == ("normal", "steatosis", "fibrosis", "focal_lesion")
-    for name in ("CLASSES", "list_profiles", "get_profile", "SiteProfile", "make_patient", "Patient", "Scanner",
-                 "SimFrame", "FanGeometry"):
+    for name in (
+        "CLASSES",
+        "list_profiles",
+        "get_profile",
+        "SiteProfile",
+        "make_patient",
+        "Patient",
+        "Scanner",
+        "SimFrame",
+        "FanGeometry",
+    ):
         assert name in sim.__all__ and hasattr(sim, name)
     assert dataclasses.fields(SimFrame) and SimFrame.__dataclass_params__.frozen  # type: ignore[attr-defined]
 
@@ -32,11 +41,17 @@ def test_profiles_named_random_and_unknown() -> None:
             get_profile(bad)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"condition": "hepatitis"}, {"condition": "steatosis", "severity": 4}, {"condition": "fibrosis", "severity": 0},
-    {"condition": "focal_lesion", "lesion": "polyp"}, {"condition": "normal", "lesion": "cyst"},
-    {"condition": "normal", "severity": 2},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"condition": "hepatitis"},
+        {"condition": "steatosis", "severity": 4},
+        {"condition": "fibrosis", "severity": 0},
+        {"condition": "focal_lesion", "lesion": "polyp"},
+        {"condition": "normal", "lesion": "cyst"},
+        {"condition": "normal", "severity": 2},
+    ],
+)
 def test_make_patient_rejects_invalid(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         make_patient("P", **kwargs)  # type: ignore[arg-type]
@@ -93,8 +108,11 @@ def test_dual_panel_doppler_and_ground_truth_boxes() -> None:
 
     def panel_of(box: tuple[int, int, int, int]) -> int:
         x, y, w, h = box
-        inside = [k for k, (px, py, pw, ph) in enumerate(f.panels)
-                  if px <= x and x + w <= px + pw and py <= y and y + h <= py + ph]
+        inside = [
+            k
+            for k, (px, py, pw, ph) in enumerate(f.panels)
+            if px <= x and x + w <= px + pw and py <= y and y + h <= py + ph
+        ]
         assert len(inside) == 1, f"box {box} is not inside exactly one panel"
         return inside[0]
 
@@ -136,4 +154,4 @@ def test_bmode_fast_path_is_the_beam_space_image_of_the_screen() -> None:
 
     x, y, w, h = grid.bbox
     expect = cv2.remap(polar, grid.map_x, grid.map_y, cv2.INTER_LINEAR)[grid.mask > 0]
-    assert np.array_equal(s.frame(7).image[y:y + h, x:x + w, 0][grid.mask > 0], expect)
+    assert np.array_equal(s.frame(7).image[y : y + h, x : x + w, 0][grid.mask > 0], expect)

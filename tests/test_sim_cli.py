@@ -17,8 +17,24 @@ from liveredge.edge.sim import CLASSES
 
 def test_dataset_is_balanced_complete_and_site_consistent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "ds"
-    rc = main(["simulate", "dataset", str(out), "--patients", "16", "--frames-per-patient", "2",
-               "--sites", "S1,S4,random:7", "--seed", "3", "--size", "200x240", "--quiet"])
+    rc = main(
+        [
+            "simulate",
+            "dataset",
+            str(out),
+            "--patients",
+            "16",
+            "--frames-per-patient",
+            "2",
+            "--sites",
+            "S1,S4,random:7",
+            "--seed",
+            "3",
+            "--size",
+            "200x240",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     assert "not for clinical use" in capsys.readouterr().out.lower()
     with open(out / "manifest.csv", newline="") as fh:
@@ -45,8 +61,28 @@ def test_dataset_is_balanced_complete_and_site_consistent(tmp_path: Path, capsys
 
 def test_clip_writes_mp4_and_per_frame_truth(tmp_path: Path) -> None:
     out = tmp_path / "c.mp4"
-    rc = main(["simulate", "clip", str(out), "--condition", "steatosis", "--severity", "2", "--seconds", "0.5",
-               "--fps", "20", "--site", "S3", "--size", "240x320", "--freeze-prob", "0.2", "--quiet"])
+    rc = main(
+        [
+            "simulate",
+            "clip",
+            str(out),
+            "--condition",
+            "steatosis",
+            "--severity",
+            "2",
+            "--seconds",
+            "0.5",
+            "--fps",
+            "20",
+            "--site",
+            "S3",
+            "--size",
+            "240x320",
+            "--freeze-prob",
+            "0.2",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     cap = cv2.VideoCapture(str(out))
     n = 0
@@ -66,17 +102,20 @@ def test_profiles_lists_all(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(f"S{k}" in text for k in range(1, 7)) and "random:SEED" in text
 
 
-@pytest.mark.parametrize("argv", [
-    ["simulate", "dataset", "{tmp}/a", "--patients", "-1"],
-    ["simulate", "dataset", "{tmp}/a", "--patients", "2", "--frames-per-patient", "0"],
-    ["simulate", "dataset", "{tmp}/a", "--patients", "2", "--sites", "S1,nowhere"],
-    ["simulate", "dataset", "{tmp}/afile/sub", "--patients", "1"],
-    ["simulate", "dataset", "{tmp}/a", "--patients", "1", "--size", "big"],
-    ["simulate", "clip", "{tmp}/c.mp4", "--condition", "hepatitis"],
-    ["simulate", "clip", "{tmp}/c.mp4", "--site", "S42"],
-    ["simulate", "clip", "{tmp}/missing/c.mp4", "--seconds", "0.1"],
-    ["simulate", "dataset", "{tmp}/a", "--patients", "x"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["simulate", "dataset", "{tmp}/a", "--patients", "-1"],
+        ["simulate", "dataset", "{tmp}/a", "--patients", "2", "--frames-per-patient", "0"],
+        ["simulate", "dataset", "{tmp}/a", "--patients", "2", "--sites", "S1,nowhere"],
+        ["simulate", "dataset", "{tmp}/afile/sub", "--patients", "1"],
+        ["simulate", "dataset", "{tmp}/a", "--patients", "1", "--size", "big"],
+        ["simulate", "clip", "{tmp}/c.mp4", "--condition", "hepatitis"],
+        ["simulate", "clip", "{tmp}/c.mp4", "--site", "S42"],
+        ["simulate", "clip", "{tmp}/missing/c.mp4", "--seconds", "0.1"],
+        ["simulate", "dataset", "{tmp}/a", "--patients", "x"],
+    ],
+)
 def test_bad_input_exits_2(tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "afile").write_text("not a folder")
     args = [a.format(tmp=tmp_path) for a in argv]

@@ -49,8 +49,15 @@ def _focus_rows(ph, half_cm: float = 0.4) -> slice:  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize("probe,dr_db", [("linear", 45.0), ("linear", 60.0), ("curvilinear", 72.0), ("phased", 60.0)])
 def test_grey_std_is_log_rayleigh(probe: str, dr_db: float) -> None:
-    ph = render_phantom(PhantomSpec(probe=probe, frequency_mhz=3.5 if probe != "linear" else 5.0,
-                                    depth_cm=12.0 if probe != "linear" else 6.0, dynamic_range_db=dr_db, seed=2))
+    ph = render_phantom(
+        PhantomSpec(
+            probe=probe,
+            frequency_mhz=3.5 if probe != "linear" else 5.0,
+            depth_cm=12.0 if probe != "linear" else 6.0,
+            dynamic_range_db=dr_db,
+            seed=2,
+        )
+    )
     expect = RAYLEIGH_LOG_STD_DB * 255 / dr_db
     beam_std = float(ph.beam[_focus_rows(ph)].std())
     assert 0.8 * expect <= beam_std <= 1.2 * expect, (beam_std, expect)
@@ -83,7 +90,7 @@ def test_lateral_speckle_grows_away_from_the_focus_and_narrows_with_harmonics() 
 
     def lateral_mm(p, depth_cm: float) -> float:  # type: ignore[no-untyped-def]
         r = int(round(depth_cm / (p.dr_mm / 10)))
-        return acf_fwhm(p.beam[r - 20:r + 20], axis=1) * float(p.line_mm[r])
+        return acf_fwhm(p.beam[r - 20 : r + 20], axis=1) * float(p.line_mm[r])
 
     assert lateral_mm(ph, 14.0) > 1.5 * lateral_mm(ph, 5.6)
     assert lateral_mm(thi, 5.6) < 0.85 * lateral_mm(ph, 5.6)
@@ -92,8 +99,25 @@ def test_lateral_speckle_grows_away_from_the_focus_and_narrows_with_harmonics() 
 def test_depth_slope_with_tgc_off_is_the_round_trip_attenuation(tmp_path: Path) -> None:
     f, dr_db = 3.0, 80.0
     out = tmp_path / "ph.png"
-    rc = main(["simulate", "phantom", str(out), "--probe", "linear", "--frequency", str(f), "--depth-cm", "6",
-               "--dynamic-range", str(dr_db), "--tgc", "off", "--seed", "4"])
+    rc = main(
+        [
+            "simulate",
+            "phantom",
+            str(out),
+            "--probe",
+            "linear",
+            "--frequency",
+            str(f),
+            "--depth-cm",
+            "6",
+            "--dynamic-range",
+            str(dr_db),
+            "--tgc",
+            "off",
+            "--seed",
+            "4",
+        ]
+    )
     assert rc == 0
     meta = json.loads(out.with_suffix(".json").read_text())
     import cv2
@@ -101,13 +125,13 @@ def test_depth_slope_with_tgc_off_is_the_round_trip_attenuation(tmp_path: Path) 
     img = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE).astype(np.float64)
     depth_cm = (np.arange(img.shape[0]) - meta["top_px"]) * meta["mm_per_px"] / 10
     w = img.shape[1]
-    mean = img[:, w // 2 - 100:w // 2 + 100].mean(axis=1)
+    mean = img[:, w // 2 - 100 : w // 2 + 100].mean(axis=1)
     sel = (depth_cm > 0.3) & (depth_cm < 5.7)
     slope = np.polyfit(depth_cm[sel], mean[sel], 1)[0]
     expect = -2 * 0.5 * f * 255 / dr_db
     assert 0.7 * expect >= slope >= 1.3 * expect, (slope, expect)
     on = render_phantom(PhantomSpec(probe="linear", frequency_mhz=f, depth_cm=6.0, dynamic_range_db=dr_db, seed=4))
-    mean_on = on.image[:, w // 2 - 100:w // 2 + 100].mean(axis=1)
+    mean_on = on.image[:, w // 2 - 100 : w // 2 + 100].mean(axis=1)
     assert abs(np.polyfit(depth_cm[sel], mean_on[sel], 1)[0]) < 0.15 * abs(expect), "TGC on should flatten it"
 
 
@@ -120,8 +144,28 @@ def test_compounding_lowers_speckle_contrast() -> None:
 
 def test_phantom_json_and_image_agree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sub" / "c.png"
-    assert main(["simulate", "phantom", str(out), "--probe", "curvilinear", "--frequency", "3.5", "--depth-cm", "15",
-                 "--dynamic-range", "60", "--seed", "7", "--size", "400x480"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "phantom",
+                str(out),
+                "--probe",
+                "curvilinear",
+                "--frequency",
+                "3.5",
+                "--depth-cm",
+                "15",
+                "--dynamic-range",
+                "60",
+                "--seed",
+                "7",
+                "--size",
+                "400x480",
+            ]
+        )
+        == 0
+    )
     assert "not for clinical use" in capsys.readouterr().out.lower()
     meta = json.loads(out.with_suffix(".json").read_text())
     assert {"mm_per_px", "dynamic_range_db", "frequency_mhz", "top_px"} <= set(meta)
@@ -130,14 +174,16 @@ def test_phantom_json_and_image_agree(tmp_path: Path, capsys: pytest.CaptureFixt
     img = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert img.shape == (400, 480) and img.dtype == np.uint8
     col = img[:, 240]
-    assert col[:meta["top_px"]].max() == 0 and col[meta["top_px"] + 2] > 0, "top_px is the skin line"
+    assert col[: meta["top_px"]].max() == 0 and col[meta["top_px"] + 2] > 0, "top_px is the skin line"
     live_rows = np.nonzero(col)[0]
     depth_mm = (live_rows.max() - meta["top_px"] + 1) * meta["mm_per_px"]
     assert abs(depth_mm - 150) < 3, depth_mm
 
 
-@pytest.mark.parametrize("args", [["--depth-cm", "0"], ["--frequency", "40"], ["--size", "20x20"],
-                                  ["--probe", "convex"], ["--dynamic-range", "5"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--depth-cm", "0"], ["--frequency", "40"], ["--size", "20x20"], ["--probe", "convex"], ["--dynamic-range", "5"]],
+)
 def test_phantom_cli_rejects_bad_input(tmp_path: Path, args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     try:
         rc = main(["simulate", "phantom", str(tmp_path / "x.png"), *args])
@@ -154,7 +200,9 @@ def _chain(**kw: object):  # type: ignore[no-untyped-def]
     profile = replace(phantom_profile(spec), **kw)
     grid = polar_grid(fit_geometry(profile, (0, 0, 256, 256)), (256, 256))
     rng = np.random.default_rng(0)
-    field, noise = (rng.standard_normal((grid.n_r, grid.n_l, 2), dtype=np.float32) * np.float32(0.7071) for _ in range(2))
+    field, noise = (
+        rng.standard_normal((grid.n_r, grid.n_l, 2), dtype=np.float32) * np.float32(0.7071) for _ in range(2)
+    )
     amp = np.ones((grid.n_r, grid.n_l), np.float32)
     att = np.full_like(amp, 0.5)
     return profile, grid, field, noise, amp, att
@@ -163,7 +211,7 @@ def _chain(**kw: object):  # type: ignore[no-untyped-def]
 def test_side_lobe_clutter_fills_fluid_less_with_harmonics() -> None:
     profile, grid, field, noise, amp, att = _chain()
     half = int(0.4 / float(grid.line_cm[0]))  # a vertical fluid band 8 mm wide
-    amp[:, grid.n_l // 2 - half:grid.n_l // 2 + half] = 0.01
+    amp[:, grid.n_l // 2 - half : grid.n_l // 2 + half] = 0.01
     inner = (slice(grid.n_r // 3, 2 * grid.n_r // 3), slice(grid.n_l // 2 - 3, grid.n_l // 2 + 3))
 
     def fluid(**kw: object) -> float:
@@ -177,7 +225,7 @@ def test_reverberation_repeats_a_strong_shallow_reflector_at_multiples_of_its_de
     profile, grid, field, noise, amp, att = _chain(clutter_db=-90.0)
     r1 = int(np.searchsorted(grid.depth_cm, 1.0))
     amp[:] = 0.01
-    amp[r1:r1 + 2] = 4.0  # a bright line at 1 cm in front of fluid
+    amp[r1 : r1 + 2] = 4.0  # a bright line at 1 cm in front of fluid
     img = render_polar(make_plan(profile, grid), amp, att, field, noise).astype(np.float64)
     row = img.mean(axis=1)
     at = {k: row[int(np.searchsorted(grid.depth_cm, k * 1.0))] for k in (2, 3)}
@@ -185,7 +233,7 @@ def test_reverberation_repeats_a_strong_shallow_reflector_at_multiples_of_its_de
     assert at[2] > between + 15 and at[3] > between + 8, (at, between)
     quiet = render_polar(make_plan(replace(profile, reverb_db=-90.0), grid), amp, att, field, noise)
     assert quiet.astype(np.float64).mean(axis=1)[int(np.searchsorted(grid.depth_cm, 2.0))] < at[2] - 15
-    amp[:r1 + 2] = 4.0  # a bright BULK tissue (e.g. a fatty liver) is not a specular interface: no copies
+    amp[: r1 + 2] = 4.0  # a bright BULK tissue (e.g. a fatty liver) is not a specular interface: no copies
     bulk = render_polar(make_plan(profile, grid), amp, att, field, noise).astype(np.float64).mean(axis=1)
     assert bulk[int(np.searchsorted(grid.depth_cm, 2.0))] < at[2] - 15
 
@@ -222,8 +270,12 @@ def test_axial_and_lateral_psf_match_pymust_simus_at_3_mhz() -> None:
     field = np.asarray(pymust.pfield(x, np.zeros_like(x), np.full_like(x, zf), pymust.txdelay(0, zf, param), param)[0])
     lat = x[field.ravel() >= field.max() / 2]
     must_tx_mm = (lat.max() - lat.min()) * 1e3
-    ours = replace(phantom_profile(PhantomSpec(probe="phased", frequency_mhz=3.0, depth_cm=10.0)),
-                   frac_bandwidth=float(frac_bw), lateral_fnum=zf / aperture, focus_frac=0.5)
+    ours = replace(
+        phantom_profile(PhantomSpec(probe="phased", frequency_mhz=3.0, depth_cm=10.0)),
+        frac_bandwidth=float(frac_bw),
+        lateral_fnum=zf / aperture,
+        focus_frac=0.5,
+    )
     p = psf(ours, np.array([5.0]))
     our_axial_mm = 2.355 * p.axial_cm * 10  # amplitude envelope FWHM of the pulse-echo pulse
     our_tx_mm = 2.355 * 0.5 * 0.154 / 3.0 * ours.lateral_fnum * 10  # one-way transmit beam FWHM at the focus

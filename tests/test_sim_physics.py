@@ -41,8 +41,14 @@ def _lesion_scanner(kind: str, site: str, diameter_mm: float = 30.0, variant: st
     p = _patient("focal_lesion", lesion=kind)
     x, z = fov_points(get_profile(site))
     mid = (z > 0.3 * z.max()) & (z < 0.65 * z.max()) & (np.abs(x) < 0.25 * np.abs(x).max())  # room behind it
-    p = place_lesions(np.random.default_rng(1), replace(p, lesions=(), operator=NEUTRAL), kind,
-                      (x[mid], z[mid]), count=1, diameter_mm=diameter_mm)
+    p = place_lesions(
+        np.random.default_rng(1),
+        replace(p, lesions=(), operator=NEUTRAL),
+        kind,
+        (x[mid], z[mid]),
+        count=1,
+        diameter_mm=diameter_mm,
+    )
     if variant is not None:
         p = replace(p, lesions=(replace(p.lesions[0], variant=variant),))
     return Scanner(p, get_profile(site), size=SIZE)
@@ -53,7 +59,9 @@ def test_steatosis_raises_hepatorenal_ratio_and_attenuation_monotonically(site: 
     scanners = [_scanner("normal", site)] + [_scanner("steatosis", site, severity=g) for g in (1, 2, 3)]
     ratios = [np.mean([hepatorenal_ratio(s, i) for i in (0, 20)]) for s in scanners]
     slopes = [np.mean([depth_slope(s, i) for i in (0, 20)]) for s in scanners]
-    assert all(a < b for a, b in zip(ratios, ratios[1:], strict=False)), f"{site}: liver/kidney ratio not increasing: {ratios}"
+    assert all(a < b for a, b in zip(ratios, ratios[1:], strict=False)), (
+        f"{site}: liver/kidney ratio not increasing: {ratios}"
+    )
     assert ratios[0] < 1.3 < ratios[3], f"{site}: normal should be near 1, S3 above the 1.3 cut-off: {ratios}"
     assert all(a > b for a, b in zip(slopes, slopes[1:], strict=False)), f"{site}: depth slope not falling: {slopes}"
     assert slopes[3] < slopes[0] - 1.5, f"{site}: S3 attenuation barely visible: {slopes}"
@@ -97,10 +105,16 @@ def test_simple_cyst_is_anechoic_with_posterior_enhancement(site: str) -> None:
     assert behind > around + 10, (behind, around)
 
 
-@pytest.mark.parametrize("kind,variant,brighter", [
-    ("haemangioma", "typical", True), ("hcc", "halo", False), ("metastasis", "target", None),
-    ("metastasis", "hypoechoic", False), ("metastasis", "hyperechoic", True),
-])
+@pytest.mark.parametrize(
+    "kind,variant,brighter",
+    [
+        ("haemangioma", "typical", True),
+        ("hcc", "halo", False),
+        ("metastasis", "target", None),
+        ("metastasis", "hypoechoic", False),
+        ("metastasis", "hyperechoic", True),
+    ],
+)
 def test_solid_lesions_differ_from_liver_as_described(kind: str, variant: str, brighter: bool | None) -> None:
     s = _lesion_scanner(kind, "S2", 30.0, variant)
     img, maps = grey(s, 0), s.region_maps(0)

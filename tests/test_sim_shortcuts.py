@@ -34,8 +34,11 @@ def _global_stats(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     mid = (rows.min() + rows.max()) / 2
     upper = fan & (np.arange(fan.shape[0])[:, None] < mid)
     near, far = grey[upper].mean(), grey[fan & ~upper].mean()
-    return {"mean grey": float(grey[fan].mean()), "grey std": float(grey[fan].std()),
-            "near/far ratio": float(near / max(far, 1.0))}
+    return {
+        "mean grey": float(grey[fan].mean()),
+        "grey std": float(grey[fan].std()),
+        "near/far ratio": float(near / max(far, 1.0)),
+    }
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,19 @@ LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
 
 
 def result(seq: int, label: str = "steatosis", probs=(0.1, 0.7, 0.1, 0.1), quality=Quality.OK) -> FrameResult:
-    return FrameResult(seq=seq, t_capture=10.0 + seq, t_result=10.004 + seq, wall_time=1.7e9 + seq, probs=probs,
-                       smoothed=probs, label=label, confidence=max(probs), quality=quality, exam_id="E1",
-                       stage_ms={"invoke": 1.5})
+    return FrameResult(
+        seq=seq,
+        t_capture=10.0 + seq,
+        t_result=10.004 + seq,
+        wall_time=1.7e9 + seq,
+        probs=probs,
+        smoothed=probs,
+        label=label,
+        confidence=max(probs),
+        quality=quality,
+        exam_id="E1",
+        stage_ms={"invoke": 1.5},
+    )
 
 
 def frame(seq: int) -> Frame:

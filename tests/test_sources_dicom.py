@@ -47,8 +47,9 @@ def test_damaged_pixel_data_ends_in_reconnect_attempts_and_a_clear_status(tmp_pa
     damaged = tmp_path / "damaged.dcm"
     damaged.write_bytes(bytes(data))
     events: list[StateEvent] = []
-    watched = watched_source(str(damaged), rate="max", on_event=events.append,
-                             policy=WatchPolicy(initial_s=0.01, max_s=0.02, max_attempts=2))
+    watched = watched_source(
+        str(damaged), rate="max", on_event=events.append, policy=WatchPolicy(initial_s=0.01, max_s=0.02, max_attempts=2)
+    )
     watched.open()
     frames, last = read_all(watched)
     watched.close()

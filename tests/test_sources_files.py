@@ -98,8 +98,12 @@ def test_truncated_mp4_cannot_open_and_the_watchdog_gives_up_cleanly(tmp_path: P
     with pytest.raises(SourceError, match="cannot be decoded"):
         open_source(str(cut))
     events: list[StateEvent] = []
-    watched = watched_source(str(cut), rate="max", on_event=events.append,
-                             policy=WatchPolicy(timeout_s=0.5, initial_s=0.01, max_s=0.02, max_attempts=3))
+    watched = watched_source(
+        str(cut),
+        rate="max",
+        on_event=events.append,
+        policy=WatchPolicy(timeout_s=0.5, initial_s=0.01, max_s=0.02, max_attempts=3),
+    )
     with pytest.raises(SourceError):
         watched.open()  # a file that cannot be opened at all fails at once, naming it
 
@@ -107,8 +111,12 @@ def test_truncated_mp4_cannot_open_and_the_watchdog_gives_up_cleanly(tmp_path: P
 def test_truncated_video_under_watchdog_ends_in_reconnect_attempts(tmp_path: Path) -> None:
     cut = truncate(write_video(tmp_path / "clip.avi", 30), 0.5)
     events: list[StateEvent] = []
-    watched = watched_source(str(cut), rate="max", on_event=events.append,
-                             policy=WatchPolicy(timeout_s=0.5, initial_s=0.01, max_s=0.02, max_attempts=3))
+    watched = watched_source(
+        str(cut),
+        rate="max",
+        on_event=events.append,
+        policy=WatchPolicy(timeout_s=0.5, initial_s=0.01, max_s=0.02, max_attempts=3),
+    )
     watched.open()
     frames, last = drain(watched)
     watched.close()
@@ -123,8 +131,12 @@ def test_truncated_video_under_watchdog_ends_in_reconnect_attempts(tmp_path: Pat
 def test_video_removed_mid_run_reconnects_then_reports(tmp_path: Path) -> None:
     path = write_video(tmp_path / "clip.avi", 60)
     events: list[StateEvent] = []
-    watched = watched_source(str(path), rate="max", on_event=events.append,
-                             policy=WatchPolicy(timeout_s=0.5, initial_s=0.01, max_s=0.05, max_attempts=2))
+    watched = watched_source(
+        str(path),
+        rate="max",
+        on_event=events.append,
+        policy=WatchPolicy(timeout_s=0.5, initial_s=0.01, max_s=0.05, max_attempts=2),
+    )
     watched.open()
     first, _ = drain(watched, limit=10)
     os.remove(path)
@@ -145,15 +157,21 @@ def test_reopen_resumes_after_the_last_frame(tmp_path: Path) -> None:
         cv2.imwrite(str(frames_dir / f"{i:04d}.png"), level_frame(i))
     (frames_dir / "0004.png").write_bytes(b"not a png")  # a corrupt frame in the middle
     events: list[StateEvent] = []
-    watched = watched_source(str(frames_dir), rate="max", on_event=events.append,
-                             policy=WatchPolicy(initial_s=0.01, max_attempts=2))
+    watched = watched_source(
+        str(frames_dir), rate="max", on_event=events.append, policy=WatchPolicy(initial_s=0.01, max_attempts=2)
+    )
     watched.open()
     frames, last = drain(watched)
     assert last.status is SourceStatus.END
     assert [level_of(f.image) for f in frames] == [0, 1, 2, 3, 5, 6, 7]
     assert [f.seq for f in frames] == sorted({f.seq for f in frames})
-    assert [e.state for e in events] == ["source_opened", "source_error", "source_reconnecting",
-                                         "source_reconnected", "source_ended"]  # resumed after the bad frame
+    assert [e.state for e in events] == [
+        "source_opened",
+        "source_error",
+        "source_reconnecting",
+        "source_reconnected",
+        "source_ended",
+    ]  # resumed after the bad frame
     assert "0004.png cannot be decoded" in events[1].detail
 
 

@@ -81,8 +81,11 @@ def test_server_stopped_mid_run_reconnects_when_it_returns() -> None:
 def test_stalled_stream_is_declared_lost_after_the_timeout() -> None:
     server = MjpegServer(fps=30.0)
     events: list[tuple[float, StateEvent]] = []
-    watched = watched_source(server.url, policy=WatchPolicy(timeout_s=0.5, initial_s=0.05),
-                             on_event=lambda e: events.append((time.monotonic(), e)))
+    watched = watched_source(
+        server.url,
+        policy=WatchPolicy(timeout_s=0.5, initial_s=0.05),
+        on_event=lambda e: events.append((time.monotonic(), e)),
+    )
     try:
         watched.open()
         assert all(watched.read(2.0).ok for _ in range(3))

@@ -47,8 +47,14 @@ def test_simulated_scanner_freezes_are_flagged() -> None:
     from liveredge.edge.sources import parse_uri, sim_options
 
     o = sim_options(parse_uri(SIM).params)
-    scanner = sim.Scanner(sim.make_patient(o.patient, o.condition, seed=o.seed), sim.get_profile(o.site),
-                          seed=o.seed, fps=o.fps, size=o.size, freeze_prob=o.freeze)
+    scanner = sim.Scanner(
+        sim.make_patient(o.patient, o.condition, seed=o.seed),
+        sim.get_profile(o.site),
+        seed=o.seed,
+        fps=o.fps,
+        size=o.size,
+        freeze_prob=o.freeze,
+    )
     truth = [bool(scanner.frame(i).frozen) for i in range(40)]
     assert any(truth), "the simulator should freeze some frames at freeze=0.3"
     watched = watched_source(SIM, rate="max")
@@ -120,8 +126,13 @@ def test_reconnect_after_loss_resets_the_backoff() -> None:
     clock = _Clock()
     events: list[StateEvent] = []
     policy = WatchPolicy(timeout_s=1.0, initial_s=0.5, max_attempts=None)
-    watched = WatchedSource(lambda: PrerenderedClip([flat(1), flat(2)], fps=0.01), policy,
-                            on_event=events.append, clock=clock, sleep=clock.sleep)
+    watched = WatchedSource(
+        lambda: PrerenderedClip([flat(1), flat(2)], fps=0.01),
+        policy,
+        on_event=events.append,
+        clock=clock,
+        sleep=clock.sleep,
+    )
     watched.open()
     assert watched.read(0.1).ok
     clock.now += 1.5

@@ -40,8 +40,12 @@ def _state(i: int) -> StateEvent:
 def small_disk(path: Path) -> Iterator[tuple[Path, object]]:
     """(folder, preexec_fn for the child): a 160 KiB tmpfs when we may mount, else RLIMIT_FSIZE = 160 KiB."""
     path.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(path)],
-                             capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
 
     def fsize() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (SIZE, SIZE))
@@ -55,10 +59,31 @@ def small_disk(path: Path) -> Iterator[tuple[Path, object]]:
 
 def run_cli(args: list[str], preexec: object, frames: int = 400) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(MODEL), "--source",
-                           SIM, "--rate", "max", "--max-frames", str(frames), "--exam", "FULL", *pubkey_args(MODEL), *args],
-                          capture_output=True, text=True, timeout=120, env=env,
-                          preexec_fn=preexec)  # type: ignore[arg-type]
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "liveredge.cli.main",
+            "run",
+            "--model",
+            str(MODEL),
+            "--source",
+            SIM,
+            "--rate",
+            "max",
+            "--max-frames",
+            str(frames),
+            "--exam",
+            "FULL",
+            *pubkey_args(MODEL),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        preexec_fn=preexec,
+    )  # type: ignore[arg-type]
 
 
 def claimed(stderr: str, sink: str) -> tuple[int, int]:
@@ -80,9 +105,24 @@ def test_corrupt_exam_log_is_refused_with_its_name(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(DataError, match=re.escape(str(path))):
         ExamLog(path)
-    proc = subprocess.run([sys.executable, "-m", "liveredge.cli.main", "run", "--model", str(MODEL), "--db",
-                           str(path), "--max-frames", "1", *pubkey_args(MODEL)], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "liveredge.cli.main",
+            "run",
+            "--model",
+            str(MODEL),
+            "--db",
+            str(path),
+            "--max-frames",
+            "1",
+            *pubkey_args(MODEL),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and str(path) in proc.stderr and "Traceback" not in proc.stderr
 
 

@@ -41,8 +41,13 @@ def _copy(src: Path, dst: Path, statement_of: Path | None = None) -> Path:
 
 def _cli(*args: object) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "liveredge.cli.main", *map(str, args)], capture_output=True,
-                          text=True, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "liveredge.cli.main", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def _release(**policy: object) -> object:
@@ -68,8 +73,12 @@ def _refused(proc: subprocess.CompletedProcess[str], path: Path, reason: str) ->
 def test_the_packaged_release_key_is_the_repository_key_and_vouches_for_the_zoo() -> None:
     assert RELEASE_KEY.read_bytes() == (ROOT / "keys" / "liveredge-zoo.pub").read_bytes()
     roles = {p.name: json.loads(statement_path(p).read_text())["statement"]["role"] for p in ZOO.glob("*.tflite")}
-    assert roles == {"liver_cnn_int8.tflite": "release", "liver_hybrid_int8.rejected.tflite": "rejected",
-                     "liver_cnn_int8.float32.tflite": "dev", "liver_hybrid_int8.float32.tflite": "dev"}
+    assert roles == {
+        "liver_cnn_int8.tflite": "release",
+        "liver_hybrid_int8.rejected.tflite": "rejected",
+        "liver_cnn_int8.float32.tflite": "dev",
+        "liver_hybrid_int8.float32.tflite": "dev",
+    }
     assert not list(ZOO.glob("*.sig"))  # bare-file signatures are gone: only statements are trusted
     model = load_model(ZOO / "liver_cnn_int8.tflite", commit=False)  # the default policy: no --pubkey
     assert model.verified and model.statement is not None and model.statement.name == "liver_cnn"
@@ -96,8 +105,9 @@ def test_rejected_model_renamed_as_the_release_is_refused(tmp_path: Path) -> Non
     """Probe 3: the gate-rejected hybrid renamed to liver_cnn_int8.tflite (with its statement, or the cnn's)."""
     rejected = ZOO / "liver_hybrid_int8.rejected.tflite"
     own = _copy(rejected, tmp_path / "a" / "liver_cnn_int8.tflite")
-    _refused(_cli("run", "--model", own, "--source", SIM, "--max-frames", "1", "--allow-unverified"), own,
-             "role 'rejected'")
+    _refused(
+        _cli("run", "--model", own, "--source", SIM, "--max-frames", "1", "--allow-unverified"), own, "role 'rejected'"
+    )
     borrowed = _copy(rejected, tmp_path / "b" / "liver_cnn_int8.tflite", statement_of=ZOO / "liver_cnn_int8.tflite")
     os.unlink(str(borrowed) + ".sha256")
     _refused(_cli("verify", borrowed), borrowed, "other bytes")
@@ -124,8 +134,11 @@ def test_rollback_is_refused_unless_allowed(tmp_path: Path) -> None:
         load_model(old, trusted(old, state_dir=state))
     assert load_model(old, trusted(old, state_dir=state, allow_rollback=True)).verified
     assert accepted_versions(TrustPolicy(state_dir=state)) == {name: 2}  # a rollback never lowers the mark
-    _refused(_cli("run", "--model", old, *pubkey_args(old), "--state-dir", state, "--source", SIM,
-                  "--max-frames", "1"), old, "--allow-rollback")
+    _refused(
+        _cli("run", "--model", old, *pubkey_args(old), "--state-dir", state, "--source", SIM, "--max-frames", "1"),
+        old,
+        "--allow-rollback",
+    )
     (state / "versions.json").write_text("{not json")  # a damaged state is an error, never "nothing seen yet"
     _refused(_cli("verify", old, *pubkey_args(old), "--state-dir", state), state / "versions.json", "unreadable")
 
@@ -176,8 +189,22 @@ def test_unverified_model_runs_only_when_allowed_and_every_output_says_so(tmp_pa
     bare.write_bytes((ZOO / "liver_cnn_int8.tflite").read_bytes())
     _refused(_cli("run", "--model", bare, "--source", SIM, "--max-frames", "1"), bare, "--allow-unverified")
     jsonl, db = tmp_path / "out.jsonl", tmp_path / "exams.db"
-    proc = _cli("run", "--model", bare, "--allow-unverified", "--source", SIM, "--max-frames", "4", "--exam", "U1",
-                "--jsonl", jsonl, "--db", db)
+    proc = _cli(
+        "run",
+        "--model",
+        bare,
+        "--allow-unverified",
+        "--source",
+        SIM,
+        "--max-frames",
+        "4",
+        "--exam",
+        "U1",
+        "--jsonl",
+        jsonl,
+        "--db",
+        db,
+    )
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in jsonl.read_text().splitlines()]
     results = [e for e in events if e["type"] == "result"]
@@ -261,9 +288,14 @@ def test_unverified_flag_is_drawn_on_the_display() -> None:
 def _cases(tmp_path: Path) -> dict[str, Path]:
     """The matrix: one folder per case, each a model the policy must judge."""
     tiny = tiny_model_path(tmp_path / "tiny")
-    zoo = {name: _copy(ZOO / f, tmp_path / name / "liver_cnn_int8.tflite") for name, f in (
-        ("release", "liver_cnn_int8.tflite"), ("rejected", "liver_hybrid_int8.rejected.tflite"),
-        ("float_twin", "liver_cnn_int8.float32.tflite"))}
+    zoo = {
+        name: _copy(ZOO / f, tmp_path / name / "liver_cnn_int8.tflite")
+        for name, f in (
+            ("release", "liver_cnn_int8.tflite"),
+            ("rejected", "liver_hybrid_int8.rejected.tflite"),
+            ("float_twin", "liver_cnn_int8.float32.tflite"),
+        )
+    }
     bare = tmp_path / "unsigned" / "m.tflite"
     bare.parent.mkdir()
     bare.write_bytes(tiny.read_bytes())
@@ -282,8 +314,9 @@ def _cases(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("flags", [[], ["--allow-unverified", "--allow-dev", "--allow-rollback"]])
-def test_verify_exits_zero_exactly_when_run_loads(tmp_path: Path, flags: list[str],
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_exits_zero_exactly_when_run_loads(
+    tmp_path: Path, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     expected_loads = {"release", "tiny_test_key"} | ({"unsigned", "float_twin", "rollback"} if flags else set())
     loads = set()
     cases = _cases(tmp_path)
@@ -291,8 +324,19 @@ def test_verify_exits_zero_exactly_when_run_loads(tmp_path: Path, flags: list[st
         state = model.parent / "state"
         common = [str(model), *pubkey_args(cases["tiny_test_key"]), "--state-dir", str(state), *flags]
         verify = main(["verify", *common])
-        ran = main(["run", "--model", *common, "--source", SIM, "--max-frames", "1", "--jsonl",
-                    str(model.parent / "out.jsonl")])
+        ran = main(
+            [
+                "run",
+                "--model",
+                *common,
+                "--source",
+                SIM,
+                "--max-frames",
+                "1",
+                "--jsonl",
+                str(model.parent / "out.jsonl"),
+            ]
+        )
         capsys.readouterr()
         assert (verify == 0) == (ran == 0), f"{name}: verify {verify}, run {ran}"
         if ran == 0:

@@ -35,14 +35,28 @@ def sh(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_STATE_HOME": str(cwd / "state")}
     out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
-        raise SystemExit(f"wheel-check: {' '.join(cmd)} exited {out.returncode}:\n{out.stdout[-3000:]}"
-                         f"\n{out.stderr[-3000:]}")
+        raise SystemExit(
+            f"wheel-check: {' '.join(cmd)} exited {out.returncode}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+        )
     return out
 
 
 def build_wheel(dest: Path) -> Path:
-    sh([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(dest),
-        str(ROOT)], ROOT)
+    sh(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dest),
+            str(ROOT),
+        ],
+        ROOT,
+    )
     return next(dest.glob("liveredge-*.whl"))
 
 
@@ -50,8 +64,11 @@ def install(venv: Path, wheel: Path, extra: str, work: Path) -> Path:
     sh([sys.executable, "-m", "venv", str(venv)], work)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     if extra == "device":  # the lock's versions, as constraints (pip refuses hashes in constraint files)
-        pins = [ln.split(" ;")[0].split(" \\")[0] for ln in (ROOT / "requirements" / "device.lock").read_text()
-                .splitlines() if ln and ln[0].isalnum()]
+        pins = [
+            ln.split(" ;")[0].split(" \\")[0]
+            for ln in (ROOT / "requirements" / "device.lock").read_text().splitlines()
+            if ln and ln[0].isalnum()
+        ]
         (work / "device-constraints.txt").write_text("\n".join(pins) + "\n")
         pip += ["-c", str(work / "device-constraints.txt")]
     sh([*pip, f"{wheel}[{extra}]"], work)
@@ -61,8 +78,13 @@ def install(venv: Path, wheel: Path, extra: str, work: Path) -> Path:
 def check_installed(bin_dir: Path, work: Path) -> None:
     version = sh([str(bin_dir / "liveredge"), "--version"], work).stdout.strip()
     files = sh([str(bin_dir / "python"), "-m", "pip", "show", "-f", "liveredge"], work).stdout
-    for wanted in ("licenses/LICENSE", "liveredge/edge/py.typed", "liveredge/models/zoo/liver_cnn_int8.tflite",
-                   "liveredge/edge/keys/liveredge-zoo.pub", "liveredge/edge/deploy/liveredge.service"):
+    for wanted in (
+        "licenses/LICENSE",
+        "liveredge/edge/py.typed",
+        "liveredge/models/zoo/liver_cnn_int8.tflite",
+        "liveredge/edge/keys/liveredge-zoo.pub",
+        "liveredge/edge/deploy/liveredge.service",
+    ):
         if wanted not in files:
             raise SystemExit(f"wheel-check: pip show -f does not list {wanted}")
     probe = "import importlib.util as u; print(u.find_spec('tensorflow') is None and u.find_spec('keras') is None)"
@@ -87,8 +109,20 @@ def check_types(bin_dir: Path, work: Path) -> None:
     """mypy (of the venv running this check) on a consumer script against the INSTALLED package: it must see
     liveredge's types (py.typed), so the one deliberate error is found and nothing else is reported."""
     (work / "consumer.py").write_text(CONSUMER)
-    out = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--python-executable",
-                          str(bin_dir / "python"), "consumer.py"], cwd=work, capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--no-incremental",
+            "--python-executable",
+            str(bin_dir / "python"),
+            "consumer.py",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
     lines = [ln for ln in out.stdout.splitlines() if ": error:" in ln]
     if len(lines) != 1 or "consumer.py:9:" not in lines[0] or '"Path"' not in lines[0]:
         raise SystemExit(f"wheel-check: mypy does not see liveredge's types:\n{out.stdout}{out.stderr}")
@@ -110,13 +144,16 @@ def check_run(bin_dir: Path, work: Path) -> None:
 
     for record in records:
         jsonschema.validate(record, schema)
-    verdict = json.loads(sh([str(bin_dir / "liveredge"), "verify", "--json",
-                             loaded[0]["detail"].split(" sha256=")[0]], work).stdout)
+    verdict = json.loads(
+        sh([str(bin_dir / "liveredge"), "verify", "--json", loaded[0]["detail"].split(" sha256=")[0]], work).stdout
+    )
     doctor = json.loads(sh([str(bin_dir / "liveredge"), "doctor", "--json"], work).stdout)
     if not (verdict["loads"] and verdict["verified"] and doctor["ok"]):
         raise SystemExit(f"wheel-check: verify {verdict} / doctor {doctor}")
-    print(f"wheel-check: run: {len(frames)} frames, shipped model verified, {len(records)} records valid; "
-          f"verify and doctor ok (interpreters {doctor['interpreters']})")
+    print(
+        f"wheel-check: run: {len(frames)} frames, shipped model verified, {len(records)} records valid; "
+        f"verify and doctor ok (interpreters {doctor['interpreters']})"
+    )
 
 
 def main() -> int:

@@ -70,20 +70,44 @@ def limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def run_cli(entry: str, args: list[str], input_name: str, expected_exits: set[int], expected: str, *,
-            timeout_s: float = 60.0, check: Callable[[str, str], str | None] | None = None,
-            limit_as: bool = False) -> Case:
+def run_cli(
+    entry: str,
+    args: list[str],
+    input_name: str,
+    expected_exits: set[int],
+    expected: str,
+    *,
+    timeout_s: float = 60.0,
+    check: Callable[[str, str], str | None] | None = None,
+    limit_as: bool = False,
+) -> Case:
     """Run ``liveredge ARGS`` as a child; a crash is a traceback, a signal, a hang or an undocumented exit.
     ``check(stdout, stderr)`` may return a reason the outcome is wrong (e.g. a confident label on a black frame);
     ``limit_as``: under a 2 GiB address-space limit."""
     t0 = time.monotonic()
     try:
-        proc = subprocess.run([*CLI, *args], capture_output=True, text=True, errors="replace", timeout=timeout_s,
-                              env=ENV, stdin=subprocess.DEVNULL, cwd=ROOT,
-                              preexec_fn=limit_memory if limit_as else None)
+        proc = subprocess.run(
+            [*CLI, *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout_s,
+            env=ENV,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            preexec_fn=limit_memory if limit_as else None,
+        )
     except subprocess.TimeoutExpired:
-        return Case(entry, input_name, expected, "hang", f"no exit within {timeout_s:g} s", True, False,
-                    round(time.monotonic() - t0, 2))
+        return Case(
+            entry,
+            input_name,
+            expected,
+            "hang",
+            f"no exit within {timeout_s:g} s",
+            True,
+            False,
+            round(time.monotonic() - t0, 2),
+        )
     rc, err = proc.returncode, proc.stderr
     crash = rc < 0 or rc not in DOCUMENTED_EXITS or "Traceback (most recent call last)" in err
     wrong = check(proc.stdout, err) if check is not None and not crash else None
@@ -95,8 +119,15 @@ def run_cli(entry: str, args: list[str], input_name: str, expected_exits: set[in
     return Case(entry, input_name, expected, observed, msg, crash, ok, round(time.monotonic() - t0, 2))
 
 
-def run_api(entry: str, call: Callable[[], object], input_name: str, expected: str, *,
-            accept_ok: bool = True, check: Callable[[object], str | None] | None = None) -> Case:
+def run_api(
+    entry: str,
+    call: Callable[[], object],
+    input_name: str,
+    expected: str,
+    *,
+    accept_ok: bool = True,
+    check: Callable[[object], str | None] | None = None,
+) -> Case:
     """Call a Python entry point: a LiveredgeError is a documented failure; any other exception is a crash."""
     from liveredge.edge.errors import LiveredgeError
 
@@ -105,15 +136,39 @@ def run_api(entry: str, call: Callable[[], object], input_name: str, expected: s
         value = call()
     except LiveredgeError as exc:
         msg = str(exc).splitlines()[0][:240] if str(exc) else ""
-        return Case(entry, input_name, expected, f"error: {type(exc).__name__}", msg, False, True,
-                    round(time.monotonic() - t0, 2))
+        return Case(
+            entry,
+            input_name,
+            expected,
+            f"error: {type(exc).__name__}",
+            msg,
+            False,
+            True,
+            round(time.monotonic() - t0, 2),
+        )
     except Exception as exc:  # noqa: BLE001 - an uncaught third-party exception is exactly what we count
-        return Case(entry, input_name, expected, f"crash: {type(exc).__name__}", str(exc)[:240], True, False,
-                    round(time.monotonic() - t0, 2))
+        return Case(
+            entry,
+            input_name,
+            expected,
+            f"crash: {type(exc).__name__}",
+            str(exc)[:240],
+            True,
+            False,
+            round(time.monotonic() - t0, 2),
+        )
     wrong = check(value) if check is not None else None
     observed = "ok" if wrong is None else "wrong"
-    return Case(entry, input_name, expected, observed, wrong or repr_short(value), False,
-                accept_ok and wrong is None, round(time.monotonic() - t0, 2))
+    return Case(
+        entry,
+        input_name,
+        expected,
+        observed,
+        wrong or repr_short(value),
+        False,
+        accept_ok and wrong is None,
+        round(time.monotonic() - t0, 2),
+    )
 
 
 def repr_short(value: object) -> str:

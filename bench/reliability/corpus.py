@@ -21,9 +21,19 @@ import numpy as np
 from common import Case, run_api, run_cli
 
 DICOM_FILES = (  # pydicom's bundled files: one or more per transfer syntax the preprocessing decodes
-    "MR_small_implicit.dcm", "CT_small.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm", "SC_rgb_jpeg_dcmtk.dcm",
-    "JPGExtended.dcm", "SC_rgb_jpeg_gdcm.dcm", "MR_small_jpeg_ls_lossless.dcm", "SC_rgb_jls_lossy_sample.dcm",
-    "MR_small_jp2klossless.dcm", "SC_rgb_gdcm_KY.dcm", "SC_rgb_rle_16bit_2frame.dcm", "examples_ybr_color.dcm",
+    "MR_small_implicit.dcm",
+    "CT_small.dcm",
+    "MR_small_bigendian.dcm",
+    "image_dfl.dcm",
+    "SC_rgb_jpeg_dcmtk.dcm",
+    "JPGExtended.dcm",
+    "SC_rgb_jpeg_gdcm.dcm",
+    "MR_small_jpeg_ls_lossless.dcm",
+    "SC_rgb_jls_lossy_sample.dcm",
+    "MR_small_jp2klossless.dcm",
+    "SC_rgb_gdcm_KY.dcm",
+    "SC_rgb_rle_16bit_2frame.dcm",
+    "examples_ybr_color.dcm",
 )
 DICOM_DAMAGES = ("truncated", "flipped", "wrong_frames")
 SIM = "sim://?condition=steatosis&site=S1&fps=30&seed=3&size=240x320"
@@ -32,8 +42,9 @@ SIM = "sim://?condition=steatosis&site=S1&fps=30&seed=3&size=240x320"
 class Corpus:
     """Builds the inputs under ``work`` and runs the cases; ``cases`` collects every outcome."""
 
-    def __init__(self, work: Path, model: Path, model_flags: list[str], quick: bool,
-                 progress: Callable[[str], None]) -> None:
+    def __init__(
+        self, work: Path, model: Path, model_flags: list[str], quick: bool, progress: Callable[[str], None]
+    ) -> None:
         self.work, self.model, self.flags, self.quick, self.progress = work, model, model_flags, quick, progress
         self.cases: list[Case] = []
         work.mkdir(parents=True, exist_ok=True)
@@ -43,8 +54,21 @@ class Corpus:
         self.progress(f"{case.entry} {case.input}: {case.observed}{' CRASH' if case.crash else ''}")
 
     def run_cmd(self, source: str, extra: list[str] | None = None) -> list[str]:
-        return ["run", "--model", str(self.model), *self.flags, "--source", source, "--threads", "1",
-                "--timeout", "0.5", "--jsonl", "-", *(extra or [])]
+        return [
+            "run",
+            "--model",
+            str(self.model),
+            *self.flags,
+            "--source",
+            source,
+            "--threads",
+            "1",
+            "--timeout",
+            "0.5",
+            "--jsonl",
+            "-",
+            *(extra or []),
+        ]
 
     # --- models ----------------------------------------------------------------------------------------
     def models(self) -> None:
@@ -56,13 +80,28 @@ class Corpus:
             # is flagged); without it, it has no signed statement and is refused
             loads = name == "flipped_bytes"
             expect = "loads unverified or ModelError" if loads else "error: ModelError/VerificationError"
-            self.add(run_api("load_model", lambda p=path: load_model(p, unverified, commit=False),
-                             f"model:{name}", expect, accept_ok=loads))
+            self.add(
+                run_api(
+                    "load_model",
+                    lambda p=path: load_model(p, unverified, commit=False),
+                    f"model:{name}",
+                    expect,
+                    accept_ok=loads,
+                )
+            )
             if not self.quick or name == "truncated":
                 args = ["run", "--model", str(path), "--source", SIM, "--max-frames", "3", "--jsonl", "-"]
                 self.add(run_cli("liveredge run", args, f"model:{name}", {1}, "exit 1 (refused: no signed statement)"))
-                self.add(run_cli("liveredge verify", ["verify", str(path)], f"model:{name}", {1},
-                                 "exit 1 (refused, as run)", timeout_s=120))
+                self.add(
+                    run_cli(
+                        "liveredge verify",
+                        ["verify", str(path)],
+                        f"model:{name}",
+                        {1},
+                        "exit 1 (refused, as run)",
+                        timeout_s=120,
+                    )
+                )
 
     def _bad_models(self) -> Iterator[tuple[str, Path]]:
         from liveredge.edge.integrity import write_sidecar
@@ -73,8 +112,13 @@ class Corpus:
         damaged = bytearray(good)
         for i in range(len(good) // 3, len(good) // 3 + 64):
             damaged[i] ^= 0x5A
-        variants = {"truncated": good[: len(good) // 2], "flipped_bytes": bytes(damaged), "empty": b"",
-                    "not_tflite": b"this is not a model\n" * 50, "wrong_shape": wrong_shape(good)}
+        variants = {
+            "truncated": good[: len(good) // 2],
+            "flipped_bytes": bytes(damaged),
+            "empty": b"",
+            "not_tflite": b"this is not a model\n" * 50,
+            "wrong_shape": wrong_shape(good),
+        }
         for name, data in variants.items():
             path = folder / f"{name}.tflite"
             path.write_bytes(data)
@@ -83,7 +127,8 @@ class Corpus:
         tampered = folder / "tampered.tflite"
         tampered.write_bytes(bytes(damaged))
         (folder / "tampered.tflite.sha256").write_text(
-            self.model.with_name(self.model.name + ".sha256").read_text().replace(self.model.name, tampered.name))
+            self.model.with_name(self.model.name + ".sha256").read_text().replace(self.model.name, tampered.name)
+        )
         yield "tampered_hash_mismatch", tampered
 
     # --- videos --------------------------------------------------------------------------------------
@@ -91,29 +136,51 @@ class Corpus:
         from liveredge.edge.sources import open_source
 
         for name, path in self._bad_videos(frames):
-            self.add(run_api("open_source+read", lambda p=path: drain(open_source(str(p), rate="max")),
-                             f"video:{name}", "frames then END/ERROR, or SourceError"))
+            self.add(
+                run_api(
+                    "open_source+read",
+                    lambda p=path: drain(open_source(str(p), rate="max")),
+                    f"video:{name}",
+                    "frames then END/ERROR, or SourceError",
+                )
+            )
             if not self.quick or name in ("mp4_truncated_half", "avi_truncated_half"):
-                self.add(run_cli("liveredge run", self.run_cmd(str(path), ["--rate", "max"]), f"video:{name}",
-                                 {0, 1, 2}, "exit 0 (end) or 1/2 with a clear status"))
-                self.add(run_cli("liveredge crop", ["crop", str(path), "--out", str(self.work / "crop" / name),
-                                                    "--warmup", "10"], f"video:{name}", {0, 1, 2},
-                                 "exit 0 or 2 with a message"))
+                self.add(
+                    run_cli(
+                        "liveredge run",
+                        self.run_cmd(str(path), ["--rate", "max"]),
+                        f"video:{name}",
+                        {0, 1, 2},
+                        "exit 0 (end) or 1/2 with a clear status",
+                    )
+                )
+                self.add(
+                    run_cli(
+                        "liveredge crop",
+                        ["crop", str(path), "--out", str(self.work / "crop" / name), "--warmup", "10"],
+                        f"video:{name}",
+                        {0, 1, 2},
+                        "exit 0 or 2 with a message",
+                    )
+                )
 
     def _bad_videos(self, frames: list[np.ndarray]) -> Iterator[tuple[str, Path]]:
         folder = self.work / "videos"
         folder.mkdir(exist_ok=True)
         for ext, fourcc in (("mp4", "mp4v"), ("avi", "MJPG")):
             whole = folder / f"whole.{ext}"
-            writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*fourcc), 30.0,
-                                     (frames[0].shape[1], frames[0].shape[0]))
+            writer = cv2.VideoWriter(
+                str(whole), cv2.VideoWriter_fourcc(*fourcc), 30.0, (frames[0].shape[1], frames[0].shape[0])
+            )
             for f in frames:
                 writer.write(f)
             writer.release()
             data = whole.read_bytes()
-            for name, cut in ((f"{ext}_truncated_half", data[: len(data) // 2]),
-                              (f"{ext}_truncated_header", data[:200]),
-                              (f"{ext}_garbage", np.random.default_rng(5).bytes(4096))):
+            for name, cut in (
+                (f"{ext}_truncated_half", data[: len(data) // 2]),
+                (f"{ext}_truncated_header", data[:200]),
+                (f"{ext}_garbage", np.random.default_rng(5).bytes(4096)),
+            ):
                 path = folder / f"{name}.{ext}"
                 path.write_bytes(cut)
                 yield name, path
@@ -133,29 +200,62 @@ class Corpus:
         photo[..., 2] = np.linspace(250, 40, h, dtype=np.uint8)[:, None]
         cv2.circle(photo, (w // 3, h // 2), h // 4, (0, 200, 255), -1)
         cv2.putText(photo, "HELLO", (10, h - 20), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255, 255, 255), 3)
-        kinds = {"black": (np.zeros((h, w, 3), np.uint8), "no_region"), "noise": (noise, "uncertain"),
-                 "photo": (photo, "uncertain"), "saturated": (np.full((h, w, 3), 255, np.uint8), "uncertain")}
+        kinds = {
+            "black": (np.zeros((h, w, 3), np.uint8), "no_region"),
+            "noise": (noise, "uncertain"),
+            "photo": (photo, "uncertain"),
+            "saturated": (np.full((h, w, 3), 255, np.uint8), "uncertain"),
+        }
         for name, (img, _) in kinds.items():
-            self.add(run_api("detect_region", lambda i=img, n=name: detect_region(i, n), f"frame:{name}",
-                             "status != ok", check=lambda r: None if r.status != "ok" else "region found"))
+            self.add(
+                run_api(
+                    "detect_region",
+                    lambda i=img, n=name: detect_region(i, n),
+                    f"frame:{name}",
+                    "status != ok",
+                    check=lambda r: None if r.status != "ok" else "region found",
+                )
+            )
             folder = self.work / "frames" / name
             folder.mkdir(parents=True, exist_ok=True)
             for i in range(8):
                 cv2.imwrite(str(folder / f"f{i:03d}.png"), img)
             if self.quick and name in ("noise", "saturated"):
                 continue
-            self.add(run_cli("liveredge run", self.run_cmd(str(folder), ["--rate", "max"]), f"frames:{name}",
-                             {0}, "exit 0, every result 'uncertain'", check=all_uncertain))
+            self.add(
+                run_cli(
+                    "liveredge run",
+                    self.run_cmd(str(folder), ["--rate", "max"]),
+                    f"frames:{name}",
+                    {0},
+                    "exit 0, every result 'uncertain'",
+                    check=all_uncertain,
+                )
+            )
             if not self.quick or name == "black":
-                self.add(run_cli("liveredge crop", ["crop", str(folder / "f000.png"), "--out",
-                                                    str(self.work / "crop" / name)], f"frame:{name}", {0, 1, 2},
-                                 "exit 0/1/2 with 'no ultrasound region'"))
+                self.add(
+                    run_cli(
+                        "liveredge crop",
+                        ["crop", str(folder / "f000.png"), "--out", str(self.work / "crop" / name)],
+                        f"frame:{name}",
+                        {0, 1, 2},
+                        "exit 0/1/2 with 'no ultrasound region'",
+                    )
+                )
         frozen = self.work / "frames" / "frozen"
         frozen.mkdir(parents=True, exist_ok=True)
         for i in range(12):
             cv2.imwrite(str(frozen / f"f{i:03d}.png"), frames[0])
-        self.add(run_cli("liveredge run", self.run_cmd(str(frozen), ["--rate", "max"]), "frames:frozen", {0},
-                         "exit 0, repeats flagged frozen and uncertain", check=frozen_flagged))
+        self.add(
+            run_cli(
+                "liveredge run",
+                self.run_cmd(str(frozen), ["--rate", "max"]),
+                "frames:frozen",
+                {0},
+                "exit 0, repeats flagged frozen and uncertain",
+                check=frozen_flagged,
+            )
+        )
 
     # --- DICOM -------------------------------------------------------------------------------------------
     def dicoms(self) -> None:
@@ -166,16 +266,36 @@ class Corpus:
         for name, damage, path in self._bad_dicoms():
             label = f"dicom:{damage}:{name}"
             self.add(run_api("read_dicom", lambda p=path: read_dicom(p), label, "frames or DataError"))
-            self.add(run_api("open_source+read", lambda p=path: drain(open_source(f"dicom://{p}", rate="max")),
-                             label, "frames then END/ERROR, or SourceError"))
+            self.add(
+                run_api(
+                    "open_source+read",
+                    lambda p=path: drain(open_source(f"dicom://{p}", rate="max")),
+                    label,
+                    "frames then END/ERROR, or SourceError",
+                )
+            )
             if cli_left is None or cli_left[damage] > 0:
                 if cli_left is not None:
                     cli_left[damage] -= 1
-                self.add(run_cli("liveredge run", self.run_cmd(f"dicom://{path}", ["--rate", "max"]), label,
-                                 {0, 1, 2}, "exit 0 (end) or 1/2 with a clear status"))
+                self.add(
+                    run_cli(
+                        "liveredge run",
+                        self.run_cmd(f"dicom://{path}", ["--rate", "max"]),
+                        label,
+                        {0, 1, 2},
+                        "exit 0 (end) or 1/2 with a clear status",
+                    )
+                )
                 if cli_left is None and name in ("examples_ybr_color.dcm", "SC_rgb_rle_16bit_2frame.dcm"):
-                    self.add(run_cli("liveredge crop", ["crop", str(path), "--out", str(path.with_suffix(".crop"))],
-                                     label, {0, 1, 2}, "exit 0 or 2 with a message"))
+                    self.add(
+                        run_cli(
+                            "liveredge crop",
+                            ["crop", str(path), "--out", str(path.with_suffix(".crop"))],
+                            label,
+                            {0, 1, 2},
+                            "exit 0 or 2 with a message",
+                        )
+                    )
 
     def _bad_dicoms(self) -> Iterator[tuple[str, str, Path]]:
         import pydicom
@@ -209,10 +329,23 @@ class Corpus:
 
         rng = random.Random(11)
         blob = bytes(rng.getrandbits(8) for _ in range(1 << 16))
-        self.add(run_api("FrameDecoder.feed", lambda: feed_chunks(FrameDecoder(), blob, rng), "serial:random 64 KiB",
-                         "decode errors counted, no exception"))
-        self.add(run_api("SerialBridge+PtyEmulator", lambda: bridge_survives_garbage(blob), "serial:garbage on link",
-                         "link stays up, results delivered", check=lambda r: None if r else "link did not recover"))
+        self.add(
+            run_api(
+                "FrameDecoder.feed",
+                lambda: feed_chunks(FrameDecoder(), blob, rng),
+                "serial:random 64 KiB",
+                "decode errors counted, no exception",
+            )
+        )
+        self.add(
+            run_api(
+                "SerialBridge+PtyEmulator",
+                lambda: bridge_survives_garbage(blob),
+                "serial:garbage on link",
+                "link stays up, results delivered",
+                check=lambda r: None if r else "link did not recover",
+            )
+        )
         for handshake in (False, True):
             self.add(monitor_garbage(blob, handshake, 0.8 if self.quick else 2.0))
 
@@ -281,7 +414,7 @@ def feed_chunks(decoder: object, blob: bytes, rng: random.Random) -> str:
     i = 0
     while i < len(blob):
         n = rng.randint(1, 300)
-        decoder.feed(blob[i:i + n])  # type: ignore[attr-defined]
+        decoder.feed(blob[i : i + n])  # type: ignore[attr-defined]
         i += n
     return f"counts {dict(decoder.counts)}"  # type: ignore[attr-defined]
 
@@ -294,7 +427,7 @@ def bridge_survives_garbage(blob: bytes) -> bool:
 
     with PtyEmulator() as mcu, SerialBridge.open(mcu.path, wait_s=5.0) as bridge:
         for i in range(0, 8192, 512):
-            mcu.inject(blob[i:i + 512])
+            mcu.inject(blob[i : i + 512])
         deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline:
             bridge.publish_result(frame_seq=1, timestamp_ns=time.monotonic_ns(), class_index=1, confidence=0.5)
@@ -314,7 +447,7 @@ def monitor_garbage(blob: bytes, handshake: bool, seconds: float) -> Case:
         i = 0
         while not stop.is_set() and i < 32768:
             try:
-                os.write(master, blob[i:i + 256])
+                os.write(master, blob[i : i + 256])
             except OSError:
                 return
             i += 256
@@ -324,11 +457,16 @@ def monitor_garbage(blob: bytes, handshake: bool, seconds: float) -> Case:
     thread.start()
     try:
         args = ["bridge", "monitor", path, "--duration", str(seconds), *(["--handshake"] if handshake else [])]
-        return run_cli("liveredge bridge monitor", args, f"serial:garbage{' +handshake' if handshake else ''}",
-                       {0}, "exit 0, errors counted", timeout_s=30)
+        return run_cli(
+            "liveredge bridge monitor",
+            args,
+            f"serial:garbage{' +handshake' if handshake else ''}",
+            {0},
+            "exit 0, errors counted",
+            timeout_s=30,
+        )
     finally:
         stop.set()
         thread.join(2)
         os.close(master)
         os.close(slave)
-

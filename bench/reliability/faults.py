@@ -45,12 +45,23 @@ class Child:
     """A ``liveredge`` child whose stdout lines are read on a thread and stamped on arrival."""
 
     def __init__(self, args: list[str], **popen: Any) -> None:
-        self.proc = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     errors="replace", env=ENV, cwd=ROOT, stdin=subprocess.DEVNULL, **popen)
+        self.proc = subprocess.Popen(
+            [*CLI, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            env=ENV,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            **popen,
+        )
         self.lines: list[tuple[float, str]] = []
         self.err: list[str] = []
-        self._threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True),
-                         threading.Thread(target=self._pump, args=(self.proc.stderr, None), daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, None), daemon=True),
+        ]
         for t in self._threads:
             t.start()
 
@@ -99,11 +110,26 @@ def is_result(line: str) -> bool:
     return '"type":"result"' in line
 
 
-def _outcome(name: str, child: Child, rc: int, ok: bool, reconnect: float | None, detail: str,
-             lost: int | None = None, **numbers: Any) -> Fault:
+def _outcome(
+    name: str,
+    child: Child,
+    rc: int,
+    ok: bool,
+    reconnect: float | None,
+    detail: str,
+    lost: int | None = None,
+    **numbers: Any,
+) -> Fault:
     crash = rc not in (0, 1, 2, 3) or child.traceback
-    return Fault(name, ok and not crash, crash, None if reconnect is None else round(reconnect, 3), lost,
-                 detail + (" | TRACEBACK: " + "".join(child.err)[-300:] if child.traceback else ""), numbers)
+    return Fault(
+        name,
+        ok and not crash,
+        crash,
+        None if reconnect is None else round(reconnect, 3),
+        lost,
+        detail + (" | TRACEBACK: " + "".join(child.err)[-300:] if child.traceback else ""),
+        numbers,
+    )
 
 
 def source_killed_restored(model: list[str], outage_s: float) -> Fault:
@@ -131,10 +157,16 @@ def source_killed_restored(model: list[str], outage_s: float) -> Fault:
         server.stop()
     rc = child.finish()
     reconnect = None if first is None else first - t_restart
-    detail = (f"server down {outage_s:g} s; loss reported: {lost_seen is not None}; exit {rc}; "
-              f"{child.results()} results")
-    return _outcome("source_killed_restored", child, rc, rc == 0 and reconnect is not None, reconnect, detail,
-                    loss_reported=lost_seen is not None)
+    detail = f"server down {outage_s:g} s; loss reported: {lost_seen is not None}; exit {rc}; {child.results()} results"
+    return _outcome(
+        "source_killed_restored",
+        child,
+        rc,
+        rc == 0 and reconnect is not None,
+        reconnect,
+        detail,
+        loss_reported=lost_seen is not None,
+    )
 
 
 def mcu_killed_restarted(model: list[str], work: Path, down_s: float) -> Fault:
@@ -162,9 +194,10 @@ def mcu_killed_restarted(model: list[str], work: Path, down_s: float) -> Fault:
         emu.finish(signal.SIGTERM)
     rc = runtime.finish()
     reconnect = None if got is None else got - t_restart
-    detail = (f"emulator down {down_s:g} s; runtime alive after: {alive}; results flowing: {flowing}; exit {rc}")
-    return _outcome("mcu_killed_restarted", runtime, rc, alive and flowing and reconnect is not None and rc == 0,
-                    reconnect, detail)
+    detail = f"emulator down {down_s:g} s; runtime alive after: {alive}; results flowing: {flowing}; exit {rc}"
+    return _outcome(
+        "mcu_killed_restarted", runtime, rc, alive and flowing and reconnect is not None and rc == 0, reconnect, detail
+    )
 
 
 def runtime_kill9_mid_exam(model: list[str], work: Path, records: int) -> Fault:
@@ -172,8 +205,22 @@ def runtime_kill9_mid_exam(model: list[str], work: Path, records: int) -> Fault:
     committed results; every record seen committed before the kill must be there after it."""
     db = work / "kill9.db"
     db.unlink(missing_ok=True)
-    child = Child(["run", *model, "--source", SIM.replace("fps=30", "fps=60"), "--threads", "1", "--db", str(db),
-                   "--exam", "KILL9", "--jsonl", "-"])
+    child = Child(
+        [
+            "run",
+            *model,
+            "--source",
+            SIM.replace("fps=30", "fps=60"),
+            "--threads",
+            "1",
+            "--db",
+            str(db),
+            "--exam",
+            "KILL9",
+            "--jsonl",
+            "-",
+        ]
+    )
     committed: set[int] = set()
     deadline = time.monotonic() + 60
     while len(committed) < records and time.monotonic() < deadline and child.proc.poll() is None:
@@ -184,16 +231,45 @@ def runtime_kill9_mid_exam(model: list[str], work: Path, records: int) -> Fault:
     stored = db_seqs(db, "KILL9")
     lost = len(committed - stored)
     integrity, status = db_check(db, "KILL9")
-    again = subprocess.run([*CLI, "run", *model, "--source", SIM, "--threads", "1", "--db", str(db), "--exam",
-                            "AFTER", "--max-frames", "15"], capture_output=True, text=True, errors="replace", env=ENV,
-                           cwd=ROOT, timeout=60)
+    again = subprocess.run(
+        [
+            *CLI,
+            "run",
+            *model,
+            "--source",
+            SIM,
+            "--threads",
+            "1",
+            "--db",
+            str(db),
+            "--exam",
+            "AFTER",
+            "--max-frames",
+            "15",
+        ],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        env=ENV,
+        cwd=ROOT,
+        timeout=60,
+    )
     reopened = again.returncode == 0 and len(db_seqs(db, "AFTER")) > 0
-    detail = (f"killed after {len(committed)} committed (seen in the DB), {emitted} JSONL results; after the kill "
-              f"{len(stored)} stored, integrity {integrity}, exam {status}; a new run appends: {reopened}")
+    detail = (
+        f"killed after {len(committed)} committed (seen in the DB), {emitted} JSONL results; after the kill "
+        f"{len(stored)} stored, integrity {integrity}, exam {status}; a new run appends: {reopened}"
+    )
     ok = rc == -signal.SIGKILL and len(committed) >= records and lost == 0 and integrity == "ok" and reopened
     crash = "Traceback (most recent call last)" in again.stderr
-    return Fault("runtime_kill9_mid_exam", ok and not crash, crash, None, lost, detail,
-                 {"committed_before_kill": len(committed), "stored_after": len(stored), "jsonl_before_kill": emitted})
+    return Fault(
+        "runtime_kill9_mid_exam",
+        ok and not crash,
+        crash,
+        None,
+        lost,
+        detail,
+        {"committed_before_kill": len(committed), "stored_after": len(stored), "jsonl_before_kill": emitted},
+    )
 
 
 def db_seqs(db: Path, exam: str) -> set[int]:
@@ -230,8 +306,23 @@ def disk_full_recording(model: list[str], work: Path, frames: int) -> Fault:
     mounted = subprocess.run(mount, capture_output=True).returncode == 0
     limit = None if mounted else _fsize_limit
     try:
-        child = Child(["run", *model, "--source", SIM.replace("&size=240x320", ""), "--threads", "1", "--record",
-                       str(rec), "--max-frames", str(frames), "--jsonl", "-"], preexec_fn=limit)
+        child = Child(
+            [
+                "run",
+                *model,
+                "--source",
+                SIM.replace("&size=240x320", ""),
+                "--threads",
+                "1",
+                "--record",
+                str(rec),
+                "--max-frames",
+                str(frames),
+                "--jsonl",
+                "-",
+            ],
+            preexec_fn=limit,
+        )
         rc = child.finish(signal.SIGCONT, timeout_s=frames / 30.0 + 60)  # SIGCONT: no-op, just wait
         written = len(list((rec / "frames").glob("*.png"))) if (rec / "frames").is_dir() else 0
     finally:
@@ -241,11 +332,23 @@ def disk_full_recording(model: list[str], work: Path, frames: int) -> Fault:
     results = child.results()
     reported = "recording_failed" in states
     how = "tmpfs 3 MiB" if mounted else "RLIMIT_FSIZE 3 MiB"
-    detail = (f"{how}: {written} frames fit, {results} results of {frames} frames, failure reported as a state "
-              f"event: {reported}; exit {rc}")
+    detail = (
+        f"{how}: {written} frames fit, {results} results of {frames} frames, failure reported as a state "
+        f"event: {reported}; exit {rc}"
+    )
     ok = rc == 0 and results > written and results >= frames * 0.8 and reported
-    return _outcome("disk_full_recording", child, rc, ok, None, detail, filled_by=how, frames_written=written,
-                    results=results, failure_reported=reported)
+    return _outcome(
+        "disk_full_recording",
+        child,
+        rc,
+        ok,
+        None,
+        detail,
+        filled_by=how,
+        frames_written=written,
+        results=results,
+        failure_reported=reported,
+    )
 
 
 def _fsize_limit() -> None:
@@ -274,4 +377,3 @@ def run_plan(plan: list[tuple[str, Callable[[], Fault]]], progress: Callable[[st
         progress(f"fault {name}: survived={fault.survived} reconnect_s={fault.reconnect_s} {fault.detail}")
         out.append(fault)
     return out
-

@@ -37,8 +37,12 @@ def small_disk(path: Path, size: int) -> Iterator[tuple[str, Any]]:
     """(how, preexec_fn): a ``size``-byte tmpfs on ``path`` when mounting works, else RLIMIT_FSIZE in the child;
     the child also runs under the 2 GiB address-space limit."""
     path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                             capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
 
     def limits() -> None:  # and the hostile-input address-space limit
         limit_memory()
@@ -70,8 +74,27 @@ def disk_full(model: list[str], work: Path, under: str, frames: int, size: int) 
     with small_disk(disk, size) as (how, preexec):
         db = disk / "exams.db" if under == "exam log" else work / f"{name}.db"
         jsonl = disk / "events.jsonl" if under == "JSONL" else work / f"{name}.jsonl"
-        child = Child(["run", *model, "--source", FAST, "--rate", "max", "--threads", "1", "--max-frames",
-                       str(frames), "--exam", "FULL", "--db", str(db), "--jsonl", str(jsonl)], preexec_fn=preexec)
+        child = Child(
+            [
+                "run",
+                *model,
+                "--source",
+                FAST,
+                "--rate",
+                "max",
+                "--threads",
+                "1",
+                "--max-frames",
+                str(frames),
+                "--exam",
+                "FULL",
+                "--db",
+                str(db),
+                "--jsonl",
+                str(jsonl),
+            ],
+            preexec_fn=preexec,
+        )
         rc = child.finish(signal.SIGCONT, timeout_s=frames / 30.0 + 60)  # SIGCONT: no-op, just wait
         err = "".join(child.err)
         said = claimed(err, under)
@@ -79,9 +102,20 @@ def disk_full(model: list[str], work: Path, under: str, frames: int, size: int) 
     stored, not_stored = said if said else (-1, 0)
     lost = None if back is None or stored < 0 else max(0, stored - back)
     reported = rc == 1 and not_stored > 0 and f"{not_stored} records could not be stored" in err
-    detail = (f"{how}: exit {rc}; the run said {stored} stored, {not_stored} not stored; {back} read back")
-    return _outcome(name, child, rc, reported and lost == 0, None, detail, lost, said_stored=stored,
-                    said_not_stored=not_stored, read_back=back, filled_by=how)
+    detail = f"{how}: exit {rc}; the run said {stored} stored, {not_stored} not stored; {back} read back"
+    return _outcome(
+        name,
+        child,
+        rc,
+        reported and lost == 0,
+        None,
+        detail,
+        lost,
+        said_stored=stored,
+        said_not_stored=not_stored,
+        read_back=back,
+        filled_by=how,
+    )
 
 
 def _read_back(path: Path) -> int | None:
@@ -102,8 +136,24 @@ def db_locked(model: list[str], work: Path, hold_s: float) -> Fault:
     the stall is reported (storage_failed / storage_resumed) when it outlasts the retries."""
     db = work / "locked.db"
     db.unlink(missing_ok=True)
-    child = Child(["run", *model, "--source", SIM, "--threads", "1", "--db", str(db), "--exam", "LOCK",
-                   "--jsonl", "-", "--max-frames", str(int(30 * (hold_s + 4)))])
+    child = Child(
+        [
+            "run",
+            *model,
+            "--source",
+            SIM,
+            "--threads",
+            "1",
+            "--db",
+            str(db),
+            "--exam",
+            "LOCK",
+            "--jsonl",
+            "-",
+            "--max-frames",
+            str(int(30 * (hold_s + 4))),
+        ]
+    )
     child.wait_line(lambda ln: '"type":"result"' in ln, timeout_s=40)
     locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     locker.execute("BEGIN EXCLUSIVE")
@@ -117,8 +167,10 @@ def db_locked(model: list[str], work: Path, hold_s: float) -> Fault:
     conn.close()
     states = [json.loads(ln).get("state") for _, ln in child.lines if '"type":"state"' in ln]
     lost = len(emitted - stored)
-    detail = (f"locked {hold_s:g} s: exit {rc}; {len(emitted)} results emitted, {len(stored)} stored; "
-              f"storage_failed reported: {'storage_failed' in states}, resumed: {'storage_resumed' in states}")
+    detail = (
+        f"locked {hold_s:g} s: exit {rc}; {len(emitted)} results emitted, {len(stored)} stored; "
+        f"storage_failed reported: {'storage_failed' in states}, resumed: {'storage_resumed' in states}"
+    )
     return _outcome("db_locked", child, rc, rc == 0 and lost == 0, None, detail, lost)
 
 
@@ -128,8 +180,25 @@ def sigterm_slow_frame(model: list[str], work: Path, side: int) -> Fault:
     image = big_bmp(work / f"slow_{side}.bmp", side, side)
     db = work / "slow.db"
     db.unlink(missing_ok=True)
-    child = Child(["run", *model, "--source", str(image), "--loop", "--threads", "1", "--max-frame-pixels",
-                   str(side * side), "--exam", "SLOW", "--db", str(db), "--jsonl", "-"])
+    child = Child(
+        [
+            "run",
+            *model,
+            "--source",
+            str(image),
+            "--loop",
+            "--threads",
+            "1",
+            "--max-frame-pixels",
+            str(side * side),
+            "--exam",
+            "SLOW",
+            "--db",
+            str(db),
+            "--jsonl",
+            "-",
+        ]
+    )
     child.wait_line(lambda ln: '"running"' in ln, timeout_s=60)
     time.sleep(1.5)  # the first frame is being preprocessed
     t0 = time.monotonic()
@@ -141,15 +210,18 @@ def sigterm_slow_frame(model: list[str], work: Path, side: int) -> Fault:
     conn.close()
     summarised = row == ("closed",)
     detail = f"{side}x{side} frame in flight: exit {rc} after {stop_s:.2f} s; exam summarised: {summarised}"
-    return _outcome("sigterm_slow_frame", child, rc, rc == 0 and stop_s <= 1.0 and summarised, None, detail,
-                    stop_s=round(stop_s, 3))
+    return _outcome(
+        "sigterm_slow_frame", child, rc, rc == 0 and stop_s <= 1.0 and summarised, None, detail, stop_s=round(stop_s, 3)
+    )
 
 
 def run_storage_faults(model: list[str], work: Path, quick: bool, progress: Any) -> list[Fault]:
     """The faults above (quick: no lock, a 4000x4000 slow frame; full: a 14 s lock, 12000x12000)."""
-    plan = [("disk_full_examlog", lambda: disk_full(model, work, "exam log", 400, 160 << 10)),
-            ("disk_full_jsonl", lambda: disk_full(model, work, "JSONL", 300, 64 << 10)),
-            ("sigterm_slow_frame", lambda: sigterm_slow_frame(model, work, 4000 if quick else 12000))]
+    plan = [
+        ("disk_full_examlog", lambda: disk_full(model, work, "exam log", 400, 160 << 10)),
+        ("disk_full_jsonl", lambda: disk_full(model, work, "JSONL", 300, 64 << 10)),
+        ("sigterm_slow_frame", lambda: sigterm_slow_frame(model, work, 4000 if quick else 12000)),
+    ]
     if not quick:
         plan.append(("db_locked", lambda: db_locked(model, work, 14.0)))
     return run_plan(plan, progress)

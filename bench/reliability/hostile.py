@@ -39,8 +39,14 @@ def hostile_cases(work: Path, model: Path, flags: list[str], quick: bool, add: C
     _names(work, run, quick, add)
 
 
-def cli_case(entry: str, args: list[str], name: str, exits: set[int], expected: str,
-             check: Callable[[str, str], str | None] | None = None) -> Case:
+def cli_case(
+    entry: str,
+    args: list[str],
+    name: str,
+    exits: set[int],
+    expected: str,
+    check: Callable[[str, str], str | None] | None = None,
+) -> Case:
     """A CLI case under the 2 GiB address-space limit, 2 minutes at most."""
     return run_cli(entry, args, name, exits, expected, timeout_s=120.0, check=check, limit_as=True)
 
@@ -58,49 +64,131 @@ def _bombs(work: Path, run: list[str], quick: bool, add: Callable[[Case], None])
     limit = ["--max-dicom-mib", str(mib)] if quick else []
     for kind, path in (("png_30000x30000", png), ("jpeg_header_30000x30000", jpg)):
         add(run_api("open_source", lambda p=path: open_source(str(p)), f"bomb:{kind}", "error: SourceError"))
-        add(cli_case("liveredge crop", ["crop", str(path), "--out", str(work / "crop")], f"bomb:{kind}", {2},
-                     "exit 2 naming the file and the pixel limit"))
+        add(
+            cli_case(
+                "liveredge crop",
+                ["crop", str(path), "--out", str(work / "crop")],
+                f"bomb:{kind}",
+                {2},
+                "exit 2 naming the file and the pixel limit",
+            )
+        )
     if not quick:
-        add(cli_case("liveredge run", [*run, "--source", str(png)], "bomb:png_30000x30000", {1},
-                     "exit 1 naming the file and the pixel limit"))
-        add(cli_case("liveredge crop", ["crop", str(dcm), "--out", str(work / "crop")], name, {2},
-                     "exit 2 naming the file and the MiB limit"))
-        add(run_api("read_info", lambda: read_info(dcm), name, "error: DataError (inflated size over the cap)",
-                    accept_ok=False))
-    add(cli_case("liveredge run", [*run, "--source", f"dicom://{dcm}", *limit], name, {1},
-                 "exit 1 naming the file and the MiB limit"))
+        add(
+            cli_case(
+                "liveredge run",
+                [*run, "--source", str(png)],
+                "bomb:png_30000x30000",
+                {1},
+                "exit 1 naming the file and the pixel limit",
+            )
+        )
+        add(
+            cli_case(
+                "liveredge crop",
+                ["crop", str(dcm), "--out", str(work / "crop")],
+                name,
+                {2},
+                "exit 2 naming the file and the MiB limit",
+            )
+        )
+        add(
+            run_api(
+                "read_info",
+                lambda: read_info(dcm),
+                name,
+                "error: DataError (inflated size over the cap)",
+                accept_ok=False,
+            )
+        )
+    add(
+        cli_case(
+            "liveredge run",
+            [*run, "--source", f"dicom://{dcm}", *limit],
+            name,
+            {1},
+            "exit 1 naming the file and the MiB limit",
+        )
+    )
 
 
 def _settings(work: Path, run: list[str], quick: bool, add: Callable[[Case], None]) -> None:
     from liveredge.cli.run_config import read_config
 
-    add(cli_case("liveredge run", [*run, "--config", "/dev/zero"], "config:/dev/zero", {2},
-                 "exit 2 at once: not a regular file"))
+    add(
+        cli_case(
+            "liveredge run",
+            [*run, "--config", "/dev/zero"],
+            "config:/dev/zero",
+            {2},
+            "exit 2 at once: not a regular file",
+        )
+    )
     for name, text in WRONG_CONFIGS.items():
         path = work / f"{name}.toml"
         path.write_text(text, encoding="utf-8")
-        add(run_api("read_config", lambda p=path: read_config(p), f"config:{name}", "error: ConfigError",
-                    accept_ok=False))
+        add(
+            run_api(
+                "read_config", lambda p=path: read_config(p), f"config:{name}", "error: ConfigError", accept_ok=False
+            )
+        )
         if not quick or name == "allow_unverified_string":
-            add(cli_case("liveredge run", [*run, "--config", str(path)], f"config:{name}", {2},
-                         "exit 2 naming the key and the expected type"))
+            add(
+                cli_case(
+                    "liveredge run",
+                    [*run, "--config", str(path)],
+                    f"config:{name}",
+                    {2},
+                    "exit 2 naming the key and the expected type",
+                )
+            )
 
 
 def _names(work: Path, run: list[str], quick: bool, add: Callable[[Case], None]) -> None:
     long = str(work / ("n" * 300 + ".db"))
     add(cli_case("liveredge run", [*run, "--db", long], "path:component_300_bytes", {2}, "exit 2: at most 255 bytes"))
     if not quick:
-        add(cli_case("liveredge run", [*run, "--source", long.replace(".db", ".png")], "path:component_300_bytes",
-                     {2}, "exit 2: at most 255 bytes"))
-    add(cli_case("liveredge run", [*run, "--exam", "E\x1b[2J\x1b]0;owned\x07"], "exam:control_characters", {2},
-                 "exit 2, the id escaped", check=_no_raw_escape))
+        add(
+            cli_case(
+                "liveredge run",
+                [*run, "--source", long.replace(".db", ".png")],
+                "path:component_300_bytes",
+                {2},
+                "exit 2: at most 255 bytes",
+            )
+        )
+    add(
+        cli_case(
+            "liveredge run",
+            [*run, "--exam", "E\x1b[2J\x1b]0;owned\x07"],
+            "exam:control_characters",
+            {2},
+            "exit 2, the id escaped",
+            check=_no_raw_escape,
+        )
+    )
     db = work / "exams#1?x.db"
-    add(cli_case("liveredge run", [*run, "--db", str(db)], "db:'#' and '?' in the path", {0},
-                 "exit 0, that very file written and read back", check=lambda _o, _e: _same_file(db)))
+    add(
+        cli_case(
+            "liveredge run",
+            [*run, "--db", str(db)],
+            "db:'#' and '?' in the path",
+            {0},
+            "exit 0, that very file written and read back",
+            check=lambda _o, _e: _same_file(db),
+        )
+    )
     corrupt = work / "corrupt.db"
     _corrupt_db(corrupt)
-    add(cli_case("liveredge run", [*run, "--db", str(corrupt)], "db:corrupt_page_at_start", {2},
-                 "exit 2: corrupt, names the file"))
+    add(
+        cli_case(
+            "liveredge run",
+            [*run, "--db", str(corrupt)],
+            "db:corrupt_page_at_start",
+            {2},
+            "exit 2: corrupt, names the file",
+        )
+    )
 
 
 def _no_raw_escape(_out: str, err: str) -> str | None:

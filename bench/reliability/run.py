@@ -37,11 +37,20 @@ TARGETS = {"crashes": 0, "records_lost": 0, "reconnect_s_max": 2.0, "rss_growth_
 def run_corpus(work: Path, model: Path, flags: list[str], quick: bool, say: Callable[[str], None]) -> list[Case]:
     from liveredge.edge.sources import PrerenderedClip
 
-    frames = list(PrerenderedClip.from_sim("sim://?condition=steatosis&site=S1&fps=30&seed=3&size=240x320", 40,
-                                           progress=False).frames)
+    frames = list(
+        PrerenderedClip.from_sim(
+            "sim://?condition=steatosis&site=S1&fps=30&seed=3&size=240x320", 40, progress=False
+        ).frames
+    )
     corpus = Corpus(work / "corpus", model, flags, quick, say)
-    for part in (corpus.models, lambda: corpus.videos(frames), lambda: corpus.frames(frames), corpus.dicoms,
-                 corpus.serial, lambda: hostile_cases(work / "hostile", model, flags, quick, corpus.add)):
+    for part in (
+        corpus.models,
+        lambda: corpus.videos(frames),
+        lambda: corpus.frames(frames),
+        corpus.dicoms,
+        corpus.serial,
+        lambda: hostile_cases(work / "hostile", model, flags, quick, corpus.add),
+    ):
         part()
     for case in supply_chain_cases(work / "corpus", quick):
         corpus.add(case)
@@ -50,19 +59,30 @@ def run_corpus(work: Path, model: Path, flags: list[str], quick: bool, say: Call
 
 def run_soak(seconds: float, quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
     """The soak in its own process (a clean RSS); quick: 1 s samples, 2 s buckets, 2 s warm-up."""
-    args = (["--seconds", str(seconds), "--sample", "0.5", "--bucket", "2", "--warmup", "2"] if quick else
-            ["--seconds", str(seconds), "--sample", "10", "--bucket", "60", "--warmup", "60"])
+    args = (
+        ["--seconds", str(seconds), "--sample", "0.5", "--bucket", "2", "--warmup", "2"]
+        if quick
+        else ["--seconds", str(seconds), "--sample", "10", "--bucket", "60", "--warmup", "60"]
+    )
     say(f"soak: {seconds:g} s at a 240 fps source")
-    proc = subprocess.run([sys.executable, str(HERE / "soak240.py"), *args], capture_output=True, text=True,
-                          errors="replace", env=ENV, cwd=ROOT, timeout=seconds + 180)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "soak240.py"), *args],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        env=ENV,
+        cwd=ROOT,
+        timeout=seconds + 180,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"crash": True, "error": proc.stderr[-600:], "rss_growth_pct": None, "p99_ms_over_time": []}
     return {"crash": False, **json.loads(lines[-1])}
 
 
-def summarize(model_name: str, quick: bool, cases: list[Case], faults: list[Fault], soak: dict[str, Any],
-              wall_s: float) -> dict[str, Any]:
+def summarize(
+    model_name: str, quick: bool, cases: list[Case], faults: list[Fault], soak: dict[str, Any], wall_s: float
+) -> dict[str, Any]:
     crashes = sum(c.crash for c in cases) + sum(f.crash for f in faults) + int(bool(soak.get("crash")))
     reconnects = [f.reconnect_s for f in faults if f.reconnect_s is not None]
     lost = sum(f.records_lost or 0 for f in faults)
@@ -78,14 +98,26 @@ def summarize(model_name: str, quick: bool, cases: list[Case], faults: list[Faul
         "every_case_as_expected": all(c.ok for c in cases),
     }
     return {
-        "notice": NOTICE, "quick": quick, "model": model_name, "wall_s": round(wall_s, 1),
-        "crashes": crashes, "records_lost": lost, "faults_survived": sum(f.survived for f in faults),
-        "faults_total": len(faults), "reconnect_s": max(reconnects) if reconnects else None,
-        "rss_growth_pct": growth, "p99_ms_over_time": soak.get("p99_ms_over_time", []),
-        "targets": TARGETS, "acceptance": checks, "ok": all(checks[k] for k in list(checks)[:6]),
-        "cases_total": len(cases), "cases_unexpected": [c.to_dict() for c in cases if not c.ok],
-        "faults": [f.to_dict() for f in faults], "soak": {k: v for k, v in soak.items() if k != "rss_samples"},
-        "soak_rss_samples": soak.get("rss_samples", []), "cases": [c.to_dict() for c in cases],
+        "notice": NOTICE,
+        "quick": quick,
+        "model": model_name,
+        "wall_s": round(wall_s, 1),
+        "crashes": crashes,
+        "records_lost": lost,
+        "faults_survived": sum(f.survived for f in faults),
+        "faults_total": len(faults),
+        "reconnect_s": max(reconnects) if reconnects else None,
+        "rss_growth_pct": growth,
+        "p99_ms_over_time": soak.get("p99_ms_over_time", []),
+        "targets": TARGETS,
+        "acceptance": checks,
+        "ok": all(checks[k] for k in list(checks)[:6]),
+        "cases_total": len(cases),
+        "cases_unexpected": [c.to_dict() for c in cases if not c.ok],
+        "faults": [f.to_dict() for f in faults],
+        "soak": {k: v for k, v in soak.items() if k != "rss_samples"},
+        "soak_rss_samples": soak.get("rss_samples", []),
+        "cases": [c.to_dict() for c in cases],
     }
 
 
@@ -116,11 +148,14 @@ def main() -> int:
     report = summarize(model_name, args.quick, cases, faults, soak, time.monotonic() - t0)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(f"reliability ({'quick' if args.quick else 'full'}, {report['wall_s']} s, model {model_name}): "
-          f"{report['crashes']} crashes, {report['records_lost']} committed records lost, faults survived "
-          f"{report['faults_survived']}/{report['faults_total']}, worst reconnect {report['reconnect_s']} s, RSS "
-          f"growth {report['rss_growth_pct']} %, {len(report['cases_unexpected'])}/{report['cases_total']} cases "
-          f"unexpected -> {args.out}. {NOTICE}.", file=sys.stderr)
+    print(
+        f"reliability ({'quick' if args.quick else 'full'}, {report['wall_s']} s, model {model_name}): "
+        f"{report['crashes']} crashes, {report['records_lost']} committed records lost, faults survived "
+        f"{report['faults_survived']}/{report['faults_total']}, worst reconnect {report['reconnect_s']} s, RSS "
+        f"growth {report['rss_growth_pct']} %, {len(report['cases_unexpected'])}/{report['cases_total']} cases "
+        f"unexpected -> {args.out}. {NOTICE}.",
+        file=sys.stderr,
+    )
     return 0 if report["ok"] else 1
 
 

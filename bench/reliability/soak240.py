@@ -99,11 +99,21 @@ def main() -> int:
     end = samples[-1][0]
     first = window_median(samples, args.warmup, args.warmup + args.bucket)
     last = window_median(samples, end - args.bucket, end + 1)
-    out = {"seconds": round(stats.elapsed_s, 1), "source_fps": 240.0, "processed": stats.processed,
-           "dropped": stats.dropped, "results": lat.results, "examlog_dropped": log_dropped,
-           "examlog_errors": log_errors, "rss_first_mib": round(first, 2), "rss_last_mib": round(last, 2),
-           "rss_growth_pct": round(100.0 * (last - first) / first, 3), "bucket_s": args.bucket,
-           "p99_ms_over_time": lat.p99, "rss_samples": samples}
+    out = {
+        "seconds": round(stats.elapsed_s, 1),
+        "source_fps": 240.0,
+        "processed": stats.processed,
+        "dropped": stats.dropped,
+        "results": lat.results,
+        "examlog_dropped": log_dropped,
+        "examlog_errors": log_errors,
+        "rss_first_mib": round(first, 2),
+        "rss_last_mib": round(last, 2),
+        "rss_growth_pct": round(100.0 * (last - first) / first, 3),
+        "bucket_s": args.bucket,
+        "p99_ms_over_time": lat.p99,
+        "rss_samples": samples,
+    }
     print(json.dumps(out))
     return 0
 

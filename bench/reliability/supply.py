@@ -35,16 +35,27 @@ def supply_chain_cases(work: Path, quick: bool) -> list[Case]:
     """Every probe once through ``liveredge run`` (and ``verify`` for the first), then the swap race."""
     release = ZOO / "liver_cnn_int8.tflite"
     if not Path(str(release) + ".statement.json").is_file():
-        return [Case("supply chain", "model:zoo", "signed reference model", "skipped", "models/zoo not signed",
-                     False, True, 0.0)]
+        return [
+            Case(
+                "supply chain",
+                "model:zoo",
+                "signed reference model",
+                "skipped",
+                "models/zoo not signed",
+                False,
+                True,
+                0.0,
+            )
+        ]
     cases: list[Case] = []
     for name, path, extra in _probes(work / "supply", release):
         check = lambda out, err, p=path: None if str(p) in err else f"message does not name {p}"  # noqa: E731
         args = ["run", "--model", str(path), "--source", SIM, "--max-frames", "1", "--jsonl", "-", *extra]
         cases.append(run_cli("liveredge run", args, f"model:{name}", {1}, REFUSED, check=check))
         if name == "relabelled":
-            cases.append(run_cli("liveredge verify", ["verify", str(path), *extra], f"model:{name}", {1}, REFUSED,
-                                 check=check))
+            cases.append(
+                run_cli("liveredge verify", ["verify", str(path), *extra], f"model:{name}", {1}, REFUSED, check=check)
+            )
     cases.append(swap_race(work / "race", release, 50 if quick else 1000))
     return cases
 
@@ -73,8 +84,12 @@ def _probes(folder: Path, release: Path) -> list[tuple[str, Path, list[str]]]:
     state = folder / "rollback" / "state"
     state.mkdir()
     (state / "versions.json").write_text(json.dumps({meta.name: 99}))
-    return [("relabelled", relabelled, []), ("rejected_renamed", rejected, ["--allow-unverified"]),
-            ("float_twin", twin, []), ("rollback", old, ["--state-dir", str(state)])]
+    return [
+        ("relabelled", relabelled, []),
+        ("rejected_renamed", rejected, ["--allow-unverified"]),
+        ("float_twin", twin, []),
+        ("rollback", old, ["--state-dir", str(state)]),
+    ]
 
 
 def swap_race(folder: Path, release: Path, attempts: int) -> Case:
@@ -92,8 +107,23 @@ def swap_race(folder: Path, release: Path, attempts: int) -> Case:
         for i in range(attempts):
             out = folder / f"run{i % 2}.jsonl"
             with contextlib.redirect_stderr(io.StringIO()):
-                rc = main(["run", "--model", str(model), "--source", SIM, "--max-frames", "1", "--threads", "1",
-                           "--jsonl", str(out), "--state-dir", str(folder / "state")])
+                rc = main(
+                    [
+                        "run",
+                        "--model",
+                        str(model),
+                        "--source",
+                        SIM,
+                        "--max-frames",
+                        "1",
+                        "--threads",
+                        "1",
+                        "--jsonl",
+                        str(out),
+                        "--state-dir",
+                        str(folder / "state"),
+                    ]
+                )
             seen = _loaded_sha(out) if rc == 0 else None
             loaded, refused = loaded + (rc == 0), refused + (rc != 0)
             if rc == 0 and (seen is None or not digest.startswith(seen)):
@@ -103,9 +133,18 @@ def swap_race(folder: Path, release: Path, attempts: int) -> Case:
         thread.join(5)
     ok = not wrong and loaded + refused == attempts and swaps[0] > attempts
     detail = f"{attempts} attempts, {swaps[0]} swaps: {loaded} loaded the signed bytes, {refused} refused; " + (
-        "; ".join(wrong[:3]) or "nothing unsigned loaded")
-    return Case("liveredge run (swap race)", f"model:swap_race_{attempts}", "refused or the signed bytes, never "
-                "other bytes", "ok" if ok else "WRONG", detail, False, ok, round(time.monotonic() - t0, 2))
+        "; ".join(wrong[:3]) or "nothing unsigned loaded"
+    )
+    return Case(
+        "liveredge run (swap race)",
+        f"model:swap_race_{attempts}",
+        "refused or the signed bytes, never other bytes",
+        "ok" if ok else "WRONG",
+        detail,
+        False,
+        ok,
+        round(time.monotonic() - t0, 2),
+    )
 
 
 def _swapper(model: Path, contents: tuple[bytes, bytes], stop: threading.Event, swaps: list[int]) -> None:

@@ -60,8 +60,9 @@ class DecisionEngine:
         self.hysteresis = Hysteresis(config.margin, config.min_dwell_s)
         self.liver_gate = LiverGate.for_model(labels, operating_point)
 
-    def decide(self, t: float, probs: np.ndarray, image_quality: Quality = Quality.OK,
-               logits: np.ndarray | None = None) -> Decision:
+    def decide(
+        self, t: float, probs: np.ndarray, image_quality: Quality = Quality.OK, logits: np.ndarray | None = None
+    ) -> Decision:
         """Decision for one frame at time ``t`` with raw ``probs`` (n_classes,), its image flags and, for the
         energy check of the liver gate, the model's ``logits``."""
         p = np.asarray(probs, dtype=np.float64)

@@ -24,8 +24,9 @@ _NO_IMAGE = Quality.DARK | Quality.NO_REGION
 class ExamAggregator:
     """Collects :class:`FrameResult` s of one exam at a time."""
 
-    def __init__(self, labels: tuple[str, ...], min_confidence: float, min_frames: int = 5,
-                 site_sha256: str | None = None) -> None:
+    def __init__(
+        self, labels: tuple[str, ...], min_confidence: float, min_frames: int = 5, site_sha256: str | None = None
+    ) -> None:
         if min_frames < 1:
             raise ConfigError(f"an exam needs min_frames >= 1, got {min_frames}")
         self.labels = labels
@@ -59,7 +60,7 @@ class ExamAggregator:
         if self.exam_id is None:
             return
         self._total += 1
-        for name in (result.quality.names() or ["ok"]):
+        for name in result.quality.names() or ["ok"]:
             self._counts[name] += 1
         if not result.quality & _NO_IMAGE:
             self._imaged += 1

@@ -58,8 +58,11 @@ class LiverGate:
 
     def fires(self, probs: np.ndarray, logits: np.ndarray | None = None) -> bool:
         """Whether this frame is not a liver (``logits`` needed when the energy check is configured)."""
-        if (self.not_liver_threshold is not None and self.not_liver_index is not None
-                and float(probs[self.not_liver_index]) >= self.not_liver_threshold):
+        if (
+            self.not_liver_threshold is not None
+            and self.not_liver_index is not None
+            and float(probs[self.not_liver_index]) >= self.not_liver_threshold
+        ):
             return True
         if self.energy_threshold is not None and logits is not None:
             return energy_score(self.liver_logits(logits)) > self.energy_threshold

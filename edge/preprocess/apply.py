@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from liveredge.edge.preprocess.region import Region
 
 
-_CV_LUT_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32,
-                                                  np.float64))
+_CV_LUT_DTYPES = frozenset(
+    np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64)
+)
 """Table dtypes ``cv2.LUT`` writes (others go through ``np.take``)."""
 
 
@@ -110,8 +111,10 @@ class Preprocessor:
         OpenCV lacks). ``reuse=True`` writes into a buffer kept per dtype: valid until the next ``reuse`` call."""
         table = np.asarray(table)
         if table.shape != (256,) or gray.dtype != np.uint8 or gray.shape != self.spec.input_size:
-            raise PreprocessError(f"lookup needs a 256-entry table and a uint8 {self.spec.input_size} image, got "
-                                  f"table {table.shape} and image {gray.dtype} {gray.shape}")
+            raise PreprocessError(
+                f"lookup needs a 256-entry table and a uint8 {self.spec.input_size} image, got "
+                f"table {table.shape} and image {gray.dtype} {gray.shape}"
+            )
         out = self._outs.get(table.dtype) if reuse else None
         if out is None:
             out = np.empty(self.spec.input_shape, dtype=table.dtype)
@@ -144,4 +147,6 @@ class Preprocessor:
                 f"{self.frame_shape[1]}x{self.frame_shape[0]}: re-estimate the region"
             )
         if frame.dtype != np.uint8 or frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] != 3):
-            raise PreprocessError(f"expected a uint8 BGR (H, W, 3) or gray (H, W) frame, got {frame.dtype} {frame.shape}")
+            raise PreprocessError(
+                f"expected a uint8 BGR (H, W, 3) or gray (H, W) frame, got {frame.dtype} {frame.shape}"
+            )

@@ -100,8 +100,13 @@ def _load_dicom(p: Path, warmup: int) -> Loaded:
     from liveredge.edge.preprocess.dicom import is_lossy, read_dicom
 
     cine = read_dicom(p, max_frames=warmup)
-    info = {"fps": cine.fps, "transfer_syntax": cine.transfer_syntax, "photometric": cine.info.photometric,
-            "frames_in_file": cine.info.n_frames, "dicom_regions": [r.to_dict() for r in cine.regions]}
+    info = {
+        "fps": cine.fps,
+        "transfer_syntax": cine.transfer_syntax,
+        "photometric": cine.info.photometric,
+        "frames_in_file": cine.info.n_frames,
+        "dicom_regions": [r.to_dict() for r in cine.regions],
+    }
     return Loaded(list(cine.frames), "dicom", is_lossy(cine.info), info, cine)
 
 
@@ -133,7 +138,9 @@ def draw_overlay(frame: np.ndarray, region: Region) -> np.ndarray:
     return out
 
 
-def crop_file(path: str | os.PathLike[str], out_dir: str | os.PathLike[str], warmup: int = 60) -> tuple[Region, dict[str, Any]]:
+def crop_file(
+    path: str | os.PathLike[str], out_dir: str | os.PathLike[str], warmup: int = 60
+) -> tuple[Region, dict[str, Any]]:
     """Detect the region of one input file and write the mask, overlay and JSON; return (region, json dict)."""
     p = Path(path)
     out = Path(out_dir)
@@ -143,8 +150,13 @@ def crop_file(path: str | os.PathLike[str], out_dir: str | os.PathLike[str], war
     stem = p.stem
     _write_png(out / f"{stem}_mask.png", region.mask)
     _write_png(out / f"{stem}_overlay.png", draw_overlay(loaded.frames[0], region))
-    doc = {"input": str(p), "input_kind": loaded.kind, "frames_used": len(loaded.frames), **loaded.info,
-           **region.to_dict()}
+    doc = {
+        "input": str(p),
+        "input_kind": loaded.kind,
+        "frames_used": len(loaded.frames),
+        **loaded.info,
+        **region.to_dict(),
+    }
     (out / f"{stem}.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     return region, doc
 

@@ -20,11 +20,27 @@ import os
 from typing import Any
 
 IDENTIFYING = (
-    "AccessionNumber", "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName",
-    "ReferringPhysicianName", "ReferringPhysicianAddress", "PerformingPhysicianName", "NameOfPhysiciansReadingStudy",
-    "PhysiciansOfRecord", "OperatorsName", "RequestingPhysician", "StationName", "DeviceSerialNumber", "StudyID",
-    "RequestAttributesSequence", "OtherPatientIDsSequence", "StudyDescription", "SeriesDescription",
-    "ImageComments", "PerformedProcedureStepID", "ScheduledProcedureStepID",
+    "AccessionNumber",
+    "InstitutionName",
+    "InstitutionAddress",
+    "InstitutionalDepartmentName",
+    "ReferringPhysicianName",
+    "ReferringPhysicianAddress",
+    "PerformingPhysicianName",
+    "NameOfPhysiciansReadingStudy",
+    "PhysiciansOfRecord",
+    "OperatorsName",
+    "RequestingPhysician",
+    "StationName",
+    "DeviceSerialNumber",
+    "StudyID",
+    "RequestAttributesSequence",
+    "OtherPatientIDsSequence",
+    "StudyDescription",
+    "SeriesDescription",
+    "ImageComments",
+    "PerformedProcedureStepID",
+    "ScheduledProcedureStepID",
 )
 UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID")
 METHOD = "liveredge: patient, dates, names, private tags removed; new UIDs"

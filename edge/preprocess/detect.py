@@ -133,8 +133,12 @@ def textured(gray: np.ndarray, mask: np.ndarray) -> str:
 
 
 def _region(
-    gray: np.ndarray, overlay: np.ndarray, motion: np.ndarray | None, lossy: bool | None,
-    evidence: np.ndarray | None = None, furniture: tuple[np.ndarray, np.ndarray] | None = None,
+    gray: np.ndarray,
+    overlay: np.ndarray,
+    motion: np.ndarray | None,
+    lossy: bool | None,
+    evidence: np.ndarray | None = None,
+    furniture: tuple[np.ndarray, np.ndarray] | None = None,
     marks: np.ndarray | None = None,
 ) -> Region:
     """Region of a screen traced on ``gray``, fitted and measured on ``evidence`` (default: ``gray``).
@@ -203,8 +207,15 @@ def _chosen(panels: list[Panel], motion: np.ndarray | None, shape: tuple[int, in
         live = 0
     p = panels[live]
     return Region(
-        status=STATUS_OK, kind=p.kind, mask=p.mask, bbox=p.bbox, frame_shape=shape,
-        sector=p.sector, panels=tuple(panels), live_panel=live, partial=p.partial,
+        status=STATUS_OK,
+        kind=p.kind,
+        mask=p.mask,
+        bbox=p.bbox,
+        frame_shape=shape,
+        sector=p.sector,
+        panels=tuple(panels),
+        live_panel=live,
+        partial=p.partial,
     )
 
 
@@ -313,7 +324,9 @@ def _stack(frames: Iterable[np.ndarray], max_frames: int, name: str) -> tuple[np
     for i in range(0, len(items), step)[:max_frames]:
         bgr = as_bgr(items[i], f"{name}[{i}]")
         if grays and bgr.shape[:2] != grays[0].shape:
-            raise PreprocessError(f"{name}[{i}]: size {bgr.shape[1]}x{bgr.shape[0]} differs from frame 0; split the window")
+            raise PreprocessError(
+                f"{name}[{i}]: size {bgr.shape[1]}x{bgr.shape[0]} differs from frame 0; split the window"
+            )
         grays.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
         ov = overlay_mask(bgr)
         overlay = ov if overlay is None else overlay | ov

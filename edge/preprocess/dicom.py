@@ -47,8 +47,12 @@ class UltrasoundRegion:
     data_type: int  # 1 = tissue, 2 = colour flow, ...
 
     def to_dict(self) -> dict[str, Any]:
-        return {"box": list(self.box), "cm_per_px": None if self.cm_per_px is None else list(self.cm_per_px),
-                "spatial_format": self.spatial_format, "data_type": self.data_type}
+        return {
+            "box": list(self.box),
+            "cm_per_px": None if self.cm_per_px is None else list(self.cm_per_px),
+            "spatial_format": self.spatial_format,
+            "data_type": self.data_type,
+        }
 
 
 @dataclass(frozen=True)
@@ -106,18 +110,31 @@ def read_info(path: str | os.PathLike[str]) -> tuple[DicomInfo, Any]:
     try:
         _check_inflated_size(name)
         ds = pydicom.dcmread(name, stop_before_pixels=False, defer_size=1024)
-    except (pydicom.errors.InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError,
-            zlib.error) as exc:  # zlib.error: a truncated Deflated Explicit VR file
+    except (
+        pydicom.errors.InvalidDicomError,
+        EOFError,
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        zlib.error,
+    ) as exc:  # zlib.error: a truncated Deflated Explicit VR file
         raise DataError(f"{name}: not a readable DICOM file ({type(exc).__name__}: {exc})") from exc
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         kind = ds.get("Modality", "unknown modality")
         raise DataError(f"{name}: DICOM without pixel data ({kind}); give an image or cine file")
     try:
         info = DicomInfo(
-            path=name, rows=int(ds.Rows), columns=int(ds.Columns), n_frames=int(ds.get("NumberOfFrames", 1) or 1),
+            path=name,
+            rows=int(ds.Rows),
+            columns=int(ds.Columns),
+            n_frames=int(ds.get("NumberOfFrames", 1) or 1),
             photometric=str(ds.get("PhotometricInterpretation", "MONOCHROME2")),
             bits_stored=int(ds.get("BitsStored", ds.get("BitsAllocated", 8))),
-            transfer_syntax=_syntax_name(ds), fps=_fps(ds), regions=_regions(ds), modality=str(ds.get("Modality", "")),
+            transfer_syntax=_syntax_name(ds),
+            fps=_fps(ds),
+            regions=_regions(ds),
+            modality=str(ds.get("Modality", "")),
         )
     except (AttributeError, TypeError, ValueError) as exc:
         raise DataError(f"{name}: DICOM image header is incomplete or invalid ({exc})") from exc
@@ -144,8 +161,10 @@ def _check_inflated_size(name: str) -> None:
                 out = inflater.decompress(data, 1 << 20)  # at most 1 MiB of output per step
                 total += len(out)
                 if total > cap:
-                    raise DataError(f"{name}: the deflated DICOM dataset inflates to more than the limit of "
-                                    f"{cap >> 20} MiB (max_dicom_mib); refused before decoding")
+                    raise DataError(
+                        f"{name}: the deflated DICOM dataset inflates to more than the limit of "
+                        f"{cap >> 20} MiB (max_dicom_mib); refused before decoding"
+                    )
                 if not out and inflater.unconsumed_tail == data:
                     break  # no progress: a damaged stream; pydicom reports it in its own words
                 data = inflater.unconsumed_tail
@@ -158,8 +177,10 @@ def _check_decoded_size(info: DicomInfo, ds: Any, n: int) -> None:
     need = n * info.rows * info.columns * max(samples * depth, 3)
     cap = limits().max_decoded_bytes
     if need > cap:
-        raise DataError(f"{info.path}: {n} frames of {info.columns}x{info.rows}x{samples} would decode to "
-                        f"{need >> 20} MiB, more than the limit of {cap >> 20} MiB (max_dicom_mib)")
+        raise DataError(
+            f"{info.path}: {n} frames of {info.columns}x{info.rows}x{samples} would decode to "
+            f"{need >> 20} MiB, more than the limit of {cap >> 20} MiB (max_dicom_mib)"
+        )
 
 
 def _syntax_name(ds: Any) -> str:
@@ -169,8 +190,11 @@ def _syntax_name(ds: Any) -> str:
 
 
 def _fps(ds: Any) -> float | None:
-    for key, to_fps in (("RecommendedDisplayFrameRate", float), ("CineRate", float),
-                        ("FrameTime", lambda ms: 1000.0 / float(ms))):
+    for key, to_fps in (
+        ("RecommendedDisplayFrameRate", float),
+        ("CineRate", float),
+        ("FrameTime", lambda ms: 1000.0 / float(ms)),
+    ):
         value = ds.get(key)
         try:
             fps = to_fps(value) if value not in (None, "") else None
@@ -185,8 +209,12 @@ def _regions(ds: Any) -> tuple[UltrasoundRegion, ...]:
     out = []
     for item in ds.get("SequenceOfUltrasoundRegions", []) or []:
         try:
-            box = (int(item.RegionLocationMinX0), int(item.RegionLocationMinY0),
-                   int(item.RegionLocationMaxX1), int(item.RegionLocationMaxY1))
+            box = (
+                int(item.RegionLocationMinX0),
+                int(item.RegionLocationMinY0),
+                int(item.RegionLocationMaxX1),
+                int(item.RegionLocationMaxY1),
+            )
         except AttributeError:
             continue
         cm = None
@@ -194,8 +222,14 @@ def _regions(ds: Any) -> tuple[UltrasoundRegion, ...]:
             dx, dy = item.get("PhysicalDeltaX"), item.get("PhysicalDeltaY")
             if dx and dy:
                 cm = (abs(float(dx)), abs(float(dy)))
-        out.append(UltrasoundRegion(box=box, cm_per_px=cm, spatial_format=int(item.get("RegionSpatialFormat", 0) or 0),
-                                    data_type=int(item.get("RegionDataType", 0) or 0)))
+        out.append(
+            UltrasoundRegion(
+                box=box,
+                cm_per_px=cm,
+                spatial_format=int(item.get("RegionSpatialFormat", 0) or 0),
+                data_type=int(item.get("RegionDataType", 0) or 0),
+            )
+        )
     return tuple(out)
 
 
@@ -334,8 +368,13 @@ def detect_dicom_region(cine: DicomCine, warmup: int = 60) -> Region:
         note = f"DICOM region box {main.box} covers {covered:.0%} of the detected fan: stale, ignored"
         return replace(region, message=_join(region.message, note))
     mask = cv2.bitwise_and(region.mask, box)
-    return replace(region, mask=mask, bbox=bbox_of(mask), cm_per_px=main.cm_per_px,
-                   message=_join(region.message, f"clipped to DICOM region box {main.box}"))
+    return replace(
+        region,
+        mask=mask,
+        bbox=bbox_of(mask),
+        cm_per_px=main.cm_per_px,
+        message=_join(region.message, f"clipped to DICOM region box {main.box}"),
+    )
 
 
 def _join(a: str, b: str) -> str:

@@ -155,8 +155,10 @@ def _deepened(fit: Fit, sector: Sector, comp: np.ndarray, ev: np.ndarray, thr: f
     depth ruler (:func:`~.partial.ruler_depth`); when neither leads further, the fit stays as seen and says
     that its depth may be larger."""
     deeper = extend_sector(ev, thr, sector)
-    note = (f"depth from sparse echoes beyond the tissue band under the probe "
-            f"(outer radius {sector.r_outer:.0f} -> {deeper.r_outer:.0f} px)")
+    note = (
+        f"depth from sparse echoes beyond the tissue band under the probe "
+        f"(outer radius {sector.r_outer:.0f} -> {deeper.r_outer:.0f} px)"
+    )
     if deeper.r_outer <= sector.r_outer + RING:
         ruler = ruler_depth(ev, sector)
         if ruler is not None and ruler[0] > sector.r_outer + RING:
@@ -164,8 +166,10 @@ def _deepened(fit: Fit, sector: Sector, comp: np.ndarray, ev: np.ndarray, thr: f
     if deeper.r_outer > sector.r_outer + RING:
         full = sector_mask(fit.mask.shape[:2], deeper)
         return Fit(kind=fit.kind, mask=full, sector=deeper, iou=iou(full, comp), partial=note, core=fit.mask)
-    note = (f"shallow sector (depth {sector.r_outer - sector.r_inner:.0f} px under a {sector.r_inner:.0f} px probe "
-            "radius) with a dark far field and no echoes in it: the sector may be deeper than seen")
+    note = (
+        f"shallow sector (depth {sector.r_outer - sector.r_inner:.0f} px under a {sector.r_inner:.0f} px probe "
+        "radius) with a dark far field and no echoes in it: the sector may be deeper than seen"
+    )
     return replace(fit, partial=note)
 
 
@@ -192,7 +196,9 @@ def _fit_sector(comp: np.ndarray, al: float, bl: float, ar: float, br: float, ke
     if radii is None:
         return None
     r_in, r_out = radii
-    sector = Sector(apex=(float(x0), float(y0)), angle_left_deg=ang_l, angle_right_deg=ang_r, r_inner=r_in, r_outer=r_out)
+    sector = Sector(
+        apex=(float(x0), float(y0)), angle_left_deg=ang_l, angle_right_deg=ang_r, r_inner=r_in, r_outer=r_out
+    )
     mask = sector_mask(comp.shape[:2], sector)
     kind = KIND_PHASED if r_in - kernel < _PHASED_RATIO * r_out else KIND_CURVILINEAR
     return Fit(kind=kind, mask=mask, sector=sector, iou=iou(mask, comp))

@@ -50,6 +50,7 @@ def flat_mask(gray: np.ndarray, thr: float, colour: np.ndarray) -> np.ndarray:
     keep = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] >= FLAT_MIN_PX) & (means >= FLAT_MIN_GREY))
     return np.isin(labels, keep[keep > 0])
 
+
 def carve_flat(panel: Panel, flat: np.ndarray) -> Panel:
     """``panel`` with each small, solid flat component inside its mask cut out (see the module docstring)."""
     inside = ((panel.mask > 0) & flat).astype(np.uint8)

@@ -26,7 +26,10 @@ WAIST = 0.35  # a column this much thinner than the widest, mid-component, is wh
 
 
 def find_panels(
-    comps: list[np.ndarray], kernel: int, ev: np.ndarray | None = None, thr: float = 0.0,
+    comps: list[np.ndarray],
+    kernel: int,
+    ev: np.ndarray | None = None,
+    thr: float = 0.0,
     motion: np.ndarray | None = None,
 ) -> list[Panel]:
     """Panels (left to right) from filled components (uint8 0/255 masks, largest first).
@@ -126,7 +129,7 @@ def _split(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     x0, x1 = int(xs[0]), int(xs[-1])
     lo, hi = x0 + int(0.3 * (x1 - x0)), x0 + int(0.7 * (x1 - x0))
-    cut = lo + int(np.argmin(cols[lo:hi + 1]))
+    cut = lo + int(np.argmin(cols[lo : hi + 1]))
     if cols[cut] > WAIST * cols.max():
         return None
     left, right = comp.copy(), comp.copy()
@@ -141,8 +144,13 @@ def inset_panel(panel: Panel, px: float) -> Panel:
     if panel.sector is not None:
         s = panel.sector
         da = math.degrees(px / max(s.r_outer, 1.0))
-        sector = replace(s, angle_left_deg=s.angle_left_deg + da, angle_right_deg=s.angle_right_deg - da,
-                         r_inner=s.r_inner + px if s.r_inner > 0 else 0.0, r_outer=s.r_outer - px)
+        sector = replace(
+            s,
+            angle_left_deg=s.angle_left_deg + da,
+            angle_right_deg=s.angle_right_deg - da,
+            r_inner=s.r_inner + px if s.r_inner > 0 else 0.0,
+            r_outer=s.r_outer - px,
+        )
         mask = sector_mask(shape, sector)
         return replace(panel, mask=mask, bbox=bbox_of(mask), sector=sector)
     k = 2 * int(math.ceil(px)) + 1

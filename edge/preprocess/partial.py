@@ -75,8 +75,9 @@ def extend_sector(ev: np.ndarray, thr: float, sector: Sector) -> Sector:
     return replace(sector, r_outer=float(radii[0] + (last + 1) * RING))
 
 
-def _ring_density(ev: np.ndarray, thr: float, apex: tuple[float, float], radii: np.ndarray,
-                  a0: float, a1: float) -> tuple[np.ndarray, np.ndarray]:
+def _ring_density(
+    ev: np.ndarray, thr: float, apex: tuple[float, float], radii: np.ndarray, a0: float, a1: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per ``RING``-px ring: (enough valid samples, share of valid samples brighter than ``thr``)."""
     r_out = max(float(radii[-1]), 16.0)
     angles = np.arange(a0, a1, math.degrees(0.7 / r_out), dtype=np.float32)
@@ -132,8 +133,10 @@ def ruler_depth(ev: np.ndarray, sector: Sector) -> tuple[float, str] | None:
     if step < 3 or np.any(np.abs(gaps - step) > TICK_EVEN * step) or best[-1] <= sector.apex[1] + sector.r_outer:
         return None
     r_outer = float(best[-1] - sector.apex[1])
-    note = (f"depth from the depth ruler: {len(best)} ticks every {step:.1f} px, the deepest at row {best[-1]:.0f} "
-            f"(outer radius {sector.r_outer:.0f} -> {r_outer:.0f} px; the far field shows no echoes)")
+    note = (
+        f"depth from the depth ruler: {len(best)} ticks every {step:.1f} px, the deepest at row {best[-1]:.0f} "
+        f"(outer radius {sector.r_outer:.0f} -> {r_outer:.0f} px; the far field shows no echoes)"
+    )
     return r_outer, note
 
 

@@ -88,7 +88,10 @@ def refine_sector(ev: np.ndarray, thr: float, sector: Sector) -> Sector | None:
     frac_a, known_a = _fractions(polar[band], thr, axis=0)
     mid_a = int(np.argmin(np.abs(angles - 0.5 * (lo + hi))))
     a0, a1 = _run_edges(frac_a, known_a, mid_a)
-    new_lo, new_hi = float(np.interp(a0, np.arange(len(angles)), angles)), float(np.interp(a1, np.arange(len(angles)), angles))
+    new_lo, new_hi = (
+        float(np.interp(a0, np.arange(len(angles)), angles)),
+        float(np.interp(a1, np.arange(len(angles)), angles)),
+    )
     cols = (angles > new_lo + 0.1 * (new_hi - new_lo)) & (angles < new_hi - 0.1 * (new_hi - new_lo))
     if cols.sum() < 4:
         return None

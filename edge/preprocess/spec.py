@@ -57,7 +57,9 @@ class PreprocessSpec:
         if not (self.std > 0 and np.isfinite(self.std) and np.isfinite(self.mean)):
             raise ConfigError(f"PreprocessSpec needs a finite mean and std > 0, got mean={self.mean} std={self.std}")
         if self.version != SPEC_VERSION:
-            raise ConfigError(f"PreprocessSpec version {self.version} is not supported (this build reads {SPEC_VERSION})")
+            raise ConfigError(
+                f"PreprocessSpec version {self.version} is not supported (this build reads {SPEC_VERSION})"
+            )
 
     # --- serialisation -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

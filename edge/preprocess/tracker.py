@@ -96,7 +96,12 @@ def _border_samples(mask: np.ndarray, n: int, shape: tuple[int, ...] | None = No
         return np.zeros((0, 2), dtype=np.int64)
     pts = max(contours, key=len).reshape(-1, 2)
     h, w = mask.shape
-    keep = (pts[:, 0] >= 2 + margin) & (pts[:, 0] < w - 2 - margin) & (pts[:, 1] >= 2 + margin) & (pts[:, 1] < h - 2 - margin)
+    keep = (
+        (pts[:, 0] >= 2 + margin)
+        & (pts[:, 0] < w - 2 - margin)
+        & (pts[:, 1] >= 2 + margin)
+        & (pts[:, 1] < h - 2 - margin)
+    )
     pts = pts[keep]
     if len(pts) == 0:
         return np.zeros((0, 2), dtype=np.int64)

@@ -141,8 +141,9 @@ def baseline_fps(model: LoadedModel, twin: Path | None, frames: list[np.ndarray]
     return len(frames) / (time.perf_counter() - t0)
 
 
-def pipeline_run(processor: FrameProcessor, clip: Any, rate: str, fps: float,
-                 sink: Any = None, mode: str | None = None) -> tuple[Any, Any]:
+def pipeline_run(
+    processor: FrameProcessor, clip: Any, rate: str, fps: float, sink: Any = None, mode: str | None = None
+) -> tuple[Any, Any]:
     """The clip's frames replayed through a fresh pipeline at ``rate`` ("max" or "realtime" at ``fps``);
     ``mode`` as in :class:`PipelineConfig` (None: the default for this machine)."""
     from liveredge.edge.sources import PrerenderedClip
@@ -172,21 +173,28 @@ def peer_block(run: PeerRun, discard: int) -> tuple[dict[str, float], dict[str, 
     return percentiles(run.latency_ms[discard:]), {k: percentiles(v[discard:]) for k, v in run.stage_ms.items()}
 
 
-def one_round(processor: FrameProcessor, peer: PeerLoop, clip: Any, config: BenchConfig, peer_first: bool
-              ) -> dict[str, Any]:
+def one_round(
+    processor: FrameProcessor, peer: PeerLoop, clip: Any, config: BenchConfig, peer_first: bool
+) -> dict[str, Any]:
     """One alternated round: bare invoke, then peer and pipeline (in the given order) at max rate, at ``fps``
     and at ``fast_fps``."""
     out: dict[str, Any] = {"invoke_fps": invoke_fps(processor, clip.frames[0], config.invoke_runs)}
     for mode in MODES:  # the same pipeline in every mode, at max rate
         _, stats = pipeline_run(processor, clip, "max", config.fps, mode=mode)
         out[f"pipeline_{mode}_fps"] = stats.processed / stats.elapsed_s
-    for key, rate, fps in (("max", "max", config.fps), ("", "realtime", config.fps),
-                           ("_240", "realtime", config.fast_fps)):
-        for who in (("peer", "pipeline") if peer_first else ("pipeline", "peer")):
+    for key, rate, fps in (
+        ("max", "max", config.fps),
+        ("", "realtime", config.fps),
+        ("_240", "realtime", config.fast_fps),
+    ):
+        for who in ("peer", "pipeline") if peer_first else ("pipeline", "peer"):
             if who == "peer":
                 run = peer_run(peer, clip, rate, fps)
-                lat, stages, drops, fps_done = (*peer_block(run, config.discard), run.dropped,
-                                                run.processed / run.elapsed_s)
+                lat, stages, drops, fps_done = (
+                    *peer_block(run, config.discard),
+                    run.dropped,
+                    run.processed / run.elapsed_s,
+                )
             else:
                 collector, stats = pipeline_run(processor, clip, rate, fps)
                 lat, stages = latency_block(collector, config.discard)
@@ -235,19 +243,33 @@ def allocation_block(processor: FrameProcessor, clip: Any, config: BenchConfig) 
     finally:
         tracemalloc.stop()
     span = max(1, probe.frames - probe.warm)
-    return {"frames_measured": span, "growth_bytes_per_frame": round((probe.last - probe.base) / span, 1),
-            "peak_transient_bytes": probe.peak - probe.base, "frame_bytes": int(frames[0].nbytes)}
+    return {
+        "frames_measured": span,
+        "growth_bytes_per_frame": round((probe.last - probe.base) / span, 1),
+        "peak_transient_bytes": probe.peak - probe.base,
+        "frame_bytes": int(frames[0].nbytes),
+    }
 
 
-def run_bench(model: LoadedModel, clip: Any, config: BenchConfig, threads: int | None,
-              twin: Path | None) -> dict[str, Any]:
+def run_bench(
+    model: LoadedModel, clip: Any, config: BenchConfig, threads: int | None, twin: Path | None
+) -> dict[str, Any]:
     """All measurements on ``clip`` (a PrerenderedClip) with ``model``; returns the JSON-able report."""
     frames = list(clip.frames)
     processor = FrameProcessor(model)
-    out: dict[str, Any] = {"notice": NOTICE, "model": model.path, "model_sha256": model.sha256,
-                           "site_sha256": model.site_sha256, "verified": model.verified, "device": model.device,
-                           "threads": model.threads, "source": clip.uri, "frames": len(frames),
-                           "frame_size": list(frames[0].shape[:2]), "rounds": config.rounds}
+    out: dict[str, Any] = {
+        "notice": NOTICE,
+        "model": model.path,
+        "model_sha256": model.sha256,
+        "site_sha256": model.site_sha256,
+        "verified": model.verified,
+        "device": model.device,
+        "threads": model.threads,
+        "source": clip.uri,
+        "frames": len(frames),
+        "frame_size": list(frames[0].shape[:2]),
+        "rounds": config.rounds,
+    }
     load_start = os.getloadavg()
     out["stages_fps"] = round(stages_fps(processor, frames), 2)
     peer = PeerLoop(_same_model_bytes(model), model.meta.preprocess, model.threads)
@@ -263,17 +285,28 @@ def run_bench(model: LoadedModel, clip: Any, config: BenchConfig, threads: int |
     for key, fps in (("", config.fps), ("_240", config.fast_fps)):
         mine, theirs = _median_round(rounds, f"pipeline{key}"), _median_round(rounds, f"peer{key}")
         out[f"latency{key}_ms"], out[f"stage{key}_ms"], out[f"drops{key}"] = (
-            mine["latency_ms"], mine["stage_ms"], mine["drops"])
+            mine["latency_ms"],
+            mine["stage_ms"],
+            mine["drops"],
+        )
         out["peer"][f"latency{key}_ms"], out["peer"][f"stage{key}_ms"], out["peer"][f"drops{key}"] = (
-            theirs["latency_ms"], theirs["stage_ms"], theirs["drops"])
+            theirs["latency_ms"],
+            theirs["stage_ms"],
+            theirs["drops"],
+        )
         out[f"source_fps{key}"] = fps
     out["allocations"] = allocation_block(processor, clip, config)
     out["ratios"] = ratios(out, rounds)
     out["per_round"] = [_round_summary(r) for r in rounds]
     out["acceptance"] = acceptance(out)
-    out["machine"] = {"platform": platform.platform(), "python": platform.python_version(),
-                      "cpu_count": os.cpu_count(), "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                      "loadavg_1m_start": round(load_start[0], 2), "loadavg_1m_end": round(os.getloadavg()[0], 2)}
+    out["machine"] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "loadavg_1m_start": round(load_start[0], 2),
+        "loadavg_1m_end": round(os.getloadavg()[0], 2),
+    }
     return out
 
 
@@ -290,11 +323,16 @@ def _p99(block: dict[str, Any]) -> float:
 
 
 def _round_summary(r: dict[str, Any]) -> dict[str, float]:
-    return {"invoke_fps": round(r["invoke_fps"], 1), "pipeline_fps": round(r["pipeline_fps"], 1),
-            "peer_fps": round(r["peer_fps"], 1),
-            **{f"pipeline_{m}_fps": round(r[f"pipeline_{m}_fps"], 1) for m in MODES}, "pipeline_p99_ms": _p99(r["pipeline"]),
-            "peer_p99_ms": _p99(r["peer"]), "pipeline_p99_240_ms": _p99(r["pipeline_240"]),
-            "peer_p99_240_ms": _p99(r["peer_240"])}
+    return {
+        "invoke_fps": round(r["invoke_fps"], 1),
+        "pipeline_fps": round(r["pipeline_fps"], 1),
+        "peer_fps": round(r["peer_fps"], 1),
+        **{f"pipeline_{m}_fps": round(r[f"pipeline_{m}_fps"], 1) for m in MODES},
+        "pipeline_p99_ms": _p99(r["pipeline"]),
+        "peer_p99_ms": _p99(r["peer"]),
+        "pipeline_p99_240_ms": _p99(r["pipeline_240"]),
+        "peer_p99_240_ms": _p99(r["peer_240"]),
+    }
 
 
 def ratios(out: dict[str, Any], rounds: list[dict[str, Any]]) -> dict[str, float]:

@@ -46,14 +46,31 @@ StateCallback = Callable[[StateEvent], None]
 class McuBridge(Protocol):
     """What the sink needs from the MCU link (``firmware_bridge.RuntimeBridge``: SerialBridge, NullBridge)."""
 
-    def publish_result(self, *, frame_seq: int, timestamp_ns: int, class_index: int, confidence: float,
-                       quality_flags: int = 0, class_name: str | None = None) -> bool: ...
+    def publish_result(
+        self,
+        *,
+        frame_seq: int,
+        timestamp_ns: int,
+        class_index: int,
+        confidence: float,
+        quality_flags: int = 0,
+        class_name: str | None = None,
+    ) -> bool: ...
 
-    def publish_summary(self, *, exam_id: int, frames: int, uncertain_frames: int, class_index: int,
-                        confidence: float, quality_flags: int = 0) -> bool: ...
+    def publish_summary(
+        self,
+        *,
+        exam_id: int,
+        frames: int,
+        uncertain_frames: int,
+        class_index: int,
+        confidence: float,
+        quality_flags: int = 0,
+    ) -> bool: ...
 
-    def publish_alert(self, code: int, *, severity: int = 1, detail: int = 0,
-                      timestamp_ns: int | None = None) -> bool: ...
+    def publish_alert(
+        self, code: int, *, severity: int = 1, detail: int = 0, timestamp_ns: int | None = None
+    ) -> bool: ...
 
     def poll_events(self) -> Sequence[object]: ...
 
@@ -91,8 +108,9 @@ class BridgeSink:
     ``bridge_dropped`` (the first event dropped because the queue was full; the count is in :attr:`dropped`).
     """
 
-    def __init__(self, bridge: McuBridge, *, on_state: StateCallback | None = None, maxsize: int = 256,
-                 close_bridge: bool = True) -> None:
+    def __init__(
+        self, bridge: McuBridge, *, on_state: StateCallback | None = None, maxsize: int = 256, close_bridge: bool = True
+    ) -> None:
         self.bridge = bridge
         self.on_state = on_state
         self.close_bridge = close_bridge
@@ -118,8 +136,10 @@ class BridgeSink:
     def _publish(self, event: Event) -> None:
         if isinstance(event, FrameResult):
             self.bridge.publish_result(
-                frame_seq=event.seq & 0xFFFFFFFF, timestamp_ns=max(0, int(event.t_capture * 1e9)),
-                class_index=self._index(event.label), confidence=_unit(event.confidence),
+                frame_seq=event.seq & 0xFFFFFFFF,
+                timestamp_ns=max(0, int(event.t_capture * 1e9)),
+                class_index=self._index(event.label),
+                confidence=_unit(event.confidence),
                 quality_flags=wire_quality(event.quality),
             )
         elif isinstance(event, StateEvent) and event.state == "storage_failed":
@@ -129,9 +149,12 @@ class BridgeSink:
             if event.quality_counts.get(Quality.UNVERIFIED_MODEL.name.lower()):
                 worst |= Quality.UNVERIFIED_MODEL
             self.bridge.publish_summary(
-                exam_id=wire_exam_id(event.exam_id), frames=event.frames_total,
-                uncertain_frames=event.frames_total - event.frames_used, class_index=self._index(event.label),
-                confidence=_unit(event.confidence), quality_flags=wire_quality(worst),
+                exam_id=wire_exam_id(event.exam_id),
+                frames=event.frames_total,
+                uncertain_frames=event.frames_total - event.frames_used,
+                class_index=self._index(event.label),
+                confidence=_unit(event.confidence),
+                quality_flags=wire_quality(worst),
             )
 
     @staticmethod
@@ -141,8 +164,7 @@ class BridgeSink:
     def _check_label(self, label: str) -> None:
         if wire_class(label) == UNCERTAIN_INDEX and label != UNCERTAIN:
             self._unknown.add(label)
-            self._state("bridge_unknown_label", f"label {label!r} has no code on the MCU wire; sent as 255 "
-                        "(uncertain)")
+            self._state("bridge_unknown_label", f"label {label!r} has no code on the MCU wire; sent as 255 (uncertain)")
 
     def _report_once(self, name: str, detail: str) -> None:
         if name not in self._reported:

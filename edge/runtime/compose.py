@@ -35,8 +35,9 @@ MAX_DWELL_S = 60.0
 
 
 def _positive(name: str, value: float, high: float) -> None:
-    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            and 0 < value <= high):
+    if not (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 < value <= high
+    ):
         raise ConfigError(f"run config: {name} = {value!r}: expected a number > 0 and <= {high:g}")
 
 
@@ -70,7 +71,13 @@ class RunConfig:
     notes: str | None = None
 
     def __post_init__(self) -> None:
-        texts = {"source": self.source, "jsonl": self.jsonl, "db": self.db, "record": self.record, "serial": self.serial}
+        texts = {
+            "source": self.source,
+            "jsonl": self.jsonl,
+            "db": self.db,
+            "record": self.record,
+            "serial": self.serial,
+        }
         for name, value in texts.items():
             if value is not None and (not isinstance(value, str) or not value):
                 raise ConfigError(f"run config: {name} = {value!r}: expected a non-empty string")
@@ -79,15 +86,18 @@ class RunConfig:
         if self.fps is not None:
             _positive("fps", self.fps, MAX_FPS)
         _positive("timeout_s", self.timeout_s, MAX_TIMEOUT_S)
-        if self.max_frames is not None and (isinstance(self.max_frames, bool) or not isinstance(self.max_frames, int)
-                                            or self.max_frames < 1):
+        if self.max_frames is not None and (
+            isinstance(self.max_frames, bool) or not isinstance(self.max_frames, int) or self.max_frames < 1
+        ):
             raise ConfigError(f"run config: max_frames = {self.max_frames!r}: expected an integer >= 1")
         if self.exam is not None:
             check_exam_id(self.exam, "run config: exam")
         d = self.decisions
         if not (0 <= d.margin <= 1 and 0 <= d.min_dwell_s <= MAX_DWELL_S):
-            raise ConfigError(f"run config: decisions margin = {d.margin!r} (expected 0..1), min_dwell_s = "
-                              f"{d.min_dwell_s!r} (expected 0..{MAX_DWELL_S:g} s)")
+            raise ConfigError(
+                f"run config: decisions margin = {d.margin!r} (expected 0..1), min_dwell_s = "
+                f"{d.min_dwell_s!r} (expected 0..{MAX_DWELL_S:g} s)"
+            )
 
 
 class StateRelay:
@@ -125,8 +135,14 @@ class Run:
 SinkFactory = Callable[[FrameProcessor], Sequence[Sink]]
 
 
-def compose(config: RunConfig, model: LoadedModel, *, extra_sinks: Sequence[Sink] = (),
-            sink_factory: SinkFactory | None = None, bridge: McuBridge | None = None) -> Run:
+def compose(
+    config: RunConfig,
+    model: LoadedModel,
+    *,
+    extra_sinks: Sequence[Sink] = (),
+    sink_factory: SinkFactory | None = None,
+    bridge: McuBridge | None = None,
+) -> Run:
     """Build the run ``config`` describes for ``model`` (see the module docstring).
 
     ``extra_sinks``, then the sinks ``sink_factory(processor)`` returns, come first, before the built sinks; the
@@ -139,16 +155,23 @@ def compose(config: RunConfig, model: LoadedModel, *, extra_sinks: Sequence[Sink
     relay = StateRelay()
     finite = parse_uri(config.source).kind in FINITE_KINDS
     policy = WatchPolicy(timeout_s=config.timeout_s, max_attempts=3 if finite and not config.loop else None)
-    source = watched_source(config.source, rate=config.rate, fps=config.fps, loop=config.loop, policy=policy,
-                            on_event=relay.post)
-    processor = FrameProcessor(model, ProcessorConfig(decisions=config.decisions),
-                               heatmap=config.heatmap or config.display)
+    source = watched_source(
+        config.source, rate=config.rate, fps=config.fps, loop=config.loop, policy=policy, on_event=relay.post
+    )
+    processor = FrameProcessor(
+        model, ProcessorConfig(decisions=config.decisions), heatmap=config.heatmap or config.display
+    )
     extra = (*extra_sinks, *(sink_factory(processor) if sink_factory is not None else ()))
     owned, mcu = _sinks(config, model, relay, bridge)
     pollers: tuple[ExamPoller, ...] = () if mcu is None else (mcu,)
-    pipe = Pipeline(source, processor, (*extra, *owned),
-                    PipelineConfig(backpressure=config.rate == "max", max_frames=config.max_frames),
-                    pollers=pollers, exam_notes=config.notes)
+    pipe = Pipeline(
+        source,
+        processor,
+        (*extra, *owned),
+        PipelineConfig(backpressure=config.rate == "max", max_frames=config.max_frames),
+        pollers=pollers,
+        exam_notes=config.notes,
+    )
     relay.connect(pipe.post_state)
     if config.notes is not None:
         pipe.emit(state("config", config.notes))
@@ -162,12 +185,12 @@ def model_note(model: LoadedModel) -> str:
     """The ``model_loaded`` state detail: path, digest, device, verification and the signed statement."""
     s = model.statement
     signed = "UNVERIFIED_MODEL" if s is None else f"name={s.name} version={s.version} role={s.role}"
-    return (f"{model.path} sha256={model.sha256[:16]} device={model.device} verified={model.verified} {signed}; "
-            f"{NOTICE}")
+    return f"{model.path} sha256={model.sha256[:16]} device={model.device} verified={model.verified} {signed}; {NOTICE}"
 
 
-def _sinks(config: RunConfig, model: LoadedModel, relay: StateRelay,
-           bridge: McuBridge | None) -> tuple[tuple[Sink, ...], BridgeSink | None]:
+def _sinks(
+    config: RunConfig, model: LoadedModel, relay: StateRelay, bridge: McuBridge | None
+) -> tuple[tuple[Sink, ...], BridgeSink | None]:
     """The sinks ``config`` asks for, and the MCU sink among them; the storage sinks and the bridge report their
     failures to ``relay``."""
     from liveredge.edge import sinks as s

@@ -49,7 +49,9 @@ class LoadedModel:
     meta: ModelMetadata
     runner: ClassifierRunner
     device: str
-    input_lut: np.ndarray | None  # 256-entry pixel → model input table (quantised, or float with a site map); None: spec's
+    input_lut: (
+        np.ndarray | None
+    )  # 256-entry pixel → model input table (quantised, or float with a site map); None: spec's
     site_sha256: str | None = None  # SHA-256 of the site file composed into input_lut (liveredge.edge.site)
     threads: int = 1  # interpreter threads it was built with (reported by the bench, used by its peer loop)
 
@@ -82,8 +84,13 @@ def load_model(
     return model
 
 
-def build_model(data: bytes, trust: Trust, path: str | Path, options: LoadOptions = LoadOptions(),
-                on_fallback: Callable[[str], None] | None = None) -> LoadedModel:
+def build_model(
+    data: bytes,
+    trust: Trust,
+    path: str | Path,
+    options: LoadOptions = LoadOptions(),
+    on_fallback: Callable[[str], None] | None = None,
+) -> LoadedModel:
     """The runnable model from bytes already decided by :func:`decide` (metadata and interpreter from them)."""
     meta = read_metadata(data)
     if meta is None:
@@ -94,14 +101,21 @@ def build_model(data: bytes, trust: Trust, path: str | Path, options: LoadOption
     if runner.input_quant is not None:
         q = runner.input_quant
         lut = meta.preprocess.lut(q.scale, q.zero_point, q.dtype)
-    return LoadedModel(str(path), trust.sha256, trust.verified, trust.statement, meta, runner, device, lut,
-                       threads=threads)
+    return LoadedModel(
+        str(path), trust.sha256, trust.verified, trust.statement, meta, runner, device, lut, threads=threads
+    )
 
 
-def _runner(data: bytes, meta: ModelMetadata, path: str | Path, options: LoadOptions,
-            on_fallback: Callable[[str], None] | None) -> tuple[ClassifierRunner, str]:
-    interp, device = make_interpreter(data, num_threads=options.num_threads, device=options.device,
-                                      cpu_fallback=options.cpu_fallback, on_fallback=on_fallback)
+def _runner(
+    data: bytes, meta: ModelMetadata, path: str | Path, options: LoadOptions, on_fallback: Callable[[str], None] | None
+) -> tuple[ClassifierRunner, str]:
+    interp, device = make_interpreter(
+        data,
+        num_threads=options.num_threads,
+        device=options.device,
+        cpu_fallback=options.cpu_fallback,
+        on_fallback=on_fallback,
+    )
     try:
         runner = ClassifierRunner(interp, len(meta.labels), meta.cam_output)
     except ModelError as exc:

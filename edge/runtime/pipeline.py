@@ -48,8 +48,9 @@ class PipelineConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in (None, *MODES):
-            raise ConfigError(f"pipeline mode must be one of {', '.join(MODES)} (or None: by core count), "
-                              f"got {self.mode!r}")
+            raise ConfigError(
+                f"pipeline mode must be one of {', '.join(MODES)} (or None: by core count), got {self.mode!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,16 @@ class Pipeline:
     :func:`liveredge.edge.runtime.compose`.
     """
 
-    def __init__(self, source: Source, processor: FrameProcessor, sinks: Sequence[Sink],
-                 config: PipelineConfig = PipelineConfig(), *, pollers: Sequence[ExamPoller] = (),
-                 exam_notes: str | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        processor: FrameProcessor,
+        sinks: Sequence[Sink],
+        config: PipelineConfig = PipelineConfig(),
+        *,
+        pollers: Sequence[ExamPoller] = (),
+        exam_notes: str | None = None,
+    ) -> None:
         self.source = source
         self.processor = processor
         self.sinks = list(sinks)
@@ -140,8 +148,9 @@ class Pipeline:
             self._apply_controls()
             self.source.close()
         end, detail = self._end
-        return RunStats(self.mailbox.put_count, self.processed, self.mailbox.dropped, end, detail,
-                        time.monotonic() - t0)
+        return RunStats(
+            self.mailbox.put_count, self.processed, self.mailbox.dropped, end, detail, time.monotonic() - t0
+        )
 
     def _capture_loop(self) -> None:
         count, limit = 0, self.config.max_frames
@@ -149,8 +158,9 @@ class Pipeline:
             while not self._stop.is_set():
                 result = self.source.read(self.config.read_timeout_s)
                 if result.status is SourceStatus.OK and result.frame is not None:
-                    check_frame(result.frame.image.shape, f"source {self.source.uri} frame "
-                                f"{result.frame.seq}")  # before any preprocessing touches it
+                    check_frame(
+                        result.frame.image.shape, f"source {self.source.uri} frame {result.frame.seq}"
+                    )  # before any preprocessing touches it
                     self.mailbox.put(result.frame, block=self.config.backpressure)
                     count += 1
                     if limit is not None and count >= limit:

@@ -145,8 +145,14 @@ class FrameProcessor:
         t2 = time.monotonic()
         return self.finish(frame, quality, self.outputs(), (t0, t1, t2), t_media)
 
-    def finish(self, frame: Frame, quality: Quality, out: ModelOutputs, stamps: tuple[float, float, float],
-               t_media: float | None = None) -> FrameResult:
+    def finish(
+        self,
+        frame: Frame,
+        quality: Quality,
+        out: ModelOutputs,
+        stamps: tuple[float, float, float],
+        t_media: float | None = None,
+    ) -> FrameResult:
         """Decisions and the record for a frame whose model outputs are ``out``; ``stamps`` = (taken, input
         ready, output ready) in ``time.monotonic()`` seconds."""
         t0, t1, t2 = stamps
@@ -158,13 +164,23 @@ class FrameProcessor:
             self.last_heatmap = self._heatmap(out.cam, decision.class_index, decision.smoothed)
         t3 = time.monotonic()
         result = FrameResult(
-            seq=frame.seq, t_capture=frame.t_capture, t_result=t3, wall_time=time.time(),
+            seq=frame.seq,
+            t_capture=frame.t_capture,
+            t_result=t3,
+            wall_time=time.time(),
             probs=tuple(round(p, 6) for p in out.probs.tolist()),
             smoothed=tuple(round(p, 6) for p in decision.smoothed),
-            label=decision.label, confidence=round(decision.confidence, 6), quality=decision.quality,
-            exam_id=self.exam.exam_id, site_sha256=self.model.site_sha256,
-            stage_ms={"wait": _ms(frame.t_capture, t0), "preprocess": _ms(t0, t1), "invoke": _ms(t1, t2),
-                      "post": _ms(t2, t3)},
+            label=decision.label,
+            confidence=round(decision.confidence, 6),
+            quality=decision.quality,
+            exam_id=self.exam.exam_id,
+            site_sha256=self.model.site_sha256,
+            stage_ms={
+                "wait": _ms(frame.t_capture, t0),
+                "preprocess": _ms(t0, t1),
+                "invoke": _ms(t1, t2),
+                "post": _ms(t2, t3),
+            },
         )
         self.exam.add(result)
         return result

@@ -82,20 +82,32 @@ def run_session(pipe: Pipeline, sinks: Sequence[Any], *, grace_s: float = GRACE_
         _restore(previous)
 
 
-def _finish(pipe: Pipeline, sinks: Sequence[Any], box: dict[str, Any], received: list[str], abandoned: bool,
-            t0: float) -> SessionEnd:
+def _finish(
+    pipe: Pipeline, sinks: Sequence[Any], box: dict[str, Any], received: list[str], abandoned: bool, t0: float
+) -> SessionEnd:
     error = box.get("error")
     if error is not None and (isinstance(error, LiveredgeError) or not isinstance(error, Exception)):
         _wrap_up(pipe, f"error: {error}")
         raise error
     stats = box.get("stats")
     if error is not None:
-        stats = RunStats(pipe.mailbox.put_count, pipe.processed, pipe.mailbox.dropped, "error",
-                         unexpected(error), time.monotonic() - t0)
+        stats = RunStats(
+            pipe.mailbox.put_count,
+            pipe.processed,
+            pipe.mailbox.dropped,
+            "error",
+            unexpected(error),
+            time.monotonic() - t0,
+        )
     elif stats is None:  # the worker is still inside a frame: stop without it
-        stats = RunStats(pipe.mailbox.put_count, pipe.processed, pipe.mailbox.dropped, "stopped",
-                         f"{received[0]}: stopped with a frame still in processing (abandoned)",
-                         time.monotonic() - t0)
+        stats = RunStats(
+            pipe.mailbox.put_count,
+            pipe.processed,
+            pipe.mailbox.dropped,
+            "stopped",
+            f"{received[0]}: stopped with a frame still in processing (abandoned)",
+            time.monotonic() - t0,
+        )
     elif received and stats.end == "stopped":
         stats = RunStats(stats.captured, stats.processed, stats.dropped, "stopped", received[0], stats.elapsed_s)
     _wrap_up(pipe, f"{stats.end}: {stats.detail}; processed {stats.processed}, dropped {stats.dropped}")

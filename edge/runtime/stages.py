@@ -96,8 +96,9 @@ def stage(processor: FrameProcessor, frame: Frame, t_media: float | None) -> Sta
     return Staged(frame, x, quality, t_media, t_taken, time.monotonic())
 
 
-def advance(processor: FrameProcessor, worker: StageWorker, pending: Staged | None,
-            nxt: Staged | None) -> FrameResult | None:
+def advance(
+    processor: FrameProcessor, worker: StageWorker, pending: Staged | None, nxt: Staged | None
+) -> FrameResult | None:
     """Collect ``pending``'s outputs, start the model on ``nxt`` (if any) on the worker, then finish ``pending``
     (decisions, record) while the model runs. Returns ``pending``'s result (None without one)."""
     if pending is not None:
@@ -108,8 +109,9 @@ def advance(processor: FrameProcessor, worker: StageWorker, pending: Staged | No
         worker.start(processor.model.runner.invoke)
     if pending is None:
         return None
-    return processor.finish(pending.frame, pending.quality, outputs, (pending.t_taken, pending.t_ready, t_out),
-                            pending.t_media)
+    return processor.finish(
+        pending.frame, pending.quality, outputs, (pending.t_taken, pending.t_ready, t_out), pending.t_media
+    )
 
 
 def direct(processor: FrameProcessor, worker: StageWorker, frame: Frame, t_media: float | None) -> FrameResult:

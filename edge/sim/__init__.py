@@ -17,6 +17,18 @@ from liveredge.edge.sim.profiles import SiteProfile, get_profile, list_profiles,
 from liveredge.edge.sim.scanner import Scanner, SimFrame
 
 __all__ = [
-    "CLASSES", "LESIONS", "VIEWS", "FanGeometry", "Operator", "Patient", "Scanner", "SimFrame", "SiteProfile",
-    "View", "get_profile", "list_profiles", "make_patient", "random_profile",
+    "CLASSES",
+    "LESIONS",
+    "VIEWS",
+    "FanGeometry",
+    "Operator",
+    "Patient",
+    "Scanner",
+    "SimFrame",
+    "SiteProfile",
+    "View",
+    "get_profile",
+    "list_profiles",
+    "make_patient",
+    "random_profile",
 ]

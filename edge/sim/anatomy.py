@@ -24,8 +24,17 @@ RES = 0.06
 X0, Z0 = -20.0, -1.0
 W, H = 667, 434
 REGION: dict[str, int] = {
-    "background": 0, "wall": 1, "liver": 2, "vessel": 3, "kidney": 4, "kidney_inner": 5,
-    "gallbladder": 6, "ascites": 7, "diaphragm": 8, "lung": 9, "rib": 10,
+    "background": 0,
+    "wall": 1,
+    "liver": 2,
+    "vessel": 3,
+    "kidney": 4,
+    "kidney_inner": 5,
+    "gallbladder": 6,
+    "ascites": 7,
+    "diaphragm": 8,
+    "lung": 9,
+    "rib": 10,
 }
 LESION_CODE = 16  # lesion k has label LESION_CODE + k
 
@@ -70,9 +79,11 @@ def _nodular_texture(rng: np.random.Generator, scale_cm: float, sigma: float) ->
     level = rng.standard_normal(int(cells.max()) + 1).astype(np.float32)
     nodules = cv2.GaussianBlur(level[cells], (0, 0), 0.12 / RES)
     log_amp = sigma * (0.85 * nodules + 0.55 * _noise(rng, 0.6 * scale_cm))
-    border = (cv2.morphologyEx(cells.astype(np.float32), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0)
+    border = cv2.morphologyEx(cells.astype(np.float32), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
     septa = cv2.GaussianBlur(border.astype(np.float32), (0, 0), max(0.05 / RES, 0.5))
-    return (np.exp(log_amp - sigma ** 2 / 2) * (1.0 + 2.5 * sigma * septa / max(float(septa.max()), 1e-6))).astype(np.float32)
+    return (np.exp(log_amp - sigma**2 / 2) * (1.0 + 2.5 * sigma * septa / max(float(septa.max()), 1e-6))).astype(
+        np.float32
+    )
 
 
 def _diaphragm(p: Patient, rng: np.random.Generator) -> np.ndarray:
@@ -110,8 +121,13 @@ def draw_kidney(p: Patient, rng: np.random.Generator, amp: np.ndarray, label: np
     a = np.deg2rad(k.angle_deg)
     for t in np.linspace(0, 2 * np.pi, 9)[:-1] + rng.uniform(0, 0.5):
         u, v = 0.72 * k.ax * np.cos(t), 0.62 * k.az * np.sin(t)
-        pyr = Ellipse(k.cx + u * np.cos(a) - v * np.sin(a), k.cz + u * np.sin(a) + v * np.cos(a),
-                      0.42, 0.3, float(np.rad2deg(t + a)))
+        pyr = Ellipse(
+            k.cx + u * np.cos(a) - v * np.sin(a),
+            k.cz + u * np.sin(a) + v * np.cos(a),
+            0.42,
+            0.3,
+            float(np.rad2deg(t + a)),
+        )
         m = ellipse_radius(pyr, x, z) < 1.0
         amp[m] = 0.3 * p.kidney_amp
         label[m] = REGION["kidney_inner"]
@@ -143,8 +159,9 @@ def _vessels(p: Patient, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray
     return lumen, walls
 
 
-def _liver(p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarray, label: np.ndarray,
-           S: np.ndarray) -> None:
+def _liver(
+    p: Patient, rng: np.random.Generator, amp: np.ndarray, att: np.ndarray, label: np.ndarray, S: np.ndarray
+) -> None:
     """Parenchyma (everything above the diaphragm), the diaphragm and the lung (mirror) below it, in place."""
     z = _grid()[1]
     deep = _diaphragm(p, rng)

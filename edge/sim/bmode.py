@@ -125,12 +125,12 @@ def psf(profile: SiteProfile, depth_cm: np.ndarray, fat_cm: float = 0.0) -> Psf:
     lam = SOUND_CM_US / profile.freq_mhz
     axial = AXIAL_K * SOUND_CM_US / (profile.frac_bandwidth * profile.freq_mhz) * profile.speckle_scale
     s0 = BEAM_K * lam * profile.lateral_fnum
-    z_r = 3.5 * lam * profile.lateral_fnum ** 2
+    z_r = 3.5 * lam * profile.lateral_fnum**2
     z = np.asarray(depth_cm, np.float64)
     s_tx = np.min([s0 * np.sqrt(1 + ((z - zf) / z_r) ** 2) for zf in focal_depths_cm(profile)], axis=0)
     s_rx = BEAM_K * lam * np.maximum(RX_FNUM_MIN, z / RX_APERTURE_CM[profile.kind])
-    lateral = (s_tx ** -2 + s_rx ** -2) ** -0.5
-    gain = -10 * np.log10(np.sqrt(s_tx ** 2 + s_rx ** 2))
+    lateral = (s_tx**-2 + s_rx**-2) ** -0.5
+    gain = -10 * np.log10(np.sqrt(s_tx**2 + s_rx**2))
     focal_db = 0.5 * (gain - gain.max())
     aber = 0.5 if profile.harmonic else 1.0
     lateral = lateral * np.sqrt(1 + (0.4 * aber * fat_cm) ** 2) * profile.speckle_scale
@@ -159,10 +159,10 @@ def _levels(sig_px: np.ndarray, ky: np.ndarray) -> tuple[tuple[np.ndarray, ...],
     w = np.stack([np.clip(1 - np.abs(pos - k), 0, 1) for k in range(LEVELS)])
     i0 = np.clip(np.floor(pos).astype(int), 0, LEVELS - 2)
     sa, sb = levels[i0], levels[i0 + 1]
-    corr = np.sqrt(2 * sa * sb / (sa ** 2 + sb ** 2))  # overlap of the two unit-power Gaussian kernels
+    corr = np.sqrt(2 * sa * sb / (sa**2 + sb**2))  # overlap of the two unit-power Gaussian kernels
     wa, wb = w[i0, np.arange(len(pos))], w[i0 + 1, np.arange(len(pos))]
-    w = w / np.sqrt(wa ** 2 + wb ** 2 + 2 * wa * wb * corr)[None, :]
-    energy = np.array([float((k ** 2).sum() * (ky ** 2).sum()) for k in kx])
+    w = w / np.sqrt(wa**2 + wb**2 + 2 * wa * wb * corr)[None, :]
+    energy = np.array([float((k**2).sum() * (ky**2).sum()) for k in kx])
     w = w / np.sqrt(energy)[:, None]
     bands = []
     for k in range(LEVELS):
@@ -174,8 +174,9 @@ def _levels(sig_px: np.ndarray, ky: np.ndarray) -> tuple[tuple[np.ndarray, ...],
 def _row_offset(profile: SiteProfile, grid: PolarGrid, focal_db: np.ndarray, att_factor: float) -> np.ndarray:
     """Grey offset per row: focal gain + TGC (attenuation compensation and sliders) + gain + reference."""
     nodes = np.linspace(0, profile.depth_cm, 5)
-    tgc = (2 * att_factor * profile.tgc_slope * profile.freq_mhz * grid.depth_cm
-           + np.interp(grid.depth_cm, nodes, profile.tgc_curve_db))
+    tgc = 2 * att_factor * profile.tgc_slope * profile.freq_mhz * grid.depth_cm + np.interp(
+        grid.depth_cm, nodes, profile.tgc_curve_db
+    )
     dr = profile.dynamic_range_db
     return (255.0 / dr * (focal_db + tgc + profile.gain_db + REF_FRAC * dr)).astype(np.float32)[:, None]
 
@@ -203,15 +204,24 @@ def make_plan(profile: SiteProfile, grid: PolarGrid, *, fat_cm: float = 0.0) -> 
     lat_px = float(np.median(p.lateral_cm / np.maximum(grid.line_cm, 1e-4)))
     lut = np.clip(255.0 * (np.arange(256) / 255.0) ** profile.gamma, 1, 255).astype(np.uint8)
     return BmodePlan(
-        kx=kx, ky=ky, weights=w[:, :, None, None], bands=bands, looks=looks,
+        kx=kx,
+        ky=ky,
+        weights=w[:, :, None, None],
+        bands=bands,
+        looks=looks,
         att_db_per_sample=2 * att_factor * profile.freq_mhz * grid.dr_cm,
-        noise_pow=float(10 ** (profile.noise_db / 10)), log_a=float(255.0 / dr * 10 / np.log(10.0)),
+        noise_pow=float(10 ** (profile.noise_db / 10)),
+        log_a=float(255.0 / dr * 10 / np.log(10.0)),
         row_b=_row_offset(profile, grid, p.focal_db, att_factor),
-        clutter=float(10 ** (clutter_db / 10)), clutter_k=int(np.clip(round(2.0 / max(line_mid, 1e-3)), 3, 127)) | 1,
-        reverb=float(10 ** (reverb_db / 10)), reverb_rows=int(np.searchsorted(grid.depth_cm, REVERB_MAX_CM)),
+        clutter=float(10 ** (clutter_db / 10)),
+        clutter_k=int(np.clip(round(2.0 / max(line_mid, 1e-3)), 3, 127)) | 1,
+        reverb=float(10 ** (reverb_db / 10)),
+        reverb_rows=int(np.searchsorted(grid.depth_cm, REVERB_MAX_CM)),
         reverb_k=int(max(3, round(0.8 / grid.dr_cm))) | 1,
-        srf=float(profile.speckle_reduction), srf_sigma=(max(ax_px, 0.8), max(lat_px, 0.8)),
-        persistence=float(profile.persistence), lut=lut,
+        srf=float(profile.speckle_reduction),
+        srf_sigma=(max(ax_px, 0.8), max(lat_px, 0.8)),
+        persistence=float(profile.persistence),
+        lut=lut,
     )
 
 
@@ -249,13 +259,20 @@ def _speckle(plan: BmodePlan, a: np.ndarray, field: np.ndarray) -> np.ndarray:
                 continue
             s0, s1 = max(r0 - pad, 0), min(r1 + pad, n_r)
             b = cv2.sepFilter2D(sc[s0:s1], -1, kx, plan.ky, borderType=cv2.BORDER_REFLECT)
-            acc[r0:r1] += b[r0 - s0:r1 - s0] * w[r0:r1]
+            acc[r0:r1] += b[r0 - s0 : r1 - s0] * w[r0:r1]
         inten += acc[:, :, 0] * acc[:, :, 0] + acc[:, :, 1] * acc[:, :, 1]
     return inten * np.float32(1.0 / plan.looks) if plan.looks > 1 else inten
 
 
-def render_polar(plan: BmodePlan, amp: np.ndarray, att: np.ndarray, field: np.ndarray, noise: np.ndarray,
-                 *, previous: np.ndarray | None = None) -> np.ndarray:
+def render_polar(
+    plan: BmodePlan,
+    amp: np.ndarray,
+    att: np.ndarray,
+    field: np.ndarray,
+    noise: np.ndarray,
+    *,
+    previous: np.ndarray | None = None,
+) -> np.ndarray:
     """One beam-space B-mode image.
 
     ``amp``, ``att`` (n_r, n_l) float32 tissue amplitude and attenuation (dB/cm/MHz) sampled on the

@@ -31,8 +31,24 @@ from liveredge.edge.sim.scanner import Scanner
 from liveredge.edge.sim.scenes import SCENES, make_scene
 from liveredge.edge.sim.seeds import check_profile, seed_range
 
-MANIFEST_COLUMNS = ("path", "mask_path", "label", "severity", "patient_id", "site_id", "condition", "lesion",
-                    "frame", "frozen", "lesion_boxes", "depth_cm", "mm_per_px", "view", "probe", "lesion_diameters_mm")
+MANIFEST_COLUMNS = (
+    "path",
+    "mask_path",
+    "label",
+    "severity",
+    "patient_id",
+    "site_id",
+    "condition",
+    "lesion",
+    "frame",
+    "frozen",
+    "lesion_boxes",
+    "depth_cm",
+    "mm_per_px",
+    "view",
+    "probe",
+    "lesion_diameters_mm",
+)
 FRAME_STRIDE = 7  # frames between dataset samples of one patient (0.23 s at 30 fps)
 NOTE = "SIMULATED ultrasound from the liveredge phantom simulator; not for clinical use."
 
@@ -52,9 +68,14 @@ class PatientSpec:
     scene: str | None = None
 
 
-def plan_dataset(n_patients: int, sites: Sequence[str], seed: int,
-                 fibrosis_stages: Sequence[int] = (2, 3, 4), negatives: int = 0,
-                 purpose: str | None = None) -> list[PatientSpec]:
+def plan_dataset(
+    n_patients: int,
+    sites: Sequence[str],
+    seed: int,
+    fibrosis_stages: Sequence[int] = (2, 3, 4),
+    negatives: int = 0,
+    purpose: str | None = None,
+) -> list[PatientSpec]:
     """Plan ``n_patients`` liver patients over ``sites`` (validated with ``get_profile``), then
     ``negatives`` non-liver scenes (label ``not_liver``, kinds cycled over ``scenes.SCENES``, sites
     cycled too, so no probe type marks them). With a ``purpose`` ("training" | "validation" |
@@ -73,7 +94,9 @@ def plan_dataset(n_patients: int, sites: Sequence[str], seed: int,
         i = n_patients + k
         kind = SCENES[k % len(SCENES)]
         site = sites[(k // len(SCENES) + k) % len(sites)]
-        out.append(PatientSpec(i, f"s{seed}-n{k:05d}", NOT_LIVER, None, None, site, _patient_seed(seed, i, purpose), kind))
+        out.append(
+            PatientSpec(i, f"s{seed}-n{k:05d}", NOT_LIVER, None, None, site, _patient_seed(seed, i, purpose), kind)
+        )
     return out
 
 
@@ -85,8 +108,9 @@ def _patient_seed(seed: int, index: int, purpose: str | None) -> int:
     return r.start + h % (r.stop - r.start)
 
 
-def _plan_liver(n_patients: int, sites: Sequence[str], seed: int, fibrosis_stages: Sequence[int],
-                purpose: str | None) -> list[PatientSpec]:
+def _plan_liver(
+    n_patients: int, sites: Sequence[str], seed: int, fibrosis_stages: Sequence[int], purpose: str | None
+) -> list[PatientSpec]:
     if not fibrosis_stages or any(st not in (1, 2, 3, 4) for st in fibrosis_stages):
         raise ConfigError(f"fibrosis stages must be in 1..4, got {list(fibrosis_stages)}")
     out = []
@@ -114,8 +138,10 @@ def _tmp_next_to(out: Path) -> Path:
     try:
         tmp.mkdir(parents=False, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"{out}: cannot create the output folder next to it ({exc.strerror}); "
-                         "check that the parent folder exists and is writable") from exc
+        raise InputError(
+            f"{out}: cannot create the output folder next to it ({exc.strerror}); "
+            "check that the parent folder exists and is writable"
+        ) from exc
     return tmp
 
 
@@ -135,13 +161,23 @@ def exam_columns(scanner: Scanner) -> dict[str, str | float]:
     """The manifest's per-exam ground truth: imaging depth, isotropic screen scale, view, probe kind and
     the diameters of the patient's lesions (visible or not; boxes say what is visible)."""
     geo = scanner.geometries[0]
-    return {"depth_cm": round(geo.depth_cm, 3), "mm_per_px": round(10.0 / geo.px_per_cm, 4),
-            "view": scanner.patient.view.name, "probe": scanner.profile.kind,  # a scene's view is its name
-            "lesion_diameters_mm": json.dumps([round(les.diameter_mm, 1) for les in scanner.patient.lesions])}
+    return {
+        "depth_cm": round(geo.depth_cm, 3),
+        "mm_per_px": round(10.0 / geo.px_per_cm, 4),
+        "view": scanner.patient.view.name,
+        "probe": scanner.profile.kind,  # a scene's view is its name
+        "lesion_diameters_mm": json.dumps([round(les.diameter_mm, 1) for les in scanner.patient.lesions]),
+    }
 
 
-def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: int,
-                  size: tuple[int, int] = (256, 256), *, progress: bool = True) -> Path:
+def write_dataset(
+    out: Path,
+    specs: Sequence[PatientSpec],
+    frames_per_patient: int,
+    size: tuple[int, int] = (256, 256),
+    *,
+    progress: bool = True,
+) -> Path:
     """Render ``specs`` to ``out`` (see module doc); return the manifest path."""
     if frames_per_patient < 1:
         raise ConfigError(f"--frames-per-patient must be >= 1, got {frames_per_patient}")
@@ -150,13 +186,21 @@ def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: i
     try:
         (tmp / "frames").mkdir()
         (tmp / "masks").mkdir()
-        bar = tqdm(total=len(specs) * frames_per_patient, desc="simulate", unit="frame",
-                   disable=bar_disabled(progress))
+        bar = tqdm(total=len(specs) * frames_per_patient, desc="simulate", unit="frame", disable=bar_disabled(progress))
         for spec in specs:
             profile = get_profile(spec.site)
-            patient = (make_scene(spec.patient_id, spec.scene, seed=spec.seed) if spec.scene else
-                       make_patient(spec.patient_id, spec.condition, severity=spec.severity, lesion=spec.lesion,
-                                    seed=spec.seed, profile=profile))
+            patient = (
+                make_scene(spec.patient_id, spec.scene, seed=spec.seed)
+                if spec.scene
+                else make_patient(
+                    spec.patient_id,
+                    spec.condition,
+                    severity=spec.severity,
+                    lesion=spec.lesion,
+                    seed=spec.seed,
+                    profile=profile,
+                )
+            )
             scanner = Scanner(patient, profile, seed=spec.seed, size=size)
             exam = exam_columns(scanner)
             mask_rel = f"masks/{spec.patient_id}.png"
@@ -165,10 +209,22 @@ def write_dataset(out: Path, specs: Sequence[PatientSpec], frames_per_patient: i
                 f = scanner.frame(k * FRAME_STRIDE)
                 rel = f"frames/{spec.patient_id}_{k:03d}.png"
                 _imwrite(tmp / rel, f.image)
-                rows.append({"path": rel, "mask_path": mask_rel, "label": f.label, "severity": f.severity,
-                             "patient_id": f.patient_id, "site_id": f.site_id, "condition": f.condition,
-                             "lesion": f.lesion or "", "frame": f.index, "frozen": int(f.frozen),
-                             "lesion_boxes": json.dumps([[kind, list(box)] for kind, box in f.lesions]), **exam})
+                rows.append(
+                    {
+                        "path": rel,
+                        "mask_path": mask_rel,
+                        "label": f.label,
+                        "severity": f.severity,
+                        "patient_id": f.patient_id,
+                        "site_id": f.site_id,
+                        "condition": f.condition,
+                        "lesion": f.lesion or "",
+                        "frame": f.index,
+                        "frozen": int(f.frozen),
+                        "lesion_boxes": json.dumps([[kind, list(box)] for kind, box in f.lesions]),
+                        **exam,
+                    }
+                )
                 bar.update(1)
         bar.close()
         (tmp / "README.txt").write_text(NOTE + "\n")
@@ -197,21 +253,41 @@ def write_clip(out: Path, scanner: Scanner, n_frames: int, *, progress: bool = T
         raise InputError(f"{out}: OpenCV cannot open an mp4 writer here; check the path and the codec")
     frames = []
     try:
-        for f in tqdm(scanner.frames(n_frames), total=n_frames, desc="clip", unit="frame",
-                      disable=bar_disabled(progress)):
+        for f in tqdm(
+            scanner.frames(n_frames), total=n_frames, desc="clip", unit="frame", disable=bar_disabled(progress)
+        ):
             writer.write(f.image)
-            frames.append({"index": f.index, "time_s": round(f.time_s, 4), "label": f.label,
-                           "severity": f.severity, "frozen": f.frozen,
-                           "lesions": [{"kind": k, "box": list(b)} for k, b in f.lesions]})
+            frames.append(
+                {
+                    "index": f.index,
+                    "time_s": round(f.time_s, 4),
+                    "label": f.label,
+                    "severity": f.severity,
+                    "frozen": f.frozen,
+                    "lesions": [{"kind": k, "box": list(b)} for k, b in f.lesions],
+                }
+            )
     finally:
         writer.release()
     p = scanner.patient
-    meta = {"note": NOTE, "fps": scanner.fps, "size": [h, w], "site_id": scanner.profile.site_id,
-            "patient": {"patient_id": p.patient_id, "condition": p.condition, "label": p.label,
-                        "severity": p.severity, "lesion": p.lesion, "seed": p.seed},
-            "exam": exam_columns(scanner),
-            "fan_geometry": [asdict(g) for g in scanner.geometries], "panels": [list(b) for b in scanner.panels],
-            "frames": frames}
+    meta = {
+        "note": NOTE,
+        "fps": scanner.fps,
+        "size": [h, w],
+        "site_id": scanner.profile.site_id,
+        "patient": {
+            "patient_id": p.patient_id,
+            "condition": p.condition,
+            "label": p.label,
+            "severity": p.severity,
+            "lesion": p.lesion,
+            "seed": p.seed,
+        },
+        "exam": exam_columns(scanner),
+        "fan_geometry": [asdict(g) for g in scanner.geometries],
+        "panels": [list(b) for b in scanner.panels],
+        "frames": frames,
+    }
     json_path = out.with_suffix(".json")
     json_path.write_text(json.dumps(meta, indent=1))
     return json_path

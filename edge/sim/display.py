@@ -50,11 +50,17 @@ def _ruler(img: np.ndarray, geo: FanGeometry, x: int, scale: float, color: tuple
 
 def _greybar(img: np.ndarray, x: int, y: int, h: int, w: int) -> None:
     ramp = np.linspace(255, 0, max(h, 2)).astype(np.uint8)[:, None]
-    img[y:y + h, x:x + w] = np.repeat(ramp, w, axis=1)[:, :, None]
+    img[y : y + h, x : x + w] = np.repeat(ramp, w, axis=1)[:, :, None]
 
 
-def static_layer(size: tuple[int, int], profile: SiteProfile, panels: tuple[tuple[int, int, int, int], ...],
-                 geoms: tuple[FanGeometry, ...], fan_mask: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def static_layer(
+    size: tuple[int, int],
+    profile: SiteProfile,
+    panels: tuple[tuple[int, int, int, int], ...],
+    geoms: tuple[FanGeometry, ...],
+    fan_mask: np.ndarray,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Draw text, rulers, grey bar and logo; return (BGR layer, bool overlay mask), both (h, w)."""
     h, w = size
     img = np.zeros((h, w, 3), np.uint8)
@@ -66,8 +72,16 @@ def static_layer(size: tuple[int, int], profile: SiteProfile, panels: tuple[tupl
     _text(img, f"{profile.vendor} {profile.site_id}", (3, line - 2), fs, col)
     (tw, _), _ = cv2.getTextSize(stamp, FONT, fs, 1)
     _text(img, stamp, (w - tw - 3, line - 2), fs, col)
-    items = [profile.probe_name, f"{profile.freq_mhz:.1f}MHz", f"D {profile.depth_cm:.1f}cm",
-             f"G {50 + profile.gain_db:.0f}", f"DR {profile.dynamic_range_db:.0f}", "MI 0.9", "TIS 0.4", "ABD"]
+    items = [
+        profile.probe_name,
+        f"{profile.freq_mhz:.1f}MHz",
+        f"D {profile.depth_cm:.1f}cm",
+        f"G {50 + profile.gain_db:.0f}",
+        f"DR {profile.dynamic_range_db:.0f}",
+        "MI 0.9",
+        "TIS 0.4",
+        "ABD",
+    ]
     if profile.layout == "left":
         for k, t in enumerate(items):
             _text(img, t, (3, panels[0][1] + line * (k + 1)), fs, col)
@@ -89,8 +103,9 @@ def static_layer(size: tuple[int, int], profile: SiteProfile, panels: tuple[tupl
     return img, mask
 
 
-def doppler(screen: np.ndarray, fan: np.ndarray, vessel: np.ndarray, box: tuple[int, int, int, int],
-            rng: np.random.Generator) -> None:
+def doppler(
+    screen: np.ndarray, fan: np.ndarray, vessel: np.ndarray, box: tuple[int, int, int, int], rng: np.random.Generator
+) -> None:
     """Colour-Doppler box in place: outline, red/blue flow in vessels, sparse colour noise in tissue.
 
     ``fan`` and ``vessel`` are (h, w) bool masks in screen pixels; ``box`` (x, y, w, h).

@@ -49,7 +49,6 @@ class View:
         c, s = np.cos(a), np.sin(a)
         return (np.float32(self.x_cm) + x * c + z * s).astype(np.float32), (z * c - x * s).astype(np.float32)
 
-
     def in_rib_shadow(self, x: np.ndarray, z: np.ndarray, rib_depth_cm: float, apex_cm: float | None) -> np.ndarray:
         """Whether probe-frame points ``(x, z)`` lie behind a rib at ``rib_depth_cm``: beams run straight
         down (linear, ``apex_cm`` None) or from a virtual apex ``apex_cm`` above the skin (sector)."""
@@ -74,10 +73,13 @@ class Operator:
     def apply(self, profile: SiteProfile, liver_att: float) -> SiteProfile:
         """The profile as this operator set it up for a liver of attenuation ``liver_att``."""
         tgc = tuple(float(a + b) for a, b in zip(profile.tgc_curve_db, self.tgc_db, strict=True))
-        return replace(profile, gain_db=profile.gain_db + self.gain_db,
-                       tgc_curve_db=tgc,
-                       tgc_slope=profile.tgc_slope + self.tgc_comp * max(liver_att - 0.5, 0.0),
-                       depth_cm=profile.depth_cm * self.depth_scale)
+        return replace(
+            profile,
+            gain_db=profile.gain_db + self.gain_db,
+            tgc_curve_db=tgc,
+            tgc_slope=profile.tgc_slope + self.tgc_comp * max(liver_att - 0.5, 0.0),
+            depth_cm=profile.depth_cm * self.depth_scale,
+        )
 
 
 NEUTRAL = Operator()
@@ -104,8 +106,12 @@ def draw_operator(rng: np.random.Generator) -> Operator:
     +-12 dB and TGC sliders +-8 dB): gain +-3 dB, TGC sliders +-2 dB each, compensation of the liver's extra
     attenuation 30-100 %, depth 85-110 % of the preset's."""
     tgc = tuple(float(v) for v in rng.uniform(-2.0, 2.0, size=5))
-    return Operator(float(rng.uniform(-3.0, 3.0)), tgc, float(rng.uniform(0.3, 1.0)),  # type: ignore[arg-type]  # tgc has exactly five values
-                    float(rng.uniform(0.85, 1.1)))
+    return Operator(
+        float(rng.uniform(-3.0, 3.0)),
+        tgc,  # type: ignore[arg-type]  # tgc has exactly five values
+        float(rng.uniform(0.3, 1.0)),
+        float(rng.uniform(0.85, 1.1)),
+    )
 
 
 def exam_rng(patient_id: str, seed: int) -> np.random.Generator:

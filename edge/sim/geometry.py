@@ -108,8 +108,18 @@ def fit_geometry(profile: SiteProfile, panel: tuple[int, int, int, int]) -> FanG
     a = np.deg2rad(profile.field_angle_deg / 2)
     s = 0.97 * min(pw / (2 * (R + D) * np.sin(a)), ph / (R + D - R * np.cos(a)))
     apex = (px + pw / 2.0, py + 1.0 - R * np.cos(a) * s)
-    return FanGeometry(profile.kind, (float(apex[0]), float(apex[1])), float(-a), float(a), float(R * s),
-                       float((R + D) * s), None, float(s), D, R)
+    return FanGeometry(
+        profile.kind,
+        (float(apex[0]), float(apex[1])),
+        float(-a),
+        float(a),
+        float(R * s),
+        float((R + D) * s),
+        None,
+        float(s),
+        D,
+        R,
+    )
 
 
 @dataclass(frozen=True)
@@ -165,9 +175,16 @@ def polar_grid(geo: FanGeometry, screen: tuple[int, int]) -> PolarGrid:
         col = (ang - geo.start_angle) / (geo.end_angle - geo.start_angle) * (n_l - 1)
     row = m_d / geo.depth_cm * (n_r - 1)
     return PolarGrid(
-        n_r, n_l, lat.astype(np.float32), np.ascontiguousarray(body_z, dtype=np.float32),
-        float(geo.depth_cm / (n_r - 1)), line_cm, depth, (x0, y0, x1 - x0, y1 - y0),
-        np.clip(col, 0, n_l - 1).astype(np.float32), np.clip(row, 0, n_r - 1).astype(np.float32),
+        n_r,
+        n_l,
+        lat.astype(np.float32),
+        np.ascontiguousarray(body_z, dtype=np.float32),
+        float(geo.depth_cm / (n_r - 1)),
+        line_cm,
+        depth,
+        (x0, y0, x1 - x0, y1 - y0),
+        np.clip(col, 0, n_l - 1).astype(np.float32),
+        np.clip(row, 0, n_r - 1).astype(np.float32),
         inside.astype(np.uint8) * 255,
     )
 

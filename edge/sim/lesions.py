@@ -55,8 +55,16 @@ def _amplitude(les: Lesion, r: np.ndarray, tex: np.ndarray, base: float) -> np.n
     return np.where(r < 0.5, 2.4 * base, 0.2 * base)  # target
 
 
-def draw_lesion(les: Lesion, base: float, code: int, rng: np.random.Generator, grid: tuple[np.ndarray, np.ndarray],
-                amp: np.ndarray, att: np.ndarray, label: np.ndarray) -> None:
+def draw_lesion(
+    les: Lesion,
+    base: float,
+    code: int,
+    rng: np.random.Generator,
+    grid: tuple[np.ndarray, np.ndarray],
+    amp: np.ndarray,
+    att: np.ndarray,
+    label: np.ndarray,
+) -> None:
     """Draw ``les`` into ``amp``/``att``/``label`` (anatomy grid, coordinates ``grid`` = (x, z) cm) with
     label ``code``; ``base`` is the liver's amplitude."""
     x, z = grid

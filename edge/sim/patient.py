@@ -157,15 +157,24 @@ def _vessels(rng: np.random.Generator, diaphragm_z: float, shift: float) -> tupl
     for k in range(int(rng.integers(2, 4))):
         ang = np.deg2rad(rng.uniform(15, 30) + 22 * k)  # from horizontal, pointing up and to the right
         length = rng.uniform(4.5, 7.5)
-        out.append(Vessel("hepatic", hx, hz, hx + length * np.cos(ang), max(hz - length * np.sin(ang), top),
-                          rng.uniform(0.22, 0.38)))
+        out.append(
+            Vessel(
+                "hepatic",
+                hx,
+                hz,
+                hx + length * np.cos(ang),
+                max(hz - length * np.sin(ang), top),
+                rng.uniform(0.22, 0.38),
+            )
+        )
     # Portal branches in the middle of the liver, bright walls; plus cross-sections (short segments).
     px, pz = rng.uniform(-2.0, 1.0), rng.uniform(7.0, 9.0) + shift
     out.append(Vessel("portal", px - rng.uniform(2, 4), pz + rng.uniform(-1, 1), px, pz, rng.uniform(0.35, 0.55)))
     for _ in range(int(rng.integers(2, 5))):
         cx, cz = rng.uniform(-8.0, 1.0), rng.uniform(top, diaphragm_z - 2.0)
-        out.append(Vessel("portal", cx, cz, cx + rng.uniform(-0.4, 0.4), cz + rng.uniform(-0.2, 0.2),
-                          rng.uniform(0.15, 0.3)))
+        out.append(
+            Vessel("portal", cx, cz, cx + rng.uniform(-0.4, 0.4), cz + rng.uniform(-0.2, 0.2), rng.uniform(0.15, 0.3))
+        )
     return tuple(out)
 
 
@@ -220,8 +229,13 @@ def _diameter(rng: np.random.Generator) -> float:
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
-def _place_one(rng: np.random.Generator, p: Patient, fov: tuple[np.ndarray, np.ndarray, np.ndarray],
-               kind: str, diameter_mm: float | None) -> Lesion | None:
+def _place_one(
+    rng: np.random.Generator,
+    p: Patient,
+    fov: tuple[np.ndarray, np.ndarray, np.ndarray],
+    kind: str,
+    diameter_mm: float | None,
+) -> Lesion | None:
     xa, za, depth = fov
     r = (_diameter(rng) if diameter_mm is None else float(diameter_mm)) / 20.0  # radius cm
     while r >= 0.24:
@@ -229,16 +243,27 @@ def _place_one(rng: np.random.Generator, p: Patient, fov: tuple[np.ndarray, np.n
         if idx.size:
             k = int(rng.choice(idx))
             jit = rng.uniform(-0.3, 0.3, 2)
-            shape = Ellipse(float(xa[k] + jit[0]), float(za[k] + jit[1]), r, r * float(rng.uniform(0.8, 1.15)),
-                            float(rng.uniform(-40, 40)))
+            shape = Ellipse(
+                float(xa[k] + jit[0]),
+                float(za[k] + jit[1]),
+                r,
+                r * float(rng.uniform(0.8, 1.15)),
+                float(rng.uniform(-40, 40)),
+            )
             variants = LESION_VARIANTS[kind]
             return Lesion(kind, shape, variants[int(rng.integers(0, len(variants)))])
         r *= 0.8
     return None
 
 
-def place_lesions(rng: np.random.Generator, p: Patient, kind: str, fov_xz: tuple[np.ndarray, np.ndarray],
-                  count: int | None = None, diameter_mm: float | None = None) -> Patient:
+def place_lesions(
+    rng: np.random.Generator,
+    p: Patient,
+    kind: str,
+    fov_xz: tuple[np.ndarray, np.ndarray],
+    count: int | None = None,
+    diameter_mm: float | None = None,
+) -> Patient:
     """``p`` with ``count`` (default: drawn) more lesions of ``kind`` placed at random in the liver
     parenchyma seen from the probe-frame points ``fov_xz`` (see ``geometry.fov_points``; pass a subset to
     choose where), diameters ``diameter_mm`` or drawn over :data:`LESION_DIAMETER_MM`, shrunk when the
@@ -279,28 +304,55 @@ def _tissue(rng: np.random.Generator, disease: np.random.Generator, g_st: int, g
 
     base = at(_ST_AMP[0], q[0])
     liver_amp = base * (at(_ST_AMP[g_st], q[1]) if g_st else 1.0) * (1.0 + 0.15 * q[5] if g_fib >= 2 else 1.0)
-    return dict(liver_amp=float(liver_amp), kidney_amp=float(base * rng.uniform(0.6, 0.95)),
-                liver_att=at(_ST_ATT[g_st], q[2]), wall_blur_cm=at(_ST_BLUR[g_st], q[3]),
-                texture_sigma=at(_FIB_TEXTURE[g_fib], q[4]),
-                texture_scale_cm=_FIB_SCALE[g_fib] * float(rng.uniform(0.8, 1.2)),
-                surface_bump_cm=at(_FIB_BUMPS[g_fib], q[5]), ascites_cm=_ascites(disease, g_fib))
+    return dict(
+        liver_amp=float(liver_amp),
+        kidney_amp=float(base * rng.uniform(0.6, 0.95)),
+        liver_att=at(_ST_ATT[g_st], q[2]),
+        wall_blur_cm=at(_ST_BLUR[g_st], q[3]),
+        texture_sigma=at(_FIB_TEXTURE[g_fib], q[4]),
+        texture_scale_cm=_FIB_SCALE[g_fib] * float(rng.uniform(0.8, 1.2)),
+        surface_bump_cm=at(_FIB_BUMPS[g_fib], q[5]),
+        ascites_cm=_ascites(disease, g_fib),
+    )
 
 
 def _organs(rng: np.random.Generator, shift: float) -> dict[str, object]:
     """Diaphragm, kidney, gallbladder (or None) and vessels; ``shift`` cm deeper behind a thicker wall."""
     diaphragm = (rng.uniform(11.2, 12.4) + shift, rng.uniform(0.035, 0.06), rng.uniform(-7.0, -4.0))
-    kidney = Ellipse(rng.uniform(3.4, 4.6), rng.uniform(9.6, 10.8) + shift, rng.uniform(3.9, 4.6),
-                     rng.uniform(1.7, 2.1), rng.uniform(-28, -15))
-    gallbladder = Ellipse(rng.uniform(-3.0, -1.0), rng.uniform(4.2, 5.2) + shift, rng.uniform(1.5, 2.1),
-                          rng.uniform(0.7, 1.0), rng.uniform(5, 25))
+    kidney = Ellipse(
+        rng.uniform(3.4, 4.6),
+        rng.uniform(9.6, 10.8) + shift,
+        rng.uniform(3.9, 4.6),
+        rng.uniform(1.7, 2.1),
+        rng.uniform(-28, -15),
+    )
+    gallbladder = Ellipse(
+        rng.uniform(-3.0, -1.0),
+        rng.uniform(4.2, 5.2) + shift,
+        rng.uniform(1.5, 2.1),
+        rng.uniform(0.7, 1.0),
+        rng.uniform(5, 25),
+    )
     has_gb = rng.uniform() < 0.75
-    return {"diaphragm": tuple(float(v) for v in diaphragm), "kidney": kidney,
-            "gallbladder": gallbladder if has_gb else None, "vessels": _vessels(rng, diaphragm[0], shift)}
+    return {
+        "diaphragm": tuple(float(v) for v in diaphragm),
+        "kidney": kidney,
+        "gallbladder": gallbladder if has_gb else None,
+        "vessels": _vessels(rng, diaphragm[0], shift),
+    }
 
 
-def make_patient(patient_id: str, condition: str, *, severity: int | None = None, lesion: str | None = None,
-                 seed: int = 0, view: str | None = None, profile: SiteProfile | None = None,
-                 lesion_mm: float | None = None) -> Patient:
+def make_patient(
+    patient_id: str,
+    condition: str,
+    *,
+    severity: int | None = None,
+    lesion: str | None = None,
+    seed: int = 0,
+    view: str | None = None,
+    profile: SiteProfile | None = None,
+    lesion_mm: float | None = None,
+) -> Patient:
     """Make a simulated patient with a consistent anatomy and the exam it gets.
 
     ``condition``: "normal" | "steatosis" (``severity`` 1..3, default 3) | "fibrosis" (1..4, default 4;
@@ -315,7 +367,9 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     sev, lesion = _check(condition, severity, lesion)
     # Anatomy and exam depend on (patient_id, seed) only, so one patient can be shown with every condition.
     rng = np.random.default_rng([zlib.crc32(patient_id.encode()), seed & 0xFFFFFFFF])
-    disease = np.random.default_rng([zlib.crc32(f"{patient_id}|{condition}|{sev}|{lesion}".encode()), seed & 0xFFFFFFFF])
+    disease = np.random.default_rng(
+        [zlib.crc32(f"{patient_id}|{condition}|{sev}|{lesion}".encode()), seed & 0xFFFFFFFF]
+    )
     ex = exam_rng(patient_id, seed)
     the_view, operator = draw_view(ex, view), draw_operator(ex)
     g_st = sev if condition == "steatosis" else 0
@@ -324,9 +378,19 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     fat = float(rng.uniform(0.4, 2.6) + _ST_FAT[g_st] * disease.uniform(0.0, 1.0))
     wall_cm = fat + float(rng.uniform(0.8, 1.5))
     p = Patient(
-        patient_id=patient_id, condition=condition, label=condition, severity=sev, lesion=lesion, seed=seed,
-        wall_cm=float(wall_cm), lesions=(), fat_cm=fat, view=the_view, operator=operator,
-        **_organs(rng, wall_cm - 2.2), **tissue,  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
+        patient_id=patient_id,
+        condition=condition,
+        label=condition,
+        severity=sev,
+        lesion=lesion,
+        seed=seed,
+        wall_cm=float(wall_cm),
+        lesions=(),
+        fat_cm=fat,
+        view=the_view,
+        operator=operator,
+        **_organs(rng, wall_cm - 2.2),  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
+        **tissue,  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
     )
     if lesion is None:
         return p
@@ -334,5 +398,6 @@ def make_patient(patient_id: str, condition: str, *, severity: int | None = None
     x, z = fov_points(exam_profile)
     apex = None if exam_profile.kind == "linear" else exam_profile.probe_radius_cm
     clear = ~the_view.in_rib_shadow(x, z, p.fat_cm + 0.45 * (p.wall_cm - p.fat_cm), apex)
-    return place_lesions(disease, p, lesion, (x[clear], z[clear]), count=None if lesion_mm is None else 1,
-                         diameter_mm=lesion_mm)
+    return place_lesions(
+        disease, p, lesion, (x[clear], z[clear]), count=None if lesion_mm is None else 1, diameter_mm=lesion_mm
+    )

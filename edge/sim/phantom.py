@@ -73,11 +73,22 @@ class Phantom:
         """What ``OUT.json`` holds."""
         s = self.spec
         return {
-            "mm_per_px": round(self.mm_per_px, 6), "dynamic_range_db": s.dynamic_range_db,
-            "frequency_mhz": s.frequency_mhz, "top_px": self.top_px, "probe": s.probe, "depth_cm": s.depth_cm,
-            "tgc": s.tgc, "seed": s.seed, "focus_cm": round(self.focus_cm, 3), "gain_db": 0.0, "gamma": 1.0,
-            "frac_bandwidth": s.frac_bandwidth, "harmonic": s.harmonic, "compound_angles": s.compound_angles,
-            "attenuation_db_cm_mhz": ATTENUATION_DB_CM_MHZ, "size": list(s.size),
+            "mm_per_px": round(self.mm_per_px, 6),
+            "dynamic_range_db": s.dynamic_range_db,
+            "frequency_mhz": s.frequency_mhz,
+            "top_px": self.top_px,
+            "probe": s.probe,
+            "depth_cm": s.depth_cm,
+            "tgc": s.tgc,
+            "seed": s.seed,
+            "focus_cm": round(self.focus_cm, 3),
+            "gain_db": 0.0,
+            "gamma": 1.0,
+            "frac_bandwidth": s.frac_bandwidth,
+            "harmonic": s.harmonic,
+            "compound_angles": s.compound_angles,
+            "attenuation_db_cm_mhz": ATTENUATION_DB_CM_MHZ,
+            "size": list(s.size),
             "note": "SIMULATED homogeneous phantom, not for clinical use",
         }
 
@@ -88,8 +99,10 @@ def _validate(spec: PhantomSpec) -> None:
         (0.5 <= spec.frequency_mhz <= 20, f"frequency {spec.frequency_mhz!r} MHz must be in 0.5..20"),
         (1.0 <= spec.depth_cm <= 30, f"depth {spec.depth_cm!r} cm must be in 1..30"),
         (10 <= spec.dynamic_range_db <= 120, f"dynamic range {spec.dynamic_range_db!r} dB must be in 10..120"),
-        (len(spec.size) == 2 and min(spec.size) >= 96 and max(spec.size) <= 4096,
-         f"size {spec.size!r} must be (height, width) with 96..4096 px each"),
+        (
+            len(spec.size) == 2 and min(spec.size) >= 96 and max(spec.size) <= 4096,
+            f"size {spec.size!r} must be (height, width) with 96..4096 px each",
+        ),
         (0.2 <= spec.frac_bandwidth <= 1.5, f"fractional bandwidth {spec.frac_bandwidth!r} must be in 0.2..1.5"),
         (0.1 <= spec.focus_frac <= 1.0, f"focus fraction {spec.focus_frac!r} must be in 0.1..1"),
         (1 <= spec.compound_angles <= 15, f"compound angles {spec.compound_angles!r} must be in 1..15"),
@@ -104,12 +117,28 @@ def phantom_profile(spec: PhantomSpec) -> SiteProfile:
     gain 0, flat TGC sliders compensating 0.5 dB/cm/MHz (or nothing with TGC off), negligible noise."""
     radius, angle, width = _GEOMETRY[spec.probe]
     return replace(
-        get_profile("S1"), site_id=f"phantom-{spec.probe}", kind=spec.probe, probe_radius_cm=radius,
-        field_angle_deg=angle, width_cm=width, depth_cm=float(spec.depth_cm), freq_mhz=float(spec.frequency_mhz),
-        speckle_scale=1.0, lateral_fnum=3.0, focus_frac=float(spec.focus_frac),
-        tgc_slope=ATTENUATION_DB_CM_MHZ if spec.tgc else 0.0, tgc_curve_db=(0.0, 0.0, 0.0, 0.0, 0.0), gain_db=0.0,
-        dynamic_range_db=float(spec.dynamic_range_db), gamma=1.0, noise_db=-140.0, frac_bandwidth=spec.frac_bandwidth,
-        focal_zones=1, harmonic=spec.harmonic, compound_angles=spec.compound_angles, speckle_reduction=0.0,
+        get_profile("S1"),
+        site_id=f"phantom-{spec.probe}",
+        kind=spec.probe,
+        probe_radius_cm=radius,
+        field_angle_deg=angle,
+        width_cm=width,
+        depth_cm=float(spec.depth_cm),
+        freq_mhz=float(spec.frequency_mhz),
+        speckle_scale=1.0,
+        lateral_fnum=3.0,
+        focus_frac=float(spec.focus_frac),
+        tgc_slope=ATTENUATION_DB_CM_MHZ if spec.tgc else 0.0,
+        tgc_curve_db=(0.0, 0.0, 0.0, 0.0, 0.0),
+        gain_db=0.0,
+        dynamic_range_db=float(spec.dynamic_range_db),
+        gamma=1.0,
+        noise_db=-140.0,
+        frac_bandwidth=spec.frac_bandwidth,
+        focal_zones=1,
+        harmonic=spec.harmonic,
+        compound_angles=spec.compound_angles,
+        speckle_reduction=0.0,
         persistence=0.0,
     )
 
@@ -141,10 +170,20 @@ def render_phantom(spec: PhantomSpec) -> Phantom:
     mask = np.zeros((h, w), np.uint8)
     x, y, bw, bh = grid.bbox
     patch = cv2.remap(beam, grid.map_x, grid.map_y, cv2.INTER_LINEAR)
-    image[y:y + bh, x:x + bw] = np.where(grid.mask > 0, patch, 0)
-    mask[y:y + bh, x:x + bw] = grid.mask
-    return Phantom(image, beam, mask, 10.0 / geo.px_per_cm, _top_px(mask), grid.dr_cm * 10.0,
-                   grid.line_cm * 10.0, float(spec.focus_frac * spec.depth_cm), profile, spec)
+    image[y : y + bh, x : x + bw] = np.where(grid.mask > 0, patch, 0)
+    mask[y : y + bh, x : x + bw] = grid.mask
+    return Phantom(
+        image,
+        beam,
+        mask,
+        10.0 / geo.px_per_cm,
+        _top_px(mask),
+        grid.dr_cm * 10.0,
+        grid.line_cm * 10.0,
+        float(spec.focus_frac * spec.depth_cm),
+        profile,
+        spec,
+    )
 
 
 def write_phantom(out: str | Path, spec: PhantomSpec) -> tuple[Path, Path]:

@@ -96,42 +96,158 @@ def _named(**kw: object) -> SiteProfile:
 
 
 _PROFILES: dict[str, SiteProfile] = {
-    "S1": _named(site_id="S1", kind="curvilinear", probe_radius_cm=5.0, field_angle_deg=70.0, width_cm=0.0,
-                 depth_cm=16.0, freq_mhz=3.5, speckle_scale=1.0, lateral_fnum=3.0, focus_frac=0.45,
-                 tgc_slope=0.50, tgc_curve_db=(0.0, 1.0, 0.0, 0.0, 1.0), gain_db=0.0, dynamic_range_db=60.0,
-                 gamma=1.0, noise_db=-78.0, text_color=(235, 235, 235), layout="left",
-                 vendor="AcuSim", probe_name="C5-2", frac_bandwidth=0.6, focal_zones=2,
-                 speckle_reduction=0.3),
-    "S2": _named(site_id="S2", kind="curvilinear", probe_radius_cm=4.0, field_angle_deg=62.0, width_cm=0.0,
-                 depth_cm=18.0, freq_mhz=2.8, speckle_scale=1.25, lateral_fnum=3.5, focus_frac=0.55,
-                 tgc_slope=0.45, tgc_curve_db=(-2.0, 0.0, 1.0, 2.0, 2.0), gain_db=3.0, dynamic_range_db=66.0,
-                 gamma=0.9, noise_db=-80.0, text_color=(60, 220, 240), layout="top",
-                 vendor="Sonoview", probe_name="C3", frac_bandwidth=0.55, compound_angles=3,
-                 clutter_db=-22.0),
-    "S3": _named(site_id="S3", kind="phased", probe_radius_cm=0.3, field_angle_deg=78.0, width_cm=0.0,
-                 depth_cm=16.0, freq_mhz=2.5, speckle_scale=1.15, lateral_fnum=3.2, focus_frac=0.5,
-                 tgc_slope=0.52, tgc_curve_db=(1.0, 0.0, -1.0, 0.0, 0.0), gain_db=-2.0, dynamic_range_db=55.0,
-                 gamma=1.15, noise_db=-76.0, text_color=(240, 220, 90), layout="left",
-                 vendor="CardiaEcho", probe_name="P4-2", greybar_right=False, frac_bandwidth=0.5,
-                 harmonic=True, reverb_db=-12.0),
-    "S4": _named(site_id="S4", kind="linear", probe_radius_cm=0.0, field_angle_deg=0.0, width_cm=6.0,
-                 depth_cm=8.0, freq_mhz=6.0, speckle_scale=0.9, lateral_fnum=2.5, focus_frac=0.4,
-                 tgc_slope=0.48, tgc_curve_db=(0.0, 0.0, 1.0, 1.0, 0.0), gain_db=1.0, dynamic_range_db=58.0,
-                 gamma=1.05, noise_db=-80.0, text_color=(200, 255, 200), layout="top",
-                 vendor="LinearOne", probe_name="L9-3", frac_bandwidth=0.7, focal_zones=2,
-                 compound_angles=5),
-    "S5": _named(site_id="S5", kind="curvilinear", probe_radius_cm=3.0, field_angle_deg=76.0, width_cm=0.0,
-                 depth_cm=15.0, freq_mhz=3.2, speckle_scale=1.5, lateral_fnum=4.0, focus_frac=0.4,
-                 tgc_slope=0.55, tgc_curve_db=(2.0, 1.0, 0.0, -1.0, -1.0), gain_db=2.0, dynamic_range_db=50.0,
-                 gamma=1.2, noise_db=-72.0, text_color=(255, 255, 255), layout="left",
-                 vendor="PocketScan", probe_name="HH-C", frac_bandwidth=0.5,
-                 speckle_reduction=0.5, clutter_db=-20.0),
-    "S6": _named(site_id="S6", kind="phased", probe_radius_cm=0.5, field_angle_deg=88.0, width_cm=0.0,
-                 depth_cm=19.0, freq_mhz=2.2, speckle_scale=1.3, lateral_fnum=3.0, focus_frac=0.6,
-                 tgc_slope=0.47, tgc_curve_db=(0.0, -1.0, 0.0, 1.0, 3.0), gain_db=-3.0, dynamic_range_db=70.0,
-                 gamma=0.85, noise_db=-82.0, text_color=(180, 200, 255), layout="top",
-                 vendor="FieldSono", probe_name="S1-5", greybar_right=False, frac_bandwidth=0.55,
-                 harmonic=True, persistence=0.3),
+    "S1": _named(
+        site_id="S1",
+        kind="curvilinear",
+        probe_radius_cm=5.0,
+        field_angle_deg=70.0,
+        width_cm=0.0,
+        depth_cm=16.0,
+        freq_mhz=3.5,
+        speckle_scale=1.0,
+        lateral_fnum=3.0,
+        focus_frac=0.45,
+        tgc_slope=0.50,
+        tgc_curve_db=(0.0, 1.0, 0.0, 0.0, 1.0),
+        gain_db=0.0,
+        dynamic_range_db=60.0,
+        gamma=1.0,
+        noise_db=-78.0,
+        text_color=(235, 235, 235),
+        layout="left",
+        vendor="AcuSim",
+        probe_name="C5-2",
+        frac_bandwidth=0.6,
+        focal_zones=2,
+        speckle_reduction=0.3,
+    ),
+    "S2": _named(
+        site_id="S2",
+        kind="curvilinear",
+        probe_radius_cm=4.0,
+        field_angle_deg=62.0,
+        width_cm=0.0,
+        depth_cm=18.0,
+        freq_mhz=2.8,
+        speckle_scale=1.25,
+        lateral_fnum=3.5,
+        focus_frac=0.55,
+        tgc_slope=0.45,
+        tgc_curve_db=(-2.0, 0.0, 1.0, 2.0, 2.0),
+        gain_db=3.0,
+        dynamic_range_db=66.0,
+        gamma=0.9,
+        noise_db=-80.0,
+        text_color=(60, 220, 240),
+        layout="top",
+        vendor="Sonoview",
+        probe_name="C3",
+        frac_bandwidth=0.55,
+        compound_angles=3,
+        clutter_db=-22.0,
+    ),
+    "S3": _named(
+        site_id="S3",
+        kind="phased",
+        probe_radius_cm=0.3,
+        field_angle_deg=78.0,
+        width_cm=0.0,
+        depth_cm=16.0,
+        freq_mhz=2.5,
+        speckle_scale=1.15,
+        lateral_fnum=3.2,
+        focus_frac=0.5,
+        tgc_slope=0.52,
+        tgc_curve_db=(1.0, 0.0, -1.0, 0.0, 0.0),
+        gain_db=-2.0,
+        dynamic_range_db=55.0,
+        gamma=1.15,
+        noise_db=-76.0,
+        text_color=(240, 220, 90),
+        layout="left",
+        vendor="CardiaEcho",
+        probe_name="P4-2",
+        greybar_right=False,
+        frac_bandwidth=0.5,
+        harmonic=True,
+        reverb_db=-12.0,
+    ),
+    "S4": _named(
+        site_id="S4",
+        kind="linear",
+        probe_radius_cm=0.0,
+        field_angle_deg=0.0,
+        width_cm=6.0,
+        depth_cm=8.0,
+        freq_mhz=6.0,
+        speckle_scale=0.9,
+        lateral_fnum=2.5,
+        focus_frac=0.4,
+        tgc_slope=0.48,
+        tgc_curve_db=(0.0, 0.0, 1.0, 1.0, 0.0),
+        gain_db=1.0,
+        dynamic_range_db=58.0,
+        gamma=1.05,
+        noise_db=-80.0,
+        text_color=(200, 255, 200),
+        layout="top",
+        vendor="LinearOne",
+        probe_name="L9-3",
+        frac_bandwidth=0.7,
+        focal_zones=2,
+        compound_angles=5,
+    ),
+    "S5": _named(
+        site_id="S5",
+        kind="curvilinear",
+        probe_radius_cm=3.0,
+        field_angle_deg=76.0,
+        width_cm=0.0,
+        depth_cm=15.0,
+        freq_mhz=3.2,
+        speckle_scale=1.5,
+        lateral_fnum=4.0,
+        focus_frac=0.4,
+        tgc_slope=0.55,
+        tgc_curve_db=(2.0, 1.0, 0.0, -1.0, -1.0),
+        gain_db=2.0,
+        dynamic_range_db=50.0,
+        gamma=1.2,
+        noise_db=-72.0,
+        text_color=(255, 255, 255),
+        layout="left",
+        vendor="PocketScan",
+        probe_name="HH-C",
+        frac_bandwidth=0.5,
+        speckle_reduction=0.5,
+        clutter_db=-20.0,
+    ),
+    "S6": _named(
+        site_id="S6",
+        kind="phased",
+        probe_radius_cm=0.5,
+        field_angle_deg=88.0,
+        width_cm=0.0,
+        depth_cm=19.0,
+        freq_mhz=2.2,
+        speckle_scale=1.3,
+        lateral_fnum=3.0,
+        focus_frac=0.6,
+        tgc_slope=0.47,
+        tgc_curve_db=(0.0, -1.0, 0.0, 1.0, 3.0),
+        gain_db=-3.0,
+        dynamic_range_db=70.0,
+        gamma=0.85,
+        noise_db=-82.0,
+        text_color=(180, 200, 255),
+        layout="top",
+        vendor="FieldSono",
+        probe_name="S1-5",
+        greybar_right=False,
+        frac_bandwidth=0.55,
+        harmonic=True,
+        persistence=0.3,
+    ),
 }
 
 
@@ -154,9 +270,7 @@ def get_profile(name: str) -> SiteProfile:
         except ValueError as exc:
             raise ConfigError(f"profile {name!r}: the seed after 'random:' must be an integer") from exc
         return random_profile(seed)
-    raise ConfigError(
-        f"unknown site profile {name!r}; use one of {', '.join(list_profiles())} or 'random:SEED'"
-    )
+    raise ConfigError(f"unknown site profile {name!r}; use one of {', '.join(list_profiles())} or 'random:SEED'")
 
 
 def _chain(rng: np.random.Generator, kind: str, freq_mhz: float) -> dict[str, object]:
@@ -167,10 +281,14 @@ def _chain(rng: np.random.Generator, kind: str, freq_mhz: float) -> dict[str, ob
     # would cost 1.5x the round-trip attenuation of an already high frequency.
     harmonic = kind != "linear" and freq_mhz <= 3.2 and rng.random() < 0.8
     return dict(
-        frac_bandwidth=u(0.45, 0.8), focal_zones=int(rng.integers(1, 4)), harmonic=bool(harmonic),
+        frac_bandwidth=u(0.45, 0.8),
+        focal_zones=int(rng.integers(1, 4)),
+        harmonic=bool(harmonic),
         compound_angles=int(compound[int(rng.integers(0, len(compound)))]),
-        speckle_reduction=float(rng.choice([0.0, u(0.1, 0.6)])), persistence=float(rng.choice([0.0, u(0.1, 0.5)])),
-        clutter_db=u(-30, -18), reverb_db=u(-18, -10),
+        speckle_reduction=float(rng.choice([0.0, u(0.1, 0.6)])),
+        persistence=float(rng.choice([0.0, u(0.1, 0.5)])),
+        clutter_db=u(-30, -18),
+        reverb_db=u(-18, -10),
         gain_db=u(-12, 12),  # operator gain
         tgc_curve_db=tuple(float(v) for v in rng.uniform(-8, 8, size=5)),  # operator TGC sliders, per band
     )
@@ -189,20 +307,42 @@ def random_profile(seed: int) -> SiteProfile:
     base = _PROFILES["S1"]
     geo: dict[str, float] = {}
     if kind == "curvilinear":
-        geo = dict(probe_radius_cm=u(2.5, 6.5), field_angle_deg=u(55, 80), width_cm=0.0, depth_cm=u(13, 21),
-                   freq_mhz=u(2.2, 4.5))
+        geo = dict(
+            probe_radius_cm=u(2.5, 6.5),
+            field_angle_deg=u(55, 80),
+            width_cm=0.0,
+            depth_cm=u(13, 21),
+            freq_mhz=u(2.2, 4.5),
+        )
     elif kind == "phased":
-        geo = dict(probe_radius_cm=u(0.2, 0.8), field_angle_deg=u(65, 95), width_cm=0.0, depth_cm=u(13, 22),
-                   freq_mhz=u(1.8, 3.5))
+        geo = dict(
+            probe_radius_cm=u(0.2, 0.8),
+            field_angle_deg=u(65, 95),
+            width_cm=0.0,
+            depth_cm=u(13, 22),
+            freq_mhz=u(1.8, 3.5),
+        )
     else:
-        geo = dict(probe_radius_cm=0.0, field_angle_deg=0.0, width_cm=u(4.5, 7.5), depth_cm=u(6.5, 10.5),
-                   freq_mhz=u(4.5, 8.0))
+        geo = dict(
+            probe_radius_cm=0.0, field_angle_deg=0.0, width_cm=u(4.5, 7.5), depth_cm=u(6.5, 10.5), freq_mhz=u(4.5, 8.0)
+        )
     color = tuple(int(c) for c in rng.integers(150, 256, size=3))
     return replace(
-        base, site_id=f"random:{seed}", kind=kind, speckle_scale=u(0.8, 1.4), lateral_fnum=u(2.2, 4.5),
-        focus_frac=u(0.3, 0.7), tgc_slope=u(0.38, 0.62), dynamic_range_db=u(45, 75), gamma=u(0.75, 1.3),
-        noise_db=u(-95, -78), text_color=color, layout=("left", "top")[int(rng.integers(0, 2))],  # type: ignore[arg-type]  # one of the Literal's values
+        base,
+        site_id=f"random:{seed}",
+        kind=kind,
+        speckle_scale=u(0.8, 1.4),
+        lateral_fnum=u(2.2, 4.5),
+        focus_frac=u(0.3, 0.7),
+        tgc_slope=u(0.38, 0.62),
+        dynamic_range_db=u(45, 75),
+        gamma=u(0.75, 1.3),
+        noise_db=u(-95, -78),
+        text_color=color,  # type: ignore[arg-type]  # one of the Literal's values
+        layout=("left", "top")[int(rng.integers(0, 2))],
         vendor=("Generic", "MedWave", "EchoLab", "Ultrix")[int(rng.integers(0, 4))],
-        probe_name=f"X{int(rng.integers(1, 99))}", greybar_right=bool(rng.integers(0, 2)),
-        **geo, **_chain(rng, kind, float(geo["freq_mhz"])),  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
+        probe_name=f"X{int(rng.integers(1, 99))}",
+        greybar_right=bool(rng.integers(0, 2)),
+        **geo,  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
+        **_chain(rng, kind, float(geo["freq_mhz"])),  # type: ignore[arg-type]  # the helpers' dicts hold each field's own type
     )

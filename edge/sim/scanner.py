@@ -78,9 +78,19 @@ class Scanner:
     operator's gain, TGC and depth applied (``self.site_profile`` is the one given).
     """
 
-    def __init__(self, patient: Patient, profile: SiteProfile, *, seed: int = 0, fps: float = 30.0,
-                 size: tuple[int, int] = (480, 640), dual_panel: bool = False, doppler: bool = False,
-                 freeze_prob: float = 0.0, overlays: bool = True) -> None:
+    def __init__(
+        self,
+        patient: Patient,
+        profile: SiteProfile,
+        *,
+        seed: int = 0,
+        fps: float = 30.0,
+        size: tuple[int, int] = (480, 640),
+        dual_panel: bool = False,
+        doppler: bool = False,
+        freeze_prob: float = 0.0,
+        overlays: bool = True,
+    ) -> None:
         size = (int(size[0]), int(size[1]))
         _validate(size, fps, freeze_prob)
         self.site_profile = profile
@@ -99,7 +109,7 @@ class Scanner:
         mask = np.zeros(size, np.uint8)
         for g in self.grids:
             x, y, w, h = g.bbox
-            mask[y:y + h, x:x + w] |= g.mask
+            mask[y : y + h, x : x + w] |= g.mask
         mask.setflags(write=False)
         self.fan_mask = mask
         key = f"{patient.patient_id}|{patient.seed}|{profile.site_id}".encode()
@@ -174,7 +184,7 @@ class Scanner:
             src = j if p == 0 else max(j - int(round(self.fps)), 0)
             patch = cv2.remap(self.bmode(src, p), grid.map_x, grid.map_y, cv2.INTER_LINEAR)
             x, y, w, h = grid.bbox
-            view = screen[y:y + h, x:x + w]
+            view = screen[y : y + h, x : x + w]
             np.copyto(view, patch[:, :, None], where=(grid.mask > 0)[:, :, None])
         if self.doppler:
             self._doppler(screen, j)
@@ -190,7 +200,7 @@ class Scanner:
         """Body overlay and anatomy-frame coordinates of each pixel of panel ``p``'s bounding box."""
         if p not in self._pixel_body:
             geo, (x, y, w, h) = self.geometries[p], self.grids[p].bbox
-            py, px = np.mgrid[y:y + h, x:x + w].astype(np.float32)
+            py, px = np.mgrid[y : y + h, x : x + w].astype(np.float32)
             bx, bz = geo.to_body(px, py)
             self._pixel_body[p] = (body_layers(self.patient, bx, bz), *self.patient.view.to_anatomy(bx, bz))
         return self._pixel_body[p]
@@ -208,7 +218,7 @@ class Scanner:
             lab = cv2.remap(self.tissue.label, mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
             lab = np.where(body.mask, body.label, lab)
             x, y, w, h = grid.bbox
-            np.copyto(out[y:y + h, x:x + w], lab, where=grid.mask > 0)
+            np.copyto(out[y : y + h, x : x + w], lab, where=grid.mask > 0)
         return out
 
     def region_maps(self, i: int) -> dict[str, np.ndarray]:
@@ -226,7 +236,7 @@ class Scanner:
         out = []
         for grid in self.grids:  # one box per lesion and panel, clipped to what is visible
             x, y, w, h = grid.bbox
-            sub = lab[y:y + h, x:x + w]
+            sub = lab[y : y + h, x : x + w]
             for k, les in enumerate(self.patient.lesions):
                 m = (sub == anatomy.LESION_CODE + k).astype(np.uint8)
                 if m.any():
@@ -239,10 +249,21 @@ class Scanner:
         j = self.content_index(int(i))
         p = self.patient
         return SimFrame(
-            image=self._screen(j), fan_mask=self.fan_mask, label=p.label, condition=p.condition,
-            severity=p.severity, lesion=p.lesion, lesions=self._lesion_boxes(j), site_id=self.profile.site_id,
-            patient_id=p.patient_id, index=int(i), frozen=j != i, geometry=self.geometries[0],
-            geometries=self.geometries, panels=self.panels, time_s=i / self.fps,
+            image=self._screen(j),
+            fan_mask=self.fan_mask,
+            label=p.label,
+            condition=p.condition,
+            severity=p.severity,
+            lesion=p.lesion,
+            lesions=self._lesion_boxes(j),
+            site_id=self.profile.site_id,
+            patient_id=p.patient_id,
+            index=int(i),
+            frozen=j != i,
+            geometry=self.geometries[0],
+            geometries=self.geometries,
+            panels=self.panels,
+            time_s=i / self.fps,
         )
 
     def frames(self, n: int, start: int = 0) -> Iterator[SimFrame]:

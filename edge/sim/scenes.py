@@ -48,18 +48,47 @@ def make_scene(scene_id: str, kind: str, *, seed: int = 0) -> Patient:
     if kind in ("cardiac", "lung"):
         width = float(rng.uniform(1.0, 1.5))
         pitch = float(rng.uniform(1.6, 2.4)) + width
-        view = View(kind, float(rng.uniform(-1, 1)), float(rng.uniform(-6, 6)), pitch,
-                    pitch / 2 + float(rng.uniform(-0.3, 0.3)), width)
+        view = View(
+            kind,
+            float(rng.uniform(-1, 1)),
+            float(rng.uniform(-6, 6)),
+            pitch,
+            pitch / 2 + float(rng.uniform(-0.3, 0.3)),
+            width,
+        )
     else:
         view = View(kind, float(rng.uniform(-1.5, 1.5)), float(rng.uniform(-8, 8)))
     return Patient(
-        patient_id=scene_id, condition=NOT_LIVER, label=NOT_LIVER, severity=0, lesion=None, seed=seed,
-        liver_amp=1.0, kidney_amp=float(rng.uniform(0.6, 0.95)), liver_att=0.5, wall_blur_cm=0.0,
-        texture_sigma=float(rng.uniform(0.05, 0.3)), texture_scale_cm=float(rng.uniform(0.3, 0.8)),
-        surface_bump_cm=0.0, ascites_cm=0.0, wall_cm=wall, diaphragm=(30.0, 0.0, 0.0),
-        kidney=Ellipse(float(rng.uniform(-1.5, 1.5)), wall + float(rng.uniform(4.0, 6.0)), float(rng.uniform(4.2, 5.5)),
-                       float(rng.uniform(2.0, 2.6)), float(rng.uniform(-20, 20))),
-        gallbladder=None, vessels=(), lesions=(), fat_cm=fat, view=view, operator=draw_operator(ex), scene=kind,
+        patient_id=scene_id,
+        condition=NOT_LIVER,
+        label=NOT_LIVER,
+        severity=0,
+        lesion=None,
+        seed=seed,
+        liver_amp=1.0,
+        kidney_amp=float(rng.uniform(0.6, 0.95)),
+        liver_att=0.5,
+        wall_blur_cm=0.0,
+        texture_sigma=float(rng.uniform(0.05, 0.3)),
+        texture_scale_cm=float(rng.uniform(0.3, 0.8)),
+        surface_bump_cm=0.0,
+        ascites_cm=0.0,
+        wall_cm=wall,
+        diaphragm=(30.0, 0.0, 0.0),
+        kidney=Ellipse(
+            float(rng.uniform(-1.5, 1.5)),
+            wall + float(rng.uniform(4.0, 6.0)),
+            float(rng.uniform(4.2, 5.5)),
+            float(rng.uniform(2.0, 2.6)),
+            float(rng.uniform(-20, 20)),
+        ),
+        gallbladder=None,
+        vessels=(),
+        lesions=(),
+        fat_cm=fat,
+        view=view,
+        operator=draw_operator(ex),
+        scene=kind,
     )
 
 
@@ -73,8 +102,14 @@ def _fill(maps: Maps, where: np.ndarray, amp: float | np.ndarray, att: float, co
     t[where], lab[where] = att, code
 
 
-def _cardiac(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarray], tex: np.ndarray, m: Maps,
-             code: dict[str, int]) -> None:
+def _cardiac(
+    p: Patient,
+    rng: np.random.Generator,
+    g: tuple[np.ndarray, np.ndarray],
+    tex: np.ndarray,
+    m: Maps,
+    code: dict[str, int],
+) -> None:
     zc, ang = p.wall_cm + float(rng.uniform(6.0, 9.0)), float(rng.uniform(-50, 50))
     heart = Ellipse(float(rng.uniform(-1, 1)), zc, float(rng.uniform(4.5, 6.0)), float(rng.uniform(3.8, 5.0)), ang)
     r = _ellipse(heart, g)
@@ -91,20 +126,32 @@ def _cardiac(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarr
         m[0][(np.abs(g[1] - z0 - 0.3 * (g[0] - x0)) < 0.06) & (np.abs(g[0] - x0) < 0.9)] = 2.5
 
 
-def _bladder(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarray], tex: np.ndarray, m: Maps,
-             code: dict[str, int]) -> None:
+def _bladder(
+    p: Patient,
+    rng: np.random.Generator,
+    g: tuple[np.ndarray, np.ndarray],
+    tex: np.ndarray,
+    m: Maps,
+    code: dict[str, int],
+) -> None:
     w, h = float(rng.uniform(3.5, 5.5)), float(rng.uniform(2.5, 4.0))
     cx, cz = float(rng.uniform(-1, 1)), p.wall_cm + 0.5 + h
     u, v = np.abs(g[0] - cx) / w, np.abs(g[1] - cz) / h
-    r = (u ** 4 + v ** 4) ** 0.25  # rounded rectangle
+    r = (u**4 + v**4) ** 0.25  # rounded rectangle
     m[0][(r >= 1.0) & (r < 1.0 + 0.3 / h)] = 1.8
     _fill(m, r < 1.0, FLUID_AMP, FLUID_ATT, code["gallbladder"])
     organ = _ellipse(Ellipse(cx + rng.uniform(-1, 1), cz + h + 2.5, rng.uniform(2.5, 4.0), rng.uniform(1.8, 2.5)), g)
     _fill(m, organ < 1.0, 1.1 * tex, 0.7, code["kidney"])
 
 
-def _obstetric(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarray], tex: np.ndarray, m: Maps,
-               code: dict[str, int]) -> None:
+def _obstetric(
+    p: Patient,
+    rng: np.random.Generator,
+    g: tuple[np.ndarray, np.ndarray],
+    tex: np.ndarray,
+    m: Maps,
+    code: dict[str, int],
+) -> None:
     cx, cz = float(rng.uniform(-1, 1)), p.wall_cm + float(rng.uniform(6, 8))
     uterus = _ellipse(Ellipse(cx, cz, rng.uniform(7, 9), rng.uniform(5.5, 7)), g)
     _fill(m, uterus < 1.0, 0.9 * tex, 0.7, code["background"])
@@ -115,21 +162,35 @@ def _obstetric(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.nda
     _fill(m, head < 1.0, 0.35, 0.9, code["kidney"])
     m[0][(head >= 0.9) & (head < 1.0)] = 3.5  # skull
     m[0][(head < 0.8) & (np.abs(g[0] - hx) < 0.05)] = 2.0  # midline echo
-    body = _ellipse(Ellipse(hx + hr + 2.2, hz + 0.5, rng.uniform(2.2, 3.0), rng.uniform(1.5, 2.0), rng.uniform(-20, 20)), g)
+    body = _ellipse(
+        Ellipse(hx + hr + 2.2, hz + 0.5, rng.uniform(2.2, 3.0), rng.uniform(1.5, 2.0), rng.uniform(-20, 20)), g
+    )
     _fill(m, body < 1.0, 1.0 * tex, 0.8, code["kidney"])
     spine = (body < 0.95) & (np.abs(g[1] - hz - 1.2) < 0.1) & (np.mod(g[0], 0.45) < 0.2)
     m[0][spine], m[1][spine] = 4.0, 3.0
 
 
-def _kidney_only(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarray], tex: np.ndarray, m: Maps,
-                 code: dict[str, int]) -> None:
+def _kidney_only(
+    p: Patient,
+    rng: np.random.Generator,
+    g: tuple[np.ndarray, np.ndarray],
+    tex: np.ndarray,
+    m: Maps,
+    code: dict[str, int],
+) -> None:
     from liveredge.edge.sim.anatomy import draw_kidney
 
     draw_kidney(p, rng, m[0], m[2], np.zeros_like(m[0]))
 
 
-def _neck(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarray], tex: np.ndarray, m: Maps,
-          code: dict[str, int]) -> None:
+def _neck(
+    p: Patient,
+    rng: np.random.Generator,
+    g: tuple[np.ndarray, np.ndarray],
+    tex: np.ndarray,
+    m: Maps,
+    code: dict[str, int],
+) -> None:
     z0 = p.wall_cm
     m[0][(g[1] > z0) & (g[1] < z0 + 0.6)] = 0.6 * tex[(g[1] > z0) & (g[1] < z0 + 0.6)]  # strap muscles
     for side in (-1, 1):
@@ -144,8 +205,14 @@ def _neck(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarray]
     _fill(m, (trachea < 0.9), 0.05, 30.0, code["lung"])  # air: shadow below
 
 
-def _vessel_long(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarray], tex: np.ndarray, m: Maps,
-                 code: dict[str, int]) -> None:
+def _vessel_long(
+    p: Patient,
+    rng: np.random.Generator,
+    g: tuple[np.ndarray, np.ndarray],
+    tex: np.ndarray,
+    m: Maps,
+    code: dict[str, int],
+) -> None:
     z = p.wall_cm + float(rng.uniform(1.0, 2.5))
     slope, r = float(rng.uniform(-0.12, 0.12)), float(rng.uniform(0.3, 0.5))
     centre = z + slope * g[0]
@@ -156,22 +223,33 @@ def _vessel_long(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.n
     _fill(m, d < r, FLUID_AMP, BLOOD_ATT, code["vessel"])
 
 
-def _lung(p: Patient, rng: np.random.Generator, g: tuple[np.ndarray, np.ndarray], tex: np.ndarray, m: Maps,
-          code: dict[str, int]) -> None:
+def _lung(
+    p: Patient,
+    rng: np.random.Generator,
+    g: tuple[np.ndarray, np.ndarray],
+    tex: np.ndarray,
+    m: Maps,
+    code: dict[str, int],
+) -> None:
     pleura = p.wall_cm + 0.1
     below = g[1] >= pleura
     _fill(m, below, 0.04, 0.4, code["lung"])
     m[0][(g[1] >= pleura) & (g[1] < pleura + 0.12)] = 5.0
     for k in range(2, 8):  # A-lines: the pleura repeated at multiples of its depth, fading
-        m[0][np.abs(g[1] - k * pleura) < 0.08] = 4.0 * 0.7 ** k
+        m[0][np.abs(g[1] - k * pleura) < 0.08] = 4.0 * 0.7**k
     for _ in range(int(rng.integers(0, 4))):  # B-lines: vertical comet tails to the bottom
         x = float(rng.uniform(-4, 4))
         m[0][below & (np.abs(g[0] - x) < 0.12)] = 1.6
 
 
 _DRAW: dict[str, Callable[..., None]] = {
-    "cardiac": _cardiac, "bladder": _bladder, "obstetric": _obstetric, "kidney": _kidney_only, "thyroid": _neck,
-    "vessels": _vessel_long, "lung": _lung,
+    "cardiac": _cardiac,
+    "bladder": _bladder,
+    "obstetric": _obstetric,
+    "kidney": _kidney_only,
+    "thyroid": _neck,
+    "vessels": _vessel_long,
+    "lung": _lung,
 }
 
 
@@ -195,5 +273,5 @@ def air_layers(p: Patient, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     period = 0.35
     k = np.floor(np.maximum(z - gel, 0) / period)
     band = (np.mod(np.maximum(z - gel, 0), period) < 0.06) & (z >= gel)
-    amp = np.where(band, 3.0 * 0.72 ** k, 0.0).astype(np.float32)
+    amp = np.where(band, 3.0 * 0.72**k, 0.0).astype(np.float32)
     return amp, np.full(z.shape, 0.2, np.float32)

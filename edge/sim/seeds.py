@@ -56,8 +56,10 @@ class SeedRange:
     def seed(self, index: int) -> int:
         """The ``index``-th seed of the range (``start + index``); ConfigError when it runs past ``stop``."""
         if not 0 <= index < self.stop - self.start:
-            raise ConfigError(f"{self.purpose} {self.kind} seed index {index} is outside the range "
-                              f"0..{self.stop - self.start - 1} ({self.describe()})")
+            raise ConfigError(
+                f"{self.purpose} {self.kind} seed index {index} is outside the range "
+                f"0..{self.stop - self.start - 1} ({self.describe()})"
+            )
         return self.start + index
 
     def describe(self) -> str:
@@ -94,13 +96,16 @@ def check_seed(seed: int, *, kind: str, purpose: str, what: str = "seed") -> int
     ``what`` (e.g. "profile random:7"), the range it belongs to, and the range it should come from."""
     want = seed_range(kind, purpose)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < SEED_LIMIT:
-        raise ConfigError(f"{what}: {kind} seed {seed!r} must be an integer 0..{SEED_LIMIT - 1:,} "
-                          "(the simulator keeps 32 bits, a larger seed aliases a smaller one)")
+        raise ConfigError(
+            f"{what}: {kind} seed {seed!r} must be an integer 0..{SEED_LIMIT - 1:,} "
+            "(the simulator keeps 32 bits, a larger seed aliases a smaller one)"
+        )
     if seed not in want:
         got = purpose_of(seed, kind)
         where = f"the {got} range" if got else "no range (unassigned: tests and ad hoc use only)"
-        raise ConfigError(f"{what}: {kind} seed {seed:,} is in {where}; {purpose} needs {want.describe()} "
-                          "(see docs/benchmark.md)")
+        raise ConfigError(
+            f"{what}: {kind} seed {seed:,} is in {where}; {purpose} needs {want.describe()} (see docs/benchmark.md)"
+        )
     return seed
 
 
@@ -112,8 +117,10 @@ def check_profile(name: str, purpose: str) -> str:
     seed_range("profile", purpose)
     if name in list_profiles():
         if purpose not in NAMED_SITE_PURPOSES:
-            raise ConfigError(f"profile {name!r} is a named site the shipped models were trained and selected "
-                              f"on; {purpose} needs random:SEED with {seed_range('profile', purpose).describe()}")
+            raise ConfigError(
+                f"profile {name!r} is a named site the shipped models were trained and selected "
+                f"on; {purpose} needs random:SEED with {seed_range('profile', purpose).describe()}"
+            )
         return name
     head, _, text = name.partition(":")
     try:

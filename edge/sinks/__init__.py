@@ -25,8 +25,22 @@ from liveredge.edge.sinks.recorder import Recorder
 from liveredge.edge.sources.base import Frame
 
 __all__ = [
-    "NOTICE", "Closed", "ConsoleAlerts", "DisplaySink", "DisplayUnavailable", "ExamLog", "FrameSink", "JsonlSink",
-    "Recorder", "Sink", "StorageReport", "Worker", "close_sinks", "display_available", "draw_overlay", "read_exams",
+    "NOTICE",
+    "Closed",
+    "ConsoleAlerts",
+    "DisplaySink",
+    "DisplayUnavailable",
+    "ExamLog",
+    "FrameSink",
+    "JsonlSink",
+    "Recorder",
+    "Sink",
+    "StorageReport",
+    "Worker",
+    "close_sinks",
+    "display_available",
+    "draw_overlay",
+    "read_exams",
     "read_records",
 ]
 

@@ -48,8 +48,9 @@ class Worker(Generic[T]):
     bounded: what is still queued when its timeout passes is dropped (counted), never waited for.
     """
 
-    def __init__(self, name: str, handle: Callable[[T], None], *, maxsize: int = 1024,
-                 on_stop: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, name: str, handle: Callable[[T], None], *, maxsize: int = 1024, on_stop: Callable[[], None] | None = None
+    ) -> None:
         self._handle, self._on_stop = handle, on_stop
         self._queue: queue.Queue[object] = queue.Queue(maxsize=maxsize)
         self._cond = threading.Condition()

@@ -10,8 +10,18 @@ from typing import TextIO
 from liveredge.edge.bounds import console_safe
 from liveredge.edge.events import Event, StateEvent
 
-ALERT_STATES = frozenset({"storage_failed", "storage_resumed", "recording_failed", "recording_resumed",
-                          "exam_refused", "bridge_unknown_label", "bridge_error", "bridge_dropped"})
+ALERT_STATES = frozenset(
+    {
+        "storage_failed",
+        "storage_resumed",
+        "recording_failed",
+        "recording_resumed",
+        "exam_refused",
+        "bridge_unknown_label",
+        "bridge_error",
+        "bridge_dropped",
+    }
+)
 
 
 class ConsoleAlerts:

@@ -30,8 +30,14 @@ class DisplayUnavailable(LiveredgeError):
     """No display to draw on; run headless (the default) or start a desktop session."""
 
 
-def draw_overlay(image: np.ndarray, result: FrameResult, labels: Sequence[str],
-                 heatmap: np.ndarray | None = None, *, bar_width: int = 120) -> np.ndarray:
+def draw_overlay(
+    image: np.ndarray,
+    result: FrameResult,
+    labels: Sequence[str],
+    heatmap: np.ndarray | None = None,
+    *,
+    bar_width: int = 120,
+) -> np.ndarray:
     """A copy of ``image`` (H, W, 3 uint8 BGR) with the result drawn on it.
 
     Bars: one per class, length ``bar_width * smoothed probability`` pixels, top-left, the reported class in
@@ -53,8 +59,15 @@ def draw_overlay(image: np.ndarray, result: FrameResult, labels: Sequence[str],
         cv2.putText(out, f"{name} {p:.2f}", (bar_width + 14, y + 11), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1)
     y = 12 + len(labels) * 18
     flags = ",".join(result.quality.names())
-    cv2.putText(out, f"{result.label} {result.confidence:.2f} {flags}", (8, y + 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                (0, 255, 255), 1)
+    cv2.putText(
+        out,
+        f"{result.label} {result.confidence:.2f} {flags}",
+        (8, y + 10),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        (0, 255, 255),
+        1,
+    )
     if Quality.UNVERIFIED_MODEL in result.quality:
         cv2.putText(out, UNVERIFIED_BANNER, (8, y + 28), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255), 2)
     cv2.putText(out, BANNER, (8, out.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)

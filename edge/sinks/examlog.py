@@ -66,13 +66,17 @@ def connect(path: str | Path, *, synchronous: str = "NORMAL") -> sqlite3.Connect
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.executescript(_SCHEMA)
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?), ('notice', ?), ('created', ?)",
-                     (SCHEMA_VERSION, NOTICE, str(time.time())))
+        conn.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?), ('notice', ?), ('created', ?)",
+            (SCHEMA_VERSION, NOTICE, str(time.time())),
+        )
     except sqlite3.DatabaseError as exc:
         conn.close()
         if existed and not _busy(exc):
-            raise DataError(f"exam log {path}: damaged or not an exam log ({exc}); move it aside and start a new "
-                            "one (its readable records can be recovered with sqlite3 .recover)") from exc
+            raise DataError(
+                f"exam log {path}: damaged or not an exam log ({exc}); move it aside and start a new "
+                "one (its readable records can be recovered with sqlite3 .recover)"
+            ) from exc
         raise ConfigError(f"exam log {path}: cannot open as SQLite ({exc}); give a writable .db path") from exc
     except DataError:
         conn.close()
@@ -84,8 +88,10 @@ def _quick_check(conn: sqlite3.Connection, path: str | Path) -> None:
     rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
     if rows != ["ok"]:
         found = " ".join(str(r) for r in rows).replace("\n", " ")[:200]
-        raise DataError(f"exam log {path}: corrupt (quick_check: {found}); move it "
-                        "aside and start a new one (sqlite3 .recover can salvage its readable records)")
+        raise DataError(
+            f"exam log {path}: corrupt (quick_check: {found}); move it "
+            "aside and start a new one (sqlite3 .recover can salvage its readable records)"
+        )
 
 
 def _busy(exc: BaseException) -> bool:
@@ -146,7 +152,7 @@ class ExamLog:
                 self._commit(event)
             except sqlite3.Error as exc:
                 if _busy(exc) and attempt < RETRIES:
-                    time.sleep(0.05 * 2 ** attempt)
+                    time.sleep(0.05 * 2**attempt)
                     continue
                 self._open_exams.clear()  # the exam row may not have been committed: insert it again next time
                 self.ledger.fail(event, exc)
@@ -190,12 +196,16 @@ class ExamLog:
             exam_id = event.detail if event.state in ("exam_started", "exam_ended") else None
             if event.state == "exam_started" and exam_id:
                 self._open_exam(conn, exam_id, event.t, event.wall_time)
-            conn.execute("INSERT INTO records(type, exam_id, wall_time, label, payload) VALUES ('state', ?, ?, ?, ?)",
-                         (exam_id, event.wall_time, event.state, payload))
+            conn.execute(
+                "INSERT INTO records(type, exam_id, wall_time, label, payload) VALUES ('state', ?, ?, ?, ?)",
+                (exam_id, event.wall_time, event.state, payload),
+            )
 
     def _open_exam(self, conn: sqlite3.Connection, exam_id: str, t: float, wall: float) -> None:
-        conn.execute("INSERT OR IGNORE INTO exams(exam_id, status, t_start, wall_start) VALUES (?, 'open', ?, ?)",
-                     (exam_id, t, wall))
+        conn.execute(
+            "INSERT OR IGNORE INTO exams(exam_id, status, t_start, wall_start) VALUES (?, 'open', ?, ?)",
+            (exam_id, t, wall),
+        )
         self._open_exams.add(exam_id)
 
     def _close_exam(self, conn: sqlite3.Connection, s: ExamSummary, payload: str) -> None:
@@ -205,8 +215,11 @@ class ExamLog:
             " frames_total=?, frames_used=?, summary=? WHERE exam_id=?",
             (s.t_start, s.t_end, s.wall_time, s.label, s.confidence, s.frames_total, s.frames_used, payload, s.exam_id),
         )
-        conn.execute("INSERT INTO records(type, exam_id, wall_time, label, confidence, payload)"
-                     " VALUES ('exam_summary', ?, ?, ?, ?, ?)", (s.exam_id, s.wall_time, s.label, s.confidence, payload))
+        conn.execute(
+            "INSERT INTO records(type, exam_id, wall_time, label, confidence, payload)"
+            " VALUES ('exam_summary', ?, ?, ?, ?, ?)",
+            (s.exam_id, s.wall_time, s.label, s.confidence, payload),
+        )
         self._open_exams.discard(s.exam_id)
 
     def _close_conn(self) -> None:

@@ -50,9 +50,11 @@ class StorageReport:
         if not self.lost:
             return f"{self.sink}: {self.stored} records stored"
         kept = f"; {self.rescued} of them written to {self.rescued_to}" if self.rescued else ""
-        return (f"{self.sink}: {self.stored} records stored, {self.not_stored} could NOT be stored "
-                f"({self.failed} failed writes, {self.dropped} dropped on a full queue; last error: "
-                f"{self.last_error or 'none'}){kept}")
+        return (
+            f"{self.sink}: {self.stored} records stored, {self.not_stored} could NOT be stored "
+            f"({self.failed} failed writes, {self.dropped} dropped on a full queue; last error: "
+            f"{self.last_error or 'none'}){kept}"
+        )
 
 
 class Ledger:
@@ -73,8 +75,9 @@ class Ledger:
         self.stored += 1
         if self.failing:
             self.failing = False
-            self._notify(_state("storage_resumed", f"{self.name}: writing again; {self.unsaved} records not "
-                                                   "stored so far"))
+            self._notify(
+                _state("storage_resumed", f"{self.name}: writing again; {self.unsaved} records not stored so far")
+            )
 
     def fail(self, event: Event, exc: BaseException) -> None:
         self.failed += 1
@@ -85,8 +88,13 @@ class Ledger:
         self.spill.append(event)
         if not self.failing:
             self.failing = True
-            self._notify(_state("storage_failed", f"{self.name}: a record could not be stored ({self.last_error});"
-                                                  " records are kept in memory and reported at the end"))
+            self._notify(
+                _state(
+                    "storage_failed",
+                    f"{self.name}: a record could not be stored ({self.last_error});"
+                    " records are kept in memory and reported at the end",
+                )
+            )
 
     def restored(self) -> None:
         """One spilled record was stored after all (a retry after a good write)."""
@@ -99,8 +107,9 @@ class Ledger:
         return len(self.spill) + self.spill_overflow
 
     def report(self, dropped: int, rescued: int = 0, rescued_to: str | None = None) -> StorageReport:
-        return StorageReport(self.name, self.stored, self.unsaved + dropped, self.failed, dropped, rescued,
-                             rescued_to, self.last_error)
+        return StorageReport(
+            self.name, self.stored, self.unsaved + dropped, self.failed, dropped, rescued, rescued_to, self.last_error
+        )
 
 
 def _state(name: str, detail: str) -> StateEvent:
@@ -150,7 +159,7 @@ def write_all(fd: int, data: bytes, start: int) -> None:
     view = memoryview(data)
     try:
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     except OSError:
         try:
             os.ftruncate(fd, start)

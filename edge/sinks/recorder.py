@@ -38,8 +38,15 @@ class Recorder:
     ``"recording_resumed"`` when writes succeed again); the runtime passes ``Pipeline.post_state`` here.
     """
 
-    def __init__(self, directory: str | Path, *, every: int = 1, png_level: int = 1, maxsize: int = 64,
-                 on_state: Callable[[StateEvent], None] | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        every: int = 1,
+        png_level: int = 1,
+        maxsize: int = 64,
+        on_state: Callable[[StateEvent], None] | None = None,
+    ) -> None:
         if every < 1 or not 0 <= png_level <= 9:
             raise ConfigError("recorder: every must be >= 1 and png_level 0..9")
         self.directory = Path(directory)
@@ -50,7 +57,9 @@ class Recorder:
             (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
             self._results = open(self.directory / "results.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - kept open for the sink's life, closed by the worker
         except OSError as exc:
-            raise ConfigError(f"--record {directory}: cannot write there ({exc.strerror}); pick another folder") from exc
+            raise ConfigError(
+                f"--record {directory}: cannot write there ({exc.strerror}); pick another folder"
+            ) from exc
         self.every, self._png = every, [cv2.IMWRITE_PNG_COMPRESSION, png_level]
         self.frames_written = 0
         self.on_state = on_state
@@ -72,8 +81,11 @@ class Recorder:
         except OSError as exc:
             if not self._failing:
                 self._failing = True
-                self._report("recording_failed", f"--record {self.directory}: {exc}; classification goes on, "
-                             "frames and results are not being recorded")
+                self._report(
+                    "recording_failed",
+                    f"--record {self.directory}: {exc}; classification goes on, "
+                    "frames and results are not being recorded",
+                )
             raise
         if self._failing and item[0] is not None:  # a frame written again: recording works
             self._failing = False

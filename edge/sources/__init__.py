@@ -36,9 +36,24 @@ from liveredge.edge.sources.uri import SourceSpec, SourceURIError, parse_uri
 from liveredge.edge.sources.watchdog import WatchedSource, WatchPolicy
 
 __all__ = [
-    "Frame", "PrerenderedClip", "ReadResult", "SimOptions", "Source", "SourceNotSupported", "SourceSpec",
-    "SourceStatus", "SourceURIError", "SourceUnavailable", "WatchPolicy", "WatchedSource", "is_frozen",
-    "make_source", "open_source", "parse_uri", "sim_options", "watched_source",
+    "Frame",
+    "PrerenderedClip",
+    "ReadResult",
+    "SimOptions",
+    "Source",
+    "SourceNotSupported",
+    "SourceSpec",
+    "SourceStatus",
+    "SourceURIError",
+    "SourceUnavailable",
+    "WatchPolicy",
+    "WatchedSource",
+    "is_frozen",
+    "make_source",
+    "open_source",
+    "parse_uri",
+    "sim_options",
+    "watched_source",
 ]
 
 FINITE_KINDS = frozenset({"video", "image", "folder", "dicom"})
@@ -85,9 +100,15 @@ def open_source(uri: str, *, rate: str = "realtime", fps: float | None = None, l
     return source
 
 
-def watched_source(uri: str, *, rate: str = "realtime", fps: float | None = None, loop: bool = False,
-                   policy: WatchPolicy | None = None,
-                   on_event: Callable[[StateEvent], None] | None = None) -> WatchedSource:
+def watched_source(
+    uri: str,
+    *,
+    rate: str = "realtime",
+    fps: float | None = None,
+    loop: bool = False,
+    policy: WatchPolicy | None = None,
+    on_event: Callable[[StateEvent], None] | None = None,
+) -> WatchedSource:
     """A :class:`WatchedSource` for ``uri`` (not yet opened). Files give up after 3 failed reopen attempts by
     default; live sources (sim, v4l2, streams) retry forever."""
     spec = parse_uri(uri)

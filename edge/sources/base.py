@@ -20,8 +20,18 @@ import numpy as np
 from liveredge.edge.errors import ConfigError, SourceError
 from liveredge.edge.image import as_bgr
 
-__all__ = ["Frame", "ReadResult", "Source", "SourceNotSupported", "SourceStatus", "SourceUnavailable", "as_bgr",
-           "Pacer", "is_frozen", "ok"]
+__all__ = [
+    "Frame",
+    "ReadResult",
+    "Source",
+    "SourceNotSupported",
+    "SourceStatus",
+    "SourceUnavailable",
+    "as_bgr",
+    "Pacer",
+    "is_frozen",
+    "ok",
+]
 
 
 class SourceStatus(enum.Enum):
@@ -90,8 +100,9 @@ def ok(image: np.ndarray, seq: int, source_index: int, t_capture: float | None =
     return ReadResult(SourceStatus.OK, Frame(image, seq, stamp, source_index))
 
 
-def is_frozen(prev: np.ndarray | None, cur: np.ndarray, *, step: int = 4, tol: int = 2,
-              max_changed: float = 0.002) -> bool:
+def is_frozen(
+    prev: np.ndarray | None, cur: np.ndarray, *, step: int = 4, tol: int = 2, max_changed: float = 0.002
+) -> bool:
     """True when ``cur`` repeats ``prev`` (a scanner freeze or a stuck source).
 
     Cheap: compares every ``step``-th pixel (all channels) of both uint8 images; a sample "changed" when it

@@ -13,8 +13,21 @@ from liveredge.edge.errors import ConfigError, SourceError
 from liveredge.edge.sources.base import ReadResult, SourceStatus, as_bgr
 from liveredge.edge.sources.paced import PacedSource, Produced
 
-SIM_KEYS = ("condition", "site", "fps", "seed", "severity", "lesion", "size", "freeze", "patient", "dual", "view",
-            "scene", "lesion_mm")
+SIM_KEYS = (
+    "condition",
+    "site",
+    "fps",
+    "seed",
+    "severity",
+    "lesion",
+    "size",
+    "freeze",
+    "patient",
+    "dual",
+    "view",
+    "scene",
+    "lesion_mm",
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +86,15 @@ class SimSource(PacedSource):
     SIMULATED phantom images, not patient data. ``source_index`` is the scanner frame index.
     """
 
-    def __init__(self, options: SimOptions, *, uri: str = "sim://", rate: str = "realtime",
-                 fps: float | None = None, loop: bool = False) -> None:
+    def __init__(
+        self,
+        options: SimOptions,
+        *,
+        uri: str = "sim://",
+        rate: str = "realtime",
+        fps: float | None = None,
+        loop: bool = False,
+    ) -> None:
         super().__init__(uri, uri, rate=rate, fps=fps or options.fps, loop=loop)
         self.options = options
         self._scanner: Any = None
@@ -91,10 +111,19 @@ class SimSource(PacedSource):
 
                 patient = make_scene(o.patient, o.scene, seed=o.seed)
             else:
-                patient = sim.make_patient(o.patient, o.condition, severity=o.severity, lesion=o.lesion, seed=o.seed,
-                                           view=o.view, profile=profile, lesion_mm=o.lesion_mm)
-            self._scanner = sim.Scanner(patient, profile, seed=o.seed, fps=o.fps, size=o.size,
-                                        dual_panel=o.dual, freeze_prob=o.freeze)
+                patient = sim.make_patient(
+                    o.patient,
+                    o.condition,
+                    severity=o.severity,
+                    lesion=o.lesion,
+                    seed=o.seed,
+                    view=o.view,
+                    profile=profile,
+                    lesion_mm=o.lesion_mm,
+                )
+            self._scanner = sim.Scanner(
+                patient, profile, seed=o.seed, fps=o.fps, size=o.size, dual_panel=o.dual, freeze_prob=o.freeze
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"source {self.uri}: the simulator refused these options: {exc}") from exc
         self._index = 0
@@ -116,8 +145,15 @@ class PrerenderedClip(PacedSource):
     Frames are (H, W, 3) uint8 BGR and are handed out without copying: consumers must not modify them.
     """
 
-    def __init__(self, frames: Sequence[np.ndarray], *, fps: float = 60.0, rate: str = "realtime",
-                 loop: bool = False, uri: str = "clip://prerendered") -> None:
+    def __init__(
+        self,
+        frames: Sequence[np.ndarray],
+        *,
+        fps: float = 60.0,
+        rate: str = "realtime",
+        loop: bool = False,
+        uri: str = "clip://prerendered",
+    ) -> None:
         if len(frames) == 0:
             raise ConfigError("a pre-rendered clip needs at least one frame")
         super().__init__(uri, uri, rate=rate, fps=fps, loop=loop)
@@ -125,8 +161,16 @@ class PrerenderedClip(PacedSource):
         self._index = 0
 
     @classmethod
-    def from_source(cls, source: PacedSource, n_frames: int, *, fps: float | None = None, rate: str = "realtime",
-                    loop: bool = False, progress: bool = True) -> PrerenderedClip:
+    def from_source(
+        cls,
+        source: PacedSource,
+        n_frames: int,
+        *,
+        fps: float | None = None,
+        rate: str = "realtime",
+        loop: bool = False,
+        progress: bool = True,
+    ) -> PrerenderedClip:
         """Render ``n_frames`` from ``source`` once (as fast as possible, progress bar on stderr)."""
         from tqdm import tqdm
 
@@ -135,8 +179,9 @@ class PrerenderedClip(PacedSource):
         source.rate, frames = "max", []
         source.open()
         try:
-            for _ in tqdm(range(n_frames), desc=f"pre-render {source.uri}", file=sys.stderr,
-                          disable=bar_disabled(progress)):
+            for _ in tqdm(
+                range(n_frames), desc=f"pre-render {source.uri}", file=sys.stderr, disable=bar_disabled(progress)
+            ):
                 result = source.read(timeout_s=5.0)
                 if result.frame is None:
                     break
@@ -156,8 +201,9 @@ class PrerenderedClip(PacedSource):
         if spec.kind != "sim":
             raise ConfigError(f"{uri}: from_sim needs a sim:// URI")
         options = sim_options(spec.params, uri)
-        return cls.from_source(SimSource(options, uri=uri, rate="max"), n_frames, fps=kwargs.pop("fps", options.fps),
-                               **kwargs)
+        return cls.from_source(
+            SimSource(options, uri=uri, rate="max"), n_frames, fps=kwargs.pop("fps", options.fps), **kwargs
+        )
 
     def _open(self) -> None:
         self._index = 0

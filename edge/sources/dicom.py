@@ -23,8 +23,15 @@ from liveredge.edge.sources.paced import PacedSource, Produced
 class DicomSource(PacedSource):
     """Frames of a DICOM file as BGR, at the file's frame rate (``fps`` overrides; 30 when the file has none)."""
 
-    def __init__(self, path: str | Path, *, uri: str | None = None, rate: str = "realtime",
-                 fps: float | None = None, loop: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        uri: str | None = None,
+        rate: str = "realtime",
+        fps: float | None = None,
+        loop: bool = False,
+    ) -> None:
         self.path = Path(path)
         super().__init__(uri or f"dicom://{path}", str(self.path.resolve()), rate=rate, fps=fps, loop=loop)
         self.info: Any = None

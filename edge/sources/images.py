@@ -35,8 +35,15 @@ def read_image(path: Path) -> np.ndarray | None:
 class ImageSource(PacedSource):
     """One image as a source: a single frame then END (``loop=True`` repeats it at ``fps``, default 30)."""
 
-    def __init__(self, path: str | Path, *, uri: str | None = None, rate: str = "realtime",
-                 fps: float | None = None, loop: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        uri: str | None = None,
+        rate: str = "realtime",
+        fps: float | None = None,
+        loop: bool = False,
+    ) -> None:
         self.path = Path(path)
         super().__init__(uri or str(path), str(self.path.resolve()), rate=rate, fps=fps, loop=loop)
         self._image: np.ndarray | None = None
@@ -70,8 +77,15 @@ class FolderSource(PacedSource):
     A file that vanishes or cannot be decoded yields ``ERROR`` naming it, and the next read moves on.
     """
 
-    def __init__(self, path: str | Path, *, uri: str | None = None, rate: str = "realtime",
-                 fps: float | None = None, loop: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        uri: str | None = None,
+        rate: str = "realtime",
+        fps: float | None = None,
+        loop: bool = False,
+    ) -> None:
         self.path = Path(path)
         super().__init__(uri or str(path), str(self.path.resolve()), rate=rate, fps=fps, loop=loop)
         self._files: list[Path] = []

@@ -35,8 +35,9 @@ class PacedSource(ABC):
     identity: str
     nominal_fps: float | None
 
-    def __init__(self, uri: str, identity: str, *, rate: str = "realtime", fps: float | None = None,
-                 loop: bool = False) -> None:
+    def __init__(
+        self, uri: str, identity: str, *, rate: str = "realtime", fps: float | None = None, loop: bool = False
+    ) -> None:
         self.uri = uri
         self.identity = identity
         self.rate = check_rate(rate)

@@ -51,12 +51,15 @@ class LiveSource:
         self.nominal_fps = float(fps) if 0.5 < fps < 1000 else None
         self._stop = threading.Event()
         self._slot, self._taken_seq, self._failure, self.dropped = None, -1, "", 0
-        self._thread = threading.Thread(target=self._run, args=(cap, self._stop), name=f"capture {self.uri}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(cap, self._stop), name=f"capture {self.uri}", daemon=True
+        )
         self._thread.start()
 
     def _open_failure(self) -> str:
-        return f"stream {self.uri}: cannot open (server down, wrong URL or unsupported format); check it plays in ffplay"
+        return (
+            f"stream {self.uri}: cannot open (server down, wrong URL or unsupported format); check it plays in ffplay"
+        )
 
     def _run(self, cap: cv2.VideoCapture, stop: threading.Event) -> None:
         seq = 0
@@ -166,4 +169,3 @@ class V4L2Source(LiveSource):
 
     def _open_failure(self) -> str:
         return f"source {self.uri}: {self._device_path()} exists but cannot be opened (busy, no permission or not a capture device)"
-

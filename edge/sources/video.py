@@ -20,8 +20,15 @@ class VideoFileSource(PacedSource):
     yields ``ERROR`` with a detail saying so; a clean end yields ``END`` (or rewinds when ``loop``).
     """
 
-    def __init__(self, path: str | Path, *, uri: str | None = None, rate: str = "realtime",
-                 fps: float | None = None, loop: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        uri: str | None = None,
+        rate: str = "realtime",
+        fps: float | None = None,
+        loop: bool = False,
+    ) -> None:
         self.path = Path(path)
         super().__init__(uri or str(path), str(self.path.resolve()), rate=rate, fps=fps, loop=loop)
         self._cap: cv2.VideoCapture | None = None
@@ -38,8 +45,9 @@ class VideoFileSource(PacedSource):
                 f"video {self.path}: cannot be decoded (truncated, corrupt or not a video); re-export or re-copy it"
             )
         try:
-            check_pixels(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-                         f"video {self.path}")
+            check_pixels(
+                int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), f"video {self.path}"
+            )
         except DataError as exc:
             cap.release()
             raise SourceError(str(exc)) from exc
@@ -64,7 +72,9 @@ class VideoFileSource(PacedSource):
         try:
             good, image = self._cap.read()
         except cv2.error as exc:
-            return ReadResult(SourceStatus.ERROR, detail=f"video {self.path}: decoder error at frame {self._index}: {exc}")
+            return ReadResult(
+                SourceStatus.ERROR, detail=f"video {self.path}: decoder error at frame {self._index}: {exc}"
+            )
         if not good or image is None:
             return self._at_end()
         index = self._index

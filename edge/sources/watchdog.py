@@ -59,9 +59,15 @@ class _Run:
 class WatchedSource:
     """A self-healing source built from ``factory`` (called for the first open and every reopen)."""
 
-    def __init__(self, factory: Callable[[], Source], policy: WatchPolicy = WatchPolicy(), *,
-                 on_event: Callable[[StateEvent], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], Source],
+        policy: WatchPolicy = WatchPolicy(),
+        *,
+        on_event: Callable[[StateEvent], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if policy.timeout_s <= 0 or policy.initial_s < 0 or policy.factor < 1:
             raise ConfigError("watchdog: need timeout_s > 0, initial_s >= 0 and factor >= 1")
         self._factory, self.policy = factory, policy
@@ -131,8 +137,11 @@ class WatchedSource:
         seq = self._seq_base + frame.seq
         self._next_seq, self._last_index = seq + 1, frame.source_index
         out = dataclasses.replace(frame, seq=seq, frozen=frozen)
-        if self.policy.freeze_timeout_s is not None and run.frozen_since is not None \
-                and now - run.frozen_since > self.policy.freeze_timeout_s:
+        if (
+            self.policy.freeze_timeout_s is not None
+            and run.frozen_since is not None
+            and now - run.frozen_since > self.policy.freeze_timeout_s
+        ):
             self._lose("source_lost", f"{self.uri}: frozen for {now - run.frozen_since:.1f} s")
         return ReadResult(SourceStatus.OK, out)
 

@@ -46,16 +46,26 @@ def make_patient_for(case: Case) -> Patient:
         return make_scene(case.patient_id, case.scene, seed=case.patient_seed)
     if case.view is not None and case.view not in VIEWS:
         raise ConfigError(f"view {case.view!r} is not one of the simulator's views {VIEWS}")
-    return make_patient(case.patient_id, case.condition, severity=case.severity, lesion=case.lesion,
-                        seed=case.patient_seed, view=case.view, profile=get_profile(case.profile))
+    return make_patient(
+        case.patient_id,
+        case.condition,
+        severity=case.severity,
+        lesion=case.lesion,
+        seed=case.patient_seed,
+        view=case.view,
+        profile=get_profile(case.profile),
+    )
 
 
 def make_scanner(patient: Patient, case: Case, size: tuple[int, int]) -> Scanner:
     """The case's scanner: its profile with the gain offset and TGC tilt applied (the exam's operator
     settings come on top, inside ``Scanner``), at ``size``."""
     profile = get_profile(case.profile)
-    profile = replace(profile, gain_db=profile.gain_db + case.gain_offset_db,
-                      tgc_curve_db=tgc_curve(profile.tgc_curve_db, case.tgc_tilt_db))
+    profile = replace(
+        profile,
+        gain_db=profile.gain_db + case.gain_offset_db,
+        tgc_curve_db=tgc_curve(profile.tgc_curve_db, case.tgc_tilt_db),
+    )
     return Scanner(patient, profile, seed=case.patient_seed, size=size)
 
 

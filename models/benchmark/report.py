@@ -18,8 +18,10 @@ import numpy as np
 from liveredge.models.metrics import _jsonable
 from liveredge.models.report import NOTE, _fmt, _plt, plot_reliability
 
-STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:auto}td,th{border:1px solid #ccc;padding:3px 8px}"
-         "table{border-collapse:collapse;margin:8px 0}.note{background:#fee;padding:8px;border:1px solid #c00}")
+STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:auto}td,th{border:1px solid #ccc;padding:3px 8px}"
+    "table{border-collapse:collapse;margin:8px 0}.note{background:#fee;padding:8px;border:1px solid #c00}"
+)
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -33,8 +35,12 @@ def plot_profiles(path: Path, per_profile: dict[str, Any], median: float | None)
     names = sorted(per_profile, key=lambda p: per_profile[p]["balanced_accuracy"] or 0.0)
     vals = [per_profile[p]["balanced_accuracy"] or 0.0 for p in names]
     fig, ax = plt.subplots(figsize=(7, 0.9 + 0.25 * len(names)))
-    colors = ["#c33" if i == 0 else {"curvilinear": "#48a", "phased": "#8a4", "linear": "#a84"}.get(
-        per_profile[p]["kind"], "#888") for i, p in enumerate(names)]
+    colors = [
+        "#c33"
+        if i == 0
+        else {"curvilinear": "#48a", "phased": "#8a4", "linear": "#a84"}.get(per_profile[p]["kind"], "#888")
+        for i, p in enumerate(names)
+    ]
     ax.barh(range(len(names)), vals, color=colors)
     ax.set_yticks(range(len(names)), [f"{p} ({per_profile[p]['kind']})" for p in names], fontsize=7)
     if median is not None:
@@ -48,12 +54,25 @@ def plot_lesion_size(path: Path, sweep: dict[str, Any]) -> None:
     plt = _plt()
     pts = list(sweep["points"].values())
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot([p["lesion_mm"] for p in pts], [np.nan if p["sensitivity"] is None else p["sensitivity"] for p in pts],
-            "o-", label="focal_lesion sensitivity")
-    ax.plot([p["lesion_mm"] for p in pts], [np.nan if p["called_normal"] is None else p["called_normal"] for p in pts],
-            "s:", color="#c33", label='called "normal"')
-    ax.set(xlabel="lesion diameter (mm, anatomy units)", ylabel="fraction of lesion frames", ylim=(-0.02, 1.02),
-           title="lesion size sweep")
+    ax.plot(
+        [p["lesion_mm"] for p in pts],
+        [np.nan if p["sensitivity"] is None else p["sensitivity"] for p in pts],
+        "o-",
+        label="focal_lesion sensitivity",
+    )
+    ax.plot(
+        [p["lesion_mm"] for p in pts],
+        [np.nan if p["called_normal"] is None else p["called_normal"] for p in pts],
+        "s:",
+        color="#c33",
+        label='called "normal"',
+    )
+    ax.set(
+        xlabel="lesion diameter (mm, anatomy units)",
+        ylabel="fraction of lesion frames",
+        ylim=(-0.02, 1.02),
+        title="lesion size sweep",
+    )
     ax.legend(fontsize=8)
     _save(fig, path)
 
@@ -99,7 +118,9 @@ def _row(cells: list[Any], tag: str = "td") -> str:
 def _profile_table(r: dict[str, Any]) -> str:
     labels = r["model"]["labels"]
     twin = r["int8_agreement"] is not None
-    head = ["profile", "probe", "frames", "no region", "balanced acc.", "macro AUC", "ECE"] + [f"sens. {c}" for c in labels]
+    head = ["profile", "probe", "frames", "no region", "balanced acc.", "macro AUC", "ECE"] + [
+        f"sens. {c}" for c in labels
+    ]
     head += ["int8 agreement"] if twin else []
     rows = [_row(head, "th")]
     for name, v in r["per_profile"].items():
@@ -117,54 +138,84 @@ def _sweep_table(sweep: dict[str, Any], keys: list[str]) -> str:
 
 def _headline(r: dict[str, Any]) -> str:
     w, a = r["worst_profile"], r["int8_agreement"]
-    rows = [_row(["suite version", r["suite_version"]]), _row(["model", r["model"]["path"]]),
-            _row(["model sha256", r["model_sha256"]]),
-            _row(["worst profile", f"{w['profile']} ({w.get('kind')}): {_fmt(w['balanced_accuracy'])}"]),
-            _row(["median balanced accuracy", r["median_balanced_accuracy"]]),
-            _row(["overall (all profiles pooled): balanced acc. / macro AUC / ECE",
-                  f"{_fmt(r['overall']['balanced_accuracy'])} / {_fmt(r['overall']['macro_auc'])} / "
-                  f"{_fmt(r['overall']['ece'])}"])]
+    rows = [
+        _row(["suite version", r["suite_version"]]),
+        _row(["model", r["model"]["path"]]),
+        _row(["model sha256", r["model_sha256"]]),
+        _row(["worst profile", f"{w['profile']} ({w.get('kind')}): {_fmt(w['balanced_accuracy'])}"]),
+        _row(["median balanced accuracy", r["median_balanced_accuracy"]]),
+        _row(
+            [
+                "overall (all profiles pooled): balanced acc. / macro AUC / ECE",
+                f"{_fmt(r['overall']['balanced_accuracy'])} / {_fmt(r['overall']['macro_auc'])} / "
+                f"{_fmt(r['overall']['ece'])}",
+            ]
+        ),
+    ]
     if a is not None:
-        rows.append(_row([f"int8 vs float twin ({a['twin']}): worst / median profile agreement",
-                          f"{_fmt(a['worst'])} / {_fmt(a['median'])}"]))
+        rows.append(
+            _row(
+                [
+                    f"int8 vs float twin ({a['twin']}): worst / median profile agreement",
+                    f"{_fmt(a['worst'])} / {_fmt(a['median'])}",
+                ]
+            )
+        )
     return "<table>" + "".join(rows) + "</table>"
 
 
 def _ood_section(ood: dict[str, Any] | None) -> str:
     if ood is None:
         return ""
-    rows = [_row(["score", "AUROC", "FPR at 95 % TPR", *[f"AUROC {k}" for k in ood["max_softmax"]["auroc_per_scene"]]], "th")]
+    rows = [
+        _row(
+            ["score", "AUROC", "FPR at 95 % TPR", *[f"AUROC {k}" for k in ood["max_softmax"]["auroc_per_scene"]]], "th"
+        )
+    ]
     for name in ("max_softmax", "not_liver"):
         if name in ood:
             v = ood[name]
             rows.append(_row([name, v["auroc"], v["fpr_at_95tpr"], *v["auroc_per_scene"].values()]))
-    return (f"<h2>Not a liver (out of distribution)</h2><p>{ood['n_scenes']} simulated non-liver scenes vs "
-            f"{ood['n_liver']} liver frames of the suite ({ood['scenes_no_region']} more scenes had no detected "
-            f"region, so no result); scenes called a disease: {_fmt(ood['scenes_called_disease'])}. "
-            "max_softmax (1 - top probability) is the weak baseline.</p><table>" + "".join(rows) + "</table>")
+    return (
+        f"<h2>Not a liver (out of distribution)</h2><p>{ood['n_scenes']} simulated non-liver scenes vs "
+        f"{ood['n_liver']} liver frames of the suite ({ood['scenes_no_region']} more scenes had no detected "
+        f"region, so no result); scenes called a disease: {_fmt(ood['scenes_called_disease'])}. "
+        "max_softmax (1 - top probability) is the weak baseline.</p><table>" + "".join(rows) + "</table>"
+    )
 
 
 def write_html(path: Path, r: dict[str, Any], plots: dict[str, Path]) -> None:
     """The human page: notice, headline, per-profile and per-class tables, sweeps, plots."""
-    pcls = "<table>" + _row(["class", "worst profile", "worst sensitivity", "median sensitivity"], "th") + "".join(
-        _row([c, v["worst_profile"], v["worst_sensitivity"], v["median_sensitivity"]]) for c, v in r["per_class"].items()) + "</table>"
+    pcls = (
+        "<table>"
+        + _row(["class", "worst profile", "worst sensitivity", "median sensitivity"], "th")
+        + "".join(
+            _row([c, v["worst_profile"], v["worst_sensitivity"], v["median_sensitivity"]])
+            for c, v in r["per_class"].items()
+        )
+        + "</table>"
+    )
     sw = r["sweeps"]
     parts = []
     scored = ["n", "no_region", "balanced_accuracy", "macro_auc", "ece"]
-    for name, keys in (("lesion_size", ["n", "skipped", "no_region", "sensitivity", "called_normal", "mean_prob"]),
-                       ("lesion_position", ["n", "skipped", "no_region", "sensitivity", "called_normal"]),
-                       ("gain", scored), ("tgc", scored), ("view", scored)):
+    for name, keys in (
+        ("lesion_size", ["n", "skipped", "no_region", "sensitivity", "called_normal", "mean_prob"]),
+        ("lesion_position", ["n", "skipped", "no_region", "sensitivity", "called_normal"]),
+        ("gain", scored),
+        ("tgc", scored),
+        ("view", scored),
+    ):
         if name in sw:
             img = f'<img src="{plots[name].name}" alt="{name}">' if name in plots else ""
             parts.append(f"<h3>{name} ({html.escape(sw[name]['metric'])})</h3>{_sweep_table(sw[name], keys)}{img}")
-    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>liveredge benchmark: {html.escape(r['model']['name'])}</title>
-<style>{STYLE}</style></head><body><h1>Generalization benchmark (suite v{r['suite_version']}): {html.escape(r['model']['name'])}</h1>
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>liveredge benchmark: {html.escape(r["model"]["name"])}</title>
+<style>{STYLE}</style></head><body><h1>Generalization benchmark (suite v{r["suite_version"]}): {html.escape(r["model"]["name"])}</h1>
 <p class="note"><b>{html.escape(NOTE)}</b> Every frame is rendered by the phantom simulator on scanner profiles and patients
 from the BENCHMARK seed range; these numbers are reported only and must never be used to choose anything (see docs/benchmark.md).</p>
-<h2>Headline</h2>{_headline(r)}<p>Frames: {r['suite']['status']} (suite digest {r['suite']['digest'][:16]}, wall time {r.get('wall_s', 'n/a')} s).</p>
-<h2>Per profile</h2><img src="{plots['profiles'].name}" alt="per-profile balanced accuracy">{_profile_table(r)}
-<h2>Per class over profiles</h2>{pcls}<h2>Calibration (all profiles pooled)</h2><img src="{plots['reliability'].name}" alt="reliability">
-<h2>Sweeps</h2>{''.join(parts)}{_ood_section(r.get("ood"))}</body></html>"""
+<h2>Headline</h2>{_headline(r)}<p>Frames: {r["suite"]["status"]} (suite digest {r["suite"]["digest"][:16]}, wall time {r.get("wall_s", "n/a")} s).</p>
+<h2>Per profile</h2><img src="{plots["profiles"].name}" alt="per-profile balanced accuracy">{_profile_table(r)}
+<h2>Per class over profiles</h2>{pcls}<h2>Calibration (all profiles pooled)</h2><img src="{plots["reliability"].name}" alt="reliability">
+<h2>Sweeps</h2>{"".join(parts)}{_ood_section(r.get("ood"))}</body></html>"""
     path.write_text(body)
 
 

@@ -59,8 +59,9 @@ def output_dir(out: str | Path) -> Path:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise InputError(f"--out {out}: cannot create or write this folder ({exc.strerror or exc}); "
-                         "choose a writable folder") from exc
+        raise InputError(
+            f"--out {out}: cannot create or write this folder ({exc.strerror or exc}); choose a writable folder"
+        ) from exc
     return path
 
 
@@ -84,8 +85,9 @@ def float_twin(predictor: Predictor) -> Predictor | None:
         return None
     twin = TFLitePredictor(path)
     if twin.info.labels != info.labels or twin.info.spec != info.spec:
-        raise ModelError(f"{path}: the float twin's labels or preprocessing differ from {info.path}'s; "
-                         "re-convert the pair together")
+        raise ModelError(
+            f"{path}: the float twin's labels or preprocessing differ from {info.path}'s; re-convert the pair together"
+        )
     return twin
 
 
@@ -112,13 +114,16 @@ def render_all(cases: list[Case], renderer: Renderer, progress: bool | None) -> 
 def predict_all(predictor: Predictor, images: list[np.ndarray], desc: str, progress: bool | None) -> np.ndarray:
     """Probabilities (N, K) for the images, in chunks so the progress bar moves."""
     k = len(predictor.info.labels)
-    chunks = [predictor.predict(np.stack(images[s:s + PREDICT_CHUNK]))
-              for s in tqdm(range(0, len(images), PREDICT_CHUNK), desc=desc, unit="chunk", disable=progress,
-                            file=sys.stderr)]
+    chunks = [
+        predictor.predict(np.stack(images[s : s + PREDICT_CHUNK]))
+        for s in tqdm(range(0, len(images), PREDICT_CHUNK), desc=desc, unit="chunk", disable=progress, file=sys.stderr)
+    ]
     return np.concatenate(chunks) if chunks else np.zeros((0, k), np.float32)
 
 
-def run_benchmark(model: str | Path, out: str | Path, cfg: SuiteConfig, *, progress: bool | None = None) -> dict[str, Any]:
+def run_benchmark(
+    model: str | Path, out: str | Path, cfg: SuiteConfig, *, progress: bool | None = None
+) -> dict[str, Any]:
     """Run the suite on ``model``; write ``out/benchmark.json`` and ``benchmark.html``; return the result.
 
     ``progress``: tqdm's ``disable`` (None = bars only when stderr is a terminal, True = no bars).
@@ -138,15 +143,24 @@ def run_benchmark(model: str | Path, out: str | Path, cfg: SuiteConfig, *, progr
     core = np.array([c.sweep == "profile" for c in cases]) & ok
     twin_probs = None
     if twin is not None:
-        twin_probs = predict_all(twin, [im for im, c in zip(images, core[ok], strict=True) if c], "benchmark: float twin", progress)
+        twin_probs = predict_all(
+            twin, [im for im, c in zip(images, core[ok], strict=True) if c], "benchmark: float twin", progress
+        )
     result = assemble(cases, status, y_all, probs, twin_probs, predictor, twin, cfg)
     result["wall_s"] = round(time.perf_counter() - t0, 1)
     write_outputs(out_dir, result)
     return result
 
 
-def _per_profile(cases: list[Case], ok: np.ndarray, y: np.ndarray, probs: np.ndarray,
-                 twin_probs: np.ndarray | None, labels: tuple[str, ...], status: list[str]) -> dict[str, Any]:
+def _per_profile(
+    cases: list[Case],
+    ok: np.ndarray,
+    y: np.ndarray,
+    probs: np.ndarray,
+    twin_probs: np.ndarray | None,
+    labels: tuple[str, ...],
+    status: list[str],
+) -> dict[str, Any]:
     sel_ok = [c for c, o in zip(cases, ok, strict=True) if o]
     core_ok = np.array([c.sweep == "profile" for c in sel_ok], dtype=bool)
     twin_rows = np.cumsum(core_ok) - 1
@@ -154,26 +168,39 @@ def _per_profile(cases: list[Case], ok: np.ndarray, y: np.ndarray, probs: np.nda
     for name in dict.fromkeys(c.point for c in cases if c.sweep == "profile"):
         m = np.array([c.sweep == "profile" and c.point == name for c in sel_ok], dtype=bool)
         tw = twin_probs[twin_rows[m]] if twin_probs is not None else None
-        no_region = sum(1 for c, s in zip(cases, status, strict=True) if c.sweep == "profile" and c.point == name and s == "no_region")
-        out[name] = {"kind": get_profile(name).kind, **score.group_metrics(y[m], probs[m], labels, tw),
-                     "no_region": no_region}
+        no_region = sum(
+            1
+            for c, s in zip(cases, status, strict=True)
+            if c.sweep == "profile" and c.point == name and s == "no_region"
+        )
+        out[name] = {
+            "kind": get_profile(name).kind,
+            **score.group_metrics(y[m], probs[m], labels, tw),
+            "no_region": no_region,
+        }
     return out
 
 
-def _sweeps(cases: list[Case], status: list[str], ok: np.ndarray, y: np.ndarray, probs: np.ndarray,
-            labels: tuple[str, ...]) -> dict[str, Any]:
+def _sweeps(
+    cases: list[Case], status: list[str], ok: np.ndarray, y: np.ndarray, probs: np.ndarray, labels: tuple[str, ...]
+) -> dict[str, Any]:
     sel_ok = [c for c, o in zip(cases, ok, strict=True) if o]
     out: dict[str, Any] = {}
     for name in sweeps.SWEEPS:
         points: dict[str, Any] = {}
         for point in dict.fromkeys(c.point for c in cases if c.sweep == name):
             m = np.array([c.sweep == name and c.point == point for c in sel_ok], dtype=bool)
-            dropped = Counter(s for c, s in zip(cases, status, strict=True) if c.sweep == name and c.point == point and s != "ok")
+            dropped = Counter(
+                s for c, s in zip(cases, status, strict=True) if c.sweep == name and c.point == point and s != "ok"
+            )
             first = next(c for c in cases if c.sweep == name and c.point == point)
             if first.lesion_mm is not None:
-                points[point] = {"lesion_mm": first.lesion_mm, "target_depth_lateral_cm": first.lesion_target_cm,
-                                 **score.lesion_point(y[m], probs[m], labels, dropped["skipped"]),
-                                 "no_region": dropped["no_region"]}
+                points[point] = {
+                    "lesion_mm": first.lesion_mm,
+                    "target_depth_lateral_cm": first.lesion_target_cm,
+                    **score.lesion_point(y[m], probs[m], labels, dropped["skipped"]),
+                    "no_region": dropped["no_region"],
+                }
             else:
                 points[point] = {**score.group_metrics(y[m], probs[m], labels), "no_region": dropped["no_region"]}
         if points:
@@ -185,17 +212,28 @@ def _sweeps(cases: list[Case], status: list[str], ok: np.ndarray, y: np.ndarray,
 def _seeds(cases: list[Case]) -> dict[str, Any]:
     prof = sorted({int(c.profile.split(":")[1]) for c in cases})
     pat = sorted({c.patient_seed for c in cases})
-    ranges = {p: {k: [seed_range(k, p).start, seed_range(k, p).stop - 1] for k in ("profile", "patient")}
-              for p in PURPOSES}
+    ranges = {
+        p: {k: [seed_range(k, p).start, seed_range(k, p).stop - 1] for k in ("profile", "patient")} for p in PURPOSES
+    }
     bench_p, bench_q = seed_range("profile", "benchmark"), seed_range("patient", "benchmark")
-    return {"profile_seeds": prof, "patient_seeds": {"n": len(pat), "min": pat[0], "max": pat[-1]},
-            "all_in_benchmark_range": all(s in bench_p for s in prof) and all(s in bench_q for s in pat),
-            "ranges": ranges}
+    return {
+        "profile_seeds": prof,
+        "patient_seeds": {"n": len(pat), "min": pat[0], "max": pat[-1]},
+        "all_in_benchmark_range": all(s in bench_p for s in prof) and all(s in bench_q for s in pat),
+        "ranges": ranges,
+    }
 
 
-def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.ndarray,
-             twin_probs: np.ndarray | None, predictor: Predictor, twin: Predictor | None,
-             cfg: SuiteConfig) -> dict[str, Any]:
+def assemble(
+    cases: list[Case],
+    status: list[str],
+    y_all: np.ndarray,
+    probs: np.ndarray,
+    twin_probs: np.ndarray | None,
+    predictor: Predictor,
+    twin: Predictor | None,
+    cfg: SuiteConfig,
+) -> dict[str, Any]:
     """The benchmark.json document (headline keys first)."""
     info, labels = predictor.info, tuple(predictor.info.labels)
     ok = np.array([s == "ok" for s in status], dtype=bool)
@@ -206,30 +244,56 @@ def assemble(cases: list[Case], status: list[str], y_all: np.ndarray, probs: np.
     agreement = None
     if twin is not None:
         values = [v["int8_agreement"] for v in per_profile.values()]
-        agreement = {"twin": twin.info.path.name, "twin_sha256": sha256_file(twin.info.path),
-                     "worst": float(np.nanmin(values)), "median": float(np.nanmedian(values)),
-                     "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1)))}  # type: ignore[union-attr]  # twin_probs is set when twin is
+        agreement = {
+            "twin": twin.info.path.name,
+            "twin_sha256": sha256_file(twin.info.path),
+            "worst": float(np.nanmin(values)),
+            "median": float(np.nanmedian(values)),
+            "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1))),  # type: ignore[union-attr]  # twin_probs is set when twin is
+        }
     scene = np.array([c.sweep == "ood" for c, o in zip(cases, ok, strict=True) if o], dtype=bool)
     kinds = [c.scene or "" for c, o in zip(cases, ok, strict=True) if o and c.sweep == "ood"]
     overall = score.group_metrics(y[core], probs[core], labels)
     overall["reliability"] = reliability(y[core], probs[core])
     return {
-        "suite_version": SUITE_VERSION, "model_sha256": model_sha256(info.path),
-        "worst_profile": worst, "median_balanced_accuracy": median, "int8_agreement": agreement, "note": NOTE,
+        "suite_version": SUITE_VERSION,
+        "model_sha256": model_sha256(info.path),
+        "worst_profile": worst,
+        "median_balanced_accuracy": median,
+        "int8_agreement": agreement,
+        "note": NOTE,
         "per_profile": per_profile,
         "per_class": score.worst_per_class(per_profile, labels),
         "sweeps": _sweeps(cases, status, ok, y, probs, labels),
-        "ood": score.ood(probs[core], probs[scene], kinds, labels,
-                         sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status, strict=True)),
-                         info.not_liver_threshold)
-        if scene.any() else None,
+        "ood": score.ood(
+            probs[core],
+            probs[scene],
+            kinds,
+            labels,
+            sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status, strict=True)),
+            info.not_liver_threshold,
+        )
+        if scene.any()
+        else None,
         "overall": overall,
-        "model": {"path": str(info.path), "kind": info.kind, "name": info.name, "input_dtype": info.input_dtype,
-                  "spec_source": info.spec_source, "labels": list(labels), "temperature": info.temperature},
-        "suite": {"config": asdict(cfg), "digest": digest(cases), "n_cases": len(cases),
-                  "liveredge_version": _version(),
-                  "profiles": list(suite_profiles(cfg.profiles)), "status": dict(Counter(status)),
-                  "sweep_definitions": _sweep_definitions()},
+        "model": {
+            "path": str(info.path),
+            "kind": info.kind,
+            "name": info.name,
+            "input_dtype": info.input_dtype,
+            "spec_source": info.spec_source,
+            "labels": list(labels),
+            "temperature": info.temperature,
+        },
+        "suite": {
+            "config": asdict(cfg),
+            "digest": digest(cases),
+            "n_cases": len(cases),
+            "liveredge_version": _version(),
+            "profiles": list(suite_profiles(cfg.profiles)),
+            "status": dict(Counter(status)),
+            "sweep_definitions": _sweep_definitions(),
+        },
         "seeds": _seeds(cases),
     }
 
@@ -242,8 +306,14 @@ def _version() -> str:
 
 
 def _sweep_definitions() -> dict[str, Any]:
-    return {"lesion_sizes_mm": list(sweeps.LESION_SIZES_MM), "position_lesion_mm": sweeps.POSITION_LESION_MM,
-            "positions_depth_lateral_cm": [list(p) for p in sweeps.POSITIONS_CM],
-            "position_tolerance_cm": sweeps.POSITION_TOLERANCE_CM, "gain_offsets_db": list(sweeps.GAIN_OFFSETS_DB),
-            "tgc_tilts_db": list(sweeps.TGC_TILTS_DB), "tgc_band_weights": list(sweeps.TGC_BAND_WEIGHTS),
-            "views": list(sweeps.VIEWS), "ood_scenes": list(sweeps.SCENES)}
+    return {
+        "lesion_sizes_mm": list(sweeps.LESION_SIZES_MM),
+        "position_lesion_mm": sweeps.POSITION_LESION_MM,
+        "positions_depth_lateral_cm": [list(p) for p in sweeps.POSITIONS_CM],
+        "position_tolerance_cm": sweeps.POSITION_TOLERANCE_CM,
+        "gain_offsets_db": list(sweeps.GAIN_OFFSETS_DB),
+        "tgc_tilts_db": list(sweeps.TGC_TILTS_DB),
+        "tgc_band_weights": list(sweeps.TGC_BAND_WEIGHTS),
+        "views": list(sweeps.VIEWS),
+        "ood_scenes": list(sweeps.SCENES),
+    }

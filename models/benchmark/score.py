@@ -20,7 +20,9 @@ FOCAL_LABEL = CLASSES[3]
 DISEASES = CLASSES[1:]
 
 
-def group_metrics(y: np.ndarray, probs: np.ndarray, labels: Sequence[str], twin: np.ndarray | None = None) -> dict[str, Any]:
+def group_metrics(
+    y: np.ndarray, probs: np.ndarray, labels: Sequence[str], twin: np.ndarray | None = None
+) -> dict[str, Any]:
     """n, balanced_accuracy, macro_auc, ece, per-class sensitivity (and int8_agreement with ``twin``)."""
     k = len(labels)
     pred = probs.argmax(axis=1) if len(y) else np.zeros(0, np.int64)
@@ -29,7 +31,8 @@ def group_metrics(y: np.ndarray, probs: np.ndarray, labels: Sequence[str], twin:
         "balanced_accuracy": balanced_accuracy(y, pred, k) if len(y) else float("nan"),
         "macro_auc": macro_auc(y, probs) if len(y) else float("nan"),
         "ece": ece(y, probs),
-        "sensitivity": {name: v["sensitivity"] for name, v in per_class(y, probs, labels).items()} if len(y)
+        "sensitivity": {name: v["sensitivity"] for name, v in per_class(y, probs, labels).items()}
+        if len(y)
         else {name: float("nan") for name in labels},
     }
     if twin is not None:
@@ -44,19 +47,26 @@ def headline(per_profile: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], fl
         return {"profile": None, "balanced_accuracy": float("nan")}, float("nan")
     worst = min(scored, key=lambda p: scored[p]["balanced_accuracy"])
     median = float(np.median([v["balanced_accuracy"] for v in scored.values()]))
-    return {"profile": worst, "balanced_accuracy": scored[worst]["balanced_accuracy"],
-            "kind": scored[worst].get("kind")}, median
+    return {
+        "profile": worst,
+        "balanced_accuracy": scored[worst]["balanced_accuracy"],
+        "kind": scored[worst].get("kind"),
+    }, median
 
 
 def lesion_point(y: np.ndarray, probs: np.ndarray, labels: Sequence[str], skipped: int) -> dict[str, Any]:
     """Focal-lesion sensitivity of one lesion-sweep point (every frame is a lesion frame)."""
     k = list(labels).index(FOCAL_LABEL)
     hit = probs.argmax(axis=1) == k if len(y) else np.zeros(0, bool)
-    return {"n": int(len(y)), "skipped": int(skipped),
-            "sensitivity": float(hit.mean()) if len(y) else float("nan"),
-            "mean_prob": float(probs[:, k].mean()) if len(y) else float("nan"),
-            "called_normal": float(np.mean(probs.argmax(axis=1) == list(labels).index("normal"))) if len(y)
-            else float("nan")}
+    return {
+        "n": int(len(y)),
+        "skipped": int(skipped),
+        "sensitivity": float(hit.mean()) if len(y) else float("nan"),
+        "mean_prob": float(probs[:, k].mean()) if len(y) else float("nan"),
+        "called_normal": float(np.mean(probs.argmax(axis=1) == list(labels).index("normal")))
+        if len(y)
+        else float("nan"),
+    }
 
 
 def worst_per_class(per_profile: dict[str, dict[str, Any]], labels: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -68,8 +78,11 @@ def worst_per_class(per_profile: dict[str, dict[str, Any]], labels: Sequence[str
             out[name] = {"worst_profile": None, "worst_sensitivity": float("nan"), "median_sensitivity": float("nan")}
             continue
         worst = min(vals, key=vals.__getitem__)
-        out[name] = {"worst_profile": worst, "worst_sensitivity": vals[worst],
-                     "median_sensitivity": float(np.median(list(vals.values())))}
+        out[name] = {
+            "worst_profile": worst,
+            "worst_sensitivity": vals[worst],
+            "median_sensitivity": float(np.median(list(vals.values()))),
+        }
     return out
 
 
@@ -82,8 +95,14 @@ def _detection(is_ood: np.ndarray, score: np.ndarray) -> dict[str, float]:
     return {"auroc": roc_auc(is_ood, score), "fpr_at_95tpr": float(np.mean(score[~is_ood] >= threshold))}
 
 
-def ood(liver: np.ndarray, scenes: np.ndarray, kinds: Sequence[str], labels: Sequence[str],
-        no_region: int = 0, not_liver_threshold: float | None = None) -> dict[str, Any]:
+def ood(
+    liver: np.ndarray,
+    scenes: np.ndarray,
+    kinds: Sequence[str],
+    labels: Sequence[str],
+    no_region: int = 0,
+    not_liver_threshold: float | None = None,
+) -> dict[str, Any]:
     """Non-liver scenes vs the suite's liver frames: per score ("max_softmax" = 1 - top liver-class probability, the weak
     baseline; "not_liver" = that output's probability when the model has one) AUROC and FPR at 95 % TPR,
     overall and per scene kind; how often a scene is called a disease (the dangerous failure). Scenes where
@@ -97,11 +116,15 @@ def ood(liver: np.ndarray, scenes: np.ndarray, kinds: Sequence[str], labels: Seq
     kinds_arr = np.r_[np.array([""] * len(liver)), np.asarray(kinds, dtype=str)]
     out: dict[str, Any] = {"n_liver": int(len(liver)), "n_scenes": int(len(scenes)), "scenes_no_region": no_region}
     for name, score in scores.items():
-        per_kind = {k: _detection(is_ood[(kinds_arr == k) | ~is_ood], score[(kinds_arr == k) | ~is_ood])["auroc"]
-                    for k in dict.fromkeys(kinds)}
+        per_kind = {
+            k: _detection(is_ood[(kinds_arr == k) | ~is_ood], score[(kinds_arr == k) | ~is_ood])["auroc"]
+            for k in dict.fromkeys(kinds)
+        }
         out[name] = {**_detection(is_ood, score), "auroc_per_scene": per_kind}
     disease = [list(labels).index(d) for d in DISEASES if d in labels]
-    out["scenes_called_disease"] = float(np.isin(scenes.argmax(axis=1), disease).mean()) if len(scenes) else float("nan")
+    out["scenes_called_disease"] = (
+        float(np.isin(scenes.argmax(axis=1), disease).mean()) if len(scenes) else float("nan")
+    )
     if not_liver_threshold is not None and NOT_LIVER_LABEL in labels:
         out["gate"] = _gate(liver, scenes, disease, list(labels).index(NOT_LIVER_LABEL), not_liver_threshold)
     return out
@@ -111,7 +134,11 @@ def _gate(liver: np.ndarray, scenes: np.ndarray, disease: list[int], nl: int, th
     """The runtime gate's probability check at the model's own threshold (chosen on validation data): liver
     frames it flags (false alarms), scenes it catches, scenes that still reach a disease label."""
     caught = scenes[:, nl] >= threshold
-    return {"not_liver_threshold": threshold, "liver_flagged": float(np.mean(liver[:, nl] >= threshold)),
-            "scenes_caught": float(np.mean(caught)) if len(scenes) else float("nan"),
-            "scenes_called_disease": float(np.mean(~caught & np.isin(scenes.argmax(axis=1), disease)))
-            if len(scenes) else float("nan")}
+    return {
+        "not_liver_threshold": threshold,
+        "liver_flagged": float(np.mean(liver[:, nl] >= threshold)),
+        "scenes_caught": float(np.mean(caught)) if len(scenes) else float("nan"),
+        "scenes_called_disease": float(np.mean(~caught & np.isin(scenes.argmax(axis=1), disease)))
+        if len(scenes)
+        else float("nan"),
+    }

@@ -45,8 +45,15 @@ class SuiteConfig:
     sweeps: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("profiles", "patients", "frames", "sweep_profiles", "sweep_patients", "lesion_patients",
-                     "position_patients"):
+        for name in (
+            "profiles",
+            "patients",
+            "frames",
+            "sweep_profiles",
+            "sweep_patients",
+            "lesion_patients",
+            "position_patients",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be an integer >= 1, got {value!r}")
@@ -114,14 +121,17 @@ def condition_of(cls: int, cycle: int) -> tuple[str, int | None, str | None]:
     return condition, None, None
 
 
-def patient_cases(sweep: str, point: str, profile: str, index: int, cls: int, cycle: int, frames: int,
-                  **scan: object) -> list[Case]:
+def patient_cases(
+    sweep: str, point: str, profile: str, index: int, cls: int, cycle: int, frames: int, **scan: object
+) -> list[Case]:
     """The ``frames`` cases of the ``index``-th core patient (class ``cls``) seen by ``profile``."""
     condition, severity, lesion = condition_of(cls, cycle)
     seed = patient_seed("profile", index)
     pid = f"bench{SUITE_VERSION}-p{index:06d}"
-    return [Case(sweep, point, profile, pid, condition, severity, lesion, seed, k * FRAME_STRIDE, **scan)  # type: ignore[arg-type]  # scan holds Case's own scan fields
-            for k in range(frames)]
+    return [
+        Case(sweep, point, profile, pid, condition, severity, lesion, seed, k * FRAME_STRIDE, **scan)  # type: ignore[arg-type]  # scan holds Case's own scan fields
+        for k in range(frames)
+    ]
 
 
 def core_cases(cfg: SuiteConfig) -> list[Case]:

@@ -41,24 +41,36 @@ from liveredge.models.benchmark.suite import (
 
 LESION_SIZES_MM: tuple[float, ...] = (5, 10, 15, 20, 30, 50)
 POSITION_LESION_MM = 20.0
-POSITIONS_CM: tuple[tuple[float, float], ...] = tuple((d, x) for d in (4.0, 6.0, 8.0, 10.0)
-                                                      for x in (-2.0, 0.0, 2.0))
+POSITIONS_CM: tuple[tuple[float, float], ...] = tuple((d, x) for d in (4.0, 6.0, 8.0, 10.0) for x in (-2.0, 0.0, 2.0))
 POSITION_TOLERANCE_CM = 1.0  # a position point's lesion centre lies within this distance of the target
 GAIN_OFFSETS_DB: tuple[float, ...] = (-12, -6, 0, 6, 12)
 TGC_TILTS_DB: tuple[float, ...] = (-8, -4, 4, 8)
 TGC_BAND_WEIGHTS = (-1.0, -0.5, 0.0, 0.5, 1.0)  # tilt x weight = dB added to each TGC band (near -> far)
 
 
-def _lesion_cases(sweep: str, points: list[tuple[str, float, tuple[float, float] | None]], per_point: int,
-                  profiles: tuple[str, ...]) -> list[Case]:
+def _lesion_cases(
+    sweep: str, points: list[tuple[str, float, tuple[float, float] | None]], per_point: int, profiles: tuple[str, ...]
+) -> list[Case]:
     out: list[Case] = []
     for i, (name, mm, target) in enumerate(points):
         for j in range(per_point):
             index = i * per_point + j
             kind = LESIONS[index % len(LESIONS)]
-            out.append(Case(sweep, name, profiles[index % len(profiles)], f"bench{SUITE_VERSION}-{sweep}-{index:06d}",
-                            "focal_lesion", None, kind, patient_seed(sweep, index), 0, lesion_mm=float(mm),
-                            lesion_target_cm=target))
+            out.append(
+                Case(
+                    sweep,
+                    name,
+                    profiles[index % len(profiles)],
+                    f"bench{SUITE_VERSION}-{sweep}-{index:06d}",
+                    "focal_lesion",
+                    None,
+                    kind,
+                    patient_seed(sweep, index),
+                    0,
+                    lesion_mm=float(mm),
+                    lesion_target_cm=target,
+                )
+            )
     return out
 
 
@@ -71,7 +83,8 @@ def lesion_size_cases(cfg: SuiteConfig) -> list[Case]:
 def lesion_position_cases(cfg: SuiteConfig) -> list[Case]:
     """``position_patients`` patients per (depth, lateral) target with a 20 mm lesion there."""
     points: list[tuple[str, float, tuple[float, float] | None]] = [
-        (f"z{d:g}_x{x:+g}", POSITION_LESION_MM, (d, x)) for d, x in POSITIONS_CM]
+        (f"z{d:g}_x{x:+g}", POSITION_LESION_MM, (d, x)) for d, x in POSITIONS_CM
+    ]
     return _lesion_cases("lesion_position", points, cfg.position_patients, suite_profiles(cfg.profiles))
 
 
@@ -105,17 +118,34 @@ def view_cases(cfg: SuiteConfig) -> list[Case]:
 def ood_cases(cfg: SuiteConfig) -> list[Case]:
     """``sweep_patients`` scenes of each non-liver kind on each of the first ``sweep_profiles`` profiles."""
     out: list[Case] = []
-    for p, profile in enumerate(suite_profiles(cfg.profiles)[:min(cfg.sweep_profiles, cfg.profiles)]):
+    for p, profile in enumerate(suite_profiles(cfg.profiles)[: min(cfg.sweep_profiles, cfg.profiles)]):
         for k, kind in enumerate(SCENES):
             for j in range(cfg.sweep_patients):
                 index = (p * len(SCENES) + k) * cfg.sweep_patients + j
-                out.append(Case("ood", kind, profile, f"bench{SUITE_VERSION}-ood-{index:06d}", "not_liver", None, None,
-                                patient_seed("ood", index), 0, scene=kind))
+                out.append(
+                    Case(
+                        "ood",
+                        kind,
+                        profile,
+                        f"bench{SUITE_VERSION}-ood-{index:06d}",
+                        "not_liver",
+                        None,
+                        None,
+                        patient_seed("ood", index),
+                        0,
+                        scene=kind,
+                    )
+                )
     return out
 
 
-SWEEPS = {"lesion_size": lesion_size_cases, "lesion_position": lesion_position_cases, "gain": gain_cases,
-          "tgc": tgc_cases, "view": view_cases}
+SWEEPS = {
+    "lesion_size": lesion_size_cases,
+    "lesion_position": lesion_position_cases,
+    "gain": gain_cases,
+    "tgc": tgc_cases,
+    "view": view_cases,
+}
 
 
 def tgc_curve(base: tuple[float, ...], tilt_db: float) -> tuple[float, ...]:
@@ -147,8 +177,9 @@ def place_lesion(patient: Patient, case: Case, profile: SiteProfile, attempt: in
     if x.size == 0 or mm <= 0:
         return None
     rng = np.random.default_rng([zlib.crc32(case.patient_id.encode()), case.patient_seed & 0xFFFFFFFF, attempt])
-    placed = place_lesions(rng, replace(patient, lesions=()), case.lesion or LESIONS[0], (x, z), count=1,
-                           diameter_mm=mm)
+    placed = place_lesions(
+        rng, replace(patient, lesions=()), case.lesion or LESIONS[0], (x, z), count=1, diameter_mm=mm
+    )
     if len(placed.lesions) != 1 or abs(20.0 * placed.lesions[0].shape.ax - mm) > 1e-6:
         return None
     return placed

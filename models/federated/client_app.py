@@ -36,8 +36,9 @@ def local_dp(msg: Message, context: Context, call_next: ClientAppCallable) -> Me
     if msg.metadata.message_type != MessageType.TRAIN or epsilon <= 0:
         return call_next(msg, context)
     clip = float(config["dp-clip"])
-    return LocalDpMod(clipping_norm=clip, sensitivity=clip, epsilon=epsilon,
-                      delta=float(config["dp-delta"]))(msg, context, call_next)
+    return LocalDpMod(clipping_norm=clip, sensitivity=clip, epsilon=epsilon, delta=float(config["dp-delta"]))(
+        msg, context, call_next
+    )
 
 
 app = ClientApp(mods=[local_dp])
@@ -47,8 +48,10 @@ def _node(context: Context) -> tuple[Path, int]:
     data = context.node_config.get("data-dir")
     index = context.node_config.get("clinic-index")
     if not isinstance(data, str) or not Path(data).is_dir() or not isinstance(index, int):
-        raise ConfigError(f"SuperNode node config needs data-dir (an existing folder) and clinic-index (an int); "
-                          f"got data-dir={data!r} clinic-index={index!r}")
+        raise ConfigError(
+            f"SuperNode node config needs data-dir (an existing folder) and clinic-index (an int); "
+            f"got data-dir={data!r} clinic-index={index!r}"
+        )
     return Path(data), index
 
 
@@ -74,15 +77,25 @@ def train(msg: Message, context: Context) -> Message:
     model, spec, data, config, index = _setup(msg, context)
     n_classes = len(json.loads(str(config["labels"])))
     before = learn.score(model, data.val_images, data.val_y, spec, n_classes)
-    settings = learn.FitSettings(int(config["local-epochs"]), int(config["batch-size"]), float(config["lr"]),
-                                 float(config.get("proximal-mu", 0.0)),
-                                 int(config["seed"]) * 1000 + int(config["server-round"]) * 10 + index)
+    settings = learn.FitSettings(
+        int(config["local-epochs"]),
+        int(config["batch-size"]),
+        float(config["lr"]),
+        float(config.get("proximal-mu", 0.0)),
+        int(config["seed"]) * 1000 + int(config["server-round"]) * 10 + index,
+    )
     loss = learn.fit(model, data.train_images, data.train_y, spec, tuple(json.loads(str(config["labels"]))), settings)
     after = learn.score(model, data.val_images, data.val_y, spec, n_classes)
-    metrics = {"num-examples": int(len(data.train_y)), "clinic-index": index, "train-loss": loss,
-               "val-frames": before.frames, "val-balanced-accuracy-global": before.balanced_accuracy,
-               "val-accuracy-global": before.accuracy, "val-balanced-accuracy-local": after.balanced_accuracy,
-               "wall-s": time.perf_counter() - start}
+    metrics = {
+        "num-examples": int(len(data.train_y)),
+        "clinic-index": index,
+        "train-loss": loss,
+        "val-frames": before.frames,
+        "val-balanced-accuracy-global": before.balanced_accuracy,
+        "val-accuracy-global": before.accuracy,
+        "val-balanced-accuracy-local": after.balanced_accuracy,
+        "wall-s": time.perf_counter() - start,
+    }
     return reply(msg, metrics, ArrayRecord(model.get_weights()))
 
 
@@ -92,7 +105,12 @@ def evaluate(msg: Message, context: Context) -> Message:
     start = time.perf_counter()
     model, spec, data, config, index = _setup(msg, context)
     s = learn.score(model, data.val_images, data.val_y, spec, len(json.loads(str(config["labels"]))))
-    metrics = {"num-examples": s.frames, "clinic-index": index, "val-frames": s.frames,
-               "val-balanced-accuracy": s.balanced_accuracy, "val-accuracy": s.accuracy,
-               "wall-s": time.perf_counter() - start}
+    metrics = {
+        "num-examples": s.frames,
+        "clinic-index": index,
+        "val-frames": s.frames,
+        "val-balanced-accuracy": s.balanced_accuracy,
+        "val-accuracy": s.accuracy,
+        "wall-s": time.perf_counter() - start,
+    }
     return reply(msg, metrics)

@@ -56,8 +56,10 @@ class FederateConfig:
         if self.clinics < 2:
             raise ConfigError(f"--clinics {self.clinics}: a federation needs at least 2 clinics")
         if self.patients_per_clinic < 10:
-            raise ConfigError(f"--patients-per-clinic {self.patients_per_clinic}: needs >= 10 so each clinic keeps "
-                              "patients of every class in its training and held-out splits")
+            raise ConfigError(
+                f"--patients-per-clinic {self.patients_per_clinic}: needs >= 10 so each clinic keeps "
+                "patients of every class in its training and held-out splits"
+            )
         if min(self.rounds, self.local_epochs, self.frames_per_patient, self.batch_size, self.threads) < 1:
             raise ConfigError("--rounds, --local-epochs, --frames-per-patient, --batch-size, --threads must be >= 1")
         if self.strategy not in STRATEGIES:
@@ -90,11 +92,16 @@ class FederateConfig:
         (epsilon, delta) per round; over ``rounds`` rounds basic composition bounds it by (R eps, R delta)."""
         if self.dp_epsilon <= 0:
             return None
-        return {"mechanism": "client-side L2 clipping of the weight update + Gaussian noise (Flower LocalDpMod)",
-                "clipping_norm": self.dp_clip, "epsilon_per_round": self.dp_epsilon, "delta_per_round": self.dp_delta,
-                "epsilon_total": self.rounds * self.dp_epsilon, "delta_total": self.rounds * self.dp_delta,
-                "composition": "basic (sequential) composition over all rounds; a tighter accountant would give less",
-                "not_covered": "the aggregate metrics each clinic reports (counts, held-out accuracies)"}
+        return {
+            "mechanism": "client-side L2 clipping of the weight update + Gaussian noise (Flower LocalDpMod)",
+            "clipping_norm": self.dp_clip,
+            "epsilon_per_round": self.dp_epsilon,
+            "delta_per_round": self.dp_delta,
+            "epsilon_total": self.rounds * self.dp_epsilon,
+            "delta_total": self.rounds * self.dp_delta,
+            "composition": "basic (sequential) composition over all rounds; a tighter accountant would give less",
+            "not_covered": "the aggregate metrics each clinic reports (counts, held-out accuracies)",
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,12 +121,23 @@ def clinic_plans(cfg: FederateConfig) -> list[ClinicPlan]:
     """The clinics of a run: distinct training-range profiles, distinct dataset seeds."""
     prange = seed_range("profile", "training")
     span = prange.stop - prange.start
-    return [ClinicPlan(f"clinic{k + 1}", f"random:{prange.seed((cfg.seed * 1000 + k * _PROFILE_STRIDE) % span)}",
-                       cfg.seed * 1000 + k, "training") for k in range(cfg.clinics)]
+    return [
+        ClinicPlan(
+            f"clinic{k + 1}",
+            f"random:{prange.seed((cfg.seed * 1000 + k * _PROFILE_STRIDE) % span)}",
+            cfg.seed * 1000 + k,
+            "training",
+        )
+        for k in range(cfg.clinics)
+    ]
 
 
 def unseen_plan(cfg: FederateConfig) -> ClinicPlan:
     """The unseen site: a profile no clinic has, from the validation (default) or benchmark range."""
     prange = seed_range("profile", cfg.unseen_purpose)
-    return ClinicPlan("unseen", f"random:{prange.seed(cfg.seed % (prange.stop - prange.start))}",
-                      cfg.seed * 1000 + 999, cfg.unseen_purpose)
+    return ClinicPlan(
+        "unseen",
+        f"random:{prange.seed(cfg.seed % (prange.stop - prange.start))}",
+        cfg.seed * 1000 + 999,
+        cfg.unseen_purpose,
+    )

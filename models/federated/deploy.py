@@ -22,9 +22,11 @@ from pathlib import Path
 from liveredge.edge.errors import ConfigError, LiveredgeError
 
 APP_PACKAGE = "liveredge_fedapp"
-_SHIMS = {"server.py": "from liveredge.models.federated import server_app as _impl\n\napp = _impl.app\n",
-          "client.py": "from liveredge.models.federated import client_app as _impl\n\napp = _impl.app\n",
-          "__init__.py": '"""liveredge federated fine-tuning (a thin Flower App; the code is the installed liveredge)."""\n'}
+_SHIMS = {
+    "server.py": "from liveredge.models.federated import server_app as _impl\n\napp = _impl.app\n",
+    "client.py": "from liveredge.models.federated import client_app as _impl\n\napp = _impl.app\n",
+    "__init__.py": '"""liveredge federated fine-tuning (a thin Flower App; the code is the installed liveredge)."""\n',
+}
 
 
 class FederationError(LiveredgeError):
@@ -101,7 +103,13 @@ clientapp = "{APP_PACKAGE}.client:app"
 def write_cli_config(home: Path, endpoint: Endpoint) -> None:
     """``FLWR_HOME/config.toml`` naming the SuperLink connection ``liveredge`` for ``flwr run``."""
     home.mkdir(parents=True, exist_ok=True)
-    lines = ["[superlink]", 'default = "liveredge"', "", "[superlink.liveredge]", f"address = {_toml(endpoint.control)}"]
+    lines = [
+        "[superlink]",
+        'default = "liveredge"',
+        "",
+        "[superlink.liveredge]",
+        f"address = {_toml(endpoint.control)}",
+    ]
     if endpoint.insecure:
         lines.append("insecure = true")
     if endpoint.root_certificates is not None:
@@ -114,7 +122,7 @@ class Processes:
     """Started process groups by name (each its own session, so a kill reaches its children too)."""
 
     logs: Path
-    procs: dict[str, subprocess.Popen] = field(default_factory=dict)  # type: ignore[type-arg]
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, argv: Sequence[str], home: Path, cwd: Path | None = None) -> None:
         home.mkdir(parents=True, exist_ok=True)
@@ -122,8 +130,15 @@ class Processes:
         env = {**os.environ, "PATH": path, "FLWR_HOME": str(home), "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
         self.logs.mkdir(parents=True, exist_ok=True)
         with open(self.logs / f"{name}.log", "wb") as log:
-            self.procs[name] = subprocess.Popen(list(argv), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                                start_new_session=True, stdin=subprocess.DEVNULL)
+            self.procs[name] = subprocess.Popen(
+                list(argv),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+            )
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.get(name)
@@ -175,14 +190,30 @@ def start_local(procs: Processes, root: Path, clinic_dirs: Sequence[Path]) -> En
     Flower 1.42 serves the SuperLink's Fleet, Control and Runtime APIs over HTTP on one ``--host``/``--port``;
     each SuperNode has its own Runtime API port for its ClientApp processes."""
     link = f"127.0.0.1:{free_port()}"
-    procs.start("superlink", [_bin("flower-superlink"), "--insecure", "--host", "127.0.0.1",
-                              "--port", link.rpartition(":")[2]], root / "flwr" / "superlink")
+    procs.start(
+        "superlink",
+        [_bin("flower-superlink"), "--insecure", "--host", "127.0.0.1", "--port", link.rpartition(":")[2]],
+        root / "flwr" / "superlink",
+    )
     wait_port(link)
     for k, data in enumerate(clinic_dirs):
         config = f'data-dir="{data.resolve()}" clinic-index={k}'
-        procs.start(f"supernode-{k + 1}", [_bin("flower-supernode"), "--insecure", "--superlink", link,
-                                           "--host", "127.0.0.1", "--port", str(free_port()), "--node-config", config],
-                    root / "flwr" / f"supernode-{k + 1}")
+        procs.start(
+            f"supernode-{k + 1}",
+            [
+                _bin("flower-supernode"),
+                "--insecure",
+                "--superlink",
+                link,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(free_port()),
+                "--node-config",
+                config,
+            ],
+            root / "flwr" / f"supernode-{k + 1}",
+        )
     return Endpoint(link, insecure=True)
 
 
@@ -193,8 +224,13 @@ def submit(procs: Processes, root: Path, app_dir: Path, endpoint: Endpoint) -> N
     procs.start("flwr-run", [_bin("flwr"), "run", str(app_dir), "liveredge", "--stream"], home, cwd=app_dir)
 
 
-def wait_for(result_dir: Path, procs: Processes, timeout_s: float, essential: Sequence[str],
-             on_tick: Callable[[], None] | None = None) -> None:
+def wait_for(
+    result_dir: Path,
+    procs: Processes,
+    timeout_s: float,
+    essential: Sequence[str],
+    on_tick: Callable[[], None] | None = None,
+) -> None:
     """Wait until the ServerApp writes done.json (ok) or error.json (raise), an ``essential`` process dies or
     ``flwr run`` fails, or time runs out (raise). A SuperNode that dies is NOT fatal: Flower completes the round
     with the others (min-available nodes) and the ServerApp reports the dropout. ``on_tick`` runs every poll

@@ -56,8 +56,9 @@ class Scores:
     frames: int
 
 
-def load_clinic(dataset: str | Path, spec: PreprocessSpec, labels: tuple[str, ...], val_frac: float,
-                seed: int) -> ClinicData:
+def load_clinic(
+    dataset: str | Path, spec: PreprocessSpec, labels: tuple[str, ...], val_frac: float, seed: int
+) -> ClinicData:
     """Read a clinic's manifest, split its patients (stratified by label), load the frames the runtime can use."""
     manifest = ds.read_manifest(dataset, labels)
     splits = ds.split_patients(manifest, val_frac=val_frac, seed=seed)
@@ -68,8 +69,14 @@ def load_clinic(dataset: str | Path, spec: PreprocessSpec, labels: tuple[str, ..
     if not len(idx["val"]):
         raise DataError(f"{dataset}: no held-out patients (raise --val-frac or --patients-per-clinic)")
     y = manifest.y
-    return ClinicData(images[idx["train"]], y[idx["train"]], images[idx["val"]], y[idx["val"]],
-                      len(splits["train"]), len(splits["val"]))
+    return ClinicData(
+        images[idx["train"]],
+        y[idx["train"]],
+        images[idx["val"]],
+        y[idx["val"]],
+        len(splits["train"]),
+        len(splits["val"]),
+    )
 
 
 def configure(threads: int, seed: int) -> None:
@@ -80,8 +87,9 @@ def configure(threads: int, seed: int) -> None:
     configure_tf(threads, seed)
 
 
-def initial_model(init: str, labels: tuple[str, ...], width: float, input_size: tuple[int, int],
-                  seed: int) -> tuple[Any, PreprocessSpec]:
+def initial_model(
+    init: str, labels: tuple[str, ...], width: float, input_size: tuple[int, int], seed: int
+) -> tuple[Any, PreprocessSpec]:
     """(model with outputs [probs, cam], its spec): the zoo CNN, or a fresh network (tests, smoke runs)."""
     import keras
 
@@ -113,8 +121,9 @@ def model_from_json(text: str, weights: list[np.ndarray]) -> Any:
     return model
 
 
-def fit(model: Any, images: np.ndarray, y: np.ndarray, spec: PreprocessSpec, labels: tuple[str, ...],
-        settings: FitSettings) -> float:
+def fit(
+    model: Any, images: np.ndarray, y: np.ndarray, spec: PreprocessSpec, labels: tuple[str, ...], settings: FitSettings
+) -> float:
     """Fine-tune ``model`` (outputs [probs, cam]) in place; returns the last epoch's mean training loss."""
     import keras
     import tensorflow as tf
@@ -122,8 +131,9 @@ def fit(model: Any, images: np.ndarray, y: np.ndarray, spec: PreprocessSpec, lab
     from liveredge.models.arch import probs_model
     from liveredge.models.train import TrainConfig, make_batches
 
-    batches = make_batches(images, y, TrainConfig(labels=labels, spec=spec, batch_size=settings.batch_size,
-                                                  seed=settings.seed))
+    batches = make_batches(
+        images, y, TrainConfig(labels=labels, spec=spec, batch_size=settings.batch_size, seed=settings.seed)
+    )
     net = probs_model(model)
     anchor = [tf.constant(v) for v in net.trainable_variables]
     optimizer = keras.optimizers.Adam(settings.learning_rate)
@@ -135,10 +145,15 @@ def fit(model: Any, images: np.ndarray, y: np.ndarray, spec: PreprocessSpec, lab
             per_frame = keras.losses.categorical_crossentropy(onehot, net(x, training=True))
             loss = tf.reduce_sum(per_frame * weight) / tf.cast(tf.shape(x)[0], tf.float32)
             if mu > 0:
-                loss += 0.5 * mu * tf.add_n([tf.reduce_sum(tf.square(v - a))
-                                             for v, a in zip(net.trainable_variables, anchor)])
+                loss += (
+                    0.5
+                    * mu
+                    * tf.add_n(
+                        [tf.reduce_sum(tf.square(v - a)) for v, a in zip(net.trainable_variables, anchor, strict=True)]
+                    )
+                )
         grads = tape.gradient(loss, net.trainable_variables)
-        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+        optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
         return loss
 
     last = float("nan")

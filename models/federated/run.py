@@ -53,13 +53,27 @@ def say(text: str) -> None:
 
 def run_config(cfg: FederateConfig, out: Path) -> dict[str, object]:
     """The Flower App's run config (every value the ServerApp reads)."""
-    return {"out-dir": str(out.resolve()), "init": cfg.init, "width": cfg.width,
-            "input-size": f"{cfg.input_size[0]}x{cfg.input_size[1]}", "rounds": cfg.rounds,
-            "local-epochs": cfg.local_epochs, "strategy": cfg.strategy, "proximal-mu": cfg.proximal_mu,
-            "lr": cfg.learning_rate, "batch-size": cfg.batch_size, "val-frac": cfg.val_frac, "seed": cfg.seed,
-            "threads": cfg.threads, "clinics": cfg.clinics, "min-clinics": cfg.min_nodes,
-            "round-timeout": cfg.round_timeout_s, "dp-epsilon": cfg.dp_epsilon, "dp-delta": cfg.dp_delta,
-            "dp-clip": cfg.dp_clip}
+    return {
+        "out-dir": str(out.resolve()),
+        "init": cfg.init,
+        "width": cfg.width,
+        "input-size": f"{cfg.input_size[0]}x{cfg.input_size[1]}",
+        "rounds": cfg.rounds,
+        "local-epochs": cfg.local_epochs,
+        "strategy": cfg.strategy,
+        "proximal-mu": cfg.proximal_mu,
+        "lr": cfg.learning_rate,
+        "batch-size": cfg.batch_size,
+        "val-frac": cfg.val_frac,
+        "seed": cfg.seed,
+        "threads": cfg.threads,
+        "clinics": cfg.clinics,
+        "min-clinics": cfg.min_nodes,
+        "round-timeout": cfg.round_timeout_s,
+        "dp-epsilon": cfg.dp_epsilon,
+        "dp-delta": cfg.dp_delta,
+        "dp-clip": cfg.dp_clip,
+    }
 
 
 def simulate(plan: ClinicPlan, n_patients: int, cfg: FederateConfig, out: Path) -> Path:
@@ -85,9 +99,11 @@ def _ticker(procs: deploy.Processes, dirs: list[Path], opts: RunOptions, drill: 
             rounds = json.loads((opts.out / "federation" / "rounds.json").read_text())["rounds"]
         except (OSError, ValueError, KeyError):
             rounds = []
-        for r in rounds[shown[0]:]:
-            say(f"round {r['round']}: {r['replied']}/{r['sent_to']} clinics replied, "
-                f"{(r['bytes_down'] + r['bytes_up']) / 1e6:.1f} MB on the wire, {r['wall_s']:.0f} s")
+        for r in rounds[shown[0] :]:
+            say(
+                f"round {r['round']}: {r['replied']}/{r['sent_to']} clinics replied, "
+                f"{(r['bytes_down'] + r['bytes_up']) / 1e6:.1f} MB on the wire, {r['wall_s']:.0f} s"
+            )
         shown[0] = max(shown[0], len(rounds))
         if opts.drop_clinic is None or "killed_at_s" in drill:
             return
@@ -96,6 +112,7 @@ def _ticker(procs: deploy.Processes, dirs: list[Path], opts: RunOptions, drill: 
             procs.kill(f"supernode-{opts.drop_clinic}")
             drill.update(clinic=f"clinic{opts.drop_clinic}", round=opts.drop_round, killed_at_s=time.time())
             say(f"fault drill: killed clinic{opts.drop_clinic}'s SuperNode during round {opts.drop_round}")
+
     return tick
 
 
@@ -144,8 +161,14 @@ def baselines(cfg: FederateConfig, dirs: list[Path], unseen: Path, federated_mod
 
     def trained(images: np.ndarray, y: np.ndarray, seed: int) -> Any:
         model, _ = learn.initial_model(cfg.init, LABELS, cfg.width, cfg.input_size, cfg.seed)
-        learn.fit(model, images, y, spec, LABELS, learn.FitSettings(cfg.total_local_epochs, cfg.batch_size,
-                                                                    cfg.learning_rate, 0.0, seed))
+        learn.fit(
+            model,
+            images,
+            y,
+            spec,
+            LABELS,
+            learn.FitSettings(cfg.total_local_epochs, cfg.batch_size, cfg.learning_rate, 0.0, seed),
+        )
         return model
 
     local = {}
@@ -153,17 +176,30 @@ def baselines(cfg: FederateConfig, dirs: list[Path], unseen: Path, federated_mod
         say(f"baseline: {name} alone ({len(c.train_y)} frames, {cfg.total_local_epochs} epochs)")
         local[name] = _scores(trained(c.train_images, c.train_y, cfg.seed * 1000 + 500 + k), spec, sets, n)
     say("baseline: pooled (centralised) training on every clinic's training patients")
-    pooled = trained(np.concatenate([c.train_images for c in data.values()]),
-                     np.concatenate([c.train_y for c in data.values()]), cfg.seed * 1000 + 600)
+    pooled = trained(
+        np.concatenate([c.train_images for c in data.values()]),
+        np.concatenate([c.train_y for c in data.values()]),
+        cfg.seed * 1000 + 600,
+    )
     import keras
 
     fed = keras.models.load_model(federated_model, compile=False)
-    frames: dict[str, Any] = {name: {"train": int(len(c.train_y)), "val": int(len(c.val_y)),
-                                     "train_patients": c.n_train_patients, "val_patients": c.n_val_patients}
-                              for name, c in data.items()}
+    frames: dict[str, Any] = {
+        name: {
+            "train": int(len(c.train_y)),
+            "val": int(len(c.val_y)),
+            "train_patients": c.n_train_patients,
+            "val_patients": c.n_val_patients,
+        }
+        for name, c in data.items()
+    }
     frames["unseen"] = {"test": int(len(sets["unseen"][1]))}
-    return {"local_only": local, "centralized": _scores(pooled, spec, sets, n), "federated": _scores(fed, spec, sets, n),
-            "frames": frames}
+    return {
+        "local_only": local,
+        "centralized": _scores(pooled, spec, sets, n),
+        "federated": _scores(fed, spec, sets, n),
+        "frames": frames,
+    }
 
 
 def _unseen_set(path: Path, spec: Any, labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +220,9 @@ def federate(cfg: FederateConfig, opts: RunOptions) -> dict[str, Any]:
     plans, unseen = clinic_plans(cfg), unseen_plan(cfg)
     dirs: list[Path] = []
     if opts.superlink is None:  # joining: the clinics' SuperNodes already have their own data
-        say(f"simulating {cfg.clinics} clinics x {cfg.patients_per_clinic} patients and an unseen site (SIMULATED data)")
+        say(
+            f"simulating {cfg.clinics} clinics x {cfg.patients_per_clinic} patients and an unseen site (SIMULATED data)"
+        )
         dirs = [simulate(p, cfg.patients_per_clinic, cfg, opts.out / "clinics" / p.name) for p in plans]
     t_fed = time.perf_counter()
     log = federation(cfg, opts, dirs)
@@ -194,8 +232,15 @@ def federate(cfg: FederateConfig, opts: RunOptions) -> dict[str, Any]:
     if opts.superlink is None:
         unseen_dir = simulate(unseen, cfg.unseen_patients, cfg, opts.out / "unseen_site")
         scores = baselines(cfg, dirs, unseen_dir, opts.out / "federation" / "federated_model.keras")
-    report = build_report(cfg, plans, unseen, log, scores, {"total": time.perf_counter() - start, "federation": fed_s},
-                          joined=opts.superlink)
+    report = build_report(
+        cfg,
+        plans,
+        unseen,
+        log,
+        scores,
+        {"total": time.perf_counter() - start, "federation": fed_s},
+        joined=opts.superlink,
+    )
     (opts.out / "federated.json").write_text(json.dumps(report, indent=1))
     write_html(report, opts.out / "federated.html")
     return report

@@ -32,10 +32,11 @@ START_WAIT_S = 180.0  # how long the first round waits for every clinic to conne
 
 def _strategy(rc: dict[str, Any]) -> FedAvg:
     n = int(rc["min-clinics"])
-    common = {"min_train_nodes": n, "min_evaluate_nodes": n, "min_available_nodes": n}
     if rc["strategy"] == "fedprox":
-        return FedProx(proximal_mu=float(rc["proximal-mu"]), **common)
-    return FedAvg(**common)
+        return FedProx(
+            min_train_nodes=n, min_evaluate_nodes=n, min_available_nodes=n, proximal_mu=float(rc["proximal-mu"])
+        )
+    return FedAvg(min_train_nodes=n, min_evaluate_nodes=n, min_available_nodes=n)
 
 
 def _wait_for_clinics(grid: Grid, expected: int) -> int:
@@ -45,8 +46,9 @@ def _wait_for_clinics(grid: Grid, expected: int) -> int:
     return len(list(grid.get_node_ids()))
 
 
-def _exchange(grid: Grid, messages: list[Message], timeout: float, kind: str,
-              sent: ArrayRecord | None) -> tuple[list[Message], dict[str, Any]]:
+def _exchange(
+    grid: Grid, messages: list[Message], timeout: float, kind: str, sent: ArrayRecord | None
+) -> tuple[list[Message], dict[str, Any]]:
     """Send, wait (at most ``timeout``), audit; returns (valid replies, what happened on the wire)."""
     targets = {m.metadata.dst_node_id for m in messages}
     down = sum(payload_bytes(m.content) for m in messages)
@@ -56,9 +58,15 @@ def _exchange(grid: Grid, messages: list[Message], timeout: float, kind: str,
     valid = [r for r in ok if str(r.metadata.src_node_id) not in problems]
     errors = {str(r.metadata.src_node_id): r.error.reason for r in replies if r.has_error()}
     missing = sorted(targets - {r.metadata.src_node_id for r in valid})
-    return valid, {"sent_to": len(targets), "replied": len(valid), "bytes_down": down,
-                   "bytes_up": sum(payload_bytes(r.content) for r in ok), "dropped_nodes": [str(n) for n in missing],
-                   "errors": errors, "audit_problems": problems}
+    return valid, {
+        "sent_to": len(targets),
+        "replied": len(valid),
+        "bytes_down": down,
+        "bytes_up": sum(payload_bytes(r.content) for r in ok),
+        "dropped_nodes": [str(n) for n in missing],
+        "errors": errors,
+        "audit_problems": problems,
+    }
 
 
 def _clinic_metrics(replies: list[Message]) -> dict[str, dict[str, float]]:
@@ -70,11 +78,22 @@ def _clinic_metrics(replies: list[Message]) -> dict[str, dict[str, float]]:
 
 
 def _train_config(rc: dict[str, Any], model: Any, spec: Any) -> ConfigRecord:
-    return ConfigRecord({"model-json": model.to_json(), "spec": spec.to_json(), "labels": json.dumps(list(LABELS)),
-                         "local-epochs": int(rc["local-epochs"]), "batch-size": int(rc["batch-size"]),
-                         "lr": float(rc["lr"]), "val-frac": float(rc["val-frac"]), "seed": int(rc["seed"]),
-                         "threads": int(rc["threads"]), "dp-epsilon": float(rc.get("dp-epsilon", 0.0)),
-                         "dp-delta": float(rc.get("dp-delta", 1e-5)), "dp-clip": float(rc.get("dp-clip", 1.0))})
+    return ConfigRecord(
+        {
+            "model-json": model.to_json(),
+            "spec": spec.to_json(),
+            "labels": json.dumps(list(LABELS)),
+            "local-epochs": int(rc["local-epochs"]),
+            "batch-size": int(rc["batch-size"]),
+            "lr": float(rc["lr"]),
+            "val-frac": float(rc["val-frac"]),
+            "seed": int(rc["seed"]),
+            "threads": int(rc["threads"]),
+            "dp-epsilon": float(rc.get("dp-epsilon", 0.0)),
+            "dp-delta": float(rc.get("dp-delta", 1e-5)),
+            "dp-clip": float(rc.get("dp-clip", 1.0)),
+        }
+    )
 
 
 def run_rounds(grid: Grid, rc: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -94,8 +113,9 @@ def run_rounds(grid: Grid, rc: dict[str, Any], out: Path) -> dict[str, Any]:
         new_arrays, _ = strategy.aggregate_train(r, valid)
         arrays = new_arrays if new_arrays is not None else arrays
         wire["dropped_clinics"] = [node_clinic.get(n) for n in wire["dropped_nodes"]]
-        log["rounds"].append({"round": r, **wire, "clinics": _clinic_metrics(valid),
-                              "wall_s": time.perf_counter() - t0})
+        log["rounds"].append(
+            {"round": r, **wire, "clinics": _clinic_metrics(valid), "wall_s": time.perf_counter() - t0}
+        )
         _write(out / "rounds.json", log)
     ev = list(strategy.configure_evaluate(int(rc["rounds"]), arrays, ConfigRecord(dict(config)), grid))
     valid, wire = _exchange(grid, ev, float(rc["round-timeout"]), "evaluate", None)

@@ -12,11 +12,21 @@ from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
 from flwr.common.serde import recorddict_to_proto
 
 ARRAYS, METRICS, CONFIG = "arrays", "metrics", "config"
-TRAIN_METRICS: frozenset[str] = frozenset({
-    "num-examples", "clinic-index", "train-loss", "val-frames", "val-balanced-accuracy-global",
-    "val-balanced-accuracy-local", "val-accuracy-global", "wall-s"})
-EVAL_METRICS: frozenset[str] = frozenset({
-    "num-examples", "clinic-index", "val-frames", "val-balanced-accuracy", "val-accuracy", "wall-s"})
+TRAIN_METRICS: frozenset[str] = frozenset(
+    {
+        "num-examples",
+        "clinic-index",
+        "train-loss",
+        "val-frames",
+        "val-balanced-accuracy-global",
+        "val-balanced-accuracy-local",
+        "val-accuracy-global",
+        "wall-s",
+    }
+)
+EVAL_METRICS: frozenset[str] = frozenset(
+    {"num-examples", "clinic-index", "val-frames", "val-balanced-accuracy", "val-accuracy", "wall-s"}
+)
 
 
 def payload_bytes(content: RecordDict) -> int:
@@ -56,7 +66,7 @@ def audit_reply(reply: RecordDict, *, kind: str, sent: ArrayRecord | None) -> li
 
 def reply(to: Message, metrics: dict[str, float], arrays: ArrayRecord | None = None) -> Message:
     """A ClientApp's reply: the metrics and, for training, the weights; nothing else."""
-    content = RecordDict({METRICS: MetricRecord(metrics)})
+    content = RecordDict({METRICS: MetricRecord(dict(metrics.items()))})
     if arrays is not None:
         content[ARRAYS] = arrays
     return Message(content=content, reply_to=to)
