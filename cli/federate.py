@@ -97,21 +97,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "OUT/federated.json and OUT/federated.html. See docs/federated.md. SIMULATED data, not for clinical use.",
     )
     f.add_argument("--out", required=True, help="run folder (clinic data, Flower logs, model, reports)")
-    f.add_argument("--clinics", type=int, default=3)
+    f.add_argument("--clinics", type=int, default=3, help="simulated clinics, each a SuperNode with its own profile")
     f.add_argument(
         "--patients-per-clinic", type=int, default=32, help="liver patients per clinic (classes round-robin)"
     )
     f.add_argument("--negatives", type=int, default=8, help="non-liver scenes per clinic (the not_liver class)")
-    f.add_argument("--frames-per-patient", type=int, default=4)
+    f.add_argument("--frames-per-patient", type=int, default=4, help="frames simulated per patient")
     f.add_argument("--screen-size", type=_size, default=(256, 256), metavar="HxW", help="simulated screen size")
-    f.add_argument("--rounds", type=int, default=3)
+    f.add_argument("--rounds", type=int, default=3, help="federated rounds")
     f.add_argument("--local-epochs", type=int, default=2, help="epochs each clinic trains per round")
-    f.add_argument("--strategy", choices=("fedavg", "fedprox"), default="fedavg")
+    f.add_argument("--strategy", choices=("fedavg", "fedprox"), default="fedavg", help="Flower aggregation strategy")
     f.add_argument("--proximal-mu", type=float, default=0.01, help="FedProx proximal term weight")
-    f.add_argument("--lr", type=float, default=5e-4)
-    f.add_argument("--batch-size", type=int, default=16)
+    f.add_argument("--lr", type=float, default=5e-4, help="learning rate of each clinic's local training")
+    f.add_argument("--batch-size", type=int, default=16, help="local training batch size")
     f.add_argument("--val-frac", type=float, default=0.25, help="fraction of each clinic's patients held out")
-    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--seed", type=int, default=0, help="seed of the clinics' data, splits and training")
     f.add_argument(
         "--init",
         choices=("zoo", "fresh"),
@@ -133,7 +133,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="validation",
         help="seed range of the unseen site (benchmark: a final reported number only)",
     )
-    f.add_argument("--unseen-patients", type=int, default=24)
+    f.add_argument("--unseen-patients", type=int, default=24, help="patients of the unseen site (evaluation only)")
     f.add_argument("--threads", type=int, default=1, help="TensorFlow threads per process")
     f.add_argument(
         "--dp-epsilon",
@@ -141,7 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=0.0,
         help="client-side differential privacy per round (Flower LocalDpMod; 0: off)",
     )
-    f.add_argument("--dp-delta", type=float, default=1e-5)
+    f.add_argument("--dp-delta", type=float, default=1e-5, help="differential-privacy delta per round")
     f.add_argument("--dp-clip", type=float, default=1.0, help="L2 clipping norm of each clinic's weight update")
     f.add_argument(
         "--superlink",
@@ -158,6 +158,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="K",
         help="fault drill: kill clinic K's SuperNode once it has started --drop-round",
     )
-    f.add_argument("--drop-round", type=int, default=1)
+    f.add_argument("--drop-round", type=int, default=1, help="fault drill: the round in which --drop-clinic is killed")
     f.add_argument("--timeout", type=float, default=3600.0, help="seconds the whole federation may take")
     f.set_defaults(handler=_run)
