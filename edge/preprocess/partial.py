@@ -60,6 +60,9 @@ def extend_sector(ev: np.ndarray, thr: float, sector: Sector) -> Sector:
     _, left = _ring_density(ev, thr, sector.apex, radii, lo - SIDE_DEG[1], lo - SIDE_DEG[0])
     _, right = _ring_density(ev, thr, sector.apex, radii, hi + SIDE_DEG[0], hi + SIDE_DEG[1])
     evidence = known & (dens >= MIN_DENSITY) & (dens >= CONTRAST * np.maximum(left, right))
+    # The ring touching the fitted edge holds that edge's own blur (how much depends on the OpenCV build's
+    # filters): it is not far-field evidence. Only rings beyond it can move the depth.
+    evidence[:1] = False
     last, misses = -1, 0
     for k, ok in enumerate(evidence):
         if not known[k]:
