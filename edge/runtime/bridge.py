@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from liveredge.edge.events import UNCERTAIN, Event, ExamSummary, FrameResult, Quality, StateEvent
 from liveredge.edge.sinks.base import Worker
+
+if TYPE_CHECKING:  # the protocol lives with the bridge; edge imports firmware_bridge only when one is used
+    from liveredge.firmware_bridge.runtime import RuntimeBridge as McuBridge
 
 # events.Quality bit -> firmware_bridge.messages.Quality bit
 WIRE_QUALITY: dict[Quality, int] = {
@@ -41,40 +44,6 @@ CLOSE_TIMEOUT_S = 2.0
 """How long closing waits for queued messages to reach the bridge before it gives up on them."""
 
 StateCallback = Callable[[StateEvent], None]
-
-
-class McuBridge(Protocol):
-    """What the sink needs from the MCU link (``firmware_bridge.RuntimeBridge``: SerialBridge, NullBridge)."""
-
-    def publish_result(
-        self,
-        *,
-        frame_seq: int,
-        timestamp_ns: int,
-        class_index: int,
-        confidence: float,
-        quality_flags: int = 0,
-        class_name: str | None = None,
-    ) -> bool: ...
-
-    def publish_summary(
-        self,
-        *,
-        exam_id: int,
-        frames: int,
-        uncertain_frames: int,
-        class_index: int,
-        confidence: float,
-        quality_flags: int = 0,
-    ) -> bool: ...
-
-    def publish_alert(
-        self, code: int, *, severity: int = 1, detail: int = 0, timestamp_ns: int | None = None
-    ) -> bool: ...
-
-    def poll_events(self) -> Sequence[object]: ...
-
-    def close(self) -> None: ...
 
 
 def wire_quality(quality: Quality) -> int:

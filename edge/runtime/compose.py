@@ -14,12 +14,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from liveredge.edge.bounds import check_exam_id
 from liveredge.edge.decisions.engine import DecisionConfig
 from liveredge.edge.errors import ConfigError
 from liveredge.edge.events import StateEvent
-from liveredge.edge.runtime.bridge import BridgeSink, McuBridge
+from liveredge.edge.runtime.bridge import BridgeSink
+
+if TYPE_CHECKING:
+    from liveredge.firmware_bridge.runtime import RuntimeBridge as McuBridge
 from liveredge.edge.runtime.model import LoadedModel
 from liveredge.edge.runtime.pipeline import ExamPoller, Pipeline, PipelineConfig, state
 from liveredge.edge.runtime.processor import FrameProcessor, ProcessorConfig
