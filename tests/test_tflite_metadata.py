@@ -89,3 +89,13 @@ def test_re_embedding_does_not_grow_the_model() -> None:
     assert meta is not None
     once = embed_metadata(model, meta)
     assert embed_metadata(once, meta) == once
+
+
+def test_the_shipped_model_carries_the_standard_entry_and_labels_file() -> None:
+    model = default_model().read_bytes()
+    meta = read_metadata(model)
+    assert meta is not None
+    buf = _entry(model, standard.NAME)  # StopIteration (a failure) when the shipped file lacks the entry
+    assert buf[4:8] == standard.IDENTIFIER
+    labels = zipfile.ZipFile(io.BytesIO(model)).read("labels.txt").decode().split()
+    assert tuple(labels) == meta.labels
