@@ -121,5 +121,8 @@ def append_labels(model: bytes, labels: tuple[str, ...]) -> bytes:
     buf = io.BytesIO(model)
     buf.seek(0, io.SEEK_END)
     with zipfile.ZipFile(buf, "a", zipfile.ZIP_STORED) as archive:
-        archive.writestr(LABELS_FILE, "\n".join(labels) + "\n")
+        # A fixed timestamp: the same model and labels always give the same bytes (a clock in them made two
+        # embeddings a second apart differ, and a signed file would not be reproducible).
+        info = zipfile.ZipInfo(LABELS_FILE, date_time=(1980, 1, 1, 0, 0, 0))
+        archive.writestr(info, "\n".join(labels) + "\n", compress_type=zipfile.ZIP_STORED)
     return buf.getvalue()
