@@ -34,6 +34,8 @@ from typing import Any
 
 from liveredge.edge.bounds import DEFAULT_LIMITS, check_exam_id, check_path, read_bounded
 from liveredge.edge.errors import ConfigError
+from liveredge.edge.runtime.compose import MAX_DWELL_S, MAX_FPS, MAX_TIMEOUT_S, RATES
+from liveredge.edge.runtime.cores import MAX_THREADS
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ SCHEMA: tuple[Key, ...] = (
     ),
     Key("model", "state_dir", "state_dir", "path", "where the anti-rollback record lives (`versions.json`)"),
     Key("model", "site", "site", "path", "SITE.json from `liveredge adapt` (scanner harmonisation)"),
-    Key("model", "threads", "threads", "int", "interpreter threads", low=1, high=256),
+    Key("model", "threads", "threads", "int", "interpreter threads", low=1, high=MAX_THREADS),
     Key("model", "device", "device", "str", "`cpu`, `edgetpu`, `edgetpu:usb:0`, `edgetpu:pci:0`"),
     Key("model", "cpu_fallback", "cpu_fallback", "bool", "run on the CPU when the Edge TPU cannot be used"),
     Key("source", "uri", "source", "str", "`sim://...`, path, `dicom://`, `v4l2://`, `rtsp://`, `http://`"),
@@ -107,9 +109,9 @@ SCHEMA: tuple[Key, ...] = (
         "rate",
         "choice",
         "`realtime` or `max` (files: every frame, no drops)",
-        choices=("realtime", "max"),
+        choices=RATES,
     ),
-    Key("source", "fps", "fps", "float", "replay rate of stored media", low=0, high=1000, low_open=True),
+    Key("source", "fps", "fps", "float", "replay rate of stored media", low=0, high=MAX_FPS, low_open=True),
     Key("source", "loop", "loop", "bool", "replay stored media forever"),
     Key(
         "source",
@@ -118,7 +120,7 @@ SCHEMA: tuple[Key, ...] = (
         "float",
         "seconds without a frame before the watchdog reconnects",
         low=0,
-        high=3600,
+        high=MAX_TIMEOUT_S,
         low_open=True,
     ),
     Key("source", "max_frames", "max_frames", "int", "stop after N frames", low=1),
@@ -149,7 +151,7 @@ SCHEMA: tuple[Key, ...] = (
         "float",
         "EMA time constant in seconds",
         low=0,
-        high=60,
+        high=MAX_DWELL_S,
         low_open=True,
     ),
     Key("decisions", "margin", "margin", "float", "hysteresis margin before the reported class changes", low=0, high=1),
@@ -160,7 +162,7 @@ SCHEMA: tuple[Key, ...] = (
         "float",
         "minimum dwell before the reported class changes (s)",
         low=0,
-        high=60,
+        high=MAX_DWELL_S,
     ),
     Key("serial", "port", "serial", "path", "the MCU's serial port (use the udev name, e.g. `/dev/liveredge-mcu`)"),
     Key("sinks", "jsonl", "jsonl", "path", "JSONL events (`-` = stdout)"),

@@ -21,7 +21,7 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny_int8.tflite"
 LABELS = CLASSES
 
 
-def _build(folder: Path, cam: bool) -> None:
+def _build(folder: Path, cam: bool, labels: tuple[str, ...] = LABELS, favour: int | None = None) -> None:
     tf = pytest.importorskip("tensorflow")
     from liveredge.convert.embed import embed_metadata
     from liveredge.edge.model_meta import ModelMetadata, OperatingPoint, QuantParams
@@ -31,7 +31,10 @@ def _build(folder: Path, cam: bool) -> None:
     inp = tf.keras.Input((128, 128, 1))
     x = tf.keras.layers.Conv2D(8, 3, strides=2, activation="relu")(inp)
     x = tf.keras.layers.Conv2D(16, 3, strides=2, activation="relu")(x)
-    feat = tf.keras.layers.Conv2D(4, 1)(x)
+    bias = np.zeros(len(labels), np.float32)
+    if favour is not None:
+        bias[favour] = 4.0  # this output wins on any frame (tests that need a known reported class)
+    feat = tf.keras.layers.Conv2D(len(labels), 1, bias_initializer=tf.keras.initializers.Constant(bias))(x)
     out = tf.keras.layers.Softmax()(tf.keras.layers.GlobalAveragePooling2D()(feat))
     model = tf.keras.Model(inp, [out, feat] if cam else out)
 
@@ -47,7 +50,7 @@ def _build(folder: Path, cam: bool) -> None:
     conv.inference_input_type = conv.inference_output_type = tf.int8
     meta = ModelMetadata(
         name="tiny",
-        labels=LABELS,
+        labels=labels,
         preprocess=PreprocessSpec(),
         input_quant=QuantParams(1 / 255, -128, "int8"),
         operating_point=OperatingPoint(0.3, None, 0.3),
@@ -87,18 +90,22 @@ def pubkey_args(model: Path) -> list[str]:
     return ["--pubkey", str(signer_pub(model))]
 
 
-def tiny_model_path(folder: Path, cam: bool = False) -> Path:
-    """A signed (test key) tiny int8 classifier (128x128x1 → 4 probabilities) in ``folder``."""
+def tiny_model_path(
+    folder: Path, cam: bool = False, labels: tuple[str, ...] = LABELS, favour: int | None = None
+) -> Path:
+    """A signed (test key) tiny int8 classifier (128x128x1 → one probability per label, 4 by default) in
+    ``folder``; ``favour``: the output index that wins on every frame (built with TF, so the test skips where
+    TF is absent)."""
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "tiny_int8.tflite"
-    if FIXTURE.is_file() and not cam:
+    if FIXTURE.is_file() and not cam and labels == LABELS and favour is None:
         shutil.copy(FIXTURE, path)
         twin = FIXTURE.with_name("tiny.float32.tflite")
         if twin.is_file():
             shutil.copy(twin, folder / twin.name)
     else:
-        _build(folder, cam)
+        _build(folder, cam, labels, favour)
     return sign_test_model(path)
 
 

@@ -188,3 +188,38 @@ def test_labels_in_another_order_and_an_unknown_label_drive_the_mcu_by_name(
     assert sent[max(results)] == CLASS_CODES.get(labels[3], 255) != 3  # not the model's output index
     shown = [e for e in collector.events if isinstance(e, StateEvent) and e.state == "bridge_unknown_label"]
     assert len(shown) == (labels[3] not in CLASS_CODES) and all("cirrhosis" in e.detail for e in shown)
+
+
+def test_a_real_five_output_model_drives_the_mcu_by_name_and_the_run_goes_on(cine: Path, tmp_path: Path) -> None:
+    """Not relabelled metadata: a real int8 model with FIVE outputs, its 4th ("cirrhosis", unknown to the wire)
+    winning on every frame. Every RESULT the emulated MCU receives carries 255 for it, the alert is told once,
+    the run processes every frame and ends normally."""
+    import time
+
+    from liveredge.edge.events import FrameResult
+    from liveredge.firmware_bridge.emulator import PtyEmulator
+    from liveredge.firmware_bridge.messages import CLASS_CODES, Result
+    from liveredge.firmware_bridge.runtime import SerialBridge
+
+    labels = ("normal", "steatosis", "fibrosis", "cirrhosis", "focal_lesion")
+    path = tiny_model_path(tmp_path / "five", labels=labels, favour=3)
+    five = load_model(path, trusted(path))
+    assert five.meta.labels == labels
+    collector = Collector()
+    with PtyEmulator() as mcu:
+        bridge = SerialBridge.open(mcu.path, wait_s=5.0)
+        run = compose(RunConfig(source=str(cine), rate="max", fps=30.0), five, extra_sinks=[collector], bridge=bridge)
+        end = run_session(run.pipeline, run.sinks)
+        deadline, received = time.monotonic() + 5.0, []
+        while time.monotonic() < deadline and len([m for m in received if isinstance(m, Result)]) < 12:
+            time.sleep(0.02)
+            received += mcu.take_received()
+        bridge.close()
+    assert end.stats.end == "end" and end.stats.processed == 12
+    results = [r for r in collector.events if isinstance(r, FrameResult)]
+    assert all(len(r.probs) == 5 for r in results)
+    sent = {m.frame_seq: m.class_index for m in received if isinstance(m, Result)}
+    assert sent == {r.seq: CLASS_CODES.get(r.label, 255) for r in results}
+    assert "cirrhosis" in {r.label for r in results} and 255 in sent.values()
+    shown = [e for e in collector.events if isinstance(e, StateEvent) and e.state == "bridge_unknown_label"]
+    assert len(shown) == 1 and "cirrhosis" in shown[0].detail

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runtime_fixtures import pubkey_args, signer_pub, tiny_model_path
@@ -156,3 +157,25 @@ def test_the_docs_table_matches_the_schema() -> None:
             rows[(section, cells[1].strip("`"))] = (cells[2], cells[4].strip("`"))
     expected = {(k.section, k.key): (k.expected, f"--{k.dest.replace('_', '-')}") for k in SCHEMA}
     assert rows == expected
+
+
+@pytest.mark.parametrize("threads", [0, -1, 257, True, 2.0])
+def test_load_options_refuse_thread_counts_the_config_schema_refuses(threads: Any) -> None:
+    """The interpreter thread range has one home (cores.MAX_THREADS): the API refuses what the TOML schema does."""
+    from liveredge.cli.run_config import BY_DEST
+    from liveredge.edge.runtime import LoadOptions
+    from liveredge.edge.runtime.cores import MAX_THREADS
+
+    assert BY_DEST["threads"].high == MAX_THREADS
+    with pytest.raises(ConfigError, match="threads"):
+        LoadOptions(num_threads=threads)
+
+
+def test_schema_ranges_are_the_runtime_limits() -> None:
+    """The schema's numeric bounds are RunConfig's own constants, not a second copy."""
+    from liveredge.cli.run_config import BY_DEST
+    from liveredge.edge.runtime.compose import MAX_DWELL_S, MAX_FPS, MAX_TIMEOUT_S, RATES
+
+    assert (BY_DEST["fps"].high, BY_DEST["timeout"].high) == (MAX_FPS, MAX_TIMEOUT_S)
+    assert BY_DEST["min_dwell_s"].high == BY_DEST["smoothing_tau_s"].high == MAX_DWELL_S
+    assert BY_DEST["rate"].choices == RATES

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+MAX_THREADS = 256
+"""Most interpreter threads a run accepts (``--threads``, ``[model] threads``)."""
 MAX_DEFAULT_THREADS = 4
 """Interpreter threads chosen by default never exceed this (XNNPACK gains little beyond it on small cores)."""
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from liveredge.edge.errors import ModelError
+from liveredge.edge.errors import ConfigError, ModelError
 from liveredge.edge.events import Quality
 from liveredge.edge.interpreter import ClassifierRunner, DeviceSpec, check_quant, make_interpreter
 from liveredge.edge.model_meta import ModelMetadata, read_metadata
-from liveredge.edge.runtime.cores import default_threads
+from liveredge.edge.runtime.cores import MAX_THREADS, default_threads
 from liveredge.edge.statement import Statement
 from liveredge.edge.trust import Trust, TrustPolicy, check_model, read_model_bytes, record_accepted
 
@@ -36,6 +36,11 @@ class LoadOptions:
     num_threads: int | None = None
     device: DeviceSpec = DeviceSpec()
     cpu_fallback: bool = False
+
+    def __post_init__(self) -> None:
+        n = self.num_threads
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS):
+            raise ConfigError(f"threads = {n!r}: expected an integer from 1 to {MAX_THREADS}")
 
 
 @dataclass(frozen=True)
