@@ -88,7 +88,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``federate`` subcommand."""
+    """Add the ``federate`` subcommand (its defaults are :class:`FederateConfig`'s: one home)."""
+    from liveredge.models.federated.config import STRATEGIES, UNSEEN_PURPOSES, ZOO, FederateConfig
+
+    d = FederateConfig()
     f = sub.add_parser(
         "federate",
         help="federated fine-tuning across clinics on Flower (simulated data: not for clinical use)",
@@ -97,52 +100,64 @@ def register(sub: argparse._SubParsersAction) -> None:
         "OUT/federated.json and OUT/federated.html. See docs/federated.md. SIMULATED data, not for clinical use.",
     )
     f.add_argument("--out", required=True, help="run folder (clinic data, Flower logs, model, reports)")
-    f.add_argument("--clinics", type=int, default=3, help="simulated clinics, each a SuperNode with its own profile")
     f.add_argument(
-        "--patients-per-clinic", type=int, default=32, help="liver patients per clinic (classes round-robin)"
+        "--clinics", type=int, default=d.clinics, help="simulated clinics, each a SuperNode with its own profile"
     )
-    f.add_argument("--negatives", type=int, default=8, help="non-liver scenes per clinic (the not_liver class)")
-    f.add_argument("--frames-per-patient", type=int, default=4, help="frames simulated per patient")
-    f.add_argument("--screen-size", type=_size, default=(256, 256), metavar="HxW", help="simulated screen size")
-    f.add_argument("--rounds", type=int, default=3, help="federated rounds")
-    f.add_argument("--local-epochs", type=int, default=2, help="epochs each clinic trains per round")
-    f.add_argument("--strategy", choices=("fedavg", "fedprox"), default="fedavg", help="Flower aggregation strategy")
-    f.add_argument("--proximal-mu", type=float, default=0.01, help="FedProx proximal term weight")
-    f.add_argument("--lr", type=float, default=5e-4, help="learning rate of each clinic's local training")
-    f.add_argument("--batch-size", type=int, default=16, help="local training batch size")
-    f.add_argument("--val-frac", type=float, default=0.25, help="fraction of each clinic's patients held out")
-    f.add_argument("--seed", type=int, default=0, help="seed of the clinics' data, splits and training")
+    f.add_argument(
+        "--patients-per-clinic",
+        type=int,
+        default=d.patients_per_clinic,
+        help="liver patients per clinic (classes round-robin)",
+    )
+    f.add_argument(
+        "--negatives",
+        type=int,
+        default=d.negatives_per_clinic,
+        help="non-liver scenes per clinic (the not_liver class)",
+    )
+    f.add_argument("--frames-per-patient", type=int, default=d.frames_per_patient, help="frames simulated per patient")
+    f.add_argument("--screen-size", type=_size, default=d.screen_size, metavar="HxW", help="simulated screen size")
+    f.add_argument("--rounds", type=int, default=d.rounds, help="federated rounds")
+    f.add_argument("--local-epochs", type=int, default=d.local_epochs, help="epochs each clinic trains per round")
+    f.add_argument("--strategy", choices=STRATEGIES, default=d.strategy, help="Flower aggregation strategy")
+    f.add_argument("--proximal-mu", type=float, default=d.proximal_mu, help="FedProx proximal term weight")
+    f.add_argument("--lr", type=float, default=d.learning_rate, help="learning rate of each clinic's local training")
+    f.add_argument("--batch-size", type=int, default=d.batch_size, help="local training batch size")
+    f.add_argument("--val-frac", type=float, default=d.val_frac, help="fraction of each clinic's patients held out")
+    f.add_argument("--seed", type=int, default=d.seed, help="seed of the clinics' data, splits and training")
     f.add_argument(
         "--init",
-        choices=("zoo", "fresh"),
-        default="zoo",
+        choices=(ZOO, "fresh"),
+        default=d.init,
         help="zoo: fine-tune models/zoo/liver_cnn.keras; fresh: a new network (--width, --input-size)",
     )
-    f.add_argument("--width", type=float, default=0.25, help="--init fresh: channel multiplier")
-    f.add_argument("--input-size", type=_size, default=(64, 64), metavar="HxW", help="--init fresh: input size")
+    f.add_argument("--width", type=float, default=d.width, help="--init fresh: channel multiplier")
+    f.add_argument("--input-size", type=_size, default=d.input_size, metavar="HxW", help="--init fresh: input size")
     f.add_argument(
         "--min-clinics",
         type=int,
         default=None,
         help="replies a round needs (Flower min-available/min-train nodes; default clinics - 1)",
     )
-    f.add_argument("--round-timeout", type=float, default=1800.0, help="seconds a round waits for replies")
+    f.add_argument("--round-timeout", type=float, default=d.round_timeout_s, help="seconds a round waits for replies")
     f.add_argument(
         "--unseen",
-        choices=("validation", "benchmark"),
-        default="validation",
+        choices=UNSEEN_PURPOSES,
+        default=d.unseen_purpose,
         help="seed range of the unseen site (benchmark: a final reported number only)",
     )
-    f.add_argument("--unseen-patients", type=int, default=24, help="patients of the unseen site (evaluation only)")
-    f.add_argument("--threads", type=int, default=1, help="TensorFlow threads per process")
+    f.add_argument(
+        "--unseen-patients", type=int, default=d.unseen_patients, help="patients of the unseen site (evaluation only)"
+    )
+    f.add_argument("--threads", type=int, default=d.threads, help="TensorFlow threads per process")
     f.add_argument(
         "--dp-epsilon",
         type=float,
-        default=0.0,
+        default=d.dp_epsilon,
         help="client-side differential privacy per round (Flower LocalDpMod; 0: off)",
     )
-    f.add_argument("--dp-delta", type=float, default=1e-5, help="differential-privacy delta per round")
-    f.add_argument("--dp-clip", type=float, default=1.0, help="L2 clipping norm of each clinic's weight update")
+    f.add_argument("--dp-delta", type=float, default=d.dp_delta, help="differential-privacy delta per round")
+    f.add_argument("--dp-clip", type=float, default=d.dp_clip, help="L2 clipping norm of each clinic's weight update")
     f.add_argument(
         "--superlink",
         default=None,

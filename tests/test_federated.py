@@ -183,3 +183,52 @@ def test_two_clinics_one_round_as_separate_flower_processes(tmp_path: Path) -> N
     logs = tmp_path / "run" / "logs"
     assert {p.stem for p in logs.glob("*.log")} == {"superlink", "supernode-1", "supernode-2", "flwr-run"}
     assert _processes_mentioning(str(tmp_path / "run")) == []  # every Flower process group was stopped
+
+
+@pytest.mark.timeout(600)
+def test_a_clinic_killed_mid_round_does_not_stop_the_federation(tmp_path: Path) -> None:
+    """The fault drill: clinic 3's SuperNode is killed as soon as it has started round 1. The round completes with
+    the two others (min-available clinics = 2), the report names the dropout, the run ends, nothing is left."""
+    import dataclasses
+
+    cfg = dataclasses.replace(TINY, clinics=3, min_clinics=2, round_timeout_s=120.0)
+    report = federate(cfg, RunOptions(tmp_path / "run", drop_clinic=3, drop_round=1, timeout_s=480))
+    assert report["fault_drill"]["clinic"] == "clinic3" and report["fault_drill"]["round"] == 1
+    (wire,) = report["bytes_per_round"]
+    assert wire["clinics_sent"] == 3 and wire["clinics_replied"] == 2
+    (dropout,) = report["dropouts"]
+    assert dropout["round"] == 1 and dropout["clinic"].startswith("clinic3"), dropout
+    assert (tmp_path / "run" / "federation" / "federated_model.keras").is_file()
+    assert _processes_mentioning(str(tmp_path / "run")) == []
+
+
+@pytest.mark.timeout(900)
+def test_a_federated_zoo_model_converts_and_passes_the_gate(tmp_path: Path) -> None:
+    """Two clinics fine-tune the shipped CNN for a round as separate Flower processes; the global model goes
+    through ``liveredge convert`` like any other: calibrated on the coordinator's OWN frames (never a clinic's),
+    gated on the validation-range unseen site with the zoo's budget (agreement 0.985, AUC 0.005)."""
+    import dataclasses
+
+    pytest.importorskip("tensorflow")
+    from liveredge.convert.gate import GateBudget
+    from liveredge.convert.pipeline import ConvertRequest, convert
+    from liveredge.models.federated.config import ClinicPlan
+
+    cfg = dataclasses.replace(TINY, init="zoo", screen_size=(192, 192), learning_rate=1e-4, unseen_patients=60)
+    federate(cfg, RunOptions(tmp_path / "run", timeout_s=600))
+    model = tmp_path / "run" / "federation" / "federated_model.keras"
+    own = simulate(ClinicPlan("coordinator", "random:5", 4242, "training"), 12, cfg, tmp_path / "own")
+    result = convert(
+        ConvertRequest(
+            model=str(model),
+            calib=str(own),
+            val=str(tmp_path / "run" / "unseen_site"),
+            out=str(tmp_path / "fed_int8.tflite"),
+            budget=GateBudget.parse("agreement=0.985,auc=0.005"),
+            progress=False,
+        )
+    )
+    gate = json.loads(Path(result.report_json).read_text())["gate"]
+    assert result.passed and gate["passed"] and gate["n_frames"] >= 120, gate
+    agreement = next(m for m in gate["metrics"] if m["name"] == "agreement")
+    assert agreement["value"] >= 0.985
