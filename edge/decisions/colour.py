@@ -27,27 +27,35 @@ class ColourFlowCheck:
     """Fraction of strongly coloured pixels inside the region; :meth:`reset` with each new region mask."""
 
     def __init__(self) -> None:
-        self._ys: np.ndarray | None = None
-        self._xs: np.ndarray | None = None
+        self._flat: np.ndarray | None = None  # sampled pixels as indices into the (H*W, channels) pixel rows
+        self._shape: tuple[int, int] = (0, 0)
+        self._px: np.ndarray = np.empty((0, 3), np.uint8)
 
     def reset(self, mask: np.ndarray | None) -> None:
         """Sample positions for the uint8/bool (H, W) region ``mask`` (None: no region, nothing is checked)."""
         if mask is None:
-            self._ys = self._xs = None
+            self._flat = None
             return
         ys, xs = np.nonzero(mask)
         stride = max(1, int(np.ceil(len(ys) / MAX_SAMPLES)))
-        self._ys, self._xs = ys[::stride].copy(), xs[::stride].copy()
+        self._shape = (int(mask.shape[0]), int(mask.shape[1]))
+        self._flat = (ys[::stride].astype(np.intp) * self._shape[1] + xs[::stride]).astype(np.intp)
 
     def fraction(self, image: np.ndarray) -> float:
         """Share of sampled region pixels of the uint8 BGR ``image`` that are strongly coloured (0 for grey)."""
-        if self._ys is None or self._xs is None or len(self._ys) == 0 or image.ndim != 3 or image.shape[2] < 3:
+        flat = self._flat
+        if flat is None or len(flat) == 0 or image.ndim != 3 or image.shape[2] < 3:
             return 0.0
-        if int(self._ys[-1]) >= image.shape[0] or int(self._xs.max()) >= image.shape[1]:
+        if image.shape[:2] != self._shape:
             return 0.0  # the frame is not the size the region was found in: the tracker re-estimates next
-        px = image[self._ys, self._xs, :3]  # uint8 (n, 3): a few kB, no image-sized temporary
-        hi, lo = px.max(axis=1), px.min(axis=1)
-        return float(np.count_nonzero(((hi - lo) >= CHROMA_MIN) & (hi >= VALUE_MIN))) / len(hi)
+        rows = np.ascontiguousarray(image).reshape(-1, image.shape[2])  # a view for a frame as captured
+        if self._px.shape != (len(flat), image.shape[2]):
+            self._px = np.empty((len(flat), image.shape[2]), np.uint8)
+        px = np.take(rows, flat, axis=0, out=self._px)  # a few kB, no image-sized temporary
+        b, g, r = px[:, 0], px[:, 1], px[:, 2]
+        hi = np.maximum(np.maximum(b, g), r)
+        chroma = hi - np.minimum(np.minimum(b, g), r)  # uint8: hi >= lo, no wrap
+        return float(np.count_nonzero((chroma >= CHROMA_MIN) & (hi >= VALUE_MIN))) / len(flat)
 
     def fires(self, image: np.ndarray) -> bool:
         """Whether the region shows colour flow (the frame is then not a B-mode frame the model knows)."""

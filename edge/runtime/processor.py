@@ -141,7 +141,9 @@ class FrameProcessor:
         t0 = time.monotonic() if t_taken is None else t_taken
         x, quality = self.prepare(frame.image)
         t1 = time.monotonic()
-        self.infer(x)
+        runner = self.model.runner
+        runner.set_input(x)
+        runner.invoke()
         t2 = time.monotonic()
         return self.finish(frame, quality, self.outputs(), (t0, t1, t2), t_media)
 
