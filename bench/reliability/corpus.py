@@ -20,6 +20,8 @@ import cv2
 import numpy as np
 from common import Case, run_api, run_cli
 
+from liveredge.edge.events import NOT_LIVER, UNCERTAIN
+
 DICOM_FILES = (  # pydicom's bundled files: one or more per transfer syntax the preprocessing decodes
     "MR_small_implicit.dcm",
     "CT_small.dcm",
@@ -228,8 +230,8 @@ class Corpus:
                     self.run_cmd(str(folder), ["--rate", "max"]),
                     f"frames:{name}",
                     {0},
-                    "exit 0, every result 'uncertain'",
-                    check=all_uncertain,
+                    "exit 0, no diagnosis (every result uncertain or not_liver)",
+                    check=no_diagnosis,
                 )
             )
             if not self.quick or name == "black":
@@ -396,12 +398,14 @@ def results_of(stdout: str) -> list[dict[str, object]]:
     return [e for e in (json.loads(x) for x in stdout.splitlines() if x.startswith("{")) if e.get("type") == "result"]
 
 
-def all_uncertain(stdout: str, _err: str) -> str | None:
+def no_diagnosis(stdout: str, _err: str) -> str | None:
+    """None when every result is ``uncertain`` or ``not_liver`` (a frame that is not a liver scan must never
+    become a diagnosis; saying "not a liver" is the right answer for it), else what went wrong."""
     res = results_of(stdout)
-    confident = [r["label"] for r in res if r["label"] != "uncertain"]
+    diagnoses = [r["label"] for r in res if r["label"] not in (UNCERTAIN, NOT_LIVER)]
     if not res:
         return "no results"
-    return f"{len(confident)}/{len(res)} confident labels ({confident[0]})" if confident else None
+    return f"{len(diagnoses)}/{len(res)} diagnoses ({diagnoses[0]})" if diagnoses else None
 
 
 def frozen_flagged(stdout: str, _err: str) -> str | None:

@@ -211,7 +211,15 @@ def sigterm_slow_frame(model: list[str], work: Path, side: int) -> Fault:
     summarised = row == ("closed",)
     detail = f"{side}x{side} frame in flight: exit {rc} after {stop_s:.2f} s; exam summarised: {summarised}"
     return _outcome(
-        "sigterm_slow_frame", child, rc, rc == 0 and stop_s <= 1.0 and summarised, None, detail, stop_s=round(stop_s, 3)
+        "sigterm_slow_frame",
+        child,
+        rc,
+        rc == 0 and stop_s <= 1.0 and summarised,
+        None,
+        detail,
+        stop_s=round(stop_s, 3),
+        exit_code=rc,
+        summarised=summarised,
     )
 
 
