@@ -147,6 +147,28 @@ def test_state_relay_keeps_early_events_in_order() -> None:
     assert got == early
 
 
+def _drive_mcu(model: Any, cine: Path) -> tuple[Any, Collector, dict[int, int]]:
+    """Run the 12-frame clip through ``compose()`` into a pty MCU emulator: (the session's end, what the sinks
+    saw, {frame seq: class code} of every RESULT the MCU received). The wait for the RESULTs is bounded (5 s)."""
+    import time
+
+    from liveredge.firmware_bridge.emulator import PtyEmulator
+    from liveredge.firmware_bridge.messages import Result
+    from liveredge.firmware_bridge.runtime import SerialBridge
+
+    collector = Collector()
+    with PtyEmulator() as mcu:
+        bridge = SerialBridge.open(mcu.path, wait_s=5.0)
+        run = compose(RunConfig(source=str(cine), rate="max", fps=30.0), model, extra_sinks=[collector], bridge=bridge)
+        end = run_session(run.pipeline, run.sinks)
+        deadline, received = time.monotonic() + 5.0, []
+        while time.monotonic() < deadline and len([m for m in received if isinstance(m, Result)]) < 12:
+            time.sleep(0.02)
+            received += mcu.take_received()
+        bridge.close()
+    return end, collector, {m.frame_seq: m.class_index for m in received if isinstance(m, Result)}
+
+
 @pytest.mark.parametrize(
     "labels",
     [
@@ -161,27 +183,13 @@ def test_labels_in_another_order_and_an_unknown_label_drive_the_mcu_by_name(
     code for the reported NAME (255 for the unknown one, told once), the run goes on. (The tiny model's top class
     on this clip is its 4th output, so the 4th label is the one reported once the dwell has passed.)"""
     import dataclasses
-    import time
 
     from liveredge.edge.events import FrameResult
-    from liveredge.firmware_bridge.emulator import PtyEmulator
-    from liveredge.firmware_bridge.messages import CLASS_CODES, Result
+    from liveredge.firmware_bridge.messages import CLASS_CODES
 
     odd = dataclasses.replace(model, meta=dataclasses.replace(model.meta, labels=labels))
-    collector = Collector()
-    with PtyEmulator() as mcu:
-        from liveredge.firmware_bridge.runtime import SerialBridge
-
-        bridge = SerialBridge.open(mcu.path, wait_s=5.0)
-        run = compose(RunConfig(source=str(cine), rate="max", fps=30.0), odd, extra_sinks=[collector], bridge=bridge)
-        end = run_session(run.pipeline, run.sinks)
-        deadline, received = time.monotonic() + 5.0, []
-        while time.monotonic() < deadline and len([m for m in received if isinstance(m, Result)]) < 12:
-            time.sleep(0.02)
-            received += mcu.take_received()
-        bridge.close()
+    end, collector, sent = _drive_mcu(odd, cine)
     assert end.stats.end == "end" and end.stats.processed == 12
-    sent = {m.frame_seq: m.class_index for m in received if isinstance(m, Result)}
     results = {r.seq: r.label for r in collector.events if isinstance(r, FrameResult)}
     assert len(sent) == 12 and sent == {seq: CLASS_CODES.get(label, 255) for seq, label in results.items()}
     assert labels[3] in results.values(), "the test needs the 4th label reported"
@@ -194,31 +202,17 @@ def test_a_real_five_output_model_drives_the_mcu_by_name_and_the_run_goes_on(cin
     """Not relabelled metadata: a real int8 model with FIVE outputs, its 4th ("cirrhosis", unknown to the wire)
     winning on every frame. Every RESULT the emulated MCU receives carries 255 for it, the alert is told once,
     the run processes every frame and ends normally."""
-    import time
-
     from liveredge.edge.events import FrameResult
-    from liveredge.firmware_bridge.emulator import PtyEmulator
-    from liveredge.firmware_bridge.messages import CLASS_CODES, Result
-    from liveredge.firmware_bridge.runtime import SerialBridge
+    from liveredge.firmware_bridge.messages import CLASS_CODES
 
     labels = ("normal", "steatosis", "fibrosis", "cirrhosis", "focal_lesion")
     path = tiny_model_path(tmp_path / "five", labels=labels, favour=3)
     five = load_model(path, trusted(path))
     assert five.meta.labels == labels
-    collector = Collector()
-    with PtyEmulator() as mcu:
-        bridge = SerialBridge.open(mcu.path, wait_s=5.0)
-        run = compose(RunConfig(source=str(cine), rate="max", fps=30.0), five, extra_sinks=[collector], bridge=bridge)
-        end = run_session(run.pipeline, run.sinks)
-        deadline, received = time.monotonic() + 5.0, []
-        while time.monotonic() < deadline and len([m for m in received if isinstance(m, Result)]) < 12:
-            time.sleep(0.02)
-            received += mcu.take_received()
-        bridge.close()
+    end, collector, sent = _drive_mcu(five, cine)
     assert end.stats.end == "end" and end.stats.processed == 12
     results = [r for r in collector.events if isinstance(r, FrameResult)]
     assert all(len(r.probs) == 5 for r in results)
-    sent = {m.frame_seq: m.class_index for m in received if isinstance(m, Result)}
     assert sent == {r.seq: CLASS_CODES.get(r.label, 255) for r in results}
     assert "cirrhosis" in {r.label for r in results} and 255 in sent.values()
     shown = [e for e in collector.events if isinstance(e, StateEvent) and e.state == "bridge_unknown_label"]
