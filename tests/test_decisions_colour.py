@@ -63,3 +63,21 @@ def test_runtime_never_classifies_a_doppler_frame() -> None:
     processor.reset()
     grey_flags = [processor.prepare(f)[1] for f in _sim_frames(3)]
     assert not any(Quality.OUT_OF_DISTRIBUTION in q for q in grey_flags)
+
+
+def test_the_check_reads_strided_and_other_size_frames_without_error() -> None:
+    """The sampled pixels are gathered by flat index: a strided view gives the same fraction as its copy, a frame
+    of another size reads as 0 (the tracker re-estimates), a blue square inside the mask is counted."""
+    mask = np.zeros((40, 60), np.uint8)
+    mask[10:30, 10:50] = 255
+    check = ColourFlowCheck()
+    check.reset(mask)
+    frame = np.full((40, 60, 3), 90, np.uint8)
+    frame[10:20, 10:30] = (255, 40, 0)  # strongly coloured: a quarter of the region
+    wide = np.zeros((40, 120, 3), np.uint8)
+    wide[:, ::2] = frame
+    strided = wide[:, ::2]
+    assert not strided.flags.c_contiguous
+    assert check.fraction(strided) == check.fraction(frame) == pytest.approx(0.25, abs=0.02)
+    assert check.fraction(np.zeros((41, 60, 3), np.uint8)) == 0.0
+    assert check.fires(frame) and not check.fires(np.full((40, 60, 3), 90, np.uint8))

@@ -49,8 +49,8 @@ class ColourFlowCheck:
         if image.shape[:2] != self._shape:
             return 0.0  # the frame is not the size the region was found in: the tracker re-estimates next
         rows = np.ascontiguousarray(image).reshape(-1, image.shape[2])  # a view for a frame as captured
-        if self._px.shape != (len(flat), image.shape[2]):
-            self._px = np.empty((len(flat), image.shape[2]), np.uint8)
+        if self._px.shape != (len(flat), image.shape[2]) or self._px.dtype != image.dtype:
+            self._px = np.empty((len(flat), image.shape[2]), image.dtype)
         px = np.take(rows, flat, axis=0, out=self._px)  # a few kB, no image-sized temporary
         b, g, r = px[:, 0], px[:, 1], px[:, 2]
         hi = np.maximum(np.maximum(b, g), r)
