@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup demo test test-main test-device wheel-check lint bench reliability clean help zoo zoo-v2 zoo-v1 \
-	zoo-int8 lock sbom audit wheel
+	zoo-hybrid zoo-int8 lock sbom audit wheel
 
 # Hash-pinned locks (uv pip compile --generate-hashes, universal markers, Python 3.11): the workstation set
 # (extra dev) and the device set (extras device + test: tflite-runtime 2.14, numpy < 2). `make lock` refreshes
@@ -117,9 +117,14 @@ bench: $(STAMP)
 # The shipped reference CNN v3 (simulator v2, not-a-liver class, ~30k training frames from 600 profiles): data,
 # train, calibrate, int8, benchmark into out/zoo_v3 (~10 min of training on a 16-core GPU machine with
 # KERAS_BACKEND=jax; many hours on 2 cores); copy into models/zoo/ by hand after reading the numbers.
-# zoo-v2: the previous, smaller recipe (~45 min on 2 cores). zoo-v1: the oldest recipe (the hybrid).
+# zoo-hybrid: the same recipe for the CNN-Transformer hybrid, sized for 2 cores (10,000 frames, 18 epochs: ~40 min of
+# training here) into out/zoo_v3h. zoo-v2: the previous, smaller CNN recipe (~45 min on 2 cores). zoo-v1: the oldest.
 zoo: $(STAMP)
 	LIVEREDGE=$(VENV)/bin/liveredge models/recipe_v3.sh
+
+zoo-hybrid: $(STAMP)
+	ARCH=hybrid VERSION=2 PATIENTS=2000 NEGATIVES=500 EPOCHS=18 TRAIN_MINUTES=38 \
+		LIVEREDGE=$(VENV)/bin/liveredge models/recipe_v3.sh out/zoo_v3h
 
 zoo-v2: $(STAMP)
 	LIVEREDGE=$(VENV)/bin/liveredge models/recipe_v2.sh
@@ -135,6 +140,6 @@ reliability: $(STAMP)
 clean:
 	rm -rf build dist *.egg-info .pytest_cache
 
-# Convert models/zoo/*.keras to signed, gated int8 TFLite (see convert/zoo_int8.sh; SIMULATED data).
+# Re-convert models/zoo/*.keras to signed, gated int8 TFLite (convert/zoo_int8.sh: needs ZOO_VERSION; SIMULATED data).
 zoo-int8: $(STAMP)
 	convert/zoo_int8.sh
