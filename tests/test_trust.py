@@ -75,13 +75,23 @@ def test_the_packaged_release_key_is_the_repository_key_and_vouches_for_the_zoo(
     roles = {p.name: json.loads(statement_path(p).read_text())["statement"]["role"] for p in ZOO.glob("*.tflite")}
     assert roles == {
         "liver_cnn_int8.tflite": "release",
-        "liver_hybrid_int8.rejected.tflite": "rejected",
+        "liver_hybrid_int8.tflite": "release",
+        "liver_hybrid_v1_int8.rejected.tflite": "rejected",
         "liver_cnn_int8.float32.tflite": "dev",
         "liver_hybrid_int8.float32.tflite": "dev",
     }
     assert not list(ZOO.glob("*.sig"))  # bare-file signatures are gone: only statements are trusted
     model = load_model(ZOO / "liver_cnn_int8.tflite", commit=False)  # the default policy: no --pubkey
     assert model.verified and model.statement is not None and model.statement.name == "liver_cnn"
+
+
+def test_the_shipped_hybrid_is_a_verified_release_that_carries_its_not_a_liver_gate() -> None:
+    model = load_model(ZOO / "liver_hybrid_int8.tflite", commit=False)  # the default policy, like the CNN
+    assert model.verified and model.statement is not None
+    assert (model.statement.name, model.statement.version, model.statement.role) == ("liver_hybrid", 2, "release")
+    op = model.meta.operating_point
+    assert model.meta.labels[-1] == "not_liver" and op.temperature > 1.0
+    assert op.not_liver_threshold is not None and op.energy_threshold is not None  # a scene cannot become a diagnosis
 
 
 def test_relabelled_model_with_remade_sha256_and_old_statement_is_refused(tmp_path: Path) -> None:
@@ -102,8 +112,8 @@ def test_relabelled_model_with_remade_sha256_and_old_statement_is_refused(tmp_pa
 
 
 def test_rejected_model_renamed_as_the_release_is_refused(tmp_path: Path) -> None:
-    """Probe 3: the gate-rejected hybrid renamed to liver_cnn_int8.tflite (with its statement, or the cnn's)."""
-    rejected = ZOO / "liver_hybrid_int8.rejected.tflite"
+    """Probe 3: the gate-rejected v1 hybrid renamed to liver_cnn_int8.tflite (with its statement, or the cnn's)."""
+    rejected = ZOO / "liver_hybrid_v1_int8.rejected.tflite"
     own = _copy(rejected, tmp_path / "a" / "liver_cnn_int8.tflite")
     _refused(
         _cli("run", "--model", own, "--source", SIM, "--max-frames", "1", "--allow-unverified"), own, "role 'rejected'"
@@ -292,7 +302,7 @@ def _cases(tmp_path: Path) -> dict[str, Path]:
         name: _copy(ZOO / f, tmp_path / name / "liver_cnn_int8.tflite")
         for name, f in (
             ("release", "liver_cnn_int8.tflite"),
-            ("rejected", "liver_hybrid_int8.rejected.tflite"),
+            ("rejected", "liver_hybrid_v1_int8.rejected.tflite"),
             ("float_twin", "liver_cnn_int8.float32.tflite"),
         )
     }

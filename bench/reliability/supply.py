@@ -78,7 +78,7 @@ def _probes(folder: Path, release: Path) -> list[tuple[str, Path, list[str]]]:
     assert meta is not None, "the reference model carries metadata"
     relabelled.write_bytes(embed_metadata(relabelled.read_bytes(), replace(meta, labels=meta.labels[::-1])))
     write_sidecar(relabelled)
-    rejected = _place(ZOO / "liver_hybrid_int8.rejected.tflite", folder / "rejected" / release.name)
+    rejected = _place(ZOO / "liver_hybrid_v1_int8.rejected.tflite", folder / "rejected" / release.name)
     twin = _place(ZOO / "liver_cnn_int8.float32.tflite", folder / "twin" / release.name)
     old = _place(release, folder / "rollback" / release.name)
     state = folder / "rollback" / "state"
@@ -97,7 +97,7 @@ def swap_race(folder: Path, release: Path, attempts: int) -> Case:
     from liveredge.cli.main import main
 
     model = _place(release, folder / release.name)
-    signed, evil = release.read_bytes(), (ZOO / "liver_hybrid_int8.rejected.tflite").read_bytes()
+    signed, evil = release.read_bytes(), (ZOO / "liver_hybrid_v1_int8.rejected.tflite").read_bytes()
     digest = json.loads(Path(str(release) + ".statement.json").read_text())["statement"]["sha256"]
     stop, swaps = threading.Event(), [0]
     thread = threading.Thread(target=_swapper, args=(model, (evil, signed), stop, swaps), daemon=True)
