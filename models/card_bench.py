@@ -19,6 +19,9 @@ from liveredge.edge.events import CLASSES
 
 BEGIN, END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
 SIZES = ("5mm", "10mm", "20mm", "50mm")
+GRADES = ("steatosis S1", "steatosis S2", "steatosis S3", "fibrosis F2", "fibrosis F3", "fibrosis F4")
+LESION_KINDS = ("cyst", "haemangioma", "hcc", "metastasis")
+SIZE_BINS = ("5-10mm", "10-20mm", "20-50mm")
 
 
 def _f(v: Any, digits: int = 2) -> str:
@@ -49,6 +52,29 @@ def _row(doc: dict[str, Any], label: str | None = None) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _grade_row(doc: dict[str, Any], label: str | None = None) -> str:
+    """Sensitivity per grade, lesion kind and lesion size bin ("-" for a report made before they existed)."""
+    grades, bins = doc.get("per_grade") or {}, doc.get("lesion_size_bins") or {}
+    cells = [
+        label or f"`{Path(doc['model']['path']).name}`",
+        " / ".join(_f(grades.get(g, {}).get("sensitivity")) for g in GRADES[:3]),
+        " / ".join(_f(grades.get(g, {}).get("sensitivity")) for g in GRADES[3:]),
+        " / ".join(_f(grades.get(f"focal_lesion {k}", {}).get("sensitivity")) for k in LESION_KINDS),
+        " / ".join(_f(bins.get(b, {}).get("sensitivity")) for b in SIZE_BINS),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _grade_table(docs: list[dict[str, Any]], labels: list[str | None]) -> str:
+    head = (
+        "Sensitivity of the true class per grade (per-profile suite frames) and focal-lesion sensitivity per lesion "
+        "kind and per diameter bin (size sweep: 5 | 10, 15 | 20, 30, 50 mm):\n\n"
+        "| model | steatosis S1 / S2 / S3 | fibrosis F2 / F3 / F4 | lesion cyst / haemangioma / HCC / metastasis | "
+        "lesion 5-10 / 10-20 / 20-50 mm |\n|" + "---|" * 5
+    )
+    return head + "\n" + "\n".join(_grade_row(d, label) for d, label in zip(docs, labels, strict=True))
+
+
 def render(dirs: list[Path], labels: list[str | None] | None = None) -> str:
     docs, labels = [], labels or [None] * len(dirs)
     for d in dirs:
@@ -72,6 +98,8 @@ def render(dirs: list[Path], labels: list[str | None] | None = None) -> str:
         + head
         + "\n"
         + "\n".join(_row(d, label) for d, label in zip(docs, labels, strict=True))
+        + "\n\n"
+        + _grade_table(docs, labels)
         + f"\n{END}"
     )
 

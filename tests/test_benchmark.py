@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 INT8 = ROOT / "models" / "zoo" / "liver_cnn_int8.tflite"
 TINY = ROOT / "tests" / "fixtures" / "tiny_int8.tflite"
 LABELS = ("normal", "steatosis", "fibrosis", "focal_lesion")
+LABELS5 = (*LABELS, "not_liver")
 SMALL = [
     "--profiles",
     "2",
@@ -186,6 +187,38 @@ def test_small_run_json_has_the_headline_first_and_sane_values(small_run: dict[s
     assert "NOT for clinical use" in r["note"]
 
 
+def test_small_run_reports_sensitivity_per_grade_and_lesion_size_bin(small_run: dict[str, object]) -> None:
+    r = small_run["r"]
+    assert isinstance(r, dict)
+    grades = r["per_grade"]
+    assert grades and all(k.split()[0] in ("steatosis", "fibrosis", "focal_lesion") for k in grades)
+    assert all(0.0 <= v["sensitivity"] <= 1.0 and v["n"] > 0 for v in grades.values())
+    n_core = sum(v["n"] for v in r["per_profile"].values())
+    assert sum(v["n"] for v in grades.values()) < n_core  # the normal frames carry no grade
+    bins = r["lesion_size_bins"]
+    assert [bins[b]["sizes_mm"] for b in ("5-10mm", "10-20mm", "20-50mm")] == [[5.0], [10.0, 15.0], [20.0, 30.0, 50.0]]
+    points = r["sweeps"]["lesion_size"]["points"].values()
+    assert sum(b["n"] for b in bins.values()) == sum(p["n"] for p in points)
+
+
+def test_per_grade_and_size_bins_score_what_they_are_given() -> None:
+    y = np.array([1, 1, 1, 2, 0])
+    probs = np.eye(5)[[1, 0, 1, 2, 0]]  # frame 1 (an S2) is called normal
+    grades = score.per_grade(["steatosis S1", "steatosis S2", "steatosis S2", "fibrosis F4", None], y, probs)
+    assert grades == {
+        "fibrosis F4": {"n": 1, "sensitivity": 1.0},
+        "steatosis S1": {"n": 1, "sensitivity": 1.0},
+        "steatosis S2": {"n": 2, "sensitivity": 0.5},
+    }
+    hits = np.eye(5)[[0, 3, 3, 0, 3, 3]]  # 5 mm missed, 10 and 15 found, 20 missed, 30 and 50 found
+    bins = score.lesion_size_bins([5, 10, 15, 20, 30, 50], hits, LABELS5)
+    assert {k: (v["n"], round(v["sensitivity"], 3)) for k, v in bins.items()} == {
+        "5-10mm": (1, 0.0),
+        "10-20mm": (2, 1.0),
+        "20-50mm": (3, 0.667),
+    }
+
+
 def test_small_run_reports_ood_on_every_scene_kind(small_run: dict[str, object]) -> None:
     r = small_run["r"]
     assert isinstance(r, dict)
@@ -279,5 +312,7 @@ def test_model_card_section_is_filled_from_the_report(small_run: dict[str, objec
     doc = json.loads((out / "benchmark.json").read_text())
     assert "old text" not in text and text.endswith("## after\n")
     assert f"| {doc['median_balanced_accuracy']:.2f} |" in text and "BENCHMARK seed range" in text
+    s1 = doc["per_grade"].get("steatosis S1", {}).get("sensitivity")
+    assert "| steatosis S1 / S2 / S3 |" in text and (s1 is None or f"| {s1:.2f} / " in text)
     with pytest.raises(ConfigError, match="no benchmark report"):
         card_bench.render([tmp_path])

@@ -209,6 +209,27 @@ def _sweeps(
     return out
 
 
+def _grade(case: Case) -> str | None:
+    if case.condition in ("steatosis", "fibrosis") and case.severity is not None:
+        return f"{case.condition} {'S' if case.condition == 'steatosis' else 'F'}{case.severity}"
+    return f"focal_lesion {case.lesion}" if case.condition == "focal_lesion" and case.lesion else None
+
+
+def _graded(
+    cases: list[Case], ok: np.ndarray, y: np.ndarray, probs: np.ndarray, labels: tuple[str, ...]
+) -> dict[str, Any]:
+    """``per_grade`` over the per-profile suite and ``lesion_size_bins`` over the size sweep."""
+    sel_ok = [c for c, o in zip(cases, ok, strict=True) if o]
+    core = np.array([c.sweep == "profile" for c in sel_ok], dtype=bool)
+    size = np.array([c.sweep == "lesion_size" for c in sel_ok], dtype=bool)
+    return {
+        "per_grade": score.per_grade([_grade(c) for c in sel_ok if c.sweep == "profile"], y[core], probs[core]),
+        "lesion_size_bins": score.lesion_size_bins(
+            [c.lesion_mm or 0.0 for c in sel_ok if c.sweep == "lesion_size"], probs[size], labels
+        ),
+    }
+
+
 def _seeds(cases: list[Case]) -> dict[str, Any]:
     prof = sorted({int(c.profile.split(":")[1]) for c in cases})
     pat = sorted({c.patient_seed for c in cases})
@@ -265,6 +286,7 @@ def assemble(
         "per_profile": per_profile,
         "per_class": score.worst_per_class(per_profile, labels),
         "sweeps": _sweeps(cases, status, ok, y, probs, labels),
+        **_graded(cases, ok, y, probs, labels),
         "ood": score.ood(
             probs[core],
             probs[scene],

@@ -69,6 +69,39 @@ def lesion_point(y: np.ndarray, probs: np.ndarray, labels: Sequence[str], skippe
     }
 
 
+# Lesion diameter bins of the size sweep, [low, high) except the last, which includes its upper end.
+LESION_SIZE_BINS_MM: tuple[tuple[float, float], ...] = ((5.0, 10.0), (10.0, 20.0), (20.0, 50.0))
+
+
+def per_grade(grades: Sequence[str | None], y: np.ndarray, probs: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Sensitivity of the true class per grade or lesion kind (``grades[i]`` names frame i's, e.g. "steatosis S2";
+    None = not graded: normal). The classes are coarse (steatosis S1-S3 is one class), so this shows which grades
+    a class's sensitivity hides: S1 next to S3, F2 next to F4."""
+    pred = probs.argmax(axis=1) if len(y) else np.zeros(0, np.int64)
+    keys = np.asarray([g or "" for g in grades], dtype=str)
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(keys) - {""}):
+        m = keys == name
+        out[name] = {"n": int(m.sum()), "sensitivity": float(np.mean(pred[m] == y[m]))}
+    return out
+
+
+def lesion_size_bins(sizes_mm: Sequence[float], probs: np.ndarray, labels: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Focal-lesion sensitivity of the size sweep's frames pooled into ``LESION_SIZE_BINS_MM``."""
+    sizes = np.asarray(sizes_mm, dtype=float)
+    hit = probs.argmax(axis=1) == list(labels).index(FOCAL_LABEL) if len(sizes) else np.zeros(0, bool)
+    out: dict[str, dict[str, Any]] = {}
+    for i, (lo, hi) in enumerate(LESION_SIZE_BINS_MM):
+        last = i == len(LESION_SIZE_BINS_MM) - 1
+        m = (sizes >= lo) & ((sizes <= hi) if last else (sizes < hi))
+        out[f"{lo:g}-{hi:g}mm"] = {
+            "n": int(m.sum()),
+            "sizes_mm": sorted({float(v) for v in sizes[m]}),
+            "sensitivity": float(hit[m].mean()) if m.any() else float("nan"),
+        }
+    return out
+
+
 def worst_per_class(per_profile: dict[str, dict[str, Any]], labels: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Per class: the profile where its sensitivity is lowest, and the median over profiles."""
     out: dict[str, dict[str, Any]] = {}
