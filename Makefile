@@ -47,8 +47,9 @@ demo: $(STAMP)
 
 test: lint test-main test-device wheel-check
 
+# PYTEST_ARGS: extra pytest options, e.g. `make test PYTEST_ARGS=--durations=30` to see where the time goes.
 test-main: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
 # Device-style venv from $(DEVICE_LOCK): the device extra (tflite-runtime 2.14, numpy < 2) and the test tools,
 # NO TensorFlow/ai-edge-litert; runs the device-relevant tests there.
