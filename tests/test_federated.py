@@ -1,5 +1,6 @@
 """Federated fine-tuning on Flower: what a ClientApp sends (only parameters and aggregate metrics), and a real
-2-clinic, 1-round run as separate Flower processes (SuperLink + 2 SuperNodes + ``flwr run``), tiny network.
+2-clinic, 1-round run from the zoo CNN as separate Flower processes (SuperLink + 2 SuperNodes + ``flwr run``),
+whose model then converts through the int8 gate, and a 3-clinic fault drill with a tiny network.
 
 Skipped, with the reason, where flwr is not installed (``make test`` installs the dev extra, which has it).
 All data is SIMULATED, not for clinical use.
@@ -7,6 +8,7 @@ All data is SIMULATED, not for clinical use.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -166,10 +168,21 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-@pytest.mark.timeout(600)
-def test_two_clinics_one_round_as_separate_flower_processes(tmp_path: Path) -> None:
-    report = federate(TINY, RunOptions(tmp_path / "run", timeout_s=480))
-    saved = json.loads((tmp_path / "run" / "federated.json").read_text())
+# The zoo CNN fine-tuned by two clinics for one round: the whole-process test and the convert test share this ONE
+# run (each costs ~90 s of the suite's 2 cores: Flower processes, each importing TensorFlow).
+ZOO_RUN = dataclasses.replace(TINY, init="zoo", screen_size=(192, 192), learning_rate=1e-4, unseen_patients=60)
+
+
+@pytest.fixture(scope="module")
+def zoo_federation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    out = tmp_path_factory.mktemp("zoofed") / "run"
+    return out, federate(ZOO_RUN, RunOptions(out, timeout_s=600))
+
+
+@pytest.mark.timeout(900)
+def test_two_clinics_one_round_as_separate_flower_processes(zoo_federation: tuple[Path, dict[str, object]]) -> None:
+    run, report = zoo_federation
+    saved = json.loads((run / "federated.json").read_text())
     assert saved["engine"] == "flower" and saved["flwr_version"] == report["flwr_version"] and saved["rounds"] == 1
     for key in ("local_only", "federated", "centralized"):
         assert 0.0 <= saved["worst_clinic_balanced_accuracy"][key] <= 1.0
@@ -178,19 +191,17 @@ def test_two_clinics_one_round_as_separate_flower_processes(tmp_path: Path) -> N
     assert wire["clinics_sent"] == wire["clinics_replied"] == 2 and wire["bytes_from_clinics"] > 0
     assert saved["dropouts"] == [] and saved["audit"] == {"replies_checked": 2, "problems": []}
     assert all(len(c) == 2 and None not in c for c in saved["global_model_curves"].values())
-    assert "<svg" in (tmp_path / "run" / "federated.html").read_text()
-    assert (tmp_path / "run" / "federation" / "federated_model.keras").is_file()
-    logs = tmp_path / "run" / "logs"
+    assert "<svg" in (run / "federated.html").read_text()
+    assert (run / "federation" / "federated_model.keras").is_file()
+    logs = run / "logs"
     assert {p.stem for p in logs.glob("*.log")} == {"superlink", "supernode-1", "supernode-2", "flwr-run"}
-    assert _processes_mentioning(str(tmp_path / "run")) == []  # every Flower process group was stopped
+    assert _processes_mentioning(str(run)) == []  # every Flower process group was stopped
 
 
 @pytest.mark.timeout(600)
 def test_a_clinic_killed_mid_round_does_not_stop_the_federation(tmp_path: Path) -> None:
     """The fault drill: clinic 3's SuperNode is killed as soon as it has started round 1. The round completes with
     the two others (min-available clinics = 2), the report names the dropout, the run ends, nothing is left."""
-    import dataclasses
-
     cfg = dataclasses.replace(TINY, clinics=3, min_clinics=2)  # the kill is seen by Flower, not by a timeout
     report = federate(cfg, RunOptions(tmp_path / "run", drop_clinic=3, drop_round=1, timeout_s=480))
     assert report["fault_drill"]["clinic"] == "clinic3" and report["fault_drill"]["round"] == 1
@@ -203,26 +214,25 @@ def test_a_clinic_killed_mid_round_does_not_stop_the_federation(tmp_path: Path) 
 
 
 @pytest.mark.timeout(900)
-def test_a_federated_zoo_model_converts_and_passes_the_gate(tmp_path: Path) -> None:
+def test_a_federated_zoo_model_converts_and_passes_the_gate(
+    zoo_federation: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
     """Two clinics fine-tune the shipped CNN for a round as separate Flower processes; the global model goes
     through ``liveredge convert`` like any other: calibrated on the coordinator's OWN frames (never a clinic's),
     gated on the validation-range unseen site with the zoo's budget (agreement 0.985, AUC 0.005)."""
-    import dataclasses
-
     pytest.importorskip("tensorflow")
     from liveredge.convert.gate import GateBudget
     from liveredge.convert.pipeline import ConvertRequest, convert
     from liveredge.models.federated.config import ClinicPlan
 
-    cfg = dataclasses.replace(TINY, init="zoo", screen_size=(192, 192), learning_rate=1e-4, unseen_patients=60)
-    federate(cfg, RunOptions(tmp_path / "run", timeout_s=600))
-    model = tmp_path / "run" / "federation" / "federated_model.keras"
-    own = simulate(ClinicPlan("coordinator", "random:5", 4242, "training"), 12, cfg, tmp_path / "own")
+    run, _ = zoo_federation
+    model = run / "federation" / "federated_model.keras"
+    own = simulate(ClinicPlan("coordinator", "random:5", 4242, "training"), 12, ZOO_RUN, tmp_path / "own")
     result = convert(
         ConvertRequest(
             model=str(model),
             calib=str(own),
-            val=str(tmp_path / "run" / "unseen_site"),
+            val=str(run / "unseen_site"),
             out=str(tmp_path / "fed_int8.tflite"),
             budget=GateBudget.parse("agreement=0.985,auc=0.005"),
             progress=False,
