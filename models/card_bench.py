@@ -28,14 +28,18 @@ def _f(v: Any, digits: int = 2) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
 
-def _row(doc: dict[str, Any], label: str | None = None) -> str:
+def _code(doc: dict[str, Any]) -> str | None:
+    return doc.get("suite", {}).get("code_sha256")
+
+
+def _row(doc: dict[str, Any], label: str | None = None, stale: bool = False) -> str:
     worst, agree = doc["worst_profile"], doc.get("int8_agreement")
     cls = doc["per_class"]
     lesion = doc["sweeps"].get("lesion_size", {}).get("points", {})
     ood, eces = doc.get("ood") or {}, [v["ece"] for v in doc["per_profile"].values() if v.get("ece") is not None]
     gate = ood.get("gate")
     cells = [
-        label or f"`{Path(doc['model']['path']).name}`",
+        (label or f"`{Path(doc['model']['path']).name}`") + (" †" if stale else ""),
         f"{_f(worst['balanced_accuracy'])} ({worst['profile']}, {worst.get('kind')})",
         _f(doc["median_balanced_accuracy"]),
         f"{_f(doc['overall']['ece'])} / {_f(max(eces) if eces else None)}",
@@ -75,6 +79,17 @@ def _grade_table(docs: list[dict[str, Any]], labels: list[str | None]) -> str:
     return head + "\n" + "\n".join(_grade_row(d, label) for d, label in zip(docs, labels, strict=True))
 
 
+def _stale_note(docs: list[dict[str, Any]]) -> str:
+    if _code(docs[0]) is None:
+        return "\n\nThe first row's report records no simulator/preprocessing fingerprint: rows may differ in code."
+    if all(_code(d) == _code(docs[0]) for d in docs):
+        return ""
+    return (
+        "\n\n† scored with other simulator/preprocessing code than the first row (or before the fingerprint was "
+        "recorded): the same model can score differently there; compare with care."
+    )
+
+
 def render(dirs: list[Path], labels: list[str | None] | None = None) -> str:
     docs, labels = [], labels or [None] * len(dirs)
     for d in dirs:
@@ -97,7 +112,8 @@ def render(dirs: list[Path], labels: list[str | None] | None = None) -> str:
         "non-liver scenes. Chance balanced accuracy is 0.25.\n\n"
         + head
         + "\n"
-        + "\n".join(_row(d, label) for d, label in zip(docs, labels, strict=True))
+        + "\n".join(_row(d, label, _code(d) != _code(docs[0])) for d, label in zip(docs, labels, strict=True))
+        + _stale_note(docs)
         + "\n\n"
         + _grade_table(docs, labels)
         + f"\n{END}"

@@ -201,6 +201,21 @@ def test_small_run_reports_sensitivity_per_grade_and_lesion_size_bin(small_run: 
     assert sum(b["n"] for b in bins.values()) == sum(p["n"] for p in points)
 
 
+def test_a_row_scored_with_other_frame_code_is_marked_in_the_card(small_run: dict[str, object], tmp_path: Path) -> None:
+    from liveredge.models import card_bench
+    from liveredge.models.benchmark.run import code_fingerprint
+
+    doc = json.loads((Path(str(small_run["out"])) / "benchmark.json").read_text())
+    assert doc["suite"]["code_sha256"] == code_fingerprint() and len(code_fingerprint()) == 64
+    dirs = [tmp_path / "same", tmp_path / "other", tmp_path / "old"]
+    for d, code in zip(dirs, (doc["suite"]["code_sha256"], "0" * 64, None), strict=True):
+        d.mkdir()
+        (d / "benchmark.json").write_text(json.dumps({**doc, "suite": {**doc["suite"], "code_sha256": code}}))
+    text = card_bench.render(dirs, ["A", "B", "C"])
+    assert "| A |" in text and "| B † |" in text and "| C † |" in text and "compare with care" in text
+    assert "compare with care" not in card_bench.render(dirs[:1], ["A"])
+
+
 def test_per_grade_and_size_bins_score_what_they_are_given() -> None:
     y = np.array([1, 1, 1, 2, 0])
     probs = np.eye(5)[[1, 0, 1, 2, 0]]  # frame 1 (an S2) is called normal

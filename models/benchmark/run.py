@@ -310,6 +310,7 @@ def assemble(
         "suite": {
             "config": asdict(cfg),
             "digest": digest(cases),
+            "code_sha256": code_fingerprint(),
             "n_cases": len(cases),
             "liveredge_version": _version(),
             "profiles": list(suite_profiles(cfg.profiles)),
@@ -318,6 +319,21 @@ def assemble(
         },
         "seeds": _seeds(cases),
     }
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the source of what makes and prepares the suite's frames (the simulator, the preprocessing, the
+    suite's renderer). Two reports with the same suite digest but different fingerprints may have scored different
+    pixels: a runtime fix once changed 7 of 24 profiles of an unchanged model. ``card_bench`` marks such rows."""
+    from liveredge.edge import preprocess, sim
+    from liveredge.models.benchmark import render, suite
+
+    files = [*sorted(Path(sim.__file__).parent.glob("*.py")), *sorted(Path(preprocess.__file__).parent.glob("*.py"))]
+    files += [Path(str(render.__file__)), Path(str(suite.__file__)), Path(str(sweeps.__file__))]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.parent.name}/{f.name}\n".encode() + f.read_bytes())
+    return h.hexdigest()
 
 
 def _version() -> str:
