@@ -16,12 +16,17 @@ from typing import Any
 
 from liveredge.edge.errors import ConfigError
 from liveredge.edge.events import CLASSES
+from liveredge.edge.sim.patient import LESIONS
+from liveredge.models.benchmark.score import LESION_SIZE_BINS_MM, grade_name, size_bin_name
+from liveredge.models.benchmark.suite import FIBROSIS_STAGES, STEATOSIS_GRADES
 
 BEGIN, END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
 SIZES = ("5mm", "10mm", "20mm", "50mm")
-GRADES = ("steatosis S1", "steatosis S2", "steatosis S3", "fibrosis F2", "fibrosis F3", "fibrosis F4")
-LESION_KINDS = ("cyst", "haemangioma", "hcc", "metastasis")
-SIZE_BINS = ("5-10mm", "10-20mm", "20-50mm")
+# The per-grade keys as benchmark.json writes them (score.py is their one home; the grades are the suite's).
+GRADES = tuple(grade_name("steatosis", g) for g in STEATOSIS_GRADES) + tuple(
+    grade_name("fibrosis", g) for g in FIBROSIS_STAGES
+)
+SIZE_BINS = tuple(size_bin_name(lo, hi) for lo, hi in LESION_SIZE_BINS_MM)
 
 
 def _f(v: Any, digits: int = 2) -> str:
@@ -63,7 +68,7 @@ def _grade_row(doc: dict[str, Any], label: str | None = None) -> str:
         label or f"`{Path(doc['model']['path']).name}`",
         " / ".join(_f(grades.get(g, {}).get("sensitivity")) for g in GRADES[:3]),
         " / ".join(_f(grades.get(g, {}).get("sensitivity")) for g in GRADES[3:]),
-        " / ".join(_f(grades.get(f"focal_lesion {k}", {}).get("sensitivity")) for k in LESION_KINDS),
+        " / ".join(_f(grades.get(f"focal_lesion {k}", {}).get("sensitivity")) for k in LESIONS),
         " / ".join(_f(bins.get(b, {}).get("sensitivity")) for b in SIZE_BINS),
     ]
     return "| " + " | ".join(cells) + " |"

@@ -211,7 +211,7 @@ def _sweeps(
 
 def _grade(case: Case) -> str | None:
     if case.condition in ("steatosis", "fibrosis") and case.severity is not None:
-        return f"{case.condition} {'S' if case.condition == 'steatosis' else 'F'}{case.severity}"
+        return score.grade_name(case.condition, case.severity)
     return f"focal_lesion {case.lesion}" if case.condition == "focal_lesion" and case.lesion else None
 
 

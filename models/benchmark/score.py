@@ -73,6 +73,16 @@ def lesion_point(y: np.ndarray, probs: np.ndarray, labels: Sequence[str], skippe
 LESION_SIZE_BINS_MM: tuple[tuple[float, float], ...] = ((5.0, 10.0), (10.0, 20.0), (20.0, 50.0))
 
 
+def grade_name(condition: str, severity: int) -> str:
+    """The ``per_grade`` key of a graded frame: "steatosis S2", "fibrosis F3"."""
+    return f"{condition} {'S' if condition == 'steatosis' else 'F'}{severity}"
+
+
+def size_bin_name(lo: float, hi: float) -> str:
+    """The ``lesion_size_bins`` key of a bin: "10-20mm"."""
+    return f"{lo:g}-{hi:g}mm"
+
+
 def per_grade(grades: Sequence[str | None], y: np.ndarray, probs: np.ndarray) -> dict[str, dict[str, Any]]:
     """Sensitivity of the true class per grade or lesion kind (``grades[i]`` names frame i's, e.g. "steatosis S2";
     None = not graded: normal). The classes are coarse (steatosis S1-S3 is one class), so this shows which grades
@@ -94,7 +104,7 @@ def lesion_size_bins(sizes_mm: Sequence[float], probs: np.ndarray, labels: Seque
     for i, (lo, hi) in enumerate(LESION_SIZE_BINS_MM):
         last = i == len(LESION_SIZE_BINS_MM) - 1
         m = (sizes >= lo) & ((sizes <= hi) if last else (sizes < hi))
-        out[f"{lo:g}-{hi:g}mm"] = {
+        out[size_bin_name(lo, hi)] = {
             "n": int(m.sum()),
             "sizes_mm": sorted({float(v) for v in sizes[m]}),
             "sensitivity": float(hit[m].mean()) if m.any() else float("nan"),

@@ -23,6 +23,7 @@ from liveredge.edge.sim.seeds import check_profile, check_seed, seed_range
 
 SUITE_VERSION = 1
 FIBROSIS_STAGES = (2, 3, 4)  # the model class "fibrosis" means F2-F4
+STEATOSIS_GRADES = (1, 2, 3)  # S1-S3, all the class "steatosis"
 # Patient-seed index blocks inside the benchmark range, one per part of the suite (disjoint patients).
 PATIENT_BLOCK = {"profile": 0, "lesion_size": 10_000_000, "lesion_position": 20_000_000, "ood": 30_000_000}
 
@@ -113,7 +114,7 @@ def condition_of(cls: int, cycle: int) -> tuple[str, int | None, str | None]:
     """(condition, severity, lesion) for class index ``cls`` of the ``cycle``-th patient of that class."""
     condition = CLASSES[cls]
     if condition == "steatosis":
-        return condition, 1 + cycle % 3, None
+        return condition, STEATOSIS_GRADES[cycle % len(STEATOSIS_GRADES)], None
     if condition == "fibrosis":
         return condition, FIBROSIS_STAGES[cycle % len(FIBROSIS_STAGES)], None
     if condition == "focal_lesion":
