@@ -48,8 +48,11 @@ demo: $(STAMP)
 test: lint test-main test-device wheel-check
 
 # PYTEST_ARGS: extra pytest options, e.g. `make test PYTEST_ARGS=--durations=30` to see where the time goes.
+# PYTEST_WORKERS: pytest-xdist workers, one test FILE at a time each (--dist loadfile keeps a file's module
+# fixtures in one process); 2 suits the 2-core CI (~1.4x faster there: the Flower tests mostly wait), 0 runs serially.
+PYTEST_WORKERS ?= 2
 test-main: $(STAMP)
-	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+	$(PY) -m pytest -q tests -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Device-style venv from $(DEVICE_LOCK): the device extra (tflite-runtime 2.14, numpy < 2) and the test tools,
 # NO TensorFlow/ai-edge-litert; runs the device-relevant tests there.
