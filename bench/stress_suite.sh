@@ -31,7 +31,7 @@ for i in $(seq 1 "$runs"); do
     LIVEREDGE_DEVICE_VENV=1 .venv-device/bin/python -m pytest -q -p no:cacheprovider $device_tests \
       > /tmp/liveredge-stress-device-$i.log 2>&1 & dpid=$!
   fi
-  .venv/bin/python -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile "${targets[@]}" \
+  .venv/bin/python -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile --durations=25 "${targets[@]}" \
     > /tmp/liveredge-stress-$i.log 2>&1
   rc=$?
   if [ "$device" = 1 ]; then wait $dpid; drc=$?; fi

@@ -31,9 +31,10 @@ def convert_sim_dataset(tmp_path_factory: pytest.TempPathFactory) -> dict[str, o
 # a long file collected late runs alone at the end while the other workers idle (the suite took 8.2 min instead of
 # ~6.5 under load). Order only: every file keeps its own test order and nothing depends on which file runs first.
 LONG_FILES = (
-    "test_federated.py",
+    "test_federated_zoo.py",
     "test_federated_drill.py",
     "test_reliability_smoke.py",
+    "test_federated.py",
     "test_models_train.py",
     "test_convert_pipeline.py",
     "test_preprocess_detect.py",
