@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from liveredge.edge.events import NOTICE
@@ -197,10 +198,11 @@ def _bench_formats(args: argparse.Namespace) -> int:
     from liveredge.convert.formats import bench_formats, format_rows, rows_to_json
     from liveredge.convert.ingest import ingest
 
-    src = ingest(args.model, _spec_source(args))
-    val = data.load_frames(data.discover(args.val), src.spec)
-    calib = val if args.calib is None else data.load_frames(data.stratify(data.discover(args.calib), 300), src.spec)
-    rows = bench_formats(src.converter, calib.x, val.x, val.labels)
+    with tempfile.TemporaryDirectory(prefix="liveredge-convert-") as work:  # intermediate models, deleted after
+        src = ingest(args.model, _spec_source(args), workdir=work)
+        val = data.load_frames(data.discover(args.val), src.spec)
+        calib = val if args.calib is None else data.load_frames(data.stratify(data.discover(args.calib), 300), src.spec)
+        rows = bench_formats(src.converter, calib.x, val.x, val.labels)
     print(format_rows(rows))
     print(NOTE)
     if args.out:

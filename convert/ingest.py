@@ -9,13 +9,15 @@ ONNX reference evaluator (``onnx.reference``) on the NCHW-transposed frames.
 Spec resolution (first found): the sidecar ``<stem>.liveredge.json`` beside the model (for a SavedModel folder
 ``X/``: ``X.liveredge.json`` beside it, then ``X/liveredge.json`` inside); ``--spec FILE.json`` (a sidecar or a
 bare PreprocessSpec); ``--mean/--std`` with input size and channels read from the model. Otherwise InputError.
+
+Intermediate models (the batch-1 SavedModel re-export, onnx2tf's NHWC SavedModel) go into ``workdir``, a folder
+the CALLER owns and deletes (``convert`` uses a temporary one): nothing is left behind in /tmp or beside the output.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -158,20 +160,21 @@ def _channels(spec: PreprocessSpec, model_c: int, path: Path) -> tuple[Preproces
     raise InputError(f"{path}: model input has {model_c} channels; only 1 or 3 are supported")
 
 
-def ingest(path: str | Path, given: SpecSource = SpecSource(), workdir: str | None = None) -> SourceModel:
-    """Load any supported model (see module docstring)."""
-    p = Path(path)
+def ingest(path: str | Path, given: SpecSource, workdir: str | Path) -> SourceModel:
+    """Load any supported model (see module docstring). ``workdir``: an existing folder for intermediate models,
+    which must outlive every use of the returned converter factory (the caller deletes it)."""
+    p, work = Path(path), Path(workdir)
     if not p.exists():
         raise InputError(f"{p}: model not found")
     if p.is_dir():
-        return _savedmodel(p, given)
+        return _savedmodel(p, given, work)
     ext = p.suffix.lower()
     if ext == ".keras":
-        return _keras(p, given, legacy=False)
+        return _keras(p, given, work, legacy=False)
     if ext in (".h5", ".hdf5"):
-        return _keras(p, given, legacy=True)
+        return _keras(p, given, work, legacy=True)
     if ext == ".onnx":
-        return _onnx(p, given, workdir or tempfile.mkdtemp(prefix="liveredge-onnx-"))
+        return _onnx(p, given, work)
     raise InputError(f"{p}: unsupported model type; use .keras, .h5, a SavedModel folder or .onnx")
 
 
@@ -183,25 +186,24 @@ def _shape_of(shape: Any, path: Path) -> tuple[int, int, int]:
 
 
 def _batch1_factory(
-    call: Callable[[Any], Any], shape: tuple[int, int, int], owner: Any, keras3: bool = False
+    call: Callable[[Any], Any], shape: tuple[int, int, int], owner: Any, folder: Path, keras3: bool = False
 ) -> Callable[[], Any]:
     """Converter factory over a SavedModel re-exported with a fixed (1, H, W, C) float32 input: static shapes
     and batch 1 everywhere (the runtime feeds one frame; the Edge TPU requires it)."""
     import tensorflow as tf
 
     spec = tf.TensorSpec((1, *shape), tf.float32, name="input")
-    folder = tempfile.mkdtemp(prefix="liveredge-batch1-")
     if keras3:
-        owner.export(folder, "tf_saved_model", input_signature=[spec], verbose=False)
+        owner.export(str(folder), "tf_saved_model", input_signature=[spec], verbose=False)
     else:
         module = tf.Module()
         module.owner = owner
         module.serve = tf.function(call, input_signature=[spec])
-        tf.saved_model.save(module, folder, signatures={"serving_default": module.serve.get_concrete_function()})
-    return lambda: tf.lite.TFLiteConverter.from_saved_model(folder)
+        tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve.get_concrete_function()})
+    return lambda: tf.lite.TFLiteConverter.from_saved_model(str(folder))
 
 
-def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
+def _keras(p: Path, given: SpecSource, work: Path, legacy: bool) -> SourceModel:
 
     try:
         if legacy:
@@ -223,7 +225,7 @@ def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
         y = model(x, training=False)
         return np.asarray(y[0] if isinstance(y, (list, tuple)) else y, dtype=np.float32)
 
-    factory = _batch1_factory(lambda x: model(x, training=False), shape, model, keras3=not legacy)
+    factory = _batch1_factory(lambda x: model(x, training=False), shape, model, work / "batch1", keras3=not legacy)
     return SourceModel(
         "h5" if legacy else "keras",
         str(p),
@@ -235,7 +237,7 @@ def _keras(p: Path, given: SpecSource, legacy: bool) -> SourceModel:
     )
 
 
-def _savedmodel(p: Path, given: SpecSource) -> SourceModel:
+def _savedmodel(p: Path, given: SpecSource, work: Path) -> SourceModel:
     import tensorflow as tf
 
     try:
@@ -252,11 +254,11 @@ def _savedmodel(p: Path, given: SpecSource) -> SourceModel:
         rows = [fn(tf.constant(x[i : i + 1]))[out_keys[0]].numpy()[0] for i in range(len(x))]
         return np.stack(rows).astype(np.float32)
 
-    factory = _batch1_factory(lambda x: [fn(x)[k] for k in out_keys], shape, loaded)
+    factory = _batch1_factory(lambda x: [fn(x)[k] for k in out_keys], shape, loaded, work / "batch1")
     return SourceModel("savedmodel", str(p), source_sha256(p), converter=factory, reference=reference, **info)
 
 
-def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
+def _onnx(p: Path, given: SpecSource, work: Path) -> SourceModel:
     import onnx
     from onnx.reference import ReferenceEvaluator
 
@@ -270,7 +272,7 @@ def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
     shape = (dims[2], dims[3], dims[1])
     n_out = proto.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
     info = resolve_spec(p, shape, int(n_out), given)
-    saved = _onnx_to_savedmodel(p, workdir)
+    saved = _onnx_to_savedmodel(p, work)
     evaluator = ReferenceEvaluator(proto)
     in_name = proto.graph.input[0].name
 
@@ -288,10 +290,10 @@ def _onnx(p: Path, given: SpecSource, workdir: str) -> SourceModel:
     return SourceModel("onnx", str(p), source_sha256(p), converter=factory, reference=reference, **info)
 
 
-def _onnx_to_savedmodel(p: Path, workdir: str) -> str:
+def _onnx_to_savedmodel(p: Path, work: Path) -> str:
     import onnx2tf
 
-    out = str(Path(workdir) / f"{p.stem}_nhwc")
+    out = str(work / f"{p.stem}_nhwc")
     try:
         onnx2tf.convert(
             input_onnx_file_path=str(p),

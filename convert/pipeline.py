@@ -14,6 +14,7 @@ Outputs for ``--out OUT.tflite`` (files are named only by what was proven):
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,9 +95,15 @@ def check_liver_gate(src: SourceModel) -> None:
 
 
 def convert(req: ConvertRequest) -> ConvertResult:
-    """Run the whole pipeline; raises GateFailed (exit 3) after writing the reports when the gate fails."""
+    """Run the whole pipeline; raises GateFailed (exit 3) after writing the reports when the gate fails.
+    Intermediate models live in a temporary folder that is deleted at the end, whatever happens."""
     if req.target not in recover.TARGETS:
         raise ConfigError(f"--target must be one of {recover.TARGETS}, got {req.target!r}")
+    with tempfile.TemporaryDirectory(prefix="liveredge-convert-") as work:
+        return _convert(req, Path(work))
+
+
+def _convert(req: ConvertRequest, work: Path) -> ConvertResult:
     start = time.perf_counter()
     bar = tqdm(
         total=len(STAGES),
@@ -108,7 +115,7 @@ def convert(req: ConvertRequest) -> ConvertResult:
     )
     step = lambda name: (bar.set_postfix_str(name), bar.update(1))  # noqa: E731 - a local callback
     bar.set_postfix_str("ingest")
-    src = ingest(req.model, req.spec, workdir=str(Path(req.out).parent))
+    src = ingest(req.model, req.spec, workdir=work)
     if req.require_liver_gate:
         check_liver_gate(src)
     step("frames")
@@ -121,28 +128,20 @@ def convert(req: ConvertRequest) -> ConvertResult:
     checks.check_double_normalization(src.keras_model, calib.x, src.reference(calib.x[:32]), req.model)
     checks.float_sanity(float_tflite, val.x, val.labels, src.labels, req.model, req.min_float_auc)
     step("quantise + gate")
-    more = _more_pool(req, src, pool, len(calib.x))
-    lut = src.spec.float_lut()
     inp = recover.Inputs(
         src.converter,
         float_tflite,
         calib.x,
-        more,
+        _more_pool(req, src, pool, len(calib.x)),
         val.x,
         val.labels,
         val.patients,
         src.labels,
-        (float(lut.min()), float(lut.max())),
+        (float(src.spec.float_lut().min()), float(src.spec.float_lut().max())),
         val.sites,
     )
-    outcome = recover.run(
-        inp,
-        req.target,
-        req.budget,
-        recover=req.recover,
-        io=req.io,
-        progress=lambda r: bar.set_postfix_str(f"quantise: {r}"),
-    )
+    report_to = lambda r: bar.set_postfix_str(f"quantise: {r}")  # noqa: E731 - a local callback
+    outcome = recover.run(inp, req.target, req.budget, recover=req.recover, io=req.io, progress=report_to)
     step("per-layer")
     if outcome.model is None:
         raise VerificationError(

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The anti-rollback state (liveredge.edge.trust) of every test and CLI child goes to a throw-away folder, never to
-# the user's ~/.local/state/liveredge.
-os.environ["XDG_STATE_HOME"] = __import__("tempfile").mkdtemp(prefix="liveredge-test-state-")
+# the user's ~/.local/state/liveredge; deleted when this test process ends.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="liveredge-test-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], True)
 
 
 # --- convert: a small simulated dataset (real simulator frames, PNG + manifest.csv) -------------------------
-import pytest
-
-
 @pytest.fixture(scope="session")
 def convert_sim_dataset(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Two simulator datasets at 128x128 screen size: 'calib' (sites S1,S2; 16 patients x 3 frames) and 'val'

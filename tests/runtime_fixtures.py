@@ -115,8 +115,12 @@ _SIGNED: list[Path] = []
 def signed_fixture_model() -> Path:
     """The tiny fixture model, copied once per test process into a temp folder and signed by its test key (use
     :func:`pubkey_args` / :func:`trusted` to trust it)."""
+    import atexit
+    import shutil
     import tempfile
 
     if not _SIGNED:
-        _SIGNED.append(tiny_model_path(Path(tempfile.mkdtemp(prefix="liveredge-signed-"))))
+        folder = tempfile.mkdtemp(prefix="liveredge-signed-")
+        atexit.register(shutil.rmtree, folder, True)  # deleted when the test process ends
+        _SIGNED.append(tiny_model_path(Path(folder)))
     return _SIGNED[0]

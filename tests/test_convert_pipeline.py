@@ -7,6 +7,7 @@ and every model is built once per module.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +75,18 @@ def test_keras_cnn_converts_verifies_and_carries_metadata(
     frames: tuple[np.ndarray, np.ndarray],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from liveredge.convert.signing import generate_keypair
     from liveredge.edge.model_meta import read_metadata
 
     generate_keypair(tmp_path / "k.key", tmp_path / "k.pub")
     out = tmp_path / "cnn_int8.tflite"
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     assert _convert(cnn, convert_sim_dataset, out, "--key", tmp_path / "k.key") == 0
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("liveredge-")] == []  # batch-1 export deleted
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["passed"] and doc["contract"] == {"kind": "int8", "ok": True, "problems": []}
     per_site = doc["gate"]["per_site_agreement"]  # the validation set's sites, each reported (S3 here)
@@ -179,8 +185,14 @@ def test_hybrid_conv_transformer_fully_quantizes(
     assert rc == 0, doc["gate"]
 
 
-def test_onnx_from_pytorch_converts_with_mean_std(convert_sim_dataset: dict[str, Path], tmp_path: Path) -> None:
-    out = tmp_path / "onnx_int8.tflite"
+def test_onnx_from_pytorch_converts_with_mean_std(
+    convert_sim_dataset: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmpdir"  # the process's temp folder for this conversion: nothing of ours may stay there
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out = tmp_path / "out" / "onnx_int8.tflite"
+    out.parent.mkdir()
     # its weights are seeded random (float AUC ~0.4): this test proves the ONNX path, so the float-AUC stop is off
     rc = _convert(
         ONNX,
@@ -200,6 +212,10 @@ def test_onnx_from_pytorch_converts_with_mean_std(convert_sim_dataset: dict[str,
     assert doc["contract"]["ok"] and doc["float_parity"]["max_abs_diff"] < 1e-3
     assert len(doc["layers"]) >= 3
     assert rc == 0, doc["gate"]
+    # the intermediate models (onnx2tf's NHWC SavedModel, the batch-1 re-export) were deleted, not left in the
+    # temp folder (they were: ~12 MB per conversion) or beside the output
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("liveredge-")] == []
+    assert not [p.name for p in out.parent.iterdir() if p.is_dir()], sorted(p.name for p in out.parent.iterdir())
 
 
 def test_float_fallback_model_is_rejected_with_its_ops(
