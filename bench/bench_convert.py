@@ -83,10 +83,14 @@ def _speed(model: Path, float_model: Path, val: Path) -> dict[str, float]:
 
 
 def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-convert-") as work:  # the data set and models, deleted after
+        return _run(Path(work))
+
+
+def _run(work: Path) -> int:
     from liveredge.convert.pipeline import ConvertRequest, convert
     from liveredge.edge.errors import GateFailed
 
-    work = Path(tempfile.mkdtemp(prefix="bench-convert-"))
     calib, val = _dataset(work)
     present = ZOO.is_file()
     model = ZOO if present else _stand_in(calib, work)
