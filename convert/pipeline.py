@@ -128,6 +128,7 @@ def _convert(req: ConvertRequest, work: Path) -> ConvertResult:
     checks.check_double_normalization(src.keras_model, calib.x, src.reference(calib.x[:32]), req.model)
     checks.float_sanity(float_tflite, val.x, val.labels, src.labels, req.model, req.min_float_auc)
     step("quantise + gate")
+    lut = src.spec.float_lut()
     inp = recover.Inputs(
         src.converter,
         float_tflite,
@@ -137,7 +138,7 @@ def _convert(req: ConvertRequest, work: Path) -> ConvertResult:
         val.labels,
         val.patients,
         src.labels,
-        (float(src.spec.float_lut().min()), float(src.spec.float_lut().max())),
+        (float(lut.min()), float(lut.max())),
         val.sites,
     )
     report_to = lambda r: bar.set_postfix_str(f"quantise: {r}")  # noqa: E731 - a local callback
