@@ -31,8 +31,9 @@ def convert_sim_dataset(tmp_path_factory: pytest.TempPathFactory) -> dict[str, o
 
 # --- order: the longest files first ---------------------------------------------------------------------------
 # `make test` runs pytest-xdist workers one test FILE at a time (--dist loadfile), handed out in collection order:
-# a long file collected late runs alone at the end while the other workers idle (the suite took 8.2 min instead of
-# ~6.5 under load). Order only: every file keeps its own test order and nothing depends on which file runs first.
+# a long file collected late would run alone at the end while the other workers idle. (Measured under two busy
+# loops it did not make the run faster: 8.2 min before, 8.7-10.5 after; the suite is CPU-bound there.) Order only:
+# every file keeps its own test order and nothing depends on which file runs first.
 LONG_FILES = (
     "test_federated_zoo.py",
     "test_federated_drill.py",
