@@ -65,6 +65,14 @@ def _cli(*args: object) -> int:
     return main([str(a) for a in args])
 
 
+# The tiny validation set has 24 frames (6 per class): one swapped one-vs-rest pair moves the macro AUC by ~0.009,
+# more than the default 0.005 budget. Whether the tiny CNN's int8 twin swaps a pair depends on its training
+# trajectory, which depends on TensorFlow's thread count (1 thread after a federated test in the same process:
+# all three tests below then fell back to int16x8). Tests about formats and metadata hold the gate to what 24
+# frames can resolve; the gate's own tests set their budgets explicitly.
+SMALL_VAL = ("--budget", "agreement=0.995,auc=0.02")
+
+
 def _convert(model: Path, data: dict[str, Path], out: Path, *extra: object) -> int:
     return _cli("convert", model, "--calib", data["calib"], "--val", data["val"], "--out", out, *extra)
 
@@ -85,7 +93,7 @@ def test_keras_cnn_converts_verifies_and_carries_metadata(
     scratch = tmp_path / "tmpdir"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    assert _convert(cnn, convert_sim_dataset, out, "--key", tmp_path / "k.key") == 0
+    assert _convert(cnn, convert_sim_dataset, out, "--key", tmp_path / "k.key", *SMALL_VAL) == 0
     assert [p.name for p in scratch.iterdir() if p.name.startswith("liveredge-")] == []  # batch-1 export deleted
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["passed"] and doc["contract"] == {"kind": "int8", "ok": True, "problems": []}
@@ -131,7 +139,7 @@ def test_savedmodel_converts(cnn: Path, convert_sim_dataset: dict[str, Path], tm
     keras.models.load_model(cnn).export(str(folder), "tf_saved_model", verbose=False)
     _sidecar(folder.parent / "tiny_savedmodel.keras")  # → tiny_savedmodel.liveredge.json beside the folder
     out = tmp_path / "sm_int8.tflite"
-    assert _convert(folder, convert_sim_dataset, out) == 0
+    assert _convert(folder, convert_sim_dataset, out, *SMALL_VAL) == 0
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["source"]["kind"] == "savedmodel" and doc["contract"]["kind"] == "int8"
 
@@ -496,7 +504,7 @@ def test_a_model_with_its_own_class_order_passes_when_given_its_labels(
     from liveredge.edge.model_meta import read_metadata
 
     out = tmp_path / "alpha_int8.tflite"
-    assert _convert(alphabetical_cnn, convert_sim_dataset, out, "--labels", ",".join(ALPHABETICAL)) == 0
+    assert _convert(alphabetical_cnn, convert_sim_dataset, out, "--labels", ",".join(ALPHABETICAL), *SMALL_VAL) == 0
     doc = json.loads(out.with_suffix(".report.json").read_text())
     assert doc["passed"] and doc["gate"]["n_frames"] > 0
     meta = read_metadata(out)
