@@ -23,13 +23,14 @@ def _interrupt(signum: int, frame: Any) -> NoReturn:
     raise KeyboardInterrupt  # SIGTERM stops the federation like Ctrl-C: every process group is ended
 
 
-def _run(args: argparse.Namespace) -> int:
+def _config(args: argparse.Namespace) -> Any:
+    """The :class:`FederateConfig` the options describe (validated there)."""
     from liveredge.edge.errors import ConfigError
     from liveredge.models.federated.config import FederateConfig
 
     if args.drop_clinic is not None and not 1 <= args.drop_clinic <= args.clinics:
         raise ConfigError(f"--drop-clinic {args.drop_clinic}: must be in 1..{args.clinics}")
-    cfg = FederateConfig(
+    return FederateConfig(
         clinics=args.clinics,
         patients_per_clinic=args.patients_per_clinic,
         negatives_per_clinic=args.negatives,
@@ -55,21 +56,12 @@ def _run(args: argparse.Namespace) -> int:
         dp_delta=args.dp_delta,
         dp_clip=args.dp_clip,
     )
-    from liveredge.models.federated.run import RunOptions, federate
 
-    opts = RunOptions(
-        Path(args.out),
-        args.superlink,
-        args.root_certificates,
-        args.insecure,
-        args.drop_clinic,
-        args.drop_round,
-        args.timeout,
-    )
-    signal.signal(signal.SIGTERM, _interrupt)
-    report = federate(cfg, opts)
+
+def _summary(report: dict[str, Any], out: Path) -> None:
+    """The headline numbers, the privacy budget and any dropout, for the terminal."""
     worst, unseen = report["worst_clinic_balanced_accuracy"], report["unseen_site_balanced_accuracy"]
-    print(f"wrote {opts.out / 'federated.json'} and federated.html (SIMULATED data, not for clinical use)")
+    print(f"wrote {out / 'federated.json'} and federated.html (SIMULATED data, not for clinical use)")
     if worst is not None:
         print(
             f"worst clinic balanced accuracy: local-only {worst['local_only']}, federated {worst['federated']}, "
@@ -84,12 +76,124 @@ def _run(args: argparse.Namespace) -> int:
         )
     for d in report["dropouts"]:
         print(f"dropout: {d['clinic']} in round {d['round']} ({d['reason']})", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from liveredge.models.federated.run import RunOptions, federate
+
+    cfg = _config(args)
+    opts = RunOptions(
+        Path(args.out),
+        args.superlink,
+        args.root_certificates,
+        args.insecure,
+        args.drop_clinic,
+        args.drop_round,
+        args.timeout,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    _summary(federate(cfg, opts), opts.out)
     return 0
+
+
+def _data_options(f: argparse.ArgumentParser, d: Any) -> None:
+    from liveredge.models.federated.config import UNSEEN_PURPOSES
+
+    g = f.add_argument_group("simulated clinics (SIMULATED data)")
+    g.add_argument(
+        "--clinics", type=int, default=d.clinics, help="simulated clinics, each a SuperNode with its own profile"
+    )
+    g.add_argument(
+        "--patients-per-clinic",
+        type=int,
+        default=d.patients_per_clinic,
+        help="liver patients per clinic (classes round-robin)",
+    )
+    g.add_argument(
+        "--negatives",
+        type=int,
+        default=d.negatives_per_clinic,
+        help="non-liver scenes per clinic (the not_liver class)",
+    )
+    g.add_argument("--frames-per-patient", type=int, default=d.frames_per_patient, help="frames simulated per patient")
+    g.add_argument("--screen-size", type=_size, default=d.screen_size, metavar="HxW", help="simulated screen size")
+    g.add_argument("--val-frac", type=float, default=d.val_frac, help="fraction of each clinic's patients held out")
+    g.add_argument("--seed", type=int, default=d.seed, help="seed of the clinics' data, splits and training")
+    g.add_argument(
+        "--unseen",
+        choices=UNSEEN_PURPOSES,
+        default=d.unseen_purpose,
+        help="seed range of the unseen site (benchmark: a final reported number only)",
+    )
+    g.add_argument(
+        "--unseen-patients", type=int, default=d.unseen_patients, help="patients of the unseen site (evaluation only)"
+    )
+
+
+def _training_options(f: argparse.ArgumentParser, d: Any) -> None:
+    from liveredge.models.federated.config import STRATEGIES, ZOO
+
+    g = f.add_argument_group("training and aggregation")
+    g.add_argument("--rounds", type=int, default=d.rounds, help="federated rounds")
+    g.add_argument("--local-epochs", type=int, default=d.local_epochs, help="epochs each clinic trains per round")
+    g.add_argument("--strategy", choices=STRATEGIES, default=d.strategy, help="Flower aggregation strategy")
+    g.add_argument("--proximal-mu", type=float, default=d.proximal_mu, help="FedProx proximal term weight")
+    g.add_argument("--lr", type=float, default=d.learning_rate, help="learning rate of each clinic's local training")
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help="local training batch size")
+    g.add_argument(
+        "--init",
+        choices=(ZOO, "fresh"),
+        default=d.init,
+        help="zoo: fine-tune models/zoo/liver_cnn.keras; fresh: a new network (--width, --input-size)",
+    )
+    g.add_argument("--width", type=float, default=d.width, help="--init fresh: channel multiplier")
+    g.add_argument("--input-size", type=_size, default=d.input_size, metavar="HxW", help="--init fresh: input size")
+    g.add_argument(
+        "--min-clinics",
+        type=int,
+        default=None,
+        help="replies a round needs (Flower min-available/min-train nodes; default clinics - 1)",
+    )
+    g.add_argument("--round-timeout", type=float, default=d.round_timeout_s, help="seconds a round waits for replies")
+    g.add_argument("--threads", type=int, default=d.threads, help="TensorFlow threads per process")
+
+
+def _privacy_options(f: argparse.ArgumentParser, d: Any) -> None:
+    g = f.add_argument_group("differential privacy (client side)")
+    g.add_argument(
+        "--dp-epsilon",
+        type=float,
+        default=d.dp_epsilon,
+        help="client-side differential privacy per round (Flower LocalDpMod; 0: off)",
+    )
+    g.add_argument("--dp-delta", type=float, default=d.dp_delta, help="differential-privacy delta per round")
+    g.add_argument("--dp-clip", type=float, default=d.dp_clip, help="L2 clipping norm of each clinic's weight update")
+
+
+def _deployment_options(f: argparse.ArgumentParser) -> None:
+    g = f.add_argument_group("deployment and fault drill")
+    g.add_argument(
+        "--superlink",
+        default=None,
+        metavar="HOST:PORT",
+        help="join an existing federation's SuperLink instead of starting a local one (no baselines)",
+    )
+    g.add_argument("--root-certificates", type=Path, default=None, help="CA certificate (PEM) of the SuperLink's TLS")
+    g.add_argument("--insecure", action="store_true", help="with --superlink: no TLS (trusted networks/tests only)")
+    g.add_argument(
+        "--drop-clinic",
+        type=int,
+        default=None,
+        metavar="K",
+        help="fault drill: kill clinic K's SuperNode once it has started --drop-round",
+    )
+    g.add_argument("--drop-round", type=int, default=1, help="fault drill: the round in which --drop-clinic is killed")
+    g.add_argument("--timeout", type=float, default=3600.0, help="seconds the whole federation may take")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``federate`` subcommand (its defaults are :class:`FederateConfig`'s: one home)."""
-    from liveredge.models.federated.config import STRATEGIES, UNSEEN_PURPOSES, ZOO, FederateConfig
+    from liveredge.models.federated.config import FederateConfig
 
     d = FederateConfig()
     f = sub.add_parser(
@@ -100,79 +204,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "OUT/federated.json and OUT/federated.html. See docs/federated.md. SIMULATED data, not for clinical use.",
     )
     f.add_argument("--out", required=True, help="run folder (clinic data, Flower logs, model, reports)")
-    f.add_argument(
-        "--clinics", type=int, default=d.clinics, help="simulated clinics, each a SuperNode with its own profile"
-    )
-    f.add_argument(
-        "--patients-per-clinic",
-        type=int,
-        default=d.patients_per_clinic,
-        help="liver patients per clinic (classes round-robin)",
-    )
-    f.add_argument(
-        "--negatives",
-        type=int,
-        default=d.negatives_per_clinic,
-        help="non-liver scenes per clinic (the not_liver class)",
-    )
-    f.add_argument("--frames-per-patient", type=int, default=d.frames_per_patient, help="frames simulated per patient")
-    f.add_argument("--screen-size", type=_size, default=d.screen_size, metavar="HxW", help="simulated screen size")
-    f.add_argument("--rounds", type=int, default=d.rounds, help="federated rounds")
-    f.add_argument("--local-epochs", type=int, default=d.local_epochs, help="epochs each clinic trains per round")
-    f.add_argument("--strategy", choices=STRATEGIES, default=d.strategy, help="Flower aggregation strategy")
-    f.add_argument("--proximal-mu", type=float, default=d.proximal_mu, help="FedProx proximal term weight")
-    f.add_argument("--lr", type=float, default=d.learning_rate, help="learning rate of each clinic's local training")
-    f.add_argument("--batch-size", type=int, default=d.batch_size, help="local training batch size")
-    f.add_argument("--val-frac", type=float, default=d.val_frac, help="fraction of each clinic's patients held out")
-    f.add_argument("--seed", type=int, default=d.seed, help="seed of the clinics' data, splits and training")
-    f.add_argument(
-        "--init",
-        choices=(ZOO, "fresh"),
-        default=d.init,
-        help="zoo: fine-tune models/zoo/liver_cnn.keras; fresh: a new network (--width, --input-size)",
-    )
-    f.add_argument("--width", type=float, default=d.width, help="--init fresh: channel multiplier")
-    f.add_argument("--input-size", type=_size, default=d.input_size, metavar="HxW", help="--init fresh: input size")
-    f.add_argument(
-        "--min-clinics",
-        type=int,
-        default=None,
-        help="replies a round needs (Flower min-available/min-train nodes; default clinics - 1)",
-    )
-    f.add_argument("--round-timeout", type=float, default=d.round_timeout_s, help="seconds a round waits for replies")
-    f.add_argument(
-        "--unseen",
-        choices=UNSEEN_PURPOSES,
-        default=d.unseen_purpose,
-        help="seed range of the unseen site (benchmark: a final reported number only)",
-    )
-    f.add_argument(
-        "--unseen-patients", type=int, default=d.unseen_patients, help="patients of the unseen site (evaluation only)"
-    )
-    f.add_argument("--threads", type=int, default=d.threads, help="TensorFlow threads per process")
-    f.add_argument(
-        "--dp-epsilon",
-        type=float,
-        default=d.dp_epsilon,
-        help="client-side differential privacy per round (Flower LocalDpMod; 0: off)",
-    )
-    f.add_argument("--dp-delta", type=float, default=d.dp_delta, help="differential-privacy delta per round")
-    f.add_argument("--dp-clip", type=float, default=d.dp_clip, help="L2 clipping norm of each clinic's weight update")
-    f.add_argument(
-        "--superlink",
-        default=None,
-        metavar="HOST:PORT",
-        help="join an existing federation's SuperLink instead of starting a local one (no baselines)",
-    )
-    f.add_argument("--root-certificates", type=Path, default=None, help="CA certificate (PEM) of the SuperLink's TLS")
-    f.add_argument("--insecure", action="store_true", help="with --superlink: no TLS (trusted networks/tests only)")
-    f.add_argument(
-        "--drop-clinic",
-        type=int,
-        default=None,
-        metavar="K",
-        help="fault drill: kill clinic K's SuperNode once it has started --drop-round",
-    )
-    f.add_argument("--drop-round", type=int, default=1, help="fault drill: the round in which --drop-clinic is killed")
-    f.add_argument("--timeout", type=float, default=3600.0, help="seconds the whole federation may take")
+    _data_options(f, d)
+    _training_options(f, d)
+    _privacy_options(f, d)
+    _deployment_options(f)
     f.set_defaults(handler=_run)
