@@ -245,6 +245,64 @@ def _seeds(cases: list[Case]) -> dict[str, Any]:
     }
 
 
+def _twin_agreement(
+    per_profile: dict[str, Any],
+    core: np.ndarray,
+    probs: np.ndarray,
+    twin_probs: np.ndarray | None,
+    twin: Predictor | None,
+) -> dict[str, Any] | None:
+    """Worst, median and overall top-1 agreement of the int8 twin with the model (None without a twin)."""
+    if twin is None or twin_probs is None:
+        return None
+    values = [v["int8_agreement"] for v in per_profile.values()]
+    return {
+        "twin": twin.info.path.name,
+        "twin_sha256": sha256_file(twin.info.path),
+        "worst": float(np.nanmin(values)),
+        "median": float(np.nanmedian(values)),
+        "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1))),
+    }
+
+
+def _ood_section(
+    cases: list[Case], status: list[str], ok: np.ndarray, core: np.ndarray, probs: np.ndarray, predictor: Predictor
+) -> dict[str, Any] | None:
+    """The not-a-liver scenes against the liver frames (None when the suite has no such scene)."""
+    scene = np.array([c.sweep == "ood" for c, o in zip(cases, ok, strict=True) if o], dtype=bool)
+    if not scene.any():
+        return None
+    kinds = [c.scene or "" for c, o in zip(cases, ok, strict=True) if o and c.sweep == "ood"]
+    refused = sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status, strict=True))
+    labels = tuple(predictor.info.labels)
+    return score.ood(probs[core], probs[scene], kinds, labels, refused, predictor.info.not_liver_threshold)
+
+
+def _model_section(info: Any) -> dict[str, Any]:
+    return {
+        "path": str(info.path),
+        "kind": info.kind,
+        "name": info.name,
+        "input_dtype": info.input_dtype,
+        "spec_source": info.spec_source,
+        "labels": list(info.labels),
+        "temperature": info.temperature,
+    }
+
+
+def _suite_section(cases: list[Case], status: list[str], cfg: SuiteConfig) -> dict[str, Any]:
+    return {
+        "config": asdict(cfg),
+        "digest": digest(cases),
+        "code_sha256": code_fingerprint(),
+        "n_cases": len(cases),
+        "liveredge_version": _version(),
+        "profiles": list(suite_profiles(cfg.profiles)),
+        "status": dict(Counter(status)),
+        "sweep_definitions": _sweep_definitions(),
+    }
+
+
 def assemble(
     cases: list[Case],
     status: list[str],
@@ -256,67 +314,29 @@ def assemble(
     cfg: SuiteConfig,
 ) -> dict[str, Any]:
     """The benchmark.json document (headline keys first)."""
-    info, labels = predictor.info, tuple(predictor.info.labels)
+    labels = tuple(predictor.info.labels)
     ok = np.array([s == "ok" for s in status], dtype=bool)
     y = y_all[ok]
     per_profile = _per_profile(cases, ok, y, probs, twin_probs, labels, status)
     worst, median = score.headline(per_profile)
     core = np.array([c.sweep == "profile" for c, o in zip(cases, ok, strict=True) if o], dtype=bool)
-    agreement = None
-    if twin is not None:
-        values = [v["int8_agreement"] for v in per_profile.values()]
-        agreement = {
-            "twin": twin.info.path.name,
-            "twin_sha256": sha256_file(twin.info.path),
-            "worst": float(np.nanmin(values)),
-            "median": float(np.nanmedian(values)),
-            "overall": float(np.mean(probs[core].argmax(1) == twin_probs.argmax(1))),  # type: ignore[union-attr]  # twin_probs is set when twin is
-        }
-    scene = np.array([c.sweep == "ood" for c, o in zip(cases, ok, strict=True) if o], dtype=bool)
-    kinds = [c.scene or "" for c, o in zip(cases, ok, strict=True) if o and c.sweep == "ood"]
     overall = score.group_metrics(y[core], probs[core], labels)
     overall["reliability"] = reliability(y[core], probs[core])
     return {
         "suite_version": SUITE_VERSION,
-        "model_sha256": model_sha256(info.path),
+        "model_sha256": model_sha256(predictor.info.path),
         "worst_profile": worst,
         "median_balanced_accuracy": median,
-        "int8_agreement": agreement,
+        "int8_agreement": _twin_agreement(per_profile, core, probs, twin_probs, twin),
         "note": NOTE,
         "per_profile": per_profile,
         "per_class": score.worst_per_class(per_profile, labels),
         "sweeps": _sweeps(cases, status, ok, y, probs, labels),
         **_graded(cases, ok, y, probs, labels),
-        "ood": score.ood(
-            probs[core],
-            probs[scene],
-            kinds,
-            labels,
-            sum(c.sweep == "ood" and s == "no_region" for c, s in zip(cases, status, strict=True)),
-            info.not_liver_threshold,
-        )
-        if scene.any()
-        else None,
+        "ood": _ood_section(cases, status, ok, core, probs, predictor),
         "overall": overall,
-        "model": {
-            "path": str(info.path),
-            "kind": info.kind,
-            "name": info.name,
-            "input_dtype": info.input_dtype,
-            "spec_source": info.spec_source,
-            "labels": list(labels),
-            "temperature": info.temperature,
-        },
-        "suite": {
-            "config": asdict(cfg),
-            "digest": digest(cases),
-            "code_sha256": code_fingerprint(),
-            "n_cases": len(cases),
-            "liveredge_version": _version(),
-            "profiles": list(suite_profiles(cfg.profiles)),
-            "status": dict(Counter(status)),
-            "sweep_definitions": _sweep_definitions(),
-        },
+        "model": _model_section(predictor.info),
+        "suite": _suite_section(cases, status, cfg),
         "seeds": _seeds(cases),
     }
 
