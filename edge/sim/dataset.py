@@ -27,7 +27,7 @@ from liveredge.edge.events import NOT_LIVER
 from liveredge.edge.progress import bar_disabled
 from liveredge.edge.sim.patient import CLASSES, LESIONS, make_patient
 from liveredge.edge.sim.profiles import get_profile
-from liveredge.edge.sim.scanner import Scanner
+from liveredge.edge.sim.scanner import Scanner, SimFrame
 from liveredge.edge.sim.scenes import SCENES, make_scene
 from liveredge.edge.sim.seeds import check_profile, seed_range
 
@@ -170,6 +170,54 @@ def exam_columns(scanner: Scanner) -> dict[str, str | float]:
     }
 
 
+def _scanner_for(spec: PatientSpec, size: tuple[int, int]) -> Scanner:
+    """The simulated exam of one manifest entry: a liver patient, or a non-liver scene."""
+    profile = get_profile(spec.site)
+    patient = (
+        make_scene(spec.patient_id, spec.scene, seed=spec.seed)
+        if spec.scene
+        else make_patient(
+            spec.patient_id, spec.condition, severity=spec.severity, lesion=spec.lesion, seed=spec.seed, profile=profile
+        )
+    )
+    return Scanner(patient, profile, seed=spec.seed, size=size)
+
+
+def _frame_row(f: SimFrame, rel: str, mask_rel: str, exam: dict[str, str | float]) -> dict[str, object]:
+    """One manifest row: the frame's ground truth and its exam's."""
+    return {
+        "path": rel,
+        "mask_path": mask_rel,
+        "label": f.label,
+        "severity": f.severity,
+        "patient_id": f.patient_id,
+        "site_id": f.site_id,
+        "condition": f.condition,
+        "lesion": f.lesion or "",
+        "frame": f.index,
+        "frozen": int(f.frozen),
+        "lesion_boxes": json.dumps([[kind, list(box)] for kind, box in f.lesions]),
+        **exam,
+    }
+
+
+def _write_patient(
+    tmp: Path, spec: PatientSpec, frames_per_patient: int, size: tuple[int, int]
+) -> list[dict[str, object]]:
+    """Render one entry's fan mask and frames into ``tmp``; return their manifest rows."""
+    scanner = _scanner_for(spec, size)
+    exam = exam_columns(scanner)
+    mask_rel = f"masks/{spec.patient_id}.png"
+    _imwrite(tmp / mask_rel, scanner.fan_mask)
+    rows = []
+    for k in range(frames_per_patient):
+        f = scanner.frame(k * FRAME_STRIDE)
+        rel = f"frames/{spec.patient_id}_{k:03d}.png"
+        _imwrite(tmp / rel, f.image)
+        rows.append(_frame_row(f, rel, mask_rel, exam))
+    return rows
+
+
 def write_dataset(
     out: Path,
     specs: Sequence[PatientSpec],
@@ -182,50 +230,14 @@ def write_dataset(
     if frames_per_patient < 1:
         raise ConfigError(f"--frames-per-patient must be >= 1, got {frames_per_patient}")
     tmp = _tmp_next_to(out)
-    rows = []
+    rows: list[dict[str, object]] = []
     try:
         (tmp / "frames").mkdir()
         (tmp / "masks").mkdir()
         bar = tqdm(total=len(specs) * frames_per_patient, desc="simulate", unit="frame", disable=bar_disabled(progress))
         for spec in specs:
-            profile = get_profile(spec.site)
-            patient = (
-                make_scene(spec.patient_id, spec.scene, seed=spec.seed)
-                if spec.scene
-                else make_patient(
-                    spec.patient_id,
-                    spec.condition,
-                    severity=spec.severity,
-                    lesion=spec.lesion,
-                    seed=spec.seed,
-                    profile=profile,
-                )
-            )
-            scanner = Scanner(patient, profile, seed=spec.seed, size=size)
-            exam = exam_columns(scanner)
-            mask_rel = f"masks/{spec.patient_id}.png"
-            _imwrite(tmp / mask_rel, scanner.fan_mask)
-            for k in range(frames_per_patient):
-                f = scanner.frame(k * FRAME_STRIDE)
-                rel = f"frames/{spec.patient_id}_{k:03d}.png"
-                _imwrite(tmp / rel, f.image)
-                rows.append(
-                    {
-                        "path": rel,
-                        "mask_path": mask_rel,
-                        "label": f.label,
-                        "severity": f.severity,
-                        "patient_id": f.patient_id,
-                        "site_id": f.site_id,
-                        "condition": f.condition,
-                        "lesion": f.lesion or "",
-                        "frame": f.index,
-                        "frozen": int(f.frozen),
-                        "lesion_boxes": json.dumps([[kind, list(box)] for kind, box in f.lesions]),
-                        **exam,
-                    }
-                )
-                bar.update(1)
+            rows += _write_patient(tmp, spec, frames_per_patient, size)
+            bar.update(frames_per_patient)
         bar.close()
         (tmp / "README.txt").write_text(NOTE + "\n")
         with open(tmp / "manifest.csv", "w", newline="") as fh:
@@ -269,8 +281,16 @@ def write_clip(out: Path, scanner: Scanner, n_frames: int, *, progress: bool = T
             )
     finally:
         writer.release()
+    json_path = out.with_suffix(".json")
+    json_path.write_text(json.dumps(_clip_meta(scanner, frames), indent=1))
+    return json_path
+
+
+def _clip_meta(scanner: Scanner, frames: list[dict[str, object]]) -> dict[str, object]:
+    """A clip's ground truth: the patient, the exam, the fan geometry, the panels and every frame's labels."""
+    h, w = scanner.size
     p = scanner.patient
-    meta = {
+    return {
         "note": NOTE,
         "fps": scanner.fps,
         "size": [h, w],
@@ -288,6 +308,3 @@ def write_clip(out: Path, scanner: Scanner, n_frames: int, *, progress: bool = T
         "panels": [list(b) for b in scanner.panels],
         "frames": frames,
     }
-    json_path = out.with_suffix(".json")
-    json_path.write_text(json.dumps(meta, indent=1))
-    return json_path
