@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from tqdm import tqdm
 
 from liveredge.convert import checks, contract, data, layers, quantize, recover, report
 from liveredge.convert.embed import embed_metadata
-from liveredge.convert.gate import GateBudget
+from liveredge.convert.gate import GateBudget, GateResult
 from liveredge.convert.ingest import SourceModel, SpecSource, ingest
 from liveredge.convert.signing import SignRequest, sign_model
 from liveredge.edge.errors import ConfigError, DataError, VerificationError
@@ -103,6 +104,50 @@ def convert(req: ConvertRequest) -> ConvertResult:
         return _convert(req, Path(work))
 
 
+def _float_stage(
+    req: ConvertRequest, src: SourceModel, calib: data.FrameSet, val: data.FrameSet
+) -> tuple[bytes, list[str], Any]:
+    """The float TFLite model, the Edge TPU pre-flight, and the float checks (parity with the source model, no
+    double normalisation, a float AUC worth quantising): (float model, pre-flight notes, parity)."""
+    float_tflite = quantize.float_model(src.converter)
+    preflight = _preflight(req, float_tflite)
+    parity = checks.float_parity(src.reference, float_tflite, calib.x[:16], req.model)
+    checks.check_double_normalization(src.keras_model, calib.x, src.reference(calib.x[:32]), req.model)
+    checks.float_sanity(float_tflite, val.x, val.labels, src.labels, req.model, req.min_float_auc)
+    return float_tflite, preflight, parity
+
+
+def _quantise(
+    req: ConvertRequest,
+    src: SourceModel,
+    frames: tuple[data.FrameSet, data.FrameSet, list[data.Sample]],
+    float_tflite: bytes,
+    progress: Callable[[str], None],
+) -> tuple[recover.Outcome, bytes, GateResult]:
+    """Quantise with the recovery ladder until an attempt passes the gate (or none does): (outcome, the chosen
+    integer model, its gate)."""
+    calib, val, pool = frames
+    lut = src.spec.float_lut()
+    inp = recover.Inputs(
+        src.converter,
+        float_tflite,
+        calib.x,
+        _more_pool(req, src, pool, len(calib.x)),
+        val.x,
+        val.labels,
+        val.patients,
+        src.labels,
+        (float(lut.min()), float(lut.max())),
+        val.sites,
+    )
+    outcome = recover.run(inp, req.target, req.budget, recover=req.recover, io=req.io, progress=progress)
+    if outcome.model is None or outcome.gate is None:
+        raise VerificationError(
+            "no attempt produced an integer model: " + "; ".join(f"{a.remedy}: {a.error}" for a in outcome.attempts)
+        )
+    return outcome, outcome.model, outcome.gate
+
+
 def _convert(req: ConvertRequest, work: Path) -> ConvertResult:
     start = time.perf_counter()
     bar = tqdm(
@@ -119,36 +164,16 @@ def _convert(req: ConvertRequest, work: Path) -> ConvertResult:
     if req.require_liver_gate:
         check_liver_gate(src)
     step("frames")
-    calib, val, pool = _frames(req, src)
+    calib, val, pool = frames = _frames(req, src)
     small = checks.warn_small(len(calib.x))
     step("float parity")
-    float_tflite = quantize.float_model(src.converter)
-    preflight = _preflight(req, float_tflite)
-    parity = checks.float_parity(src.reference, float_tflite, calib.x[:16], req.model)
-    checks.check_double_normalization(src.keras_model, calib.x, src.reference(calib.x[:32]), req.model)
-    checks.float_sanity(float_tflite, val.x, val.labels, src.labels, req.model, req.min_float_auc)
+    float_tflite, preflight, parity = _float_stage(req, src, calib, val)
     step("quantise + gate")
-    lut = src.spec.float_lut()
-    inp = recover.Inputs(
-        src.converter,
-        float_tflite,
-        calib.x,
-        _more_pool(req, src, pool, len(calib.x)),
-        val.x,
-        val.labels,
-        val.patients,
-        src.labels,
-        (float(lut.min()), float(lut.max())),
-        val.sites,
+    outcome, int8_model, gate = _quantise(
+        req, src, frames, float_tflite, lambda r: bar.set_postfix_str(f"quantise: {r}")
     )
-    report_to = lambda r: bar.set_postfix_str(f"quantise: {r}")  # noqa: E731 - a local callback
-    outcome = recover.run(inp, req.target, req.budget, recover=req.recover, io=req.io, progress=report_to)
     step("per-layer")
-    if outcome.model is None:
-        raise VerificationError(
-            "no attempt produced an integer model: " + "; ".join(f"{a.remedy}: {a.error}" for a in outcome.attempts)
-        )
-    errors = layers.layer_errors(float_tflite, outcome.model, calib.x[:16])
+    errors = layers.layer_errors(float_tflite, int8_model, calib.x[:16])
     step("write + sign")
     ctx = {
         "src": src,
@@ -164,7 +189,7 @@ def _convert(req: ConvertRequest, work: Path) -> ConvertResult:
     result = _write(req, ctx, float_tflite)
     bar.close()
     if not result.passed:
-        outcome.gate.raise_if_failed()
+        gate.raise_if_failed()
     return result
 
 
