@@ -75,9 +75,15 @@ test-device: $(DEVICE_STAMP)
 
 # Lint: the rules, line length and mypy settings are in pyproject.toml ([tool.ruff], [tool.mypy]).
 LINT_DIRS := edge convert firmware_bridge models cli tests bench docs
+# mypy checks the package under its installed names (liveredge.edge, liveredge.convert, ...). The folders map to
+# those names only through setuptools' package-dir, which mypy cannot follow (every `import liveredge.x` was an
+# unchecked Any), so a tree of links in build/mypy names them; pyproject's [tool.mypy] points there.
+MYPY_TREE := build/mypy/liveredge
+PACKAGE_DIRS := edge convert firmware_bridge models cli
 lint: $(STAMP)
 	$(PY) -m ruff check $(LINT_DIRS)
 	$(PY) -m ruff format --check $(LINT_DIRS)
+	@mkdir -p $(MYPY_TREE) && for d in $(PACKAGE_DIRS); do ln -sfn ../../../$$d $(MYPY_TREE)/$$d; done
 	$(PY) -m mypy
 
 # The wheel alone on a device (tests/wheel_check.py): fresh venvs outside the checkout, no TensorFlow; ~1 min

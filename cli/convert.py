@@ -11,8 +11,12 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liveredge.edge.events import NOTICE
+
+if TYPE_CHECKING:
+    from liveredge.convert.ingest import SpecSource
 
 NOTE = NOTICE
 
@@ -121,7 +125,7 @@ def _add_spec_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _spec_source(args: argparse.Namespace) -> object:
+def _spec_source(args: argparse.Namespace) -> SpecSource:
     from liveredge.convert.ingest import SpecSource
     from liveredge.edge.errors import ConfigError
 

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +123,12 @@ class _Rig:
         trust = TrustPolicy(extra_keys=tuple(self.args.pubkey or ()))
         self.model = load_model(self.args.model, LoadOptions(trust=trust))
         s = self.model.statement
-        print(
-            f"model: {self.args.model} (signed statement verified: {s.name} v{s.version} {s.role}); labels "
-            f"{', '.join(self.model.meta.labels)}"
+        signed = (
+            "UNVERIFIED: no signed statement"
+            if s is None
+            else f"signed statement verified: {s.name} v{s.version} {s.role}"
         )
+        print(f"model: {self.args.model} ({signed}); labels {', '.join(self.model.meta.labels)}")
         self.emu = PtyEmulator(link_path=self.out / "mcu-serial", on_event=self._mcu_event)
         link = self.emu.start()
         self.bridge = SerialBridge.open(link, wait_s=3.0)
@@ -165,7 +168,7 @@ class _Rig:
             bridge=self.bridge,
             extra_sinks=[_LiveLines(a.every)],
             sink_factory=lambda proc: [
-                ExamCollector(record, lambda img: proc.region.preprocessor.gray(img)),
+                ExamCollector(record, partial(_fan_view, proc)),
                 self.examlog,
             ],
         )
@@ -242,6 +245,12 @@ def _print_summary(record: Any) -> None:
         f"{s.frames_total} frames used) - {verdict}",
         flush=True,
     )
+
+
+def _fan_view(processor: Any, image: Any) -> Any:
+    """The model's grey view of ``image`` through the processor's current fan region (None: none known now)."""
+    pre = processor.region.preprocessor
+    return None if pre is None else pre.gray(image)
 
 
 def _wait(condition: Any, timeout_s: float) -> bool:

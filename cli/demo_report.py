@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,16 @@ class PatientRecord:
 
 
 class ExamCollector:
-    """Frame sink for one patient; ``view_of(image)`` gives the model's (h, w) uint8 view of a screen frame."""
+    """Frame sink for one patient; ``view_of(image)`` gives the model's (h, w) uint8 view of a screen frame (None:
+    no fan region known at that moment, the frame is not kept as a key frame)."""
 
-    def __init__(self, record: PatientRecord, view_of: Any, keep: int = 3, key_every: int = 10) -> None:
+    def __init__(
+        self,
+        record: PatientRecord,
+        view_of: Callable[[np.ndarray], np.ndarray | None],
+        keep: int = 3,
+        key_every: int = 10,
+    ) -> None:
         self.record = record
         self._view_of = view_of
         self._keep, self._every = keep, key_every
@@ -76,6 +84,8 @@ class ExamCollector:
         if len(keys) >= self._keep and result.confidence <= min(k.confidence for k in keys):
             return
         gray = self._view_of(image)
+        if gray is None:
+            return
         view = cv2.cvtColor(gray.copy(), cv2.COLOR_GRAY2BGR)
         if heatmap is not None:  # blended inside the fan only: heat over the black letterbox means nothing to a reader
             colour = cv2.applyColorMap(heatmap, cv2.COLORMAP_JET)

@@ -150,6 +150,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     import shutil
+    from dataclasses import replace
     from pathlib import Path
 
     from liveredge.edge.preprocess.spec import PreprocessSpec
@@ -175,8 +176,9 @@ def _train(args: argparse.Namespace) -> int:
         cam=not args.no_cam,
         time_budget_s=args.time_budget * 60 if args.time_budget else None,
         spec=PreprocessSpec(input_size=args.input_size),
-        **({"labels": tuple(v.strip() for v in args.labels.split(",") if v.strip())} if args.labels else {}),
     )
+    if args.labels:
+        cfg = replace(cfg, labels=tuple(v.strip() for v in args.labels.split(",") if v.strip()))
     if args.fresh and Path(args.out, "checkpoints").exists():
         shutil.rmtree(Path(args.out, "checkpoints"))
     result = train(args.dataset, args.out, cfg)

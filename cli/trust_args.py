@@ -59,4 +59,10 @@ def policy_from_args(args: argparse.Namespace) -> Any:
     state = getattr(args, "state_dir", None)
     if state is not None and not isinstance(state, str):
         raise ConfigError(f"state_dir must be a folder path (a string), got {state!r}")
-    return TrustPolicy(extra_keys=tuple(keys), state_dir=Path(state) if state else None, **flags)
+    return TrustPolicy(
+        extra_keys=tuple(keys),
+        allow_unverified=flags["allow_unverified"],
+        allow_dev=flags["allow_dev"],
+        allow_rollback=flags["allow_rollback"],
+        state_dir=Path(state) if state else None,
+    )

@@ -68,7 +68,7 @@ def _enum_names(enum: type) -> dict[int, str]:
     return {v: k for k, v in vars(enum).items() if not k.startswith("_") and isinstance(v, int)}
 
 
-def parse_model(model: bytes) -> object:
+def parse_model(model: bytes) -> Any:  # the generated FlatBuffer object API is untyped
     """The TFLite ``ModelT`` object tree of a FlatBuffer; :class:`VerificationError` when it is not one."""
     from ai_edge_litert import schema_py_generated as schema
 
@@ -89,9 +89,9 @@ def op_rows(model: bytes, float_ok: Iterable[str] = (), activations: str = "int8
     allowed = set(_INTEGER) | ({"INT16"} if activations == "int16" else set())
     float_names = set(float_ok)
     rows: list[OpRow] = []
-    for graph in tree.subgraphs or []:  # type: ignore[attr-defined]  # the flatbuffer object API is untyped
+    for graph in tree.subgraphs or []:
         for op in graph.operators or []:
-            code = tree.operatorCodes[op.opcodeIndex]  # type: ignore[attr-defined]  # the flatbuffer object API is untyped
+            code = tree.operatorCodes[op.opcodeIndex]
             name = _op_name(code, ops)
             ins = tuple(types.get(graph.tensors[t].type, "?") for t in _ids(op.inputs))
             outs = tuple(types.get(graph.tensors[t].type, "?") for t in _ids(op.outputs))
@@ -146,7 +146,7 @@ def io_tensors(model: bytes) -> tuple[tuple[TensorIO, ...], tuple[TensorIO, ...]
 
     tree = parse_model(model)
     types = _enum_names(schema.TensorType)
-    graph = tree.subgraphs[0]  # type: ignore[attr-defined]  # the flatbuffer object API is untyped
+    graph = tree.subgraphs[0]
 
     def one(index: int) -> TensorIO:
         t = graph.tensors[index]

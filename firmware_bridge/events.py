@@ -12,7 +12,6 @@ from liveredge.firmware_bridge.messages import (
     ExamStart,
     ExamSummary,
     Hello,
-    MsgType,
     ProbeEvent,
     Result,
 )
@@ -80,9 +79,8 @@ Event: TypeAlias = (
     | ExamSummary
     | Alert
 )
-APP_TYPES = frozenset(
-    {MsgType.PROBE_EVENT, MsgType.EXAM_START, MsgType.EXAM_END, MsgType.RESULT, MsgType.EXAM_SUMMARY, MsgType.ALERT}
-)
+AppMessage: TypeAlias = ProbeEvent | ExamStart | ExamEnd | Result | ExamSummary | Alert
+APP_MESSAGES = (ProbeEvent, ExamStart, ExamEnd, Result, ExamSummary, Alert)  # for isinstance: the application messages
 COUNTER_NAMES: tuple[str, ...] = (
     "frames_rx",
     "frames_tx",

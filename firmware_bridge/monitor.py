@@ -14,7 +14,7 @@ from typing import Any
 
 from liveredge.firmware_bridge.codec import DecodeError, Frame, FrameDecoder
 from liveredge.firmware_bridge.errors import PortError
-from liveredge.firmware_bridge.events import Event
+from liveredge.firmware_bridge.events import APP_MESSAGES, Event
 from liveredge.firmware_bridge.messages import (
     CLASS_NAMES,
     AlertCode,
@@ -75,7 +75,7 @@ def describe(outcome: Frame | DecodeError) -> str:
 
 def describe_event(event: Event) -> str:
     """One line for a session event."""
-    if hasattr(event, "TYPE"):
+    if isinstance(event, APP_MESSAGES):
         return describe_message(event)
     peer = getattr(event, "peer", None)
     if peer is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import TypeVar
 
 from liveredge.firmware_bridge.codec import Frame
 from liveredge.firmware_bridge.messages import (
@@ -37,6 +38,8 @@ from liveredge.firmware_bridge.messages import (
     ProbeKind,
     Result,
 )
+
+M = TypeVar("M", bound=Message)
 
 MAX_CONFIDENCE_E4 = 10000
 RESERVED_QUALITY_BITS = 0xFE00
@@ -90,7 +93,7 @@ def verdict(role: Role, frame: Frame) -> str:
     return "ack" if msg_type in RELIABLE_TYPES else "deliver"
 
 
-def cleaned(message: Message) -> Message:
+def cleaned(message: M) -> M:
     """``message`` with the reserved quality bits cleared (RESULT, EXAM_SUMMARY); others unchanged."""
     if isinstance(message, (Result, ExamSummary)) and message.quality_flags & RESERVED_QUALITY_BITS:
         return dataclasses.replace(message, quality_flags=message.quality_flags & ~RESERVED_QUALITY_BITS & 0xFFFF)

@@ -33,9 +33,10 @@ from liveredge.firmware_bridge.codec import (
     encode_frame,
 )
 from liveredge.firmware_bridge.events import (
-    APP_TYPES,
+    APP_MESSAGES,
     COUNTER_NAMES,
     ERROR_COUNTER,
+    AppMessage,
     Delivered,
     DeliveryFailed,
     Event,
@@ -291,7 +292,7 @@ class Session:
             self._on_ack(msg)
         elif isinstance(msg, Nack):
             self._on_nack(msg, now)
-        elif frame.msg_type in APP_TYPES:
+        elif isinstance(msg, APP_MESSAGES):
             ruling = verdict(self.config.role, frame)
             if ruling in NACK_OF_VERDICT:
                 self.counters["refused"] += 1
@@ -348,7 +349,7 @@ class Session:
                     item.sent_at = now - self.config.ack_timeout_s  # retransmit on the next tick
                 return
 
-    def _deliver(self, frame: Frame, msg: Message) -> None:
+    def _deliver(self, frame: Frame, msg: AppMessage) -> None:
         key = reliable_key(msg)
         if key is None:
             self._events.append(msg)

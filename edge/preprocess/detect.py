@@ -201,8 +201,9 @@ def _thin_panel(comp: np.ndarray, kernel: int, ev: np.ndarray, thr: float) -> Pa
 def _chosen(panels: list[Panel], motion: np.ndarray | None, shape: tuple[int, int]) -> Region:
     """The region of the live panel: the one with the most motion when a window was seen, else the left one."""
     if motion is not None:
-        panels = [_with_motion(p, motion) for p in panels]
-        live = int(np.argmax([p.motion for p in panels]))
+        motions = [_motion_in(p, motion) for p in panels]
+        panels = [replace(p, motion=m) for p, m in zip(panels, motions, strict=True)]
+        live = int(np.argmax(motions))
     else:
         live = 0
     p = panels[live]
@@ -256,10 +257,10 @@ def carve_edge_overlays(panel: Panel, overlay: np.ndarray) -> Panel:
     return replace(panel, mask=mask, bbox=bbox_of(mask))
 
 
-def _with_motion(panel: Panel, motion: np.ndarray) -> Panel:
+def _motion_in(panel: Panel, motion: np.ndarray) -> float:
+    """Mean motion inside the panel (0 for an empty mask)."""
     inside = panel.mask > 0
-    value = float(motion[inside].mean()) if inside.any() else 0.0
-    return replace(panel, motion=value)
+    return float(motion[inside].mean()) if inside.any() else 0.0
 
 
 def detect_region(frame: np.ndarray, name: str = "frame", *, lossy: bool | None = None) -> Region:

@@ -107,7 +107,8 @@ class Pipeline:
         self.mode = config.mode or pipeline_mode()
         self.pollers: list[Callable[[], None]] = [partial(p.poll, self.start_exam, self.end_exam) for p in pollers]
         self.exam_notes = exam_notes  # effective configuration, logged again with every exam start
-        self._frame_ids = {id(s) for s in self.sinks if isinstance(s, FrameSink)}
+        # each sink with its FrameSink face (None: events only), decided once rather than per result
+        self._routes = [(s, s if isinstance(s, FrameSink) else None) for s in self.sinks]
 
     # --- thread-safe controls ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -245,9 +246,9 @@ class Pipeline:
 
     def _deliver(self, frame: Frame, result: FrameResult) -> None:
         """Results go to ``submit(frame, result, heatmap)`` of frame sinks and ``emit`` of the others."""
-        for sink in self.sinks:
-            if id(sink) in self._frame_ids:
-                sink.submit(frame, result, heatmap=self.processor.last_heatmap)
+        for sink, frame_sink in self._routes:
+            if frame_sink is not None:
+                frame_sink.submit(frame, result, heatmap=self.processor.last_heatmap)
             else:
                 sink.emit(result)
 

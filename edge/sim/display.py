@@ -40,8 +40,8 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color:
 def _ruler(img: np.ndarray, geo: FanGeometry, x: int, scale: float, color: tuple[int, int, int]) -> None:
     """Depth ticks every cm along the centre line, labels every 5 cm, at column ``x``."""
     for cm in range(int(geo.depth_cm) + 1):
-        _, y = geo.to_screen(np.float32(0.0), np.float32(cm))
-        y = int(round(float(y)))
+        _, ys = geo.to_screen(np.zeros(1, np.float32), np.full(1, cm, np.float32))
+        y = int(round(float(ys[0])))
         major = cm % 5 == 0
         cv2.line(img, (x, y), (x + (6 if major else 3), y), color, 1)
         if major and cm > 0:

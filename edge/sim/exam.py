@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from liveredge.edge.errors import ConfigError
-from liveredge.edge.sim.profiles import SiteProfile
+from liveredge.edge.sim.profiles import SiteProfile, shifted_tgc
 
 VIEWS: tuple[str, ...] = ("subcostal", "intercostal", "sagittal")
 
@@ -72,11 +72,10 @@ class Operator:
 
     def apply(self, profile: SiteProfile, liver_att: float) -> SiteProfile:
         """The profile as this operator set it up for a liver of attenuation ``liver_att``."""
-        tgc = tuple(float(a + b) for a, b in zip(profile.tgc_curve_db, self.tgc_db, strict=True))
         return replace(
             profile,
             gain_db=profile.gain_db + self.gain_db,
-            tgc_curve_db=tgc,
+            tgc_curve_db=shifted_tgc(profile.tgc_curve_db, self.tgc_db),
             tgc_slope=profile.tgc_slope + self.tgc_comp * max(liver_att - 0.5, 0.0),
             depth_cm=profile.depth_cm * self.depth_scale,
         )

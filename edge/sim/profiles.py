@@ -13,11 +13,24 @@ dB/cm/MHz (one way), colours BGR uint8.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 import numpy as np
 
 from liveredge.edge.errors import ConfigError
+
+TGC: TypeAlias = tuple[float, float, float, float, float]  # the five TGC slider offsets, dB, near to far
+
+
+def shifted_tgc(curve: TGC, offsets: Sequence[float]) -> TGC:
+    """``curve`` with ``offsets`` added band by band (five of each)."""
+    if len(offsets) != len(curve):
+        raise ConfigError(f"TGC offsets need {len(curve)} values (one per band), got {len(offsets)}")
+    a, b, c, d, e = (float(x + y) for x, y in zip(curve, offsets, strict=True))
+    return (a, b, c, d, e)
+
 
 KINDS: tuple[str, ...] = ("curvilinear", "phased", "linear")
 
@@ -56,7 +69,7 @@ class SiteProfile:
     lateral_fnum: float
     focus_frac: float
     tgc_slope: float
-    tgc_curve_db: tuple[float, float, float, float, float]
+    tgc_curve_db: TGC
     gain_db: float
     dynamic_range_db: float
     gamma: float

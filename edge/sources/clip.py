@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from liveredge.edge.errors import ConfigError, SourceError
-from liveredge.edge.sources.base import ReadResult, SourceStatus, as_bgr
+from liveredge.edge.sources.base import ReadResult, Source, SourceStatus, as_bgr
 from liveredge.edge.sources.paced import PacedSource, Produced
 
 SIM_KEYS = (
@@ -163,7 +163,7 @@ class PrerenderedClip(PacedSource):
     @classmethod
     def from_source(
         cls,
-        source: PacedSource,
+        source: Source,
         n_frames: int,
         *,
         fps: float | None = None,
@@ -171,12 +171,15 @@ class PrerenderedClip(PacedSource):
         loop: bool = False,
         progress: bool = True,
     ) -> PrerenderedClip:
-        """Render ``n_frames`` from ``source`` once (as fast as possible, progress bar on stderr)."""
+        """Render ``n_frames`` from ``source`` once (as fast as possible for a stored source; a live one gives
+        what it gives), progress bar on stderr."""
         from tqdm import tqdm
 
         from liveredge.edge.progress import bar_disabled
 
-        source.rate, frames = "max", []
+        frames: list[np.ndarray] = []
+        if isinstance(source, PacedSource):
+            source.rate = "max"
         source.open()
         try:
             for _ in tqdm(

@@ -73,7 +73,8 @@ class WatchedSource:
         self._factory, self.policy = factory, policy
         self._on_event, self._clock, self._sleep = on_event, clock, sleep
         self._inner: Source | None = None
-        self.uri, self.identity, self.nominal_fps = "", "", None
+        self.uri, self.identity = "", ""
+        self.nominal_fps: float | None = None
         self.state = "closed"
         self.gave_up = False
         self.attempts = 0

@@ -28,7 +28,7 @@ import numpy as np
 from liveredge.edge.sim.exam import VIEWS
 from liveredge.edge.sim.geometry import fov_points
 from liveredge.edge.sim.patient import CLASSES, LESIONS, Patient, place_lesions
-from liveredge.edge.sim.profiles import SiteProfile
+from liveredge.edge.sim.profiles import TGC, SiteProfile, shifted_tgc
 from liveredge.edge.sim.scenes import SCENES
 from liveredge.models.benchmark.suite import (
     SUITE_VERSION,
@@ -148,9 +148,9 @@ SWEEPS = {
 }
 
 
-def tgc_curve(base: tuple[float, ...], tilt_db: float) -> tuple[float, ...]:
+def tgc_curve(base: TGC, tilt_db: float) -> TGC:
     """The profile's TGC slider offsets with a tilt added (dB per band, near to far)."""
-    return tuple(float(b + tilt_db * w) for b, w in zip(base, TGC_BAND_WEIGHTS, strict=True))
+    return shifted_tgc(base, [tilt_db * w for w in TGC_BAND_WEIGHTS])
 
 
 def lesion_fov(patient: Patient, profile: SiteProfile) -> tuple[np.ndarray, np.ndarray]:
