@@ -44,14 +44,14 @@ class Fault:
 class Child:
     """A ``liveredge`` child whose stdout lines are read on a thread and stamped on arrival."""
 
-    def __init__(self, args: list[str], **popen: Any) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, **popen: Any) -> None:
         self.proc = subprocess.Popen(
             [*CLI, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
-            env=ENV,
+            env={**ENV, **(env or {})},
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             **popen,

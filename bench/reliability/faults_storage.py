@@ -71,6 +71,8 @@ def disk_full(model: list[str], work: Path, under: str, frames: int, size: int) 
     with exit 1 saying how many records were not stored, and every record it says it stored must read back."""
     name = f"disk_full_{'examlog' if under == 'exam log' else 'jsonl'}"
     disk = work / name
+    spare = work / f"{name}_tmp"  # the child's temporary folder: where a failing JSONL's records are rescued
+    spare.mkdir(exist_ok=True)
     with small_disk(disk, size) as (how, preexec):
         db = disk / "exams.db" if under == "exam log" else work / f"{name}.db"
         jsonl = disk / "events.jsonl" if under == "JSONL" else work / f"{name}.jsonl"
@@ -93,6 +95,7 @@ def disk_full(model: list[str], work: Path, under: str, frames: int, size: int) 
                 "--jsonl",
                 str(jsonl),
             ],
+            env={"TMPDIR": str(spare)},
             preexec_fn=preexec,
         )
         rc = child.finish(signal.SIGCONT, timeout_s=frames / 30.0 + 60)  # SIGCONT: no-op, just wait
@@ -114,8 +117,17 @@ def disk_full(model: list[str], work: Path, under: str, frames: int, size: int) 
         said_stored=stored,
         said_not_stored=not_stored,
         read_back=back,
+        rescued=_rescued(jsonl if under == "exam log" else None, spare),
         filled_by=how,
     )
+
+
+def _rescued(jsonl: Path | None, spare: Path) -> int:
+    """Records written as ``unstored`` lines: into the run's healthy JSONL, or a file in its temporary folder."""
+    files = ([jsonl] if jsonl is not None and jsonl.is_file() else []) + sorted(
+        spare.glob("liveredge-unstored-*.jsonl")
+    )
+    return sum(ln.count('"type":"unstored"') for f in files for ln in f.read_text(errors="replace").splitlines())
 
 
 def _read_back(path: Path) -> int | None:
